@@ -1,0 +1,137 @@
+import * as z from 'zod';
+
+/**
+ * The product's contact vocabulary: Autopilot v1's writable standard fields (autopilot-api.md §4.1)
+ * except `Email` (mapped separately) and `unsubscribed` (the exporter never writes it).
+ */
+export const STANDARD_FIELDS = [
+  'FirstName',
+  'LastName',
+  'Salutation',
+  'Company',
+  'NumberOfEmployees',
+  'Title',
+  'Industry',
+  'Phone',
+  'MobilePhone',
+  'Fax',
+  'Website',
+  'MailingStreet',
+  'MailingCity',
+  'MailingState',
+  'MailingPostalCode',
+  'MailingCountry',
+  'owner_name',
+  'LeadSource',
+  'Status',
+  'LinkedIn',
+  'Twitter',
+] as const;
+export const StandardFieldSchema = z.enum(STANDARD_FIELDS);
+export type StandardField = z.infer<typeof StandardFieldSchema>;
+
+export const CUSTOM_FIELD_TYPES = ['string', 'integer', 'float', 'boolean', 'date'] as const;
+export const CustomFieldTypeSchema = z.enum(CUSTOM_FIELD_TYPES);
+export type CustomFieldType = z.infer<typeof CustomFieldTypeSchema>;
+
+/** Most segments one export may select; membership is kept as a 32-bit mask in the planner. */
+export const MAX_SEGMENTS_PER_EXPORT = 25;
+export const DEFAULT_CAP = 100_000;
+
+const profileField = z.string().trim().min(1, 'must name a profile field').max(200);
+
+/**
+ * A custom field's human name ("Plan Name"). Destinations encode it (Autopilot: `string--Plan--Name`),
+ * so names that would not survive that round trip are refused.
+ */
+export const CustomFieldNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .refine((n) => n === n.trim(), 'must not start or end with a space')
+  .refine((n) => !/\s{2,}|[\t\r\n]/.test(n), 'must not contain tabs, line breaks or repeated spaces')
+  .refine((n) => !n.includes('--'), 'must not contain "--" (the field-name separator)');
+
+export const CustomFieldMappingSchema = z.object({
+  name: CustomFieldNameSchema,
+  type: CustomFieldTypeSchema,
+  source: profileField,
+});
+export type CustomFieldMapping = z.infer<typeof CustomFieldMappingSchema>;
+
+export const DataMatchingSchema = z
+  .object({
+    /** Profile field holding the email address (required). */
+    email: profileField,
+    /** Standard contact field → profile field. */
+    fields: z.partialRecord(StandardFieldSchema, profileField).default({}),
+    custom: z.array(CustomFieldMappingSchema).max(100, 'at most 100 custom fields').default([]),
+    /** Profile field holding the profile's last update time; decides merges of shared emails. */
+    updatedAt: profileField.optional(),
+  })
+  .superRefine((m, ctx) => {
+    const seen = new Set<string>();
+    m.custom.forEach((c, i) => {
+      const key = c.name.toLowerCase();
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['custom', i, 'name'], message: `duplicate custom field "${c.name}"` });
+      }
+      seen.add(key);
+    });
+  });
+export type DataMatching = z.infer<typeof DataMatchingSchema>;
+
+const segmentId = z.string().trim().min(1, 'must not be empty').max(200);
+
+export const ExportConfigSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(200),
+    /** Null when the export was detached from a removed connection. */
+    connectionId: z.string().min(1).nullable(),
+    segmentIds: z
+      .array(segmentId)
+      .min(1, 'select at least one segment')
+      .max(MAX_SEGMENTS_PER_EXPORT, `at most ${MAX_SEGMENTS_PER_EXPORT} segments`),
+    dataMatching: DataMatchingSchema,
+    membership: z.enum(['list', 'field']).default('list'),
+    onLeave: z.enum(['remove', 'keep']).default('remove'),
+    /** List mode: Autopilot list title per segment id (default: the segment's name). */
+    listTitles: z.record(segmentId, z.string().trim().min(1).max(200)).default({}),
+    /** Field mode: boolean custom field name per segment id (default: "Segment <segment name>"). */
+    membershipFields: z.record(segmentId, CustomFieldNameSchema).default({}),
+    cap: z.number().int().positive().max(10_000_000).default(DEFAULT_CAP),
+    capPolicy: z.enum(['fail', 'truncate']).default('fail'),
+    scheduled: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.segmentIds.forEach((id, i) => {
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['segmentIds', i], message: `duplicate segment "${id}"` });
+      seen.add(id);
+    });
+    for (const key of ['listTitles', 'membershipFields'] as const) {
+      for (const id of Object.keys(c[key])) {
+        if (!seen.has(id)) {
+          ctx.addIssue({ code: 'custom', path: [key, id], message: 'names a segment the export does not select' });
+        }
+      }
+    }
+    const customNames = new Set(c.dataMatching.custom.map((f) => f.name.toLowerCase()));
+    for (const [id, field] of Object.entries(c.membershipFields)) {
+      if (customNames.has(field.toLowerCase())) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['membershipFields', id],
+          message: `"${field}" is already a mapped custom field`,
+        });
+      }
+    }
+  });
+export type ExportConfig = z.infer<typeof ExportConfigSchema>;
+export type ExportConfigInput = z.input<typeof ExportConfigSchema>;
+
+export const membershipFieldName = (config: ExportConfig, segment: { id: string; name: string }): string =>
+  config.membershipFields[segment.id] ?? `Segment ${segment.name}`.replace(/\s+/g, ' ').replaceAll('--', '-');
+
+export const listTitle = (config: ExportConfig, segment: { id: string; name: string }): string =>
+  config.listTitles[segment.id] ?? segment.name;

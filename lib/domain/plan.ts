@@ -1,0 +1,224 @@
+import type { ContactData } from './contact.ts';
+import { bitsOf, type ContactDecision } from './diff.ts';
+
+export type MembershipMode = 'list' | 'field';
+export type LeavePolicy = 'remove' | 'keep';
+/** Whether a connection's bulk upserts honour a list assignment, as last probed. */
+export type BulkMembership = 'supported' | 'unsupported' | 'unknown';
+
+/**
+ * What a destination charges, in requests, for each kind of operation. The planner asks this
+ * instead of assuming Autopilot's prices.
+ */
+export interface CostModel {
+  /** Most contacts in one bulk upsert. */
+  readonly bulkLimit: number;
+  /** Whether joining a list can ride on a bulk upsert, given what the connection's probe found. */
+  listJoinInBulk(capability: BulkMembership): boolean;
+  /** Whether leaving a list can be done for many contacts in one request. */
+  readonly listLeaveInBulk: boolean;
+}
+
+/** One contact write in a bulk upsert, with the snapshot change it makes once accepted. */
+export interface UpsertItem {
+  data: ContactData;
+  /** Content hash of the data (without membership flags); null when only flags are written. */
+  hash: string | null;
+  /** Field mode: segments whose flag turns true / false in this write. */
+  join: number;
+  leave: number;
+  /** The contact left every segment: drop it from the snapshot once accepted. */
+  forget: boolean;
+}
+
+export interface JoinItem {
+  data: ContactData;
+  hash: string;
+}
+
+export interface LeaveItem {
+  email: string;
+  forget: boolean;
+}
+
+export type PlannedBatch =
+  | { op: 'upsert'; items: UpsertItem[] }
+  | { op: 'list-join'; segment: number; items: JoinItem[] }
+  | { op: 'list-leave'; segment: number; items: LeaveItem[] };
+
+export type RequestKind = 'bulkUpsert' | 'bulkUpsertWithList' | 'upsertWithList' | 'listRemove';
+
+export interface BatchSizes {
+  /** Contacts per bulk request (≤ the cost model's bulk limit). */
+  bulk: number;
+  /** Contacts per message when each contact costs one request (keeps one message's work short). */
+  perContact: number;
+}
+
+export interface PlannerOptions {
+  mode: MembershipMode;
+  onLeave: LeavePolicy;
+  segmentCount: number;
+  /** Field mode: the boolean custom field that carries membership of each segment. */
+  membershipFields: readonly string[];
+  costs: CostModel;
+  capability: BulkMembership;
+  sizes: BatchSizes;
+}
+
+/** The contact as the planner sees it: current data (absent for leavers) and the snapshot decision. */
+export interface PlanInput {
+  email: string;
+  current: { data: ContactData; hash: string } | undefined;
+  decision: ContactDecision;
+}
+
+/**
+ * Turns per-contact decisions into batches, following the request costs of DESIGN.md §2.
+ * List mode: a join (new member, or existing contact entering another segment's list) is one
+ * upsert carrying that list; a changed contact with no join rides in a bulk upsert; a leave is one
+ * removal per list. Field mode: every change is one entry in a bulk upsert with membership flags.
+ * Feed contacts in a stable order for the batches to be reproducible.
+ */
+export class BatchPlanner {
+  private upserts: UpsertItem[] = [];
+  /** DESIGN.md §2's price of the same changes, fractional: what no batching could beat. */
+  floor = 0;
+  private readonly joins: JoinItem[][];
+  private readonly leaves: LeaveItem[][];
+  private readonly joinSize: number;
+  private readonly leaveSize: number;
+
+  constructor(
+    private readonly options: PlannerOptions,
+    private readonly emit: (batch: PlannedBatch) => void,
+  ) {
+    this.joins = Array.from({ length: options.segmentCount }, () => []);
+    this.leaves = Array.from({ length: options.segmentCount }, () => []);
+    const { costs, capability, sizes } = options;
+    const bulk = Math.min(sizes.bulk, costs.bulkLimit);
+    // An unknown capability still gets bulk-sized batches: the first one is the probe.
+    this.joinSize = capability === 'unsupported' ? sizes.perContact : bulk;
+    this.leaveSize = costs.listLeaveInBulk ? bulk : sizes.perContact;
+  }
+
+  add(input: PlanInput): void {
+    this.floor += this.floorOf(input.decision);
+    if (this.options.mode === 'field') this.addField(input);
+    else this.addList(input);
+  }
+
+  private floorOf(d: ContactDecision): number {
+    const { mode, onLeave, segmentCount, costs, capability } = this.options;
+    const leaves = onLeave === 'remove' ? bitsOf(d.leaves, segmentCount).length : 0;
+    const dataChanged = d.change === 'added' || d.change === 'changed';
+    if (mode === 'field') return dataChanged || d.joins !== 0 || leaves !== 0 ? 1 / costs.bulkLimit : 0;
+    const joins = bitsOf(d.joins, segmentCount).length;
+    const joinCost = costs.listJoinInBulk(capability) ? 1 / costs.bulkLimit : 1;
+    const leaveCost = costs.listLeaveInBulk ? 1 / costs.bulkLimit : 1;
+    const update = d.change === 'changed' ? 1 / costs.bulkLimit : 0;
+    return joins * joinCost + leaves * leaveCost + (joins === 0 ? update : 0);
+  }
+
+  private addList({ email, current, decision }: PlanInput): void {
+    const { segmentCount, onLeave } = this.options;
+    if (onLeave === 'remove') {
+      const forget = decision.current === 0;
+      for (const i of bitsOf(decision.leaves, segmentCount)) this.push(this.leaves, i, { email, forget }, this.leaveSize);
+    }
+    if (current === undefined) return;
+    if (decision.joins !== 0) {
+      for (const i of bitsOf(decision.joins, segmentCount)) this.push(this.joins, i, current, this.joinSize);
+    } else if (decision.change === 'changed' || decision.change === 'added') {
+      this.pushUpsert({ data: current.data, hash: current.hash, join: 0, leave: 0, forget: false });
+    }
+  }
+
+  private addField({ email, current, decision }: PlanInput): void {
+    const leave = this.options.onLeave === 'remove' ? decision.leaves : 0;
+    const dataChanged = decision.change === 'added' || decision.change === 'changed';
+    if (!dataChanged && decision.joins === 0 && leave === 0) return;
+    const base: ContactData = current?.data ?? { email, fields: {}, custom: {} };
+    const custom = { ...base.custom };
+    this.options.membershipFields.forEach((field, i) => {
+      const bit = 1 << i;
+      if (decision.current & bit) custom[field] = { type: 'boolean', value: true };
+      else if (leave & bit) custom[field] = { type: 'boolean', value: false };
+    });
+    this.pushUpsert({
+      data: { ...base, custom },
+      hash: current?.hash ?? null,
+      join: decision.joins,
+      leave,
+      forget: decision.current === 0,
+    });
+  }
+
+  private pushUpsert(item: UpsertItem): void {
+    this.upserts.push(item);
+    if (this.upserts.length >= Math.min(this.options.sizes.bulk, this.options.costs.bulkLimit)) this.flushUpserts();
+  }
+
+  private push<T extends JoinItem | LeaveItem>(lists: T[][], segment: number, item: T, size: number): void {
+    const list = lists[segment];
+    if (list === undefined) return;
+    list.push(item);
+    if (list.length >= size) this.flushSegment(lists, segment);
+  }
+
+  private flushUpserts(): void {
+    if (this.upserts.length === 0) return;
+    this.emit({ op: 'upsert', items: this.upserts });
+    this.upserts = [];
+  }
+
+  private flushSegment(lists: JoinItem[][] | LeaveItem[][], segment: number): void {
+    const items = lists[segment];
+    if (items === undefined || items.length === 0) return;
+    lists[segment] = [];
+    if (lists === this.joins) this.emit({ op: 'list-join', segment, items: items as JoinItem[] });
+    else this.emit({ op: 'list-leave', segment, items: items as LeaveItem[] });
+  }
+
+  /** Emits every partly filled batch. */
+  finish(): void {
+    this.flushUpserts();
+    for (let i = 0; i < this.options.segmentCount; i++) {
+      this.flushSegment(this.joins, i);
+      this.flushSegment(this.leaves, i);
+    }
+  }
+}
+
+/** Requests one batch costs, by kind. An unknown bulk-membership capability is priced as the worst case. */
+export const requestsFor = (
+  batch: PlannedBatch,
+  costs: CostModel,
+  capability: BulkMembership,
+): Partial<Record<RequestKind, number>> => {
+  switch (batch.op) {
+    case 'upsert':
+      return { bulkUpsert: Math.ceil(batch.items.length / costs.bulkLimit) };
+    case 'list-join':
+      return costs.listJoinInBulk(capability)
+        ? { bulkUpsertWithList: Math.ceil(batch.items.length / costs.bulkLimit) }
+        : { upsertWithList: batch.items.length };
+    case 'list-leave':
+      return { listRemove: costs.listLeaveInBulk ? Math.ceil(batch.items.length / costs.bulkLimit) : batch.items.length };
+  }
+};
+
+export const addRequests = (
+  into: Partial<Record<string, number>>,
+  more: Partial<Record<string, number>>,
+): Partial<Record<string, number>> => {
+  for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + (v ?? 0);
+  return into;
+};
+
+export const totalRequests = (byKind: Partial<Record<string, number>>): number =>
+  Object.values(byKind).reduce<number>((a, b) => a + (b ?? 0), 0);
+
+/** Seconds the requests take at the rate budget; the floor no exporter can beat. */
+export const durationSeconds = (requests: number, ratePerSecond: number): number =>
+  ratePerSecond > 0 ? requests / ratePerSecond : Number.POSITIVE_INFINITY;

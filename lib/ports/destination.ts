@@ -1,0 +1,47 @@
+import type { ContactData } from '#lib/domain/contact.ts';
+import type { CostModel } from '#lib/domain/plan.ts';
+
+export type ContactResult = { email: string; ok: true } | { email: string; ok: false; reason: string };
+
+export interface ListRef {
+  id: string;
+  title: string;
+}
+
+/**
+ * Called around every HTTP request a session makes, so one rate budget governs them all.
+ * `kind` names the request shape (`bulkUpsert`, `upsertWithList`, `listRemove`, ...).
+ */
+export interface RequestHooks {
+  beforeRequest(kind: string): Promise<void>;
+  afterResponse(kind: string, status: number, elapsedMs: number): void;
+}
+
+/**
+ * One authenticated conversation with a destination account. Every method is one request unless
+ * it says otherwise, and throws TransientError / PermanentError / FatalRunError (lib/domain/errors).
+ */
+export interface DestinationSession {
+  /** A cheap authenticated read; throws FatalRunError('invalid_api_key') when the key is refused. */
+  verify(): Promise<void>;
+  findLists(): Promise<ListRef[]>;
+  createList(title: string): Promise<ListRef>;
+  /**
+   * Bulk add-or-update of up to `costs.bulkLimit` contacts, keyed by email. With `listId`, asks the
+   * destination to put each contact on that list too (it may ignore the request: check with
+   * `isMember`). Returns one result per contact, in input order.
+   */
+  upsertMany(contacts: readonly ContactData[], listId?: string): Promise<ContactResult[]>;
+  /** Add-or-update one contact and put it on one list. */
+  upsertIntoList(contact: ContactData, listId: string): Promise<ContactResult>;
+  /** Takes a contact off a list; a contact that is not on it (or unknown) counts as done. */
+  removeFromList(listId: string, email: string): Promise<ContactResult>;
+  isMember(listId: string, email: string): Promise<boolean>;
+}
+
+/** A marketing platform we export into (Autopilot today; Ortto next). */
+export interface Destination {
+  readonly name: string;
+  readonly costs: CostModel;
+  open(apiKey: string, hooks?: RequestHooks): DestinationSession;
+}
