@@ -1,12 +1,13 @@
-import type { CustomFieldType } from './export-config.ts';
 import type { CustomValue } from './contact.ts';
+import type { CustomFieldType } from './export-config.ts';
 
 export type Coerced<T> = { ok: true; value: T | undefined } | { ok: false; reason: string };
 
 const EMPTY: Coerced<never> = { ok: true, value: undefined };
 const MAX_TEXT = 10_000;
 
-const isBlank = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+const isBlank = (v: unknown): boolean =>
+  v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 
 /** Text fields: scalars become trimmed strings; structures are refused rather than stringified. */
 export const coerceText = (raw: unknown): Coerced<string> => {

@@ -74,7 +74,11 @@ export const DataMatchingSchema = z
     m.custom.forEach((c, i) => {
       const key = c.name.toLowerCase();
       if (seen.has(key)) {
-        ctx.addIssue({ code: 'custom', path: ['custom', i, 'name'], message: `duplicate custom field "${c.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['custom', i, 'name'],
+          message: `duplicate custom field "${c.name}"`,
+        });
       }
       seen.add(key);
     });
@@ -106,13 +110,18 @@ export const ExportConfigSchema = z
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.segmentIds.forEach((id, i) => {
-      if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['segmentIds', i], message: `duplicate segment "${id}"` });
+      if (seen.has(id))
+        ctx.addIssue({ code: 'custom', path: ['segmentIds', i], message: `duplicate segment "${id}"` });
       seen.add(id);
     });
     for (const key of ['listTitles', 'membershipFields'] as const) {
       for (const id of Object.keys(c[key])) {
         if (!seen.has(id)) {
-          ctx.addIssue({ code: 'custom', path: [key, id], message: 'names a segment the export does not select' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, id],
+            message: 'names a segment the export does not select',
+          });
         }
       }
     }

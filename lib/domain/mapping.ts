@@ -52,7 +52,8 @@ export const mapProfile = (profile: SourceProfile, matching: DataMatching): MapO
   for (const field of matching.custom) {
     const coerced = coerceCustom(field.type, readAttribute(profile.attributes, field.source));
     if (!coerced.ok) fieldIssues.push({ field: field.name, reason: coerced.reason });
-    else if (coerced.value !== undefined) data.custom[field.name] = { type: field.type, value: coerced.value };
+    else if (coerced.value !== undefined)
+      data.custom[field.name] = { type: field.type, value: coerced.value };
   }
 
   let updatedAt: number | undefined;

@@ -124,11 +124,11 @@ export class BatchPlanner {
     const { segmentCount, onLeave } = this.options;
     if (onLeave === 'remove') {
       const forget = decision.current === 0;
-      for (const i of bitsOf(decision.leaves, segmentCount)) this.push(this.leaves, i, { email, forget }, this.leaveSize);
+      for (const i of bitsOf(decision.leaves, segmentCount)) this.pushLeave(i, { email, forget });
     }
     if (current === undefined) return;
     if (decision.joins !== 0) {
-      for (const i of bitsOf(decision.joins, segmentCount)) this.push(this.joins, i, current, this.joinSize);
+      for (const i of bitsOf(decision.joins, segmentCount)) this.pushJoin(i, current);
     } else if (decision.change === 'changed' || decision.change === 'added') {
       this.pushUpsert({ data: current.data, hash: current.hash, join: 0, leave: 0, forget: false });
     }
@@ -156,14 +156,22 @@ export class BatchPlanner {
 
   private pushUpsert(item: UpsertItem): void {
     this.upserts.push(item);
-    if (this.upserts.length >= Math.min(this.options.sizes.bulk, this.options.costs.bulkLimit)) this.flushUpserts();
+    if (this.upserts.length >= Math.min(this.options.sizes.bulk, this.options.costs.bulkLimit))
+      this.flushUpserts();
   }
 
-  private push<T extends JoinItem | LeaveItem>(lists: T[][], segment: number, item: T, size: number): void {
-    const list = lists[segment];
+  private pushJoin(segment: number, item: JoinItem): void {
+    const list = this.joins[segment];
     if (list === undefined) return;
     list.push(item);
-    if (list.length >= size) this.flushSegment(lists, segment);
+    if (list.length >= this.joinSize) this.flushJoins(segment);
+  }
+
+  private pushLeave(segment: number, item: LeaveItem): void {
+    const list = this.leaves[segment];
+    if (list === undefined) return;
+    list.push(item);
+    if (list.length >= this.leaveSize) this.flushLeaves(segment);
   }
 
   private flushUpserts(): void {
@@ -172,20 +180,26 @@ export class BatchPlanner {
     this.upserts = [];
   }
 
-  private flushSegment(lists: JoinItem[][] | LeaveItem[][], segment: number): void {
-    const items = lists[segment];
+  private flushJoins(segment: number): void {
+    const items = this.joins[segment];
     if (items === undefined || items.length === 0) return;
-    lists[segment] = [];
-    if (lists === this.joins) this.emit({ op: 'list-join', segment, items: items as JoinItem[] });
-    else this.emit({ op: 'list-leave', segment, items: items as LeaveItem[] });
+    this.joins[segment] = [];
+    this.emit({ op: 'list-join', segment, items });
+  }
+
+  private flushLeaves(segment: number): void {
+    const items = this.leaves[segment];
+    if (items === undefined || items.length === 0) return;
+    this.leaves[segment] = [];
+    this.emit({ op: 'list-leave', segment, items });
   }
 
   /** Emits every partly filled batch. */
   finish(): void {
     this.flushUpserts();
     for (let i = 0; i < this.options.segmentCount; i++) {
-      this.flushSegment(this.joins, i);
-      this.flushSegment(this.leaves, i);
+      this.flushJoins(i);
+      this.flushLeaves(i);
     }
   }
 }
@@ -204,7 +218,11 @@ export const requestsFor = (
         ? { bulkUpsertWithList: Math.ceil(batch.items.length / costs.bulkLimit) }
         : { upsertWithList: batch.items.length };
     case 'list-leave':
-      return { listRemove: costs.listLeaveInBulk ? Math.ceil(batch.items.length / costs.bulkLimit) : batch.items.length };
+      return {
+        listRemove: costs.listLeaveInBulk
+          ? Math.ceil(batch.items.length / costs.bulkLimit)
+          : batch.items.length,
+      };
   }
 };
 
