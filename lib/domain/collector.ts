@@ -103,14 +103,15 @@ export class ContactCollector {
     existing.segments |= bit;
     if (existing.profileId === contact.profileId || existing.mergedIds?.includes(contact.profileId)) return;
     counts.merged++;
+    existing.mergedIds ??= [];
     if (challengerWins(existing, contact)) {
-      (existing.mergedIds ??= []).push(existing.profileId);
+      existing.mergedIds.push(existing.profileId);
       existing.profileId = contact.profileId;
       existing.updatedAt = contact.updatedAt;
       existing.data = contact.data;
       this.countFieldIssues(fieldIssues);
     } else {
-      (existing.mergedIds ??= []).push(contact.profileId);
+      existing.mergedIds.push(contact.profileId);
     }
   }
 
