@@ -1,11 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    env,
     testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Integration suites start real local services; keep the 2-core CI machine from thrashing.
+    hookTimeout: 90_000,
+    // The CI machine has two cores; integration suites also run DynamoDB Local (Java) beside them.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          // One DynamoDB Local and one fauxqs for the whole run; each suite makes its own tables/queues.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

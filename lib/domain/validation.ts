@@ -1,11 +1,26 @@
 import type * as z from 'zod';
 import { ValidationError } from './errors.ts';
 
+export interface Issue {
+  path: string;
+  reason: string;
+}
+
+const joinPath = (parts: ReadonlyArray<PropertyKey>): string =>
+  parts
+    .map(String)
+    .filter((p) => p !== '')
+    .join('.');
+
 /** Turns zod issues into `{path, reason}` pairs a user can act on ("dataMatching.email: required"). */
-export const toIssues = (error: z.ZodError, prefix = ''): Array<{ path: string; reason: string }> =>
-  error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-    return { path, reason: issue.message };
+export const toIssues = (error: z.ZodError, prefix = ''): Issue[] =>
+  error.issues.flatMap((issue): Issue[] => {
+    const base = [prefix, ...issue.path];
+    // One issue per unknown key, so the path names the offending field itself.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: joinPath([...base, key]), reason: 'is not a known field' }));
+    }
+    return [{ path: joinPath(base), reason: issue.message }];
   });
 
 /** Parses `value` or throws a ValidationError naming every bad field. */

@@ -1,0 +1,79 @@
+import * as z from 'zod';
+import { CustomFieldTypeSchema, StandardFieldSchema } from './export-config.ts';
+
+/**
+ * The queue contract. Every message carries `v` (schema version) and `type`; a consumer refuses a
+ * version it does not know rather than guessing. Bump `v` and keep parsing the old one for a
+ * release when a field changes meaning.
+ */
+export const MESSAGE_VERSION = 1;
+
+/** Stay under SQS's 256 KiB limit (the 1 MiB quota is newer and not universal), with headroom. */
+export const MAX_MESSAGE_BYTES = 240 * 1024;
+
+const id = z.string().min(1).max(200);
+
+export const ContactDataSchema = z.object({
+  email: z.string().min(3).max(254),
+  fields: z.partialRecord(StandardFieldSchema, z.string()),
+  custom: z.record(
+    z.string().min(1),
+    z.object({ type: CustomFieldTypeSchema, value: z.union([z.string(), z.number(), z.boolean()]) }),
+  ),
+});
+
+const mask = z.number().int().min(0);
+
+const UpsertItemSchema = z.object({
+  data: ContactDataSchema,
+  hash: z.string().nullable(),
+  join: mask,
+  leave: mask,
+  forget: z.boolean(),
+});
+const JoinItemSchema = z.object({ data: ContactDataSchema, hash: z.string().min(1) });
+const LeaveItemSchema = z.object({ email: z.string().min(3).max(254), forget: z.boolean() });
+
+const batchBase = {
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('send-batch'),
+  runId: id,
+  exportId: id,
+  connectionId: id,
+  batchNo: z.number().int().min(0),
+  /** Times this batch was put back on the queue after a rate-limit storm (never counts as a failure). */
+  requeues: z.number().int().min(0).default(0),
+};
+
+export const SendBatchMessageSchema = z.discriminatedUnion('op', [
+  z.object({ ...batchBase, op: z.literal('upsert'), items: z.array(UpsertItemSchema).min(1).max(100) }),
+  z.object({
+    ...batchBase,
+    op: z.literal('list-join'),
+    segment: z.number().int().min(0),
+    listId: id,
+    items: z.array(JoinItemSchema).min(1).max(100),
+  }),
+  z.object({
+    ...batchBase,
+    op: z.literal('list-leave'),
+    segment: z.number().int().min(0),
+    listId: id,
+    items: z.array(LeaveItemSchema).min(1).max(100),
+  }),
+]);
+export type SendBatchMessage = z.infer<typeof SendBatchMessageSchema>;
+export type SendBatchMessageInput = z.input<typeof SendBatchMessageSchema>;
+
+/** Starts or resumes the planning of one run. */
+export const PlanMessageSchema = z.object({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('plan'),
+  runId: id,
+  exportId: id,
+  /** Set when resuming from a checkpoint after running short of time. */
+  resume: z.boolean().default(false),
+});
+export type PlanMessage = z.infer<typeof PlanMessageSchema>;
+
+export const batchKey = (runId: string, batchNo: number): string => `${runId}#${batchNo}`;

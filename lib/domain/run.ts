@@ -1,0 +1,51 @@
+import * as z from 'zod';
+
+export const RunStatusSchema = z.enum([
+  'planning',
+  'sending',
+  'succeeded',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+  'skipped',
+]);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const RunTriggerSchema = z.enum(['schedule', 'on-demand', 'dry-run']);
+export type RunTrigger = z.infer<typeof RunTriggerSchema>;
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+  'skipped',
+]);
+
+export const isTerminal = (status: RunStatus): boolean => TERMINAL.has(status);
+
+const NEXT: Record<RunStatus, readonly RunStatus[]> = {
+  planning: ['sending', 'succeeded', 'completed_with_errors', 'failed', 'cancelled'],
+  sending: ['succeeded', 'completed_with_errors', 'failed', 'cancelled'],
+  succeeded: [],
+  completed_with_errors: [],
+  failed: [],
+  cancelled: [],
+  skipped: [],
+};
+
+export const canTransition = (from: RunStatus, to: RunStatus): boolean => NEXT[from].includes(to);
+
+/** Counters that decide how a run that sent everything it planned ends. */
+export interface SendTotals {
+  accepted: number;
+  failed: number;
+  dropped: number;
+}
+
+/**
+ * How a run ends once every batch is accounted for: any contact that could not be delivered makes it
+ * `completed_with_errors`; profiles skipped during planning (invalid emails) do not, they are reported.
+ */
+export const finalStatus = (totals: SendTotals): 'succeeded' | 'completed_with_errors' =>
+  totals.failed > 0 || totals.dropped > 0 ? 'completed_with_errors' : 'succeeded';

@@ -1,0 +1,6 @@
+import type { RunRecord } from './state-store.ts';
+
+/** Tells people about runs that need attention (SNS topic in AWS, the console locally). */
+export interface Notifier {
+  runFinished(run: RunRecord): Promise<void>;
+}

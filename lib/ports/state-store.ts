@@ -1,0 +1,241 @@
+import * as z from 'zod';
+import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import type { BulkMembership } from '#lib/domain/plan.ts';
+import { RunStatusSchema, RunTriggerSchema } from '#lib/domain/run.ts';
+
+const iso = z.string().min(1);
+const counts = z.record(z.string(), z.number());
+
+export const ConnectionSchema = z.object({
+  id: z.string().min(1),
+  displayName: z.string().min(1).max(200),
+  type: z.literal('autopilot'),
+  /** `invalid_key`: Autopilot refused the key during a run; runs refuse to start until it is rotated. */
+  status: z.enum(['active', 'invalid_key']),
+  consent: z.object({ acceptedBy: z.string().min(1), acceptedAt: iso, noticeVersion: z.string().min(1) }),
+  sharing: z.enum(['admins', 'admins+contributors']),
+  cap: z.number().int().positive(),
+  ratePerSecond: z.number().positive(),
+  bulkMembership: z.object({
+    state: z.enum(['supported', 'unsupported', 'unknown']),
+    checkedAt: iso.optional(),
+    /** A probe in progress: who runs it and since when (a stale claim may be taken over). */
+    probe: z.object({ runId: z.string(), startedAt: iso }).optional(),
+  }),
+  createdBy: z.string(),
+  createdAt: iso,
+  updatedBy: z.string(),
+  updatedAt: iso,
+  version: z.number().int().min(1),
+});
+export type Connection = z.infer<typeof ConnectionSchema>;
+
+export const ExportRecordSchema = ExportConfigSchema.and(
+  z.object({
+    id: z.string().min(1),
+    createdBy: z.string(),
+    createdAt: iso,
+    updatedBy: z.string(),
+    updatedAt: iso,
+    version: z.number().int().min(1),
+    /** The run holding the export's one-active-run lock. */
+    activeRunId: z.string().optional(),
+    lastRun: z.object({ runId: z.string(), status: RunStatusSchema, finishedAt: iso.optional() }).optional(),
+  }),
+);
+export type ExportRecord = z.infer<typeof ExportRecordSchema>;
+
+export const RequestEstimateSchema = z.object({
+  /** Requests by kind (bulkUpsert, upsertWithList, listRemove, ...). */
+  requests: counts,
+  totalRequests: z.number(),
+  /** DESIGN.md §2's price of the same changes: what no batching could beat. */
+  floorRequests: z.number(),
+  ratePerSecond: z.number(),
+  seconds: z.number(),
+  /** The same requests at Autopilot's documented 5 requests/s. */
+  secondsAtDocumentedRate: z.number(),
+  /** True while it is an upper bound from segment sizes, before planning has diffed anything. */
+  upperBound: z.boolean(),
+});
+export type RequestEstimate = z.infer<typeof RequestEstimateSchema>;
+
+export const PlanningStatsSchema = z.object({
+  segments: z.array(
+    z.object({ id: z.string(), name: z.string(), profiles: z.number(), listId: z.string().optional() }),
+  ),
+  profilesRead: z.number(),
+  distinct: z.number(),
+  invalid: counts,
+  fieldIssues: counts,
+  merged: z.number(),
+  overCapProfiles: z.number(),
+  heldBack: z.number(),
+  added: z.number(),
+  changed: z.number(),
+  unchanged: z.number(),
+  left: z.number(),
+  joins: z.array(z.number()),
+  leaves: z.array(z.number()),
+});
+export type PlanningStats = z.infer<typeof PlanningStatsSchema>;
+
+export const RunProgressSchema = z.object({
+  batchesDone: z.number(),
+  accepted: z.number(),
+  failed: z.number(),
+  dropped: z.number(),
+  throttled: z.number(),
+  failedByReason: counts,
+  requests: counts,
+});
+export type RunProgress = z.infer<typeof RunProgressSchema>;
+
+export const RunRecordSchema = z.object({
+  id: z.string().min(1),
+  exportId: z.string().min(1),
+  connectionId: z.string().min(1),
+  trigger: RunTriggerSchema,
+  status: RunStatusSchema,
+  /** Why a run was skipped, failed or cancelled, in words a marketer can act on. */
+  reason: z.string().optional(),
+  requestedBy: z.string(),
+  createdAt: iso,
+  planningFinishedAt: iso.optional(),
+  finishedAt: iso.optional(),
+  durationMs: z.number().optional(),
+  /** The export's settings as this run uses them (an edit mid-run does not change a run). */
+  segmentIds: z.array(z.string()),
+  membership: z.enum(['list', 'field']),
+  planningDone: z.boolean(),
+  batchesTotal: z.number().optional(),
+  cancelRequested: z.boolean().optional(),
+  estimate: RequestEstimateSchema.optional(),
+  planning: PlanningStatsSchema.optional(),
+  progress: RunProgressSchema,
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** What one batch did, recorded once however often SQS delivers it. */
+export interface BatchOutcome {
+  accepted: number;
+  failed: Record<string, number>;
+  dropped: number;
+  requests: Record<string, number>;
+  throttled: number;
+  samples: ErrorSample[];
+}
+
+export interface ErrorSample {
+  /** Masked unless the operator opted out of masking. */
+  email: string;
+  reason: string;
+  batchNo?: number;
+}
+
+/** One contact's snapshot change, applied only after the destination accepted the write. */
+export interface SnapshotChange {
+  key: string;
+  /** New content hash; null leaves it as is. */
+  hash: string | null;
+  /** The address as sent when its case differs from the key. */
+  email?: string;
+  join: string[];
+  leave: string[];
+  /** Drop the contact's hash too: it left every segment. */
+  forget: boolean;
+}
+
+export interface StoredSnapshotEntry {
+  key: string;
+  hash: string;
+  email?: string;
+  segmentIds: string[];
+}
+
+export type ListMapping = { listId: string } | { claimedBy: string; claimedAt: string };
+
+/**
+ * Everything the pipeline remembers (DynamoDB in AWS). Writes that must happen once are
+ * conditional and report whether they won.
+ */
+export interface StateStore {
+  // Connections
+  putConnection(
+    connection: Connection,
+    condition: { expectVersion?: number; expectNew?: boolean },
+  ): Promise<boolean>;
+  getConnection(id: string): Promise<Connection | undefined>;
+  listConnections(): Promise<Connection[]>;
+  deleteConnection(id: string): Promise<void>;
+  /** Claims the bulk-membership probe unless another run holds a claim younger than `staleBefore`. */
+  claimProbe(connectionId: string, runId: string, now: string, staleBefore: string): Promise<boolean>;
+  /** Records the probe's answer (or, with `result` unknown, releases the claim). */
+  settleProbe(connectionId: string, runId: string, result: BulkMembership, now: string): Promise<void>;
+  setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void>;
+
+  // Exports
+  putExport(
+    record: ExportRecord,
+    condition: { expectVersion?: number; expectNew?: boolean },
+  ): Promise<boolean>;
+  getExport(id: string): Promise<ExportRecord | undefined>;
+  listExports(): Promise<ExportRecord[]>;
+  deleteExport(id: string): Promise<void>;
+  /** Takes the export's one-active-run lock (or takes it over from `replacing`, a run known to be dead). */
+  claimActiveRun(exportId: string, runId: string, replacing?: string): Promise<boolean>;
+  /** Releases the lock held by `runId` and records the run as the export's last. */
+  releaseActiveRun(
+    exportId: string,
+    runId: string,
+    lastRun: NonNullable<ExportRecord['lastRun']>,
+  ): Promise<void>;
+
+  // Runs
+  createRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(exportId: string, limit: number, cursor?: string): Promise<{ runs: RunRecord[]; next?: string }>;
+  /** Moves a run to `to` only if its status is one of `from`; returns whether it did. */
+  transitionRun(
+    id: string,
+    from: readonly RunRecord['status'][],
+    to: RunRecord['status'],
+    patch?: Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>>,
+  ): Promise<boolean>;
+  /** Planning finished: totals, estimate, batch count; the run is now waiting for its batches. */
+  completePlanning(
+    id: string,
+    update: Pick<RunRecord, 'planning' | 'estimate' | 'batchesTotal' | 'planningFinishedAt'>,
+  ): Promise<void>;
+  /** Saves planning figures on the way (e.g. for a run that fails on the cap). */
+  savePlanning(id: string, update: Pick<RunRecord, 'planning' | 'estimate'>): Promise<void>;
+  requestCancel(id: string): Promise<void>;
+  /** Records a batch's outcome exactly once; 'duplicate' when this batch was already recorded. */
+  recordBatch(runId: string, batchNo: number, outcome: BatchOutcome): Promise<'recorded' | 'duplicate'>;
+  isBatchRecorded(runId: string, batchNo: number): Promise<boolean>;
+  /** Adds requests made by a delivery that did not complete (they were still sent). */
+  addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void>;
+  listErrorSamples(runId: string, limit: number): Promise<ErrorSample[]>;
+
+  // Planner checkpoints (resumable planning)
+  saveCheckpoint(runId: string, data: string): Promise<void>;
+  loadCheckpoint(runId: string): Promise<string | undefined>;
+  deleteCheckpoint(runId: string): Promise<void>;
+
+  // Snapshot
+  readSnapshot(exportId: string): AsyncIterable<StoredSnapshotEntry>;
+  applySnapshot(exportId: string, changes: readonly SnapshotChange[]): Promise<void>;
+
+  // Destination lists, per connection and title
+  getList(connectionId: string, title: string): Promise<ListMapping | undefined>;
+  claimList(
+    connectionId: string,
+    title: string,
+    runId: string,
+    now: string,
+    staleBefore: string,
+  ): Promise<boolean>;
+  saveList(connectionId: string, title: string, listId: string): Promise<void>;
+  forgetList(connectionId: string, title: string): Promise<void>;
+}

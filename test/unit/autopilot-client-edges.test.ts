@@ -1,0 +1,424 @@
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AutopilotClient, type AutopilotClientOptions } from '#lib/adapters/autopilot/client.ts';
+import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
+import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
+import type { RequestHooks } from '#lib/ports/destination.ts';
+
+const KEY = '660f9d61d936487db0d78d546f423b43';
+const ORIGIN = 'http://autopilot.test';
+const BASE = `${ORIGIN}/v1`;
+const JSON_HEADERS = { headers: { 'content-type': 'application/json' } };
+
+const recordingHooks = () => {
+  const events: string[] = [];
+  const statuses: number[] = [];
+  const hooks: RequestHooks = {
+    beforeRequest: async (kind) => {
+      events.push(`before ${kind}`);
+    },
+    afterResponse: (kind, status) => {
+      events.push(`after ${kind} ${status}`);
+      statuses.push(status);
+    },
+  };
+  return { events, statuses, hooks };
+};
+
+const caught = async (p: Promise<unknown>): Promise<Error> => {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+};
+
+let mock: MockAgent;
+const pool = () => mock.get(ORIGIN);
+const client = (over: Partial<AutopilotClientOptions> = {}) =>
+  new AutopilotClient({ baseUrl: BASE, apiKey: KEY, dispatcher: mock, timeoutMs: 2_000, ...over });
+
+beforeEach(() => {
+  mock = new MockAgent();
+  mock.disableNetConnect();
+});
+afterEach(async () => {
+  await mock.close();
+});
+
+describe('requests on the wire', () => {
+  it('sends the key, JSON headers and the {contact} wrapper', async () => {
+    let seen: { headers: unknown; body: unknown } | undefined;
+    pool()
+      .intercept({ path: '/v1/contact', method: 'POST' })
+      .reply((opts) => {
+        seen = { headers: opts.headers, body: JSON.parse(String(opts.body)) };
+        return { statusCode: 200, data: { contact_id: 'person_1' }, responseOptions: JSON_HEADERS };
+      });
+    const result = await client().upsertContact({ Email: 'a@example.com', FirstName: 'Ann' });
+    expect(result).toEqual({ contactId: 'person_1' });
+    expect(seen?.headers).toMatchObject({
+      autopilotapikey: KEY,
+      Accept: 'application/json',
+      'Content-Type': 'application/json',
+    });
+    expect(seen?.body).toEqual({ contact: { Email: 'a@example.com', FirstName: 'Ann' } });
+  });
+
+  it('URL-encodes emails in paths', async () => {
+    pool()
+      .intercept({ path: '/v1/contact/a%2Bb%40example.com', method: 'GET' })
+      .reply(200, { contact_id: 'person_1', Email: 'a+b@example.com' });
+    expect((await client().getContact('a+b@example.com'))?.email).toBe('a+b@example.com');
+  });
+
+  it('brackets every request with the hooks, reporting status 0 for a failed one', async () => {
+    const { events, hooks } = recordingHooks();
+    pool().intercept({ path: '/v1/lists' }).reply(200, { lists: [] });
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .replyWithError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    const c = client({ hooks });
+    await c.listLists();
+    await caught(c.listLists());
+    expect(events).toEqual(['before listLists', 'after listLists 200', 'before listLists', 'after listLists 0']);
+  });
+});
+
+describe('failures the network causes', () => {
+  it('a reply slower than the deadline is a TransientError', async () => {
+    const { statuses, hooks } = recordingHooks();
+    pool().intercept({ path: '/v1/lists' }).reply(200, { lists: [] }).delay(5_000);
+    const err = await caught(client({ timeoutMs: 100, hooks }).listLists());
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toMatch(/timed out/);
+    expect(statuses).toEqual([0]);
+  });
+
+  it('a connection reset is a TransientError', async () => {
+    pool()
+      .intercept({ path: '/v1/contacts', method: 'POST' })
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const err = await caught(client().bulkUpsert([{ Email: 'a@example.com' }]));
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err.message).toContain('ECONNRESET');
+  });
+
+  describe('over real sockets', () => {
+    let server: Server | undefined;
+    afterEach(async () => {
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
+      server = undefined;
+    });
+
+    it('a server that drops the connection mid-request is a TransientError', async () => {
+      server = createServer((socket) => socket.destroy());
+      await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as AddressInfo;
+      const c = new AutopilotClient({ baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: KEY, timeoutMs: 5_000 });
+      expect(await caught(c.listLists())).toBeInstanceOf(TransientError);
+    });
+
+    it('a refused connection is a TransientError', async () => {
+      const probe = createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const { port } = probe.address() as AddressInfo;
+      await new Promise((r) => probe.close(r));
+      const c = new AutopilotClient({ baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: KEY, timeoutMs: 5_000 });
+      const err = await caught(c.listLists());
+      expect(err).toBeInstanceOf(TransientError);
+      expect(err.message).toContain('ECONNREFUSED');
+    });
+  });
+});
+
+describe('answers the client cannot use', () => {
+  it('malformed JSON on a 200 is a PermanentError', async () => {
+    pool().intercept({ path: '/v1/lists' }).reply(200, '{"lists": [', JSON_HEADERS);
+    const err = await caught(client().listLists());
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as PermanentError).details.reason).toBe('invalid_response');
+    expect(err.message).toContain('not JSON');
+  });
+
+  it('an unexpected shape names what was wrong, not the body', async () => {
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .reply(200, { lists: [{ list_id: 42, title: 'secret-title-text' }] });
+    const err = await caught(client().listLists());
+    expect(err).toBeInstanceOf(PermanentError);
+    expect(err.message).toContain('lists.0.list_id');
+    expect(err.message).not.toContain('secret-title-text');
+  });
+
+  it('a 503 with an HTML body is a TransientError with its status', async () => {
+    pool().intercept({ path: '/v1/lists' }).reply(503, '<html>busy</html>');
+    const err = await caught(client().listLists());
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as TransientError).details.status).toBe(503);
+  });
+
+  it('a 429 is rate limited, with retryAfterMs only when Retry-After is sent', async () => {
+    const throttled = { error: 'Too Many Requests', message: 'You have exceeded your request rate of 5 r/s.' };
+    pool().intercept({ path: '/v1/lists' }).reply(429, throttled);
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .reply(429, throttled, { headers: { 'retry-after': '2' } });
+    const first = (await caught(client().listLists())) as TransientError;
+    const second = (await caught(client().listLists())) as TransientError;
+    expect(first).toBeInstanceOf(TransientError);
+    expect(first.details).toEqual({ status: 429, rateLimited: true });
+    expect(second.details).toEqual({ status: 429, rateLimited: true, retryAfterMs: 2000 });
+  });
+
+  it('a 401 and a missing-key 400 are fatal for the run', async () => {
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .reply(401, { error: 'Unauthorized', message: 'Provided autopilotapikey not valid.' });
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .reply(400, { error: 'Bad Request', message: 'No autopilotapikey header provided.' });
+    expect(((await caught(client().listLists())) as FatalRunError).reason).toBe('invalid_api_key');
+    expect(((await caught(client().listLists())) as FatalRunError).reason).toBe('missing_api_key');
+  });
+});
+
+describe('bulkUpsert', () => {
+  it('refuses 0 or more than 100 contacts without sending anything', async () => {
+    const { events, hooks } = recordingHooks();
+    const c = client({ hooks });
+    const many = Array.from({ length: 101 }, (_, i) => ({ Email: `c${i}@example.com` }));
+    for (const batch of [[], many]) {
+      const err = await caught(c.bulkUpsert(batch));
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as PermanentError).details.reason).toBe('bulk_size');
+    }
+    expect(events).toEqual([]);
+  });
+
+  it('derives outcomes from email_contact_map case-insensitively, in input order', async () => {
+    let sent: unknown;
+    pool()
+      .intercept({ path: '/v1/contacts', method: 'POST' })
+      .reply((opts) => {
+        sent = JSON.parse(String(opts.body));
+        return {
+          statusCode: 200,
+          data: {
+            contact_ids: ['person_A', 'person_B'],
+            email_contact_map: { 'ann@example.com': 'person_A', 'bo@example.com': 'person_B' },
+            _removeResultKeys: ['proposedContacts'],
+          },
+        };
+      });
+    const outcomes = await client().bulkUpsert([
+      { Email: 'Ann@Example.com' },
+      { FirstName: 'No email' },
+      { Email: 'cy@example.com' },
+      { Email: 'bo@example.com' },
+    ]);
+    expect(outcomes).toEqual([
+      { email: 'Ann@Example.com', ok: true, contactId: 'person_A' },
+      { email: undefined, ok: false, reason: 'missing_email' },
+      { email: 'cy@example.com', ok: false, reason: 'not_accepted' },
+      { email: 'bo@example.com', ok: true, contactId: 'person_B' },
+    ]);
+    expect(sent).toEqual({
+      contacts: [{ Email: 'Ann@Example.com' }, { Email: 'cy@example.com' }, { Email: 'bo@example.com' }],
+    });
+  });
+
+  it('reports a list assignment as its own request kind', async () => {
+    const { events, hooks } = recordingHooks();
+    pool()
+      .intercept({ path: '/v1/contacts', method: 'POST' })
+      .reply(200, { contact_ids: ['p'], email_contact_map: { 'a@example.com': 'p' } });
+    await client({ hooks }).bulkUpsert([{ Email: 'a@example.com', _autopilot_list: 'contactlist_1' }]);
+    expect(events[0]).toBe('before bulkUpsertWithList');
+  });
+});
+
+describe('membership and deletion', () => {
+  const path = '/v1/list/contactlist_1/contact/a%40example.com';
+
+  it('isMember: 200 ⇒ true; empty 404 or unknown contact ⇒ false; unknown list ⇒ PermanentError', async () => {
+    pool().intercept({ path }).reply(200, {});
+    pool().intercept({ path }).reply(404, '');
+    pool().intercept({ path }).reply(404, { error: 'Not Found', message: 'Contact could not be found.' });
+    pool().intercept({ path }).reply(404, { error: 'Not Found', message: 'List does not exist.' });
+    const c = client();
+    expect(await c.isMember('contactlist_1', 'a@example.com')).toBe(true);
+    expect(await c.isMember('contactlist_1', 'a@example.com')).toBe(false);
+    expect(await c.isMember('contactlist_1', 'a@example.com')).toBe(false);
+    const err = await caught(c.isMember('contactlist_1', 'a@example.com'));
+    expect((err as PermanentError).details.reason).toBe('list_not_found');
+  });
+
+  it('add/remove report not_modified; an empty 404 on remove means nothing to remove', async () => {
+    pool().intercept({ path, method: 'POST' }).reply(200, {});
+    pool().intercept({ path, method: 'POST' }).reply(200, { not_modified: true });
+    pool().intercept({ path, method: 'DELETE' }).reply(200, '');
+    pool().intercept({ path, method: 'DELETE' }).reply(404, '');
+    const c = client();
+    expect(await c.addToList('contactlist_1', 'a@example.com')).toEqual({ notModified: false });
+    expect(await c.addToList('contactlist_1', 'a@example.com')).toEqual({ notModified: true });
+    expect(await c.removeFromList('contactlist_1', 'a@example.com')).toEqual({ notModified: false });
+    expect(await c.removeFromList('contactlist_1', 'a@example.com')).toEqual({ notModified: true });
+  });
+
+  it('deleteContact accepts 200 {} and 204; getContact is null on 404', async () => {
+    pool().intercept({ path: '/v1/contact/person_1', method: 'DELETE' }).reply(200, {});
+    pool().intercept({ path: '/v1/contact/person_2', method: 'DELETE' }).reply(204, '');
+    pool()
+      .intercept({ path: '/v1/contact/person_3' })
+      .reply(404, { error: 'Not Found', message: 'Contact could not be found.' });
+    const c = client();
+    await c.deleteContact('person_1');
+    await c.deleteContact('person_2');
+    expect(await c.getContact('person_3')).toBeNull();
+  });
+});
+
+describe('paging', () => {
+  const contacts = (ids: string[]) => ids.map((id) => ({ contact_id: id, Email: `${id}@example.com` }));
+
+  it('follows bookmarks until none is returned', async () => {
+    pool()
+      .intercept({ path: '/v1/list/L/contacts' })
+      .reply(200, { contacts: contacts(['p1', 'p2']), total_contacts: 3, bookmark: 'p2' });
+    pool()
+      .intercept({ path: '/v1/list/L/contacts/p2' })
+      .reply(200, { contacts: contacts(['p3']), total_contacts: 3 });
+    const ids: string[] = [];
+    for await (const c of client().allListContacts('L')) ids.push(c.contactId);
+    expect(ids).toEqual(['p1', 'p2', 'p3']);
+  });
+
+  it('a repeated bookmark stops with a PermanentError instead of looping', async () => {
+    pool()
+      .intercept({ path: '/v1/contacts' })
+      .reply(200, { contacts: contacts(['p1']), total_contacts: 9, bookmark: 'p1' });
+    pool()
+      .intercept({ path: '/v1/contacts/p1' })
+      .reply(200, { contacts: [], total_contacts: 9, bookmark: 'p1' });
+    const ids: string[] = [];
+    const err = await caught(
+      (async () => {
+        for await (const c of client().allContacts()) ids.push(c.contactId);
+      })(),
+    );
+    expect((err as PermanentError).details.reason).toBe('repeated_bookmark');
+    expect(ids).toEqual(['p1']);
+  });
+
+  it('an unknown list answering an empty 404 is list_not_found', async () => {
+    pool().intercept({ path: '/v1/list/nope/contacts' }).reply(404, '');
+    const err = await caught(client().listListContacts('nope'));
+    expect((err as PermanentError).details).toEqual({ status: 404, reason: 'list_not_found' });
+  });
+});
+
+describe('AutopilotDestination session', () => {
+  const session = (hooks?: RequestHooks) =>
+    new AutopilotDestination({ baseUrl: BASE, dispatcher: mock, timeoutMs: 2_000 }).open(KEY, hooks);
+  const data = (email: string) => ({ email, fields: {}, custom: {} });
+
+  it('upsertIntoList: a rejected contact is a result, a 429 still throws', async () => {
+    pool()
+      .intercept({ path: '/v1/contact', method: 'POST' })
+      .reply(404, { error: 'Not Found', message: 'List does not exist.' });
+    pool()
+      .intercept({ path: '/v1/contact', method: 'POST' })
+      .reply(400, { error: 'Bad Request', message: 'Email is invalid' });
+    pool().intercept({ path: '/v1/contact', method: 'POST' }).reply(429, {});
+    const s = session();
+    expect(await s.upsertIntoList(data('a@example.com'), 'L')).toEqual({
+      email: 'a@example.com',
+      ok: false,
+      reason: 'list_not_found',
+    });
+    expect(await s.upsertIntoList(data('b@example.com'), 'L')).toEqual({
+      email: 'b@example.com',
+      ok: false,
+      reason: 'Email is invalid',
+    });
+    expect(await caught(s.upsertIntoList(data('c@example.com'), 'L'))).toBeInstanceOf(TransientError);
+  });
+
+  it('upsertMany keeps input order and reports unencodable and unaccepted contacts', async () => {
+    pool()
+      .intercept({ path: '/v1/contacts', method: 'POST' })
+      .reply(200, { email_contact_map: { 'c@example.com': 'person_C' } });
+    const results = await session().upsertMany([
+      data('a@example.com'),
+      { ...data('b@example.com'), custom: { Seats: { type: 'integer', value: 'many' } } },
+      data('c@example.com'),
+    ]);
+    expect(results).toEqual([
+      { email: 'a@example.com', ok: false, reason: 'not_accepted' },
+      { email: 'b@example.com', ok: false, reason: 'invalid_custom_field: Seats not_an_integer' },
+      { email: 'c@example.com', ok: true },
+    ]);
+  });
+
+  it('removeFromList: an unknown contact is done, an unknown list is not', async () => {
+    const path = '/v1/list/L/contact/a%40example.com';
+    pool()
+      .intercept({ path, method: 'DELETE' })
+      .reply(404, { error: 'Not Found', message: 'Contact could not be found.' });
+    pool().intercept({ path, method: 'DELETE' }).reply(404, { error: 'Not Found', message: 'List does not exist.' });
+    const s = session();
+    expect(await s.removeFromList('L', 'a@example.com')).toEqual({ email: 'a@example.com', ok: true });
+    expect(await s.removeFromList('L', 'a@example.com')).toEqual({
+      email: 'a@example.com',
+      ok: false,
+      reason: 'list_not_found',
+    });
+  });
+
+  it('verify surfaces a refused key as FatalRunError', async () => {
+    pool().intercept({ path: '/v1/lists' }).reply(401, { error: 'Unauthorized', message: 'nope' });
+    expect(((await caught(session().verify())) as FatalRunError).reason).toBe('invalid_api_key');
+  });
+});
+
+describe('the API key never leaks', () => {
+  it('appears in no message, detail, stack or serialisation of any error', async () => {
+    const echo = { error: 'Bad Request', message: `autopilotapikey ${KEY} is odd for a@example.com` };
+    pool().intercept({ path: '/v1/lists' }).reply(400, echo);
+    pool().intercept({ path: '/v1/lists' }).reply(401, echo);
+    pool().intercept({ path: '/v1/lists' }).reply(429, echo);
+    pool().intercept({ path: '/v1/lists' }).reply(500, echo);
+    pool().intercept({ path: '/v1/lists' }).reply(200, `{"lists": "${KEY}"}`);
+    pool().intercept({ path: '/v1/lists' }).reply(200, `${KEY}`);
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .replyWithError(Object.assign(new Error(`socket failed for ${KEY}`), { code: 'UND_ERR_SOCKET' }));
+    pool().intercept({ path: '/v1/lists' }).reply(200, { lists: [] }).delay(5_000);
+    const c = client({ timeoutMs: 100 });
+    const errors: Error[] = [];
+    for (let i = 0; i < 8; i++) errors.push(await caught(c.listLists()));
+    errors.push(await caught(c.bulkUpsert([])));
+    expect(errors.map((e) => e.name)).toEqual([
+      'PermanentError',
+      'FatalRunError',
+      'TransientError',
+      'TransientError',
+      'PermanentError',
+      'PermanentError',
+      'TransientError',
+      'TransientError',
+      'PermanentError',
+    ]);
+    for (const e of errors) {
+      const everything = [e.message, String(e), e.stack ?? '', JSON.stringify(e), JSON.stringify({ ...e })].join(
+        '\n',
+      );
+      expect(everything).not.toContain(KEY);
+      expect(everything).not.toContain('a@example.com');
+    }
+  });
+});
