@@ -39,7 +39,9 @@ describe('custom field keys', () => {
 describe('encodeContact', () => {
   it('puts standard fields at the top level with exact casing and the email as Email', () => {
     const wire = encodeContact(
-      contact({ fields: { FirstName: 'Ann', owner_name: 'Bo', MailingPostalCode: '1011 AB', LinkedIn: 'x' } }),
+      contact({
+        fields: { FirstName: 'Ann', owner_name: 'Bo', MailingPostalCode: '1011 AB', LinkedIn: 'x' },
+      }),
     );
     expect(wire).toEqual({
       Email: 'Ann.Lee@Example.com',
@@ -84,7 +86,9 @@ describe('encodeContact', () => {
   });
 
   it('never sends unsubscribed, even when a caller smuggles it in', () => {
-    const sneaky = contact({ fields: { unsubscribed: 'true', Unsubscribed: 'true' } as ContactData['fields'] });
+    const sneaky = contact({
+      fields: { unsubscribed: 'true', Unsubscribed: 'true' } as ContactData['fields'],
+    });
     const wire = encodeContact(sneaky);
     expect(Object.keys(wire).some((k) => k.toLowerCase() === 'unsubscribed')).toBe(false);
   });

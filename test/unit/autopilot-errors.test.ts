@@ -57,9 +57,17 @@ describe('classifyHttpFailure', () => {
     ) as PermanentError;
     expect(notFound.details).toEqual({ status: 404, reason: 'contact_not_found' });
     expect(notFound.message).toContain('Contact could not be found.');
-    const list = classifyHttpFailure(ctx, { status: 404, body: { code: 'Not Found', message: 'List does not exist.' } }, []);
+    const list = classifyHttpFailure(
+      ctx,
+      { status: 404, body: { code: 'Not Found', message: 'List does not exist.' } },
+      [],
+    );
     expect((list as PermanentError).details.reason).toBe('list_not_found');
-    const other = classifyHttpFailure(ctx, { status: 400, body: body('Bad Request', 'Email is malformed') }, []);
+    const other = classifyHttpFailure(
+      ctx,
+      { status: 400, body: body('Bad Request', 'Email is malformed') },
+      [],
+    );
     expect((other as PermanentError).details).toEqual({ status: 400, reason: 'Email is malformed' });
     const bare = classifyHttpFailure(ctx, { status: 422 }, []);
     expect((bare as PermanentError).details).toEqual({ status: 422, reason: 'http_422' });
