@@ -24,7 +24,7 @@ interface ListRecord {
   id: string;
   title: string;
   members: Set<string>;
-  /** Members sorted by contact id; rebuilt lazily after a membership change. */
+  /** Members sorted by contact id; built lazily on the first page read, then kept up to date. */
   sorted?: string[];
 }
 
@@ -50,7 +50,10 @@ const lower = (email: string): string => email.toLowerCase();
 export class Account {
   private readonly contactsById = new Map<string, ContactRecord>();
   private readonly idByEmail = new Map<string, string>();
-  /** All contact ids sorted; rebuilt lazily after a create or delete. */
+  /**
+   * All contact ids sorted, built lazily on the first page read and then maintained by binary
+   * insertion/removal, so writes between page reads never force a re-sort of a 100k account.
+   */
   private sortedIds: string[] | undefined;
   private readonly listsById = new Map<string, ListRecord>();
   private readonly customFieldTypes = new Map<string, CustomFieldType>();
@@ -99,7 +102,7 @@ export class Account {
         updatedAt: now,
       };
       this.contactsById.set(contact.id, contact);
-      this.sortedIds = undefined;
+      if (this.sortedIds !== undefined) insertSorted(this.sortedIds, contact.id);
     }
 
     for (const [key, value] of Object.entries(write.fields)) {
@@ -139,9 +142,9 @@ export class Account {
       const list = this.listsById.get(listId);
       if (list === undefined) continue;
       list.members.delete(contact.id);
-      list.sorted = undefined;
+      if (list.sorted !== undefined) removeSorted(list.sorted, contact.id);
     }
-    this.sortedIds = undefined;
+    if (this.sortedIds !== undefined) removeSorted(this.sortedIds, contact.id);
   }
 
   unsubscribe(contact: ContactRecord, now: number = Date.now()): void {
@@ -180,7 +183,7 @@ export class Account {
   addMember(list: ListRecord, contact: ContactRecord): boolean {
     if (list.members.has(contact.id)) return false;
     list.members.add(contact.id);
-    list.sorted = undefined;
+    if (list.sorted !== undefined) insertSorted(list.sorted, contact.id);
     contact.lists.add(list.id);
     return true;
   }
@@ -188,7 +191,7 @@ export class Account {
   /** Returns false when the contact was not a member. */
   removeMember(list: ListRecord, contact: ContactRecord): boolean {
     if (!list.members.delete(contact.id)) return false;
-    list.sorted = undefined;
+    if (list.sorted !== undefined) removeSorted(list.sorted, contact.id);
     contact.lists.delete(list.id);
     return true;
   }
@@ -227,6 +230,27 @@ export class Account {
     list.sorted ??= [...list.members].sort();
     return list.sorted;
   }
+}
+
+function insertSorted(sorted: string[], id: string): void {
+  sorted.splice(lowerBound(sorted, id), 0, id);
+}
+
+function removeSorted(sorted: string[], id: string): void {
+  const at = lowerBound(sorted, id);
+  if (sorted[at] === id) sorted.splice(at, 1);
+}
+
+/** First index whose id sorts at or after `key`. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? '') < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** First index whose id sorts strictly after `key`. */

@@ -159,7 +159,6 @@ async function main(argv: string[]): Promise<void> {
   if (!quiet) options.log = (line) => console.log(line);
   const standIn = await startAutopilotStandIn(options);
 
-  console.log(`Autopilot stand-in listening on ${standIn.url}`);
   if (generatedKey !== undefined)
     console.log(`Generated API key (send as header autopilotapikey): ${generatedKey}`);
   else console.log(`API keys: ${options.apiKeys?.length ?? 0} (as given; not shown)`);
@@ -174,6 +173,8 @@ async function main(argv: string[]): Promise<void> {
       `faults: ${options.faults === undefined ? 'none' : JSON.stringify(options.faults)}`,
     ].join('; '),
   );
+  // Last, so a reader that sees the full URL line has everything above it too.
+  console.log(`Autopilot stand-in listening on ${standIn.url}`);
 
   const stop = (signal: NodeJS.Signals): void => {
     console.log(`Received ${signal}, closing the stand-in.`);
