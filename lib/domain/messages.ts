@@ -6,7 +6,7 @@ import { CustomFieldTypeSchema, StandardFieldSchema } from './export-config.ts';
  * version it does not know rather than guessing. Bump `v` and keep parsing the old one for a
  * release when a field changes meaning.
  */
-export const MESSAGE_VERSION = 1;
+export const MESSAGE_VERSION = 1 as const;
 
 /** Stay under SQS's 256 KiB limit (the 1 MiB quota is newer and not universal), with headroom. */
 export const MAX_MESSAGE_BYTES = 240 * 1024;

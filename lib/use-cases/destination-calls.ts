@@ -1,0 +1,80 @@
+import { TransientError } from '#lib/domain/errors.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Destination, DestinationSession, RequestHooks } from '#lib/ports/destination.ts';
+import type { RateBudget } from '#lib/ports/rate-budget.ts';
+
+/** Counts every request a session makes, by kind, and how many were answered 429. */
+export class RequestTally {
+  readonly requests: Record<string, number> = {};
+  throttled = 0;
+
+  record(kind: string, status: number): void {
+    this.requests[kind] = (this.requests[kind] ?? 0) + 1;
+    if (status === 429) this.throttled++;
+  }
+
+  get total(): number {
+    return Object.values(this.requests).reduce((a, b) => a + b, 0);
+  }
+}
+
+/** Opens a session whose every request waits for the connection's shared rate budget. */
+export const openBudgetedSession = (
+  destination: Destination,
+  apiKey: string,
+  budget: { rateBudget: RateBudget; connectionId: string; ratePerSecond: number },
+  tally: RequestTally,
+): DestinationSession => {
+  const hooks: RequestHooks = {
+    beforeRequest: () => budget.rateBudget.acquire(budget.connectionId, budget.ratePerSecond),
+    afterResponse: (kind, status) => tally.record(kind, status),
+  };
+  return destination.open(apiKey, hooks);
+};
+
+/** Raised when rate limiting lasted so long that the remaining invocation time is too short. */
+export class ThrottledTooLongError extends Error {
+  override readonly name = 'ThrottledTooLongError';
+}
+
+export interface RetryPolicy {
+  clock: Clock;
+  rateBudget: RateBudget;
+  connectionId: string;
+  /** Attempts for transient failures other than 429 (a 429 never uses one up). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  /** How long a 429 holds back every sender of the connection when no Retry-After says otherwise. */
+  throttleBackOffMs: number;
+  /** Time left in this invocation; below `reserveMs` we stop waiting and hand the work back. */
+  remainingMs: () => number;
+  reserveMs: number;
+}
+
+/**
+ * Calls the destination, retrying transient failures a few times with jittered exponential backoff.
+ * A 429 backs every sender off through the shared budget and is retried without using an attempt;
+ * if rate limiting outlasts the invocation, ThrottledTooLongError hands the work back intact.
+ */
+export const withRetries = async <T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> => {
+  let attempts = 0;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof TransientError)) throw error;
+      if (error.details.rateLimited) {
+        await policy.rateBudget.backOff(
+          policy.connectionId,
+          error.details.retryAfterMs ?? policy.throttleBackOffMs,
+        );
+        if (policy.remainingMs() < policy.reserveMs) throw new ThrottledTooLongError(error.message);
+        continue;
+      }
+      attempts++;
+      if (attempts >= policy.maxAttempts || policy.remainingMs() < policy.reserveMs) throw error;
+      const delay = policy.baseDelayMs * 2 ** (attempts - 1);
+      await policy.clock.sleep(delay / 2 + Math.random() * (delay / 2));
+    }
+  }
+};

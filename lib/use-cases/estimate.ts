@@ -1,0 +1,49 @@
+import type { BulkMembership, CostModel } from '#lib/domain/plan.ts';
+import { durationSeconds, totalRequests } from '#lib/domain/plan.ts';
+import type { RequestEstimate } from '#lib/ports/state-store.ts';
+
+/** Autopilot's documented budget per API key (autopilot-api.md §3). */
+export const DOCUMENTED_RATE = 5;
+
+export const buildEstimate = (
+  requests: Partial<Record<string, number>>,
+  floorRequests: number,
+  ratePerSecond: number,
+  upperBound: boolean,
+): RequestEstimate => {
+  const clean: Record<string, number> = {};
+  for (const [k, v] of Object.entries(requests)) if (v) clean[k] = v;
+  const total = totalRequests(clean);
+  return {
+    requests: clean,
+    totalRequests: total,
+    floorRequests: Math.round(floorRequests * 100) / 100,
+    ratePerSecond,
+    seconds: Math.ceil(durationSeconds(total, ratePerSecond)),
+    secondsAtDocumentedRate: Math.ceil(durationSeconds(total, DOCUMENTED_RATE)),
+    upperBound,
+  };
+};
+
+/**
+ * Before anything is diffed: the most a run can cost if every profile were new to Autopilot.
+ * Answers the on-demand request at once; planning replaces it with the exact figure.
+ */
+export const upperBoundEstimate = (
+  segmentSizes: readonly number[],
+  membership: 'list' | 'field',
+  costs: CostModel,
+  capability: BulkMembership,
+  ratePerSecond: number,
+): RequestEstimate => {
+  const profiles = segmentSizes.reduce((a, b) => a + b, 0);
+  if (membership === 'field') {
+    const bulk = Math.ceil(profiles / costs.bulkLimit);
+    return buildEstimate({ bulkUpsert: bulk }, profiles / costs.bulkLimit, ratePerSecond, true);
+  }
+  if (costs.listJoinInBulk(capability)) {
+    const bulk = segmentSizes.reduce((a, s) => a + Math.ceil(s / costs.bulkLimit), 0);
+    return buildEstimate({ bulkUpsertWithList: bulk }, profiles / costs.bulkLimit, ratePerSecond, true);
+  }
+  return buildEstimate({ upsertWithList: profiles }, profiles, ratePerSecond, true);
+};

@@ -1,0 +1,443 @@
+import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts';
+import { ContactCollector } from '#lib/domain/collector.ts';
+import { decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
+import { FatalRunError } from '#lib/domain/errors.ts';
+import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
+import { canonicalContact, contentHash } from '#lib/domain/hash.ts';
+import { mapProfile } from '#lib/domain/mapping.ts';
+import { MESSAGE_VERSION, type PlanMessage, type SendBatchMessageInput } from '#lib/domain/messages.ts';
+import {
+  addRequests,
+  BatchPlanner,
+  type BulkMembership,
+  type PlanInput,
+  type PlannedBatch,
+  requestsFor,
+} from '#lib/domain/plan.ts';
+import { isTerminal } from '#lib/domain/run.ts';
+import type { Destination } from '#lib/ports/destination.ts';
+import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
+import type { Connection, ExportRecord, PlanningStats, RunRecord } from '#lib/ports/state-store.ts';
+import type { WorkQueue } from '#lib/ports/work-queue.ts';
+import { openBudgetedSession, RequestTally, withRetries } from './destination-calls.ts';
+import { buildEstimate } from './estimate.ts';
+import { type PlannerCheckpoint, parseCheckpoint, serialiseCheckpoint } from './planning/checkpoint.ts';
+import { toMessages } from './planning/emit.ts';
+import { knownLists, resolveLists } from './planning/lists.ts';
+import { endRun, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
+
+export interface PlannerSettings {
+  /** Profiles read per segment-source page. */
+  pageSize: number;
+  /** Contacts per message when each costs one request. */
+  perContactBatchSize: number;
+  /** Stop and checkpoint when less than this much invocation time is left. */
+  reserveMs: number;
+  /** Re-probe bulk membership when the last answer is older than this. */
+  probeRecheckMs: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  throttleBackOffMs: number;
+}
+
+export interface PlanRunDeps extends LifecycleDeps {
+  segments: SegmentSource;
+  destination: Destination;
+  secrets: SecretProvider;
+  rateBudget: RateBudget;
+  sendQueue: WorkQueue<SendBatchMessageInput>;
+  planQueue: WorkQueue<PlanMessage>;
+  settings: PlannerSettings;
+}
+
+/** A contact's serialised form may not outgrow one queue message. */
+const MAX_CONTACT_CHARS = 200_000;
+const SEND_CHUNK = 50;
+
+/** The capability the planner batches for: a stale answer is re-probed by the first bulk batch. */
+export const planningCapability = (
+  connection: Connection,
+  now: number,
+  recheckMs: number,
+): BulkMembership => {
+  const { state, checkedAt } = connection.bulkMembership;
+  if (state === 'unknown') return 'unknown';
+  if (checkedAt === undefined || now - Date.parse(checkedAt) > recheckMs) return 'unknown';
+  return state;
+};
+
+interface Context {
+  deps: PlanRunDeps;
+  run: RunRecord;
+  exp: ExportRecord;
+  connection: Connection;
+  segments: SegmentInfo[];
+  remainingMs: () => number;
+}
+
+/**
+ * Plans one run (DESIGN.md §2 "Planning"): reads every segment page by page, maps, validates and
+ * merges profiles, enforces the cap before anything is sent, diffs against the snapshot, resolves
+ * lists and queues batches. Checkpoints and re-queues itself when time runs short, so no segment
+ * size reaches the Lambda time limit.
+ */
+export const planRun = async (
+  deps: PlanRunDeps,
+  message: PlanMessage,
+  remainingMs: () => number,
+): Promise<void> => {
+  const run = await deps.store.getRun(message.runId);
+  if (run === undefined || isTerminal(run.status)) return;
+  const log = deps.logger.child({ runId: run.id, exportId: run.exportId });
+  if (run.cancelRequested) {
+    await endRun(deps, run, 'cancelled', 'Cancelled before planning finished.');
+    return;
+  }
+  const exp = await deps.store.getExport(run.exportId);
+  if (exp === undefined) {
+    await endRun(deps, run, 'failed', 'The export was deleted before its run could be planned.');
+    return;
+  }
+  const connection = await deps.store.getConnection(run.connectionId);
+  if (connection === undefined || exp.connectionId !== run.connectionId) {
+    await endRun(deps, run, 'cancelled', 'The export lost its connection before the run could be planned.');
+    return;
+  }
+  const segments: SegmentInfo[] = [];
+  for (const id of run.segmentIds) {
+    const info = await deps.segments.getSegment(id);
+    if (info === undefined) {
+      await endRun(deps, run, 'failed', `Segment ${id} no longer exists.`);
+      return;
+    }
+    segments.push(info);
+  }
+  const ctx: Context = { deps, run, exp, connection, segments, remainingMs };
+  try {
+    await plan(ctx, message.resume ? await loadCheckpoint(ctx) : undefined);
+  } catch (error) {
+    if (error instanceof FatalRunError) {
+      if (error.reason === 'invalid_api_key')
+        await deps.store.setConnectionStatus(connection.id, 'invalid_key');
+      await endRun(deps, run, 'failed', error.message);
+      return;
+    }
+    log.error('planning failed; the message will be retried', { error: String(error) });
+    throw error;
+  }
+};
+
+const loadCheckpoint = async (ctx: Context): Promise<PlannerCheckpoint | undefined> => {
+  const text = await ctx.deps.store.loadCheckpoint(ctx.run.id);
+  return text === undefined ? undefined : parseCheckpoint(text);
+};
+
+const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEntry>> => {
+  const index = new Map(ctx.run.segmentIds.map((id, i) => [id, i]));
+  const snapshot = new Map<string, SnapshotEntry>();
+  for await (const entry of ctx.deps.store.readSnapshot(ctx.exp.id)) {
+    let segments = 0;
+    for (const id of entry.segmentIds) {
+      const i = index.get(id);
+      // Segments the export no longer selects are not this run's business.
+      if (i !== undefined) segments |= 1 << i;
+    }
+    if (segments === 0 && entry.hash === '') continue;
+    snapshot.set(entry.key, { hash: entry.hash, segments, ...(entry.email ? { email: entry.email } : {}) });
+  }
+  return snapshot;
+};
+
+const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Promise<void> => {
+  const { deps, run, exp, connection } = ctx;
+  const snapshot = checkpoint ? new Map(checkpoint.snapshot) : await readSnapshot(ctx);
+  const cap = effectiveCap(exp.cap, connection.cap);
+  const collectorOptions = {
+    segmentIds: run.segmentIds,
+    cap,
+    policy: exp.capPolicy,
+    isKnown: (key: string) => snapshot.has(key),
+  };
+  const collector = checkpoint
+    ? ContactCollector.fromState(collectorOptions, checkpoint.collector)
+    : new ContactCollector(collectorOptions);
+  const state: PlannerCheckpoint = checkpoint ?? {
+    v: 1,
+    phase: 'collect',
+    segmentIndex: 0,
+    collector: collector.toState(),
+    snapshot: [],
+    emitted: 0,
+    requests: {},
+  };
+  const save = async (): Promise<void> => {
+    await deps.store.saveCheckpoint(
+      run.id,
+      serialiseCheckpoint({ ...state, collector: collector.toState(), snapshot: [...snapshot] }),
+    );
+    await deps.planQueue.send([
+      { v: MESSAGE_VERSION, type: 'plan', runId: run.id, exportId: exp.id, resume: true },
+    ]);
+    deps.logger.info('planning checkpointed; continuing in a new invocation', {
+      runId: run.id,
+      phase: state.phase,
+      segmentIndex: state.segmentIndex,
+      emitted: state.emitted,
+    });
+  };
+
+  if (state.phase === 'collect') {
+    const done = await collect(ctx, collector, state);
+    if (done === 'cap') {
+      const sizes: SegmentSize[] = ctx.segments.map((s) => ({
+        id: s.id,
+        name: s.name,
+        profiles: s.profiles,
+      }));
+      await deps.store.savePlanning(run.id, {
+        planning: stats(ctx, collector, emptyDiffTotals(sizes.length)),
+      });
+      await endRun(deps, run, 'failed', capExceeded(collector.contacts.size + 1, cap, sizes).message);
+      return;
+    }
+    if (done === 'paused' || done === 'cancelled') {
+      if (done === 'paused') await save();
+      return;
+    }
+    state.phase = 'emit';
+  }
+
+  const inputs = decideAll(collector, snapshot, run.segmentIds.length);
+  const capability = planningCapability(connection, deps.clock.now(), deps.settings.probeRecheckMs);
+  const planned = batchesFor(ctx, inputs.inputs, capability);
+  const requests: Record<string, number> = { ...state.requests };
+  for (const b of planned.batches) addRequests(requests, requestsFor(b, deps.destination.costs, capability));
+  if (capability === 'unknown' && planned.batches.some((b) => b.op === 'list-join')) {
+    // The first join batch probes bulk membership: one bulk upsert and one membership check on top.
+    addRequests(requests, { bulkUpsertWithList: 1, membershipCheck: 1 });
+  }
+
+  if (run.trigger === 'dry-run') {
+    const titles = ctx.segments.map((s) => listTitle(exp, s));
+    if (exp.membership === 'list') {
+      const lists = await knownLists(deps.store, connection.id, titles);
+      if (lists.toCreate > 0) addRequests(requests, { listLists: 1, createList: lists.toCreate });
+      else addRequests(requests, { listLists: 1 });
+    }
+    await finishPlanning(ctx, collector, inputs.totals, requests, planned.floor, 0);
+    return;
+  }
+
+  if (exp.membership === 'list' && state.listIds === undefined) {
+    const tally = new RequestTally();
+    state.listIds = await withSession(ctx, tally, (call, session) =>
+      resolveLists(
+        { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
+        ctx.segments.map((s) => listTitle(exp, s)),
+      ),
+    );
+    addRequests(state.requests, tally.requests);
+    addRequests(requests, tally.requests);
+    await deps.store.addRequests(run.id, tally.requests, tally.throttled);
+  }
+
+  const address = {
+    runId: run.id,
+    exportId: exp.id,
+    connectionId: connection.id,
+    ...(state.listIds ? { listIds: state.listIds } : {}),
+  };
+  const messages: SendBatchMessageInput[] = [];
+  for (const batch of planned.batches) messages.push(...toMessages(batch, address, messages.length));
+  while (state.emitted < messages.length) {
+    const chunk = messages.slice(state.emitted, state.emitted + SEND_CHUNK);
+    await deps.sendQueue.send(chunk);
+    state.emitted += chunk.length;
+    if (state.emitted < messages.length && ctx.remainingMs() < deps.settings.reserveMs) {
+      await save();
+      return;
+    }
+  }
+  await finishPlanning(
+    ctx,
+    collector,
+    inputs.totals,
+    requests,
+    planned.floor,
+    messages.length,
+    state.listIds,
+  );
+};
+
+type CollectResult = 'done' | 'paused' | 'cap' | 'cancelled';
+
+const CANCEL_CHECK_PAGES = 10;
+
+const collect = async (
+  ctx: Context,
+  collector: ContactCollector,
+  state: PlannerCheckpoint,
+): Promise<CollectResult> => {
+  const { deps, run, exp } = ctx;
+  let pages = 0;
+  while (state.segmentIndex < run.segmentIds.length) {
+    const i = state.segmentIndex;
+    const segmentId = run.segmentIds[i] ?? '';
+    const page = await deps.segments.readPage(segmentId, state.cursor, deps.settings.pageSize);
+    for (const profile of page.profiles) collector.add(i, profile.id, mapProfile(profile, exp.dataMatching));
+    for (const skipped of page.skipped) collector.skip(i, skipped.profileId, skipped.reason);
+    if (collector.capExceeded) return 'cap';
+    if (page.next === undefined) {
+      state.segmentIndex++;
+      delete state.cursor;
+    } else {
+      state.cursor = page.next;
+    }
+    const short = ctx.remainingMs() < deps.settings.reserveMs;
+    if (short || ++pages % CANCEL_CHECK_PAGES === 0) {
+      const latest = await deps.store.getRun(run.id);
+      if (latest?.cancelRequested) {
+        await endRun(deps, run, 'cancelled', 'Cancelled while planning.');
+        return 'cancelled';
+      }
+    }
+    if (short && state.segmentIndex < run.segmentIds.length) return 'paused';
+  }
+  return 'done';
+};
+
+/** Every contact in the union of current and snapshot, in key order, with its decision. */
+const decideAll = (
+  collector: ContactCollector,
+  snapshot: Map<string, SnapshotEntry>,
+  segmentCount: number,
+) => {
+  const keys = new Set(collector.contacts.keys());
+  for (const key of snapshot.keys()) if (!collector.heldBack.has(key)) keys.add(key);
+  const totals = emptyDiffTotals(segmentCount);
+  const inputs: PlanInput[] = [];
+  for (const key of [...keys].sort()) {
+    const contact = collector.contacts.get(key);
+    const previous = snapshot.get(key);
+    let current: PlanInput['current'];
+    if (contact !== undefined) {
+      if (canonicalContact(contact.data).length > MAX_CONTACT_CHARS) {
+        collector.skip(0, contact.profileId, 'contact_too_large');
+        continue;
+      }
+      current = { data: contact.data, hash: contentHash(contact.data) };
+    }
+    const decision = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
+    tally(totals, decision);
+    inputs.push({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
+  }
+  return { inputs, totals };
+};
+
+const batchesFor = (ctx: Context, inputs: PlanInput[], capability: BulkMembership) => {
+  const { deps, exp } = ctx;
+  const batches: PlannedBatch[] = [];
+  const planner = new BatchPlanner(
+    {
+      mode: exp.membership,
+      onLeave: exp.onLeave,
+      segmentCount: ctx.segments.length,
+      membershipFields: ctx.segments.map((s) => membershipFieldName(exp, s)),
+      costs: deps.destination.costs,
+      capability,
+      sizes: { bulk: deps.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
+    },
+    (b) => batches.push(b),
+  );
+  for (const input of inputs) planner.add(input);
+  planner.finish();
+  return { batches, floor: planner.floor };
+};
+
+const withSession = async <T>(
+  ctx: Context,
+  tally: RequestTally,
+  work: (
+    call: <R>(fn: () => Promise<R>) => Promise<R>,
+    session: ReturnType<Destination['open']>,
+  ) => Promise<T>,
+): Promise<T> => {
+  const { deps, connection } = ctx;
+  const apiKey = await deps.secrets.getApiKey(connection.id);
+  const session = openBudgetedSession(
+    deps.destination,
+    apiKey,
+    { rateBudget: deps.rateBudget, connectionId: connection.id, ratePerSecond: connection.ratePerSecond },
+    tally,
+  );
+  const policy = {
+    clock: deps.clock,
+    rateBudget: deps.rateBudget,
+    connectionId: connection.id,
+    maxAttempts: deps.settings.maxAttempts,
+    baseDelayMs: deps.settings.baseDelayMs,
+    throttleBackOffMs: deps.settings.throttleBackOffMs,
+    remainingMs: ctx.remainingMs,
+    reserveMs: deps.settings.reserveMs / 2,
+  };
+  return work((fn) => withRetries(policy, fn), session);
+};
+
+const stats = (
+  ctx: Context,
+  collector: ContactCollector,
+  totals: ReturnType<typeof emptyDiffTotals>,
+  listIds?: readonly string[],
+): PlanningStats => ({
+  segments: ctx.segments.map((s, i) => ({
+    id: s.id,
+    name: s.name,
+    profiles: collector.counts.profilesPerSegment[i] ?? s.profiles,
+    ...(listIds?.[i] ? { listId: listIds[i] } : {}),
+  })),
+  profilesRead: collector.counts.profilesRead,
+  distinct: collector.contacts.size,
+  invalid: collector.counts.invalid,
+  fieldIssues: collector.counts.fieldIssues,
+  merged: collector.counts.merged,
+  overCapProfiles: collector.counts.overCapProfiles,
+  heldBack: collector.heldBack.size,
+  added: totals.added,
+  changed: totals.changed,
+  unchanged: totals.unchanged,
+  left: totals.left,
+  joins: totals.joins,
+  leaves: totals.leaves,
+});
+
+const finishPlanning = async (
+  ctx: Context,
+  collector: ContactCollector,
+  totals: ReturnType<typeof emptyDiffTotals>,
+  requests: Record<string, number>,
+  floor: number,
+  batchesTotal: number,
+  listIds?: readonly string[],
+): Promise<void> => {
+  const { deps, run, connection } = ctx;
+  const now = deps.clock.now();
+  const planningFinishedAt = new Date(now).toISOString();
+  await deps.store.completePlanning(run.id, {
+    planning: stats(ctx, collector, totals, listIds),
+    estimate: buildEstimate(requests, floor, connection.ratePerSecond, false),
+    batchesTotal,
+    planningFinishedAt,
+  });
+  await deps.store.deleteCheckpoint(run.id);
+  if (run.trigger === 'dry-run') {
+    await deps.store.transitionRun(run.id, ['planning'], 'succeeded', {
+      finishedAt: planningFinishedAt,
+      durationMs: now - Date.parse(run.createdAt),
+    });
+    return;
+  }
+  await deps.store.transitionRun(run.id, ['planning'], 'sending');
+  await finaliseIfComplete(deps, run.id);
+};

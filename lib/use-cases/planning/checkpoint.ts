@@ -1,0 +1,42 @@
+import * as z from 'zod';
+import type { CollectorState } from '#lib/domain/collector.ts';
+import type { SnapshotEntry } from '#lib/domain/diff.ts';
+
+/**
+ * What the planner saves when it runs short of time, so the next invocation continues where it
+ * stopped. The snapshot is frozen at the start of planning: batches already sent by this run update
+ * the live snapshot, and re-reading it would change the plan under our feet.
+ */
+export interface PlannerCheckpoint {
+  v: 1;
+  phase: 'collect' | 'emit';
+  segmentIndex: number;
+  cursor?: string;
+  collector: CollectorState;
+  snapshot: Array<[key: string, entry: SnapshotEntry]>;
+  /** Batches already queued (emit phase). */
+  emitted: number;
+  listIds?: string[];
+  /** Requests made while planning so far (list lookups), by kind. */
+  requests: Record<string, number>;
+}
+
+// The collector state is produced by our own code; validate the envelope, trust the bulk.
+const CheckpointEnvelopeSchema = z.object({
+  v: z.literal(1),
+  phase: z.enum(['collect', 'emit']),
+  segmentIndex: z.number().int().min(0),
+  cursor: z.string().optional(),
+  collector: z.object({ contacts: z.array(z.tuple([z.string(), z.any()])), counts: z.any() }).loose(),
+  snapshot: z.array(z.tuple([z.string(), z.object({ hash: z.string(), segments: z.number() }).loose()])),
+  emitted: z.number().int().min(0),
+  listIds: z.array(z.string()).optional(),
+  requests: z.record(z.string(), z.number()),
+});
+
+export const serialiseCheckpoint = (checkpoint: PlannerCheckpoint): string => JSON.stringify(checkpoint);
+
+export const parseCheckpoint = (text: string): PlannerCheckpoint => {
+  const parsed = CheckpointEnvelopeSchema.parse(JSON.parse(text));
+  return parsed as unknown as PlannerCheckpoint;
+};

@@ -1,0 +1,104 @@
+import { TransientError } from '#lib/domain/errors.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { DestinationSession, ListRef } from '#lib/ports/destination.ts';
+import type { StateStore } from '#lib/ports/state-store.ts';
+
+export interface ListContext {
+  store: StateStore;
+  session: DestinationSession;
+  connectionId: string;
+  runId: string;
+  clock: Clock;
+  /** Wraps each destination call in the retry policy. */
+  call: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+const CLAIM_STALE_MS = 2 * 60_000;
+const WAIT_STEP_MS = 500;
+const WAIT_LIMIT_MS = 30_000;
+
+/**
+ * Finds or creates the destination list for each title: the stored id when the list still exists,
+ * else an existing list with that title, else one created under a claim, so two runs never create
+ * the same list twice. Costs one listing request plus one per list created.
+ */
+export const resolveLists = async (ctx: ListContext, titles: readonly string[]): Promise<string[]> => {
+  const existing = await ctx.call(() => ctx.session.findLists());
+  const known = new Set(existing.map((l) => l.id));
+  const resolved = new Map<string, string>();
+  const ids: string[] = [];
+  for (const title of titles) {
+    let id = resolved.get(title);
+    if (id === undefined) {
+      id = await resolveOne(ctx, title, existing, known);
+      resolved.set(title, id);
+    }
+    ids.push(id);
+  }
+  return ids;
+};
+
+const firstByTitle = (lists: readonly ListRef[], title: string): string | undefined =>
+  lists
+    .filter((l) => l.title === title)
+    .map((l) => l.id)
+    .sort()[0];
+
+const resolveOne = async (
+  ctx: ListContext,
+  title: string,
+  existing: ListRef[],
+  known: Set<string>,
+): Promise<string> => {
+  const { store, connectionId } = ctx;
+  const stored = await store.getList(connectionId, title);
+  if (stored !== undefined && 'listId' in stored) {
+    if (known.has(stored.listId)) return stored.listId;
+    // Deleted in Autopilot since we stored it: resolve afresh.
+    await store.forgetList(connectionId, title);
+  }
+  const match = firstByTitle(existing, title);
+  if (match !== undefined) {
+    await store.saveList(connectionId, title, match);
+    return match;
+  }
+  const started = ctx.clock.now();
+  for (;;) {
+    const now = ctx.clock.now();
+    const claimed = await store.claimList(
+      connectionId,
+      title,
+      ctx.runId,
+      new Date(now).toISOString(),
+      new Date(now - CLAIM_STALE_MS).toISOString(),
+    );
+    if (claimed) {
+      const list = await ctx.call(() => ctx.session.createList(title));
+      await store.saveList(connectionId, title, list.id);
+      existing.push(list);
+      known.add(list.id);
+      return list.id;
+    }
+    const mapping = await store.getList(connectionId, title);
+    if (mapping !== undefined && 'listId' in mapping) return mapping.listId;
+    if (now - started > WAIT_LIMIT_MS) {
+      throw new TransientError(`Another run is still creating the Autopilot list "${title}".`);
+    }
+    await ctx.clock.sleep(WAIT_STEP_MS);
+  }
+};
+
+/** For a dry run: which titles already have a known list (no request is made). */
+export const knownLists = async (
+  store: StateStore,
+  connectionId: string,
+  titles: readonly string[],
+): Promise<{ known: number; toCreate: number }> => {
+  const distinct = [...new Set(titles)];
+  let known = 0;
+  for (const title of distinct) {
+    const mapping = await store.getList(connectionId, title);
+    if (mapping !== undefined && 'listId' in mapping) known++;
+  }
+  return { known, toCreate: distinct.length - known };
+};

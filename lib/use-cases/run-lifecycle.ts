@@ -1,0 +1,86 @@
+import { finalStatus, isTerminal, type RunStatus } from '#lib/domain/run.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { Notifier } from '#lib/ports/notifier.ts';
+import type { RunRecord, StateStore } from '#lib/ports/state-store.ts';
+
+export interface LifecycleDeps {
+  store: StateStore;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+}
+
+const NOTIFY: ReadonlySet<RunStatus> = new Set(['failed', 'completed_with_errors']);
+
+/** Releases the export's lock, records the last run and tells people when it needs attention. */
+const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
+  const run = await deps.store.getRun(runId);
+  if (run === undefined) return;
+  if (run.trigger !== 'dry-run') {
+    await deps.store.releaseActiveRun(run.exportId, run.id, {
+      runId: run.id,
+      status: run.status,
+      ...(run.finishedAt === undefined ? {} : { finishedAt: run.finishedAt }),
+    });
+  }
+  deps.logger.info('run ended', {
+    runId: run.id,
+    exportId: run.exportId,
+    status: run.status,
+    reason: run.reason,
+    durationMs: run.durationMs,
+    accepted: run.progress.accepted,
+    failed: run.progress.failed,
+    dropped: run.progress.dropped,
+  });
+  if (NOTIFY.has(run.status)) {
+    try {
+      await deps.notifier.runFinished(run);
+    } catch (error) {
+      deps.logger.warn('could not send the run notification', { runId: run.id, error: String(error) });
+    }
+  }
+};
+
+const timing = (run: RunRecord, now: number): { finishedAt: string; durationMs: number } => ({
+  finishedAt: new Date(now).toISOString(),
+  durationMs: Math.max(0, now - Date.parse(run.createdAt)),
+});
+
+/**
+ * Ends a run early (failed or cancelled) if it has not ended yet. Exactly one caller wins; the
+ * winner releases the export and notifies. Returns whether this call ended it.
+ */
+export const endRun = async (
+  deps: LifecycleDeps,
+  run: RunRecord,
+  status: 'failed' | 'cancelled',
+  reason: string,
+): Promise<boolean> => {
+  if (isTerminal(run.status)) return false;
+  const won = await deps.store.transitionRun(run.id, ['planning', 'sending'], status, {
+    reason,
+    ...timing(run, deps.clock.now()),
+  });
+  if (won) await afterEnd(deps, run.id);
+  return won;
+};
+
+/**
+ * Finalises a run whose planning is done and whose every batch is recorded. Safe to call from the
+ * planner and from every sender: the conditional transition lets exactly one of them win.
+ */
+export const finaliseIfComplete = async (
+  deps: LifecycleDeps,
+  runId: string,
+): Promise<RunStatus | undefined> => {
+  const run = await deps.store.getRun(runId);
+  if (run === undefined || run.status !== 'sending' || !run.planningDone) return undefined;
+  if (run.batchesTotal === undefined || run.progress.batchesDone < run.batchesTotal) return undefined;
+  const status = finalStatus(run.progress);
+  const won = await deps.store.transitionRun(run.id, ['sending'], status, timing(run, deps.clock.now()));
+  if (!won) return undefined;
+  await afterEnd(deps, run.id);
+  return status;
+};

@@ -1,0 +1,324 @@
+import { bitsOf } from '#lib/domain/diff.ts';
+import { FatalRunError } from '#lib/domain/errors.ts';
+import {
+  type SendBatchMessage,
+  type SendBatchMessageInput,
+  SendBatchMessageSchema,
+} from '#lib/domain/messages.ts';
+import { isTerminal } from '#lib/domain/run.ts';
+import { toIssues } from '#lib/domain/validation.ts';
+import type { ContactResult, Destination, DestinationSession } from '#lib/ports/destination.ts';
+import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import type { BatchOutcome, Connection, RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
+import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
+import {
+  openBudgetedSession,
+  RequestTally,
+  ThrottledTooLongError,
+  withRetries,
+} from './destination-calls.ts';
+import { endRun, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
+import { joinList } from './sending/list-join.ts';
+import { droppedOutcome, outcomeOf } from './sending/outcome.ts';
+
+export interface SenderSettings {
+  maxAttempts: number;
+  baseDelayMs: number;
+  throttleBackOffMs: number;
+  /** Keep this much invocation time in hand; a batch throttled past it goes back on the queue. */
+  reserveMs: number;
+  requeueDelaySeconds: number;
+  probeRecheckMs: number;
+  probeWaitMs: number;
+  /** Contacts rejected by a bulk upsert are retried one by one (to learn why) up to this many per batch. */
+  singleRetryLimit: number;
+  maskEmails: boolean;
+}
+
+export interface SendBatchDeps extends LifecycleDeps {
+  destination: Destination;
+  /** Must support eviction of a cached key (a 401 may mean the key was just rotated). */
+  secrets: SecretProvider & { evict?(connectionId: string): void };
+  rateBudget: RateBudget;
+  sendQueue: WorkQueue<SendBatchMessageInput>;
+  deadLetters: DeadLetters;
+  settings: SenderSettings;
+}
+
+/** `retry`: leave the message for SQS to redeliver. */
+export type SendResult = 'done' | 'retry';
+
+/**
+ * Sends one batch (DESIGN.md §2 "Sending"): idempotent on `runId#batchNo`, stops for cancelled or
+ * failed runs and removed connections, classifies every failure, and records the outcome and the
+ * snapshot exactly once. The last batch finalises the run.
+ */
+export const sendBatch = async (
+  deps: SendBatchDeps,
+  body: string,
+  remainingMs: () => number,
+): Promise<SendResult> => {
+  const message = parse(body);
+  if (!message.ok) {
+    deps.logger.error('malformed batch message sent to the dead-letter queue', { reason: message.reason });
+    await deps.deadLetters.send(body, message.reason);
+    return 'done';
+  }
+  const batch = message.value;
+  const log = deps.logger.child({ runId: batch.runId, exportId: batch.exportId, batchNo: batch.batchNo });
+  const run = await deps.store.getRun(batch.runId);
+  if (run === undefined) {
+    log.warn('batch for an unknown run sent to the dead-letter queue');
+    await deps.deadLetters.send(body, `run ${batch.runId} does not exist`);
+    return 'done';
+  }
+  if (await deps.store.isBatchRecorded(batch.runId, batch.batchNo)) {
+    log.info('batch already recorded; redelivery ignored');
+    return 'done';
+  }
+  if (run.cancelRequested && !isTerminal(run.status)) {
+    await endRun(deps, run, 'cancelled', 'Cancelled by request.');
+  }
+  if (isTerminal(run.status) || run.cancelRequested) return drop(deps, batch, 'run is no longer active');
+  const connection = await deps.store.getConnection(batch.connectionId);
+  if (connection === undefined) {
+    await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
+    return drop(deps, batch, 'connection removed');
+  }
+
+  const tally = new RequestTally();
+  try {
+    const results = await deliver(deps, batch, run, connection, tally, remainingMs);
+    const outcome = await withSingleRetries(deps, batch, results, connection, tally, remainingMs);
+    await deps.store.applySnapshot(batch.exportId, snapshotChanges(batch, run, outcome.results));
+    const recorded = await deps.store.recordBatch(
+      batch.runId,
+      batch.batchNo,
+      outcomeOf(outcome.results, tally, batch.batchNo, deps.settings.maskEmails),
+    );
+    log.info('batch sent', {
+      op: batch.op,
+      contacts: batch.items.length,
+      recorded,
+      requests: tally.requests,
+    });
+    if (recorded === 'recorded') await finaliseIfComplete(deps, batch.runId);
+    return 'done';
+  } catch (error) {
+    if (error instanceof FatalRunError) {
+      log.error('run failed: destination refused the connection', { reason: error.reason });
+      if (error.reason === 'invalid_api_key')
+        await deps.store.setConnectionStatus(connection.id, 'invalid_key');
+      await endRun(deps, run, 'failed', error.message);
+      return drop(deps, batch, error.reason, tally);
+    }
+    await deps.store.addRequests(batch.runId, tally.requests, tally.throttled);
+    if (error instanceof ThrottledTooLongError) {
+      log.warn('rate limited for too long; batch put back on the queue', { requeues: batch.requeues + 1 });
+      await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], {
+        delaySeconds: deps.settings.requeueDelaySeconds,
+      });
+      return 'done';
+    }
+    log.warn('batch failed transiently; SQS will redeliver it', { error: String(error) });
+    return 'retry';
+  }
+};
+
+const parse = (body: string): { ok: true; value: SendBatchMessage } | { ok: false; reason: string } => {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  const result = SendBatchMessageSchema.safeParse(json);
+  if (result.success) return { ok: true, value: result.data };
+  const issues = toIssues(result.error).slice(0, 5);
+  return { ok: false, reason: issues.map((i) => `${i.path || '(message)'}: ${i.reason}`).join('; ') };
+};
+
+const drop = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  why: string,
+  tally?: RequestTally,
+): Promise<SendResult> => {
+  await deps.store.recordBatch(batch.runId, batch.batchNo, droppedOutcome(batch.items.length, tally));
+  deps.logger.info('batch dropped', { runId: batch.runId, batchNo: batch.batchNo, why });
+  return 'done';
+};
+
+/** Opens a session, re-reading the key once if the destination refuses a cached one. */
+const deliver = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+  connection: Connection,
+  tally: RequestTally,
+  remainingMs: () => number,
+): Promise<ContactResult[]> => {
+  const attempt = async (): Promise<ContactResult[]> => {
+    const session = await openSession(deps, connection, tally);
+    return execute(deps, batch, run, connection, session, remainingMs);
+  };
+  try {
+    return await attempt();
+  } catch (error) {
+    if (
+      !(error instanceof FatalRunError) ||
+      error.reason !== 'invalid_api_key' ||
+      deps.secrets.evict === undefined
+    ) {
+      throw error;
+    }
+    deps.secrets.evict(connection.id);
+    return attempt();
+  }
+};
+
+const openSession = async (
+  deps: SendBatchDeps,
+  connection: Connection,
+  tally: RequestTally,
+): Promise<DestinationSession> => {
+  const apiKey = await deps.secrets.getApiKey(connection.id);
+  return openBudgetedSession(
+    deps.destination,
+    apiKey,
+    { rateBudget: deps.rateBudget, connectionId: connection.id, ratePerSecond: connection.ratePerSecond },
+    tally,
+  );
+};
+
+const policyFor = (deps: SendBatchDeps, connection: Connection, remainingMs: () => number) => ({
+  clock: deps.clock,
+  rateBudget: deps.rateBudget,
+  connectionId: connection.id,
+  maxAttempts: deps.settings.maxAttempts,
+  baseDelayMs: deps.settings.baseDelayMs,
+  throttleBackOffMs: deps.settings.throttleBackOffMs,
+  remainingMs,
+  reserveMs: deps.settings.reserveMs,
+});
+
+const execute = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+  connection: Connection,
+  session: DestinationSession,
+  remainingMs: () => number,
+): Promise<ContactResult[]> => {
+  const policy = policyFor(deps, connection, remainingMs);
+  const call = <T>(fn: () => Promise<T>): Promise<T> => withRetries(policy, fn);
+  switch (batch.op) {
+    case 'upsert':
+      return call(() => session.upsertMany(batch.items.map((i) => i.data)));
+    case 'list-join':
+      return joinList(
+        {
+          store: deps.store,
+          session,
+          connection,
+          runId: run.id,
+          clock: deps.clock,
+          logger: deps.logger,
+          call,
+          recheckMs: deps.settings.probeRecheckMs,
+          probeWaitMs: deps.settings.probeWaitMs,
+        },
+        batch.items,
+        batch.listId,
+      );
+    case 'list-leave': {
+      const results: ContactResult[] = [];
+      for (const item of batch.items)
+        results.push(await call(() => session.removeFromList(batch.listId, item.email)));
+      return results;
+    }
+  }
+};
+
+/**
+ * A bulk upsert reports rejected contacts without a reason (autopilot-api.md §5.2); retrying a few
+ * of them one by one either gets them in or tells us why. Many rejections suggest a systemic cause:
+ * those are recorded as they are rather than multiplied into single requests.
+ */
+const withSingleRetries = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  results: ContactResult[],
+  connection: Connection,
+  tally: RequestTally,
+  remainingMs: () => number,
+): Promise<{ results: ContactResult[] }> => {
+  if (batch.op !== 'upsert') return { results };
+  const rejected = results.flatMap((r, i) => (r.ok ? [] : [i]));
+  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return { results };
+  const session = await openSession(deps, connection, tally);
+  const call = <T>(fn: () => Promise<T>): Promise<T> =>
+    withRetries(policyFor(deps, connection, remainingMs), fn);
+  const merged = [...results];
+  for (const i of rejected) {
+    const item = batch.items[i];
+    if (item === undefined) continue;
+    const [single] = await call(() => session.upsertMany([item.data]));
+    if (single !== undefined) merged[i] = single;
+  }
+  return { results: merged };
+};
+
+const keyOf = (email: string): string => email.toLowerCase();
+const sentAs = (email: string): { email?: string } => (email === keyOf(email) ? {} : { email });
+
+/** The snapshot changes of the contacts the destination accepted (and only those). */
+const snapshotChanges = (
+  batch: SendBatchMessage,
+  run: RunRecord,
+  results: readonly ContactResult[],
+): SnapshotChange[] => {
+  const ids = (mask: number): string[] =>
+    bitsOf(mask, run.segmentIds.length).map((i) => run.segmentIds[i] ?? '');
+  const changes: SnapshotChange[] = [];
+  batch.items.forEach((item, i) => {
+    if (!results[i]?.ok) return;
+    switch (batch.op) {
+      case 'upsert': {
+        const it = item as Extract<SendBatchMessage, { op: 'upsert' }>['items'][number];
+        changes.push({
+          key: keyOf(it.data.email),
+          hash: it.hash,
+          ...sentAs(it.data.email),
+          join: ids(it.join),
+          leave: ids(it.leave),
+          forget: it.forget,
+        });
+        break;
+      }
+      case 'list-join': {
+        const it = item as Extract<SendBatchMessage, { op: 'list-join' }>['items'][number];
+        const segment = run.segmentIds[batch.segment] ?? '';
+        changes.push({
+          key: keyOf(it.data.email),
+          hash: it.hash,
+          ...sentAs(it.data.email),
+          join: [segment],
+          leave: [],
+          forget: false,
+        });
+        break;
+      }
+      case 'list-leave': {
+        const it = item as Extract<SendBatchMessage, { op: 'list-leave' }>['items'][number];
+        const segment = run.segmentIds[batch.segment] ?? '';
+        changes.push({ key: keyOf(it.email), hash: null, join: [], leave: [segment], forget: it.forget });
+        break;
+      }
+    }
+  });
+  return changes;
+};
+
+export type { BatchOutcome };

@@ -1,0 +1,147 @@
+import type { PlanMessage } from '#lib/domain/messages.ts';
+import { MESSAGE_VERSION } from '#lib/domain/messages.ts';
+import type { CostModel } from '#lib/domain/plan.ts';
+import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { SegmentSource } from '#lib/ports/segment-source.ts';
+import type { Connection, ExportRecord, RunRecord, StateStore } from '#lib/ports/state-store.ts';
+import type { WorkQueue } from '#lib/ports/work-queue.ts';
+import { upperBoundEstimate } from './estimate.ts';
+
+export interface StartRunDeps {
+  store: StateStore;
+  segments: SegmentSource;
+  planQueue: WorkQueue<PlanMessage>;
+  costs: CostModel;
+  clock: Clock;
+  logger: Logger;
+  newId: () => string;
+}
+
+/** Why an export cannot run right now, in words for the person who asked. */
+export class RunRefusedError extends Error {
+  override readonly name = 'RunRefusedError';
+  constructor(
+    message: string,
+    readonly code: 'export_not_found' | 'no_connection' | 'connection_not_usable' | 'segment_missing',
+  ) {
+    super(message);
+  }
+}
+
+export type StartRunResult = { started: true; run: RunRecord } | { started: false; run: RunRecord };
+
+export const emptyProgress = (): RunRecord['progress'] => ({
+  batchesDone: 0,
+  accepted: 0,
+  failed: 0,
+  dropped: 0,
+  throttled: 0,
+  failedByReason: {},
+  requests: {},
+});
+
+/** Checks that an export may run on its connection; the message says what to fix. */
+export const runnableConnection = async (store: StateStore, exp: ExportRecord): Promise<Connection> => {
+  if (exp.connectionId === null) {
+    throw new RunRefusedError(
+      `Export "${exp.name}" has no connection; attach one before running it.`,
+      'no_connection',
+    );
+  }
+  const connection = await store.getConnection(exp.connectionId);
+  if (connection === undefined) {
+    throw new RunRefusedError(
+      `Export "${exp.name}" uses a connection that no longer exists.`,
+      'no_connection',
+    );
+  }
+  if (connection.status === 'invalid_key') {
+    throw new RunRefusedError(
+      `Autopilot rejected the API key of connection "${connection.displayName}"; an admin must rotate it.`,
+      'connection_not_usable',
+    );
+  }
+  return connection;
+};
+
+/**
+ * Starts a run of one export: records it, takes the export's one-active-run lock (a dry run needs
+ * none) and queues planning. When another run is still active, records a `skipped` run instead.
+ */
+export const startRun = async (
+  deps: StartRunDeps,
+  request: { exportId: string; trigger: RunTrigger; requestedBy: string },
+): Promise<StartRunResult> => {
+  const { store, clock } = deps;
+  const exp = await store.getExport(request.exportId);
+  if (exp === undefined)
+    throw new RunRefusedError(`Export ${request.exportId} does not exist.`, 'export_not_found');
+  const connection = await runnableConnection(store, exp);
+
+  const sizes: number[] = [];
+  for (const id of exp.segmentIds) {
+    const segment = await deps.segments.getSegment(id);
+    if (segment === undefined) {
+      throw new RunRefusedError(
+        `Segment ${id} selected by export "${exp.name}" no longer exists.`,
+        'segment_missing',
+      );
+    }
+    sizes.push(segment.profiles);
+  }
+
+  const now = clock.now();
+  const run: RunRecord = {
+    id: deps.newId(),
+    exportId: exp.id,
+    connectionId: connection.id,
+    trigger: request.trigger,
+    status: 'planning',
+    requestedBy: request.requestedBy,
+    createdAt: new Date(now).toISOString(),
+    segmentIds: exp.segmentIds,
+    membership: exp.membership,
+    planningDone: false,
+    progress: emptyProgress(),
+    estimate: upperBoundEstimate(
+      sizes,
+      exp.membership,
+      deps.costs,
+      connection.bulkMembership.state,
+      connection.ratePerSecond,
+    ),
+  };
+  await store.createRun(run);
+  const log = deps.logger.child({ runId: run.id, exportId: exp.id });
+
+  if (request.trigger !== 'dry-run' && !(await takeLock(store, exp, run.id))) {
+    const active = exp.activeRunId ?? 'another run';
+    const reason = `Run ${active} of this export is still in progress; runs never overlap.`;
+    await store.transitionRun(run.id, ['planning'], 'skipped', {
+      reason,
+      finishedAt: run.createdAt,
+      durationMs: 0,
+    });
+    log.info('run skipped', { reason });
+    return { started: false, run: { ...run, status: 'skipped', reason } };
+  }
+
+  await deps.planQueue.send([
+    { v: MESSAGE_VERSION, type: 'plan', runId: run.id, exportId: exp.id, resume: false },
+  ]);
+  log.info('run started', { trigger: run.trigger, estimate: run.estimate });
+  return { started: true, run };
+};
+
+/** Takes the lock, or takes it over from a run that has already ended (or never got recorded). */
+const takeLock = async (store: StateStore, exp: ExportRecord, runId: string): Promise<boolean> => {
+  if (await store.claimActiveRun(exp.id, runId)) return true;
+  const current = await store.getExport(exp.id);
+  const holder = current?.activeRunId;
+  if (holder === undefined) return store.claimActiveRun(exp.id, runId);
+  const active = await store.getRun(holder);
+  if (active !== undefined && !isTerminal(active.status)) return false;
+  return store.claimActiveRun(exp.id, runId, holder);
+};

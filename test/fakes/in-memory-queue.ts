@@ -1,0 +1,23 @@
+import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
+
+/** Captures what was queued; tests drain it into the consumer under test. */
+export class InMemoryQueue<T> implements WorkQueue<T> {
+  readonly messages: Array<{ body: T; delaySeconds: number }> = [];
+
+  async send(messages: readonly T[], options: { delaySeconds?: number } = {}): Promise<void> {
+    for (const body of messages)
+      this.messages.push({ body: structuredClone(body), delaySeconds: options.delaySeconds ?? 0 });
+  }
+
+  /** Removes and returns everything queued so far. */
+  take(): T[] {
+    return this.messages.splice(0).map((m) => m.body);
+  }
+}
+
+export class InMemoryDeadLetters implements DeadLetters {
+  readonly letters: Array<{ body: string; reason: string }> = [];
+  async send(body: string, reason: string): Promise<void> {
+    this.letters.push({ body, reason });
+  }
+}

@@ -1,0 +1,172 @@
+import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
+import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
+import type { ExportConfigInput } from '#lib/domain/export-config.ts';
+import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import { silentLogger } from '#lib/ports/logger.ts';
+import type { Connection, ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
+import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
+import { type SendBatchDeps, type SendResult, sendBatch } from '#lib/use-cases/send-batch.ts';
+import { type StartRunDeps, startRun } from '#lib/use-cases/start-run.ts';
+import { FakeClock } from '#test/fakes/fake-clock.ts';
+import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
+import { InMemoryDeadLetters, InMemoryQueue } from '#test/fakes/in-memory-queue.ts';
+import { InMemoryRateBudget } from '#test/fakes/in-memory-rate-budget.ts';
+import { InMemorySegmentSource } from '#test/fakes/in-memory-segments.ts';
+import { InMemoryStateStore } from '#test/fakes/in-memory-state-store.ts';
+import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
+
+export const plannerSettings: PlanRunDeps['settings'] = {
+  pageSize: 50,
+  perContactBatchSize: 25,
+  reserveMs: 1_000,
+  probeRecheckMs: 7 * 24 * 3600_000,
+  maxAttempts: 3,
+  baseDelayMs: 100,
+  throttleBackOffMs: 1_000,
+};
+
+export const senderSettings: SendBatchDeps['settings'] = {
+  maxAttempts: 3,
+  baseDelayMs: 100,
+  throttleBackOffMs: 1_000,
+  reserveMs: 1_000,
+  requeueDelaySeconds: 5,
+  probeRecheckMs: 7 * 24 * 3600_000,
+  probeWaitMs: 5_000,
+  singleRetryLimit: 10,
+  maskEmails: true,
+};
+
+/**
+ * The whole pipeline on in-memory fakes of every port: the real use cases, a virtual clock, and
+ * queues the test drains explicitly, so every interleaving is deterministic.
+ */
+export class PipelineHarness {
+  readonly clock = new FakeClock();
+  readonly store = new InMemoryStateStore();
+  readonly segments = new InMemorySegmentSource();
+  readonly destination = new InMemoryDestination({ validKeys: ['key-1'] });
+  /** As in production: the key store behind a per-environment cache. */
+  readonly keyStore = new InMemorySecretProvider();
+  readonly secrets = new CachedSecretProvider(this.keyStore, { clock: this.clock });
+  readonly rateBudget = new InMemoryRateBudget(this.clock);
+  readonly planQueue = new InMemoryQueue<PlanMessage>();
+  readonly sendQueue = new InMemoryQueue<SendBatchMessageInput>();
+  readonly deadLetters = new InMemoryDeadLetters();
+  readonly notifier = new RecordingNotifier();
+  /** Virtual time left in each invocation; tests shrink it to force checkpoints. */
+  remainingMs = (): number => 15 * 60_000;
+  private ids = 0;
+
+  get lifecycle() {
+    return { store: this.store, notifier: this.notifier, clock: this.clock, logger: silentLogger };
+  }
+
+  get startDeps(): StartRunDeps {
+    return {
+      ...this.lifecycle,
+      segments: this.segments,
+      planQueue: this.planQueue,
+      costs: this.destination.costs,
+      newId: () => `run-${String(++this.ids).padStart(4, '0')}`,
+    };
+  }
+
+  get planDeps(): PlanRunDeps {
+    return {
+      ...this.lifecycle,
+      segments: this.segments,
+      destination: this.destination,
+      secrets: this.secrets,
+      rateBudget: this.rateBudget,
+      sendQueue: this.sendQueue,
+      planQueue: this.planQueue,
+      settings: plannerSettings,
+    };
+  }
+
+  get sendDeps(): SendBatchDeps {
+    return {
+      ...this.lifecycle,
+      destination: this.destination,
+      secrets: this.secrets,
+      rateBudget: this.rateBudget,
+      sendQueue: this.sendQueue,
+      deadLetters: this.deadLetters,
+      settings: senderSettings,
+    };
+  }
+
+  async addConnection(overrides: Partial<Connection> = {}): Promise<Connection> {
+    const now = new Date(this.clock.now()).toISOString();
+    const connection: Connection = {
+      id: 'conn-1',
+      displayName: 'Autopilot (marketing)',
+      type: 'autopilot',
+      status: 'active',
+      consent: { acceptedBy: 'admin@example.com', acceptedAt: now, noticeVersion: '2026-01' },
+      sharing: 'admins',
+      cap: 100_000,
+      ratePerSecond: 5,
+      bulkMembership: { state: 'unknown' },
+      createdBy: 'admin',
+      createdAt: now,
+      updatedBy: 'admin',
+      updatedAt: now,
+      version: 1,
+      ...overrides,
+    };
+    await this.store.putConnection(connection, { expectNew: true });
+    await this.secrets.putApiKey(connection.id, 'key-1');
+    return connection;
+  }
+
+  async addExport(config: Partial<ExportConfigInput> = {}, id = 'exp-1'): Promise<ExportRecord> {
+    const now = new Date(this.clock.now()).toISOString();
+    const record: ExportRecord = {
+      ...ExportConfigSchema.parse({
+        name: 'Newsletter',
+        connectionId: 'conn-1',
+        segmentIds: ['seg-a'],
+        dataMatching: { email: 'email', fields: { FirstName: 'first_name' } },
+        ...config,
+      }),
+      id,
+      createdBy: 'admin',
+      createdAt: now,
+      updatedBy: 'admin',
+      updatedAt: now,
+      version: 1,
+    };
+    await this.store.putExport(record, { expectNew: true });
+    return record;
+  }
+
+  async start(exportId = 'exp-1', trigger: 'on-demand' | 'dry-run' | 'schedule' = 'on-demand') {
+    return startRun(this.startDeps, { exportId, trigger, requestedBy: 'tester' });
+  }
+
+  /** Processes queued plan messages, then send messages, until both queues are empty. */
+  async drain(options: { sendResults?: SendResult[] } = {}): Promise<void> {
+    for (let guard = 0; guard < 10_000; guard++) {
+      const plan = this.planQueue.take();
+      for (const message of plan) await planRun(this.planDeps, message, () => this.remainingMs());
+      const batches = this.sendQueue.take();
+      for (const batch of batches) {
+        const result = await sendBatch(this.sendDeps, JSON.stringify(batch), () => this.remainingMs());
+        options.sendResults?.push(result);
+        // What SQS would do with a failed delivery: deliver it again later.
+        if (result === 'retry') await this.sendQueue.send([batch]);
+      }
+      if (plan.length === 0 && batches.length === 0) return;
+    }
+    throw new Error('pipeline did not settle');
+  }
+
+  async run(runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (run === undefined) throw new Error(`no run ${runId}`);
+    return run;
+  }
+}
