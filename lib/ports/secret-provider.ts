@@ -4,4 +4,6 @@ export interface SecretProvider {
   getApiKey(connectionId: string): Promise<string>;
   putApiKey(connectionId: string, apiKey: string): Promise<void>;
   deleteApiKey(connectionId: string): Promise<void>;
+  /** Forget a cached key (after a 401 it may have just been rotated); a no-op where nothing is cached. */
+  evict?(connectionId: string): void;
 }

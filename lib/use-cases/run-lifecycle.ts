@@ -1,6 +1,7 @@
 import { finalStatus, isTerminal, type RunStatus } from '#lib/domain/run.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
 import type { RunRecord, StateStore } from '#lib/ports/state-store.ts';
 
@@ -9,7 +10,15 @@ export interface LifecycleDeps {
   notifier: Notifier;
   clock: Clock;
   logger: Logger;
+  metrics?: Metrics;
 }
+
+const RUN_METRIC: Partial<Record<RunStatus, MetricName>> = {
+  succeeded: 'RunsSucceeded',
+  completed_with_errors: 'RunsCompletedWithErrors',
+  failed: 'RunsFailed',
+  cancelled: 'RunsCancelled',
+};
 
 const NOTIFY: ReadonlySet<RunStatus> = new Set(['failed', 'completed_with_errors']);
 
@@ -34,6 +43,8 @@ const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
     failed: run.progress.failed,
     dropped: run.progress.dropped,
   });
+  const metric = RUN_METRIC[run.status];
+  if (metric !== undefined) deps.metrics?.count(metric);
   if (NOTIFY.has(run.status)) {
     try {
       await deps.notifier.runFinished(run);

@@ -10,7 +10,7 @@ import { toIssues } from '#lib/domain/validation.ts';
 import type { ContactResult, Destination, DestinationSession } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
-import type { BatchOutcome, Connection, RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
+import type { Connection, RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
 import {
   openBudgetedSession,
@@ -38,8 +38,7 @@ export interface SenderSettings {
 
 export interface SendBatchDeps extends LifecycleDeps {
   destination: Destination;
-  /** Must support eviction of a cached key (a 401 may mean the key was just rotated). */
-  secrets: SecretProvider & { evict?(connectionId: string): void };
+  secrets: SecretProvider;
   rateBudget: RateBudget;
   sendQueue: WorkQueue<SendBatchMessageInput>;
   deadLetters: DeadLetters;
@@ -63,6 +62,7 @@ export const sendBatch = async (
   if (!message.ok) {
     deps.logger.error('malformed batch message sent to the dead-letter queue', { reason: message.reason });
     await deps.deadLetters.send(body, message.reason);
+    deps.metrics?.count('BatchesDeadLettered');
     return 'done';
   }
   const batch = message.value;
@@ -71,6 +71,7 @@ export const sendBatch = async (
   if (run === undefined) {
     log.warn('batch for an unknown run sent to the dead-letter queue');
     await deps.deadLetters.send(body, `run ${batch.runId} does not exist`);
+    deps.metrics?.count('BatchesDeadLettered');
     return 'done';
   }
   if (await deps.store.isBatchRecorded(batch.runId, batch.batchNo)) {
@@ -97,6 +98,7 @@ export const sendBatch = async (
       batch.batchNo,
       outcomeOf(outcome.results, tally, batch.batchNo, deps.settings.maskEmails),
     );
+    countDelivery(deps, tally, outcome.results);
     log.info('batch sent', {
       op: batch.op,
       contacts: batch.items.length,
@@ -114,7 +116,9 @@ export const sendBatch = async (
       return drop(deps, batch, error.reason, tally);
     }
     await deps.store.addRequests(batch.runId, tally.requests, tally.throttled);
+    countDelivery(deps, tally, []);
     if (error instanceof ThrottledTooLongError) {
+      deps.metrics?.count('BatchesRequeued');
       log.warn('rate limited for too long; batch put back on the queue', { requeues: batch.requeues + 1 });
       await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], {
         delaySeconds: deps.settings.requeueDelaySeconds,
@@ -124,6 +128,14 @@ export const sendBatch = async (
     log.warn('batch failed transiently; SQS will redeliver it', { error: String(error) });
     return 'retry';
   }
+};
+
+const countDelivery = (deps: SendBatchDeps, tally: RequestTally, results: readonly ContactResult[]): void => {
+  const accepted = results.filter((r) => r.ok).length;
+  deps.metrics?.count('ContactsAccepted', accepted);
+  deps.metrics?.count('ContactsFailed', results.length - accepted);
+  deps.metrics?.count('DestinationRequests', tally.total);
+  deps.metrics?.count('DestinationThrottled', tally.throttled);
 };
 
 const parse = (body: string): { ok: true; value: SendBatchMessage } | { ok: false; reason: string } => {
@@ -146,6 +158,7 @@ const drop = async (
   tally?: RequestTally,
 ): Promise<SendResult> => {
   await deps.store.recordBatch(batch.runId, batch.batchNo, droppedOutcome(batch.items.length, tally));
+  deps.metrics?.count('ContactsDropped', batch.items.length);
   deps.logger.info('batch dropped', { runId: batch.runId, batchNo: batch.batchNo, why });
   return 'done';
 };
@@ -321,4 +334,3 @@ const snapshotChanges = (
   return changes;
 };
 
-export type { BatchOutcome };

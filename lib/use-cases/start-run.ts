@@ -4,6 +4,7 @@ import type { CostModel } from '#lib/domain/plan.ts';
 import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Connection, ExportRecord, RunRecord, StateStore } from '#lib/ports/state-store.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
@@ -16,6 +17,7 @@ export interface StartRunDeps {
   costs: CostModel;
   clock: Clock;
   logger: Logger;
+  metrics?: Metrics;
   newId: () => string;
 }
 
@@ -125,6 +127,7 @@ export const startRun = async (
       durationMs: 0,
     });
     log.info('run skipped', { reason });
+    deps.metrics?.count('RunsSkipped');
     return { started: false, run: { ...run, status: 'skipped', reason } };
   }
 

@@ -1,0 +1,43 @@
+import { SqsDeadLetters, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
+import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
+import { ONE_WEEK_MS, type SenderEnv } from '../shared/env.ts';
+import { commonParts, destination, type Overrides, rateBudget, secretProvider, sqsClient } from '../shared/wiring.ts';
+
+export interface SenderDeps {
+  send: SendBatchDeps;
+  parallelism: number;
+  flushMetrics(): void;
+}
+
+export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): SenderDeps => {
+  const common = commonParts(env, overrides);
+  const sqs = sqsClient(overrides);
+  return {
+    send: {
+      store: common.store,
+      notifier: common.notifier,
+      clock: common.clock,
+      logger: common.logger,
+      metrics: common.metrics,
+      destination: destination(env, overrides),
+      secrets: secretProvider(env, common.clock, overrides),
+      rateBudget: rateBudget(env, common.dynamo, common.clock),
+      sendQueue: new SqsWorkQueue<SendBatchMessageInput>({ client: sqs, queueUrl: env.SEND_QUEUE_URL }),
+      deadLetters: new SqsDeadLetters({ client: sqs, queueUrl: env.SEND_DLQ_URL }),
+      settings: {
+        maxAttempts: 3,
+        baseDelayMs: 250,
+        throttleBackOffMs: 1_000,
+        reserveMs: env.SENDER_RESERVE_MS,
+        requeueDelaySeconds: 30,
+        probeRecheckMs: ONE_WEEK_MS,
+        probeWaitMs: 15_000,
+        singleRetryLimit: 10,
+        maskEmails: env.MASK_EMAILS,
+      },
+    },
+    parallelism: env.SENDER_PARALLELISM,
+    flushMetrics: () => common.metrics.flush?.(),
+  };
+};

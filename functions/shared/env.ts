@@ -1,0 +1,62 @@
+import * as z from 'zod';
+import { ValidationError } from '#lib/domain/errors.ts';
+import { toIssues } from '#lib/domain/validation.ts';
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Settings every function reads from its environment at cold start. */
+export const BaseEnvSchema = z.object({
+  STATE_TABLE: z.string().min(1),
+  SEGMENT_SOURCE: z.enum(['dynamodb', 'files']).default('dynamodb'),
+  SEGMENT_TABLE: z.string().min(1).optional(),
+  SEGMENT_DIR: z.string().min(1).optional(),
+  SECRET_PREFIX: z.string().min(1).default('autopilot-export/connections/'),
+  AUTOPILOT_BASE_URL: z.url().default('https://api2.autopilothq.com/v1'),
+  AUTOPILOT_TIMEOUT_MS: int(30_000),
+  NOTIFY_TOPIC_ARN: z.string().min(1).optional(),
+  /** Mask email addresses in error samples (logs are always masked). */
+  MASK_EMAILS: flag.default(true),
+  POWERTOOLS_SERVICE_NAME: z.string().default('autopilot-export'),
+});
+export type BaseEnv = z.infer<typeof BaseEnvSchema>;
+
+const segmentSourceRule = (env: BaseEnv, ctx: z.RefinementCtx): void => {
+  if (env.SEGMENT_SOURCE === 'dynamodb' && env.SEGMENT_TABLE === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SEGMENT_TABLE'], message: 'required when SEGMENT_SOURCE is dynamodb' });
+  }
+  if (env.SEGMENT_SOURCE === 'files' && env.SEGMENT_DIR === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SEGMENT_DIR'], message: 'required when SEGMENT_SOURCE is files' });
+  }
+};
+
+export const PlannerEnvSchema = BaseEnvSchema.extend({
+  PLAN_QUEUE_URL: z.url(),
+  SEND_QUEUE_URL: z.url(),
+  PLANNER_PAGE_SIZE: int(1_000),
+  PER_CONTACT_BATCH_SIZE: int(25),
+  /** Checkpoint when less than this much time is left (the planner's timeout is minutes). */
+  PLANNER_RESERVE_MS: int(60_000),
+}).superRefine(segmentSourceRule);
+export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
+
+export const SenderEnvSchema = BaseEnvSchema.extend({
+  SEND_QUEUE_URL: z.url(),
+  SEND_DLQ_URL: z.url(),
+  SENDER_RESERVE_MS: int(20_000),
+  /** Messages of one invocation processed at once (they share the connection's rate budget). */
+  SENDER_PARALLELISM: int(5),
+});
+export type SenderEnv = z.infer<typeof SenderEnvSchema>;
+
+/** Parses the environment once at cold start; a bad setting names the variable and why. */
+export const loadEnv = <S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.output<S> => {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const issues = toIssues(result.error).map((i) => ({ path: i.path, reason: i.reason }));
+    throw new ValidationError(issues.map((i) => ({ path: `env.${i.path}`, reason: i.reason })));
+  }
+  return result.data;
+};
+
+export const ONE_WEEK_MS = 7 * 24 * 3600_000;

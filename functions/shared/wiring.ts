@@ -1,0 +1,78 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Logger as PtLogger } from '@aws-lambda-powertools/logger';
+import { Metrics as PtMetrics } from '@aws-lambda-powertools/metrics';
+import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
+import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
+import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { LogNotifier } from '#lib/adapters/notify/log-notifier.ts';
+import { SnsNotifier } from '#lib/adapters/notify/sns-notifier.ts';
+import { PowertoolsLogger, PowertoolsMetrics } from '#lib/adapters/observability/powertools.ts';
+import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
+import { SecretsManagerSecretProvider } from '#lib/adapters/secrets/secrets-manager.ts';
+import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
+import { FileSegmentSource } from '#lib/adapters/segments/file-segment-source.ts';
+import { type Clock, systemClock } from '#lib/ports/clock.ts';
+import type { Destination } from '#lib/ports/destination.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
+import type { Notifier } from '#lib/ports/notifier.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import type { SegmentSource } from '#lib/ports/segment-source.ts';
+import type { BaseEnv } from './env.ts';
+
+/**
+ * Replacements for the AWS-facing parts, used by the local runtime (DynamoDB Local, fauxqs, an
+ * in-memory key store) and by tests. Lambda passes none.
+ */
+export interface Overrides {
+  dynamo?: DynamoDBClient;
+  sqs?: SQSClient;
+  secrets?: SecretProvider;
+  segments?: SegmentSource;
+  destination?: Destination;
+  notifier?: Notifier;
+  logger?: Logger;
+  metrics?: Metrics & { flush?(): void };
+  clock?: Clock;
+}
+
+/** The parts every function shares, built once per execution environment. */
+export const commonParts = (env: BaseEnv, overrides: Overrides) => {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? new PowertoolsLogger(new PtLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME }));
+  const metrics =
+    overrides.metrics ??
+    new PowertoolsMetrics(new PtMetrics({ namespace: 'AutopilotExport', serviceName: env.POWERTOOLS_SERVICE_NAME }));
+  const dynamo = overrides.dynamo ?? new DynamoDBClient({});
+  const store = new DynamoDbStateStore({ client: dynamo, tableName: env.STATE_TABLE, clock });
+  const notifier =
+    overrides.notifier ??
+    (env.NOTIFY_TOPIC_ARN
+      ? new SnsNotifier({ client: new SNSClient({}), topicArn: env.NOTIFY_TOPIC_ARN })
+      : new LogNotifier(logger));
+  return { clock, logger, metrics, dynamo, store, notifier };
+};
+
+export const sqsClient = (overrides: Overrides): SQSClient => overrides.sqs ?? new SQSClient({});
+
+export const segmentSource = (env: BaseEnv, dynamo: DynamoDBClient, overrides: Overrides): SegmentSource => {
+  if (overrides.segments) return overrides.segments;
+  if (env.SEGMENT_SOURCE === 'files') return new FileSegmentSource({ dir: env.SEGMENT_DIR ?? '.' });
+  return new DynamoDbSegmentSource({ client: dynamo, tableName: env.SEGMENT_TABLE ?? '' });
+};
+
+export const secretProvider = (env: BaseEnv, clock: Clock, overrides: Overrides): SecretProvider =>
+  new CachedSecretProvider(
+    overrides.secrets ??
+      new SecretsManagerSecretProvider({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX }),
+    { clock },
+  );
+
+export const destination = (env: BaseEnv, overrides: Overrides): Destination =>
+  overrides.destination ?? new AutopilotDestination({ baseUrl: env.AUTOPILOT_BASE_URL, timeoutMs: env.AUTOPILOT_TIMEOUT_MS });
+
+export const rateBudget = (env: BaseEnv, dynamo: DynamoDBClient, clock: Clock): DynamoDbRateBudget =>
+  new DynamoDbRateBudget({ client: dynamo, tableName: env.STATE_TABLE, clock });

@@ -1,0 +1,14 @@
+import type { Logger } from '#lib/ports/logger.ts';
+import type { Notifier } from '#lib/ports/notifier.ts';
+import type { RunRecord } from '#lib/ports/state-store.ts';
+import { describeRun } from './sns-notifier.ts';
+
+/** Where there is no topic (local mode): the notification becomes a warning log line. */
+export class LogNotifier implements Notifier {
+  constructor(private readonly logger: Logger) {}
+
+  async runFinished(run: RunRecord): Promise<void> {
+    const { subject, text } = describeRun(run);
+    this.logger.warn(subject, { runId: run.id, exportId: run.exportId, notification: text });
+  }
+}

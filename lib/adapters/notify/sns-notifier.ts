@@ -1,0 +1,44 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Notifier } from '#lib/ports/notifier.ts';
+import type { RunRecord } from '#lib/ports/state-store.ts';
+
+/** A short, email-free summary a marketer can act on. */
+export const describeRun = (run: RunRecord): { subject: string; text: string } => {
+  const status = run.status.replaceAll('_', ' ');
+  const p = run.progress;
+  const reasons = Object.entries(p.failedByReason)
+    .map(([reason, n]) => `  ${reason}: ${n}`)
+    .join('\n');
+  const text = [
+    `Run ${run.id} of export ${run.exportId} ${status}.`,
+    run.reason ? `Reason: ${run.reason}` : undefined,
+    `Contacts delivered: ${p.accepted}; failed: ${p.failed}; not sent: ${p.dropped}.`,
+    reasons ? `Failures by reason:\n${reasons}` : undefined,
+    run.durationMs === undefined ? undefined : `Duration: ${Math.round(run.durationMs / 1000)} s.`,
+  ]
+    .filter((l) => l !== undefined)
+    .join('\n');
+  // SNS subjects are ASCII, at most 100 characters.
+  const subject = `autopilot-export: run ${status} (${run.exportId})`.replace(/[^\x20-\x7e]/g, '').slice(0, 100);
+  return { subject, text };
+};
+
+/** Publishes failed and partially failed runs to the stack's notification topic. */
+export class SnsNotifier implements Notifier {
+  constructor(private readonly options: { client: SNSClient; topicArn: string }) {}
+
+  async runFinished(run: RunRecord): Promise<void> {
+    const { subject, text } = describeRun(run);
+    await this.options.client.send(
+      new PublishCommand({
+        TopicArn: this.options.topicArn,
+        Subject: subject,
+        Message: text,
+        MessageAttributes: {
+          status: { DataType: 'String', StringValue: run.status },
+          exportId: { DataType: 'String', StringValue: run.exportId },
+        },
+      }),
+    );
+  }
+}

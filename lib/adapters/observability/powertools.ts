@@ -1,0 +1,47 @@
+import { Logger as PowertoolsLoggerImpl } from '@aws-lambda-powertools/logger';
+import { Metrics as PowertoolsMetricsImpl, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '#lib/ports/logger.ts';
+import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
+
+/** Structured JSON logs through Powertools; `child` keys (runId, exportId, batchNo) land on every line. */
+export class PowertoolsLogger implements Logger {
+  constructor(private readonly inner: PowertoolsLoggerImpl = new PowertoolsLoggerImpl()) {}
+
+  debug(message: string, fields: Record<string, unknown> = {}): void {
+    this.inner.debug(message, fields);
+  }
+  info(message: string, fields: Record<string, unknown> = {}): void {
+    this.inner.info(message, fields);
+  }
+  warn(message: string, fields: Record<string, unknown> = {}): void {
+    this.inner.warn(message, fields);
+  }
+  error(message: string, fields: Record<string, unknown> = {}): void {
+    this.inner.error(message, fields);
+  }
+  child(keys: Record<string, unknown>): Logger {
+    const child = this.inner.createChild();
+    child.appendKeys(keys);
+    return new PowertoolsLogger(child);
+  }
+  /** Keys for the rest of this invocation (e.g. the Lambda request id). */
+  appendKeys(keys: Record<string, unknown>): void {
+    this.inner.appendKeys(keys);
+  }
+  resetKeys(): void {
+    this.inner.resetKeys();
+  }
+}
+
+/** Counters as CloudWatch embedded metrics; `flush` once at the end of each invocation. */
+export class PowertoolsMetrics implements Metrics {
+  constructor(private readonly inner: PowertoolsMetricsImpl = new PowertoolsMetricsImpl()) {}
+
+  count(name: MetricName, value = 1): void {
+    if (value > 0) this.inner.addMetric(name, MetricUnit.Count, value);
+  }
+
+  flush(): void {
+    this.inner.publishStoredMetrics();
+  }
+}

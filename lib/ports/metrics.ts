@@ -1,0 +1,20 @@
+/** Operational counters (CloudWatch EMF through Powertools in Lambda). */
+export type MetricName =
+  | 'RunsSucceeded'
+  | 'RunsCompletedWithErrors'
+  | 'RunsFailed'
+  | 'RunsCancelled'
+  | 'RunsSkipped'
+  | 'ContactsAccepted'
+  | 'ContactsFailed'
+  | 'ContactsDropped'
+  | 'DestinationRequests'
+  | 'DestinationThrottled'
+  | 'BatchesDeadLettered'
+  | 'BatchesRequeued';
+
+export interface Metrics {
+  count(name: MetricName, value?: number): void;
+}
+
+export const noMetrics: Metrics = { count: () => {} };

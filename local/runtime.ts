@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { startFauxqs } from 'fauxqs';
+import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
+import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { segmentTableDefinition, stateTableDefinition } from '#lib/adapters/dynamodb/tables.ts';
+import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
+import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
+import { DynamoDbSegmentWriter } from '#lib/adapters/segments/dynamodb-segment-writer.ts';
+import type { RunTrigger } from '#lib/domain/run.ts';
+import type { Logger } from '#lib/ports/logger.ts';
+import { silentLogger } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
+import { noMetrics } from '#lib/ports/metrics.ts';
+import type { Notifier } from '#lib/ports/notifier.ts';
+import type { SegmentSource } from '#lib/ports/segment-source.ts';
+import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { ConnectionDeps } from '#lib/use-cases/manage-connections.ts';
+import type { ExportDeps } from '#lib/use-cases/manage-exports.ts';
+import type { StartRunResult } from '#lib/use-cases/start-run.ts';
+import { createPlannerDeps, newRunId } from '#functions/planner/deps.ts';
+import { createPlannerHandler } from '#functions/planner/handler.ts';
+import { createSenderDeps } from '#functions/sender/deps.ts';
+import { createSenderHandler } from '#functions/sender/handler.ts';
+import { type PlannerEnv, PlannerEnvSchema, type SenderEnv, SenderEnvSchema } from '#functions/shared/env.ts';
+import type { Overrides } from '#functions/shared/wiring.ts';
+import { type AutopilotStandIn, type StandInOptions, startAutopilotStandIn } from './autopilot-standin/index.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
+import { createLocalQueues, type LocalQueues, SqsEventSource } from './sqs-event-source.ts';
+
+export type AutopilotTarget =
+  | { kind: 'standin'; ratePerSecond: number; standIn?: Omit<StandInOptions, 'apiKeys' | 'ratePerSecond'> }
+  | { kind: 'real'; url: string; apiKey: string };
+
+export interface LocalRuntimeOptions {
+  autopilot: AutopilotTarget;
+  /** Concurrent sender "Lambda instances". */
+  senders?: number;
+  /** Simulated function timeouts: the handlers' remaining time counts down from these. */
+  senderTimeoutMs?: number;
+  plannerTimeoutMs?: number;
+  /** Seconds a received message stays invisible (redelivery delay after a failure). */
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  plannerPageSize?: number;
+  perContactBatchSize?: number;
+  logger?: Logger;
+  metrics?: Metrics;
+  notifier?: Notifier;
+}
+
+export interface LocalRuntime {
+  autopilotUrl: string;
+  /** The key the stand-in accepts (or the real one); never printed. */
+  apiKey: string;
+  standIn?: AutopilotStandIn;
+  store: DynamoDbStateStore;
+  segments: SegmentSource;
+  segmentWriter: DynamoDbSegmentWriter;
+  secrets: InMemorySecretProvider;
+  connectionDeps: ConnectionDeps;
+  exportDeps: ExportDeps;
+  env: { planner: PlannerEnv; sender: SenderEnv };
+  queues: { plan: LocalQueues; send: LocalQueues };
+  sqs: SQSClient;
+  /** Starts a run through the real planner handler, as the API would. */
+  startRun(exportId: string, trigger?: RunTrigger, requestedBy?: string): Promise<StartRunResult>;
+  /** Resolves once the run has ended (or the timeout passes). */
+  waitForRun(runId: string, options?: { timeoutMs?: number; onProgress?: (run: RunRecord) => void }): Promise<RunRecord>;
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const lambdaContext = (name: string, timeoutMs: number): Context => {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+};
+
+/**
+ * The production pipeline on one machine: DynamoDB Local (AWS's engine), fauxqs for SQS with event
+ * sources that behave like Lambda's, an in-memory key store, and the Autopilot stand-in (or the
+ * real Autopilot). The planner and sender are the real handlers built by the real composition code.
+ */
+export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const logger = options.logger ?? silentLogger;
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    const [dynamo, fauxqs] = await Promise.all([startDynamoDbLocal(), startFauxqs({ port: 0, logger: false })]);
+    cleanups.push(() => dynamo.stop(), () => fauxqs.stop());
+
+    let standIn: AutopilotStandIn | undefined;
+    let autopilotUrl: string;
+    let apiKey: string;
+    if (options.autopilot.kind === 'standin') {
+      apiKey = randomUUID().replaceAll('-', '');
+      standIn = await startAutopilotStandIn({
+        ...options.autopilot.standIn,
+        apiKeys: [apiKey],
+        ratePerSecond: options.autopilot.ratePerSecond,
+        log: undefined,
+      });
+      cleanups.push(() => (standIn as AutopilotStandIn).close());
+      autopilotUrl = standIn.url;
+    } else {
+      autopilotUrl = options.autopilot.url;
+      apiKey = options.autopilot.apiKey;
+    }
+
+    const suffix = randomUUID().slice(0, 8);
+    const stateTable = `autopilot-export-state-${suffix}`;
+    const segmentTable = `autopilot-export-segments-${suffix}`;
+    await dynamo.client.send(new CreateTableCommand(stateTableDefinition(stateTable)));
+    await dynamo.client.send(new CreateTableCommand(segmentTableDefinition(segmentTable)));
+
+    const sqs = new SQSClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const senderTimeoutMs = options.senderTimeoutMs ?? 60_000;
+    const plannerTimeoutMs = options.plannerTimeoutMs ?? 300_000;
+    const maxReceiveCount = options.maxReceiveCount ?? 5;
+    const plan = await createLocalQueues(sqs, {
+      prefix: `plan-${suffix}`,
+      visibilityTimeoutSeconds: Math.ceil(plannerTimeoutMs / 1000) + 5,
+      maxReceiveCount,
+    });
+    const send = await createLocalQueues(sqs, {
+      prefix: `send-${suffix}`,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? Math.ceil(senderTimeoutMs / 1000) + 5,
+      maxReceiveCount,
+    });
+
+    const base = {
+      STATE_TABLE: stateTable,
+      SEGMENT_SOURCE: 'dynamodb',
+      SEGMENT_TABLE: segmentTable,
+      AUTOPILOT_BASE_URL: autopilotUrl,
+      POWERTOOLS_SERVICE_NAME: 'autopilot-export-local',
+    };
+    const env = {
+      planner: PlannerEnvSchema.parse({
+        ...base,
+        PLAN_QUEUE_URL: plan.queueUrl,
+        SEND_QUEUE_URL: send.queueUrl,
+        PLANNER_PAGE_SIZE: String(options.plannerPageSize ?? 1000),
+        PER_CONTACT_BATCH_SIZE: String(options.perContactBatchSize ?? 25),
+        PLANNER_RESERVE_MS: String(Math.min(60_000, Math.floor(plannerTimeoutMs / 5))),
+      }),
+      sender: SenderEnvSchema.parse({
+        ...base,
+        SEND_QUEUE_URL: send.queueUrl,
+        SEND_DLQ_URL: send.dlqUrl,
+        SENDER_RESERVE_MS: String(Math.min(20_000, Math.floor(senderTimeoutMs / 4))),
+        SENDER_PARALLELISM: '1',
+      }),
+    };
+
+    const secrets = new InMemorySecretProvider();
+    const destination = new AutopilotDestination({ baseUrl: autopilotUrl });
+    const segments = new DynamoDbSegmentSource({ client: dynamo.client, tableName: segmentTable });
+    const overrides: Overrides = {
+      dynamo: dynamo.client,
+      sqs,
+      secrets,
+      segments,
+      destination,
+      logger,
+      metrics: options.metrics ?? noMetrics,
+      ...(options.notifier ? { notifier: options.notifier } : {}),
+    };
+    const plannerDeps = createPlannerDeps(env.planner, overrides);
+    const planner = createPlannerHandler(plannerDeps);
+    const sender = createSenderHandler(createSenderDeps(env.sender, overrides));
+
+    const plannerSource = new SqsEventSource({
+      client: sqs,
+      queueUrl: plan.queueUrl,
+      queueArn: plan.queueArn,
+      handler: async (event, context) => (await planner(event, context)) as never,
+      batchSize: 1,
+      concurrency: 1,
+      functionTimeoutMs: plannerTimeoutMs,
+      functionName: 'autopilot-export-planner',
+      onError: (error) => logger.error('planner event source error', { error: String(error) }),
+    });
+    const senderSource = new SqsEventSource({
+      client: sqs,
+      queueUrl: send.queueUrl,
+      queueArn: send.queueArn,
+      handler: (event, context) => sender(event, context),
+      batchSize: 1,
+      concurrency: options.senders ?? 4,
+      functionTimeoutMs: senderTimeoutMs,
+      functionName: 'autopilot-export-sender',
+      onError: (error) => logger.error('sender event source error', { error: String(error) }),
+    });
+    await plannerSource.start();
+    await senderSource.start();
+    cleanups.push(
+      () => plannerSource.stop(),
+      () => senderSource.stop(),
+    );
+
+    const store = new DynamoDbStateStore({ client: dynamo.client, tableName: stateTable });
+    const common = { store, clock: plannerDeps.plan.clock, logger };
+    return {
+      autopilotUrl,
+      apiKey,
+      ...(standIn ? { standIn } : {}),
+      store,
+      segments,
+      segmentWriter: new DynamoDbSegmentWriter({ client: dynamo.client, tableName: segmentTable }),
+      secrets,
+      connectionDeps: { ...common, secrets, destination, newId: () => `conn_${randomUUID().slice(0, 12)}` },
+      exportDeps: { ...common, segments, newId: () => `exp_${randomUUID().slice(0, 12)}` },
+      env,
+      queues: { plan, send },
+      sqs,
+      startRun: async (exportId, trigger = 'on-demand', requestedBy = 'local-user') =>
+        (await planner(
+          { kind: 'start-run', exportId, trigger, requestedBy },
+          lambdaContext('autopilot-export-planner', plannerTimeoutMs),
+        )) as StartRunResult,
+      waitForRun: async (runId, { timeoutMs = 600_000, onProgress } = {}) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const run = await store.getRun(runId);
+          if (run === undefined) throw new Error(`Run ${runId} does not exist`);
+          onProgress?.(run);
+          if (['succeeded', 'completed_with_errors', 'failed', 'cancelled', 'skipped'].includes(run.status)) return run;
+          if (Date.now() > deadline) throw new Error(`Run ${runId} did not finish within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      },
+      idle: async () => {
+        await plannerSource.idle();
+        await senderSource.idle();
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+};
+
+export { newRunId };
