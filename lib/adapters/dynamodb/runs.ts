@@ -1,0 +1,364 @@
+import {
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { TransientError } from '#lib/domain/errors.ts';
+import {
+  type BatchOutcome,
+  type ErrorSample,
+  type RunRecord,
+  RunRecordSchema,
+} from '#lib/ports/state-store.ts';
+import {
+  backoff,
+  ErrorSampleItemSchema,
+  Expr,
+  errorName,
+  expiresAt,
+  fromItem,
+  type Item,
+  isConditionFailed,
+  keys,
+  normaliseCounts,
+  type TableContext,
+  toItem,
+} from './records.ts';
+
+/** Most error samples kept per batch. */
+export const SAMPLES_PER_BATCH = 5;
+const CONFLICT_ATTEMPTS = 10;
+
+type Patch = Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>>;
+
+const runGsiSk = (run: Pick<RunRecord, 'createdAt' | 'id'>): string => `${run.createdAt}#${run.id}`;
+
+export class RunNotFoundError extends Error {
+  override readonly name = 'RunNotFoundError';
+  constructor(readonly runId: string) {
+    super(`Run ${runId} does not exist`);
+  }
+}
+
+export const createRun = async (ctx: TableContext, run: RunRecord): Promise<void> => {
+  const item = toItem({
+    ...run,
+    ...keys.run(run.id),
+    gsi1pk: `RUNS#${run.exportId}`,
+    gsi1sk: runGsiSk(run),
+    // The counter maps must exist before `ADD progress.requests.#kind` can target a path inside them.
+    progress: {
+      ...run.progress,
+      failedByReason: run.progress.failedByReason ?? {},
+      requests: run.progress.requests ?? {},
+    },
+  });
+  try {
+    await ctx.client.send(
+      new PutItemCommand({
+        TableName: ctx.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) throw new Error(`Run ${run.id} already exists`);
+    throw error;
+  }
+};
+
+export const getRun = async (ctx: TableContext, id: string): Promise<RunRecord | undefined> => {
+  const out = await ctx.client.send(
+    new GetItemCommand({ TableName: ctx.tableName, Key: toItem(keys.run(id)), ConsistentRead: true }),
+  );
+  return out.Item && fromItem(RunRecordSchema, out.Item);
+};
+
+const encodeCursor = (gsi1sk: string): string => Buffer.from(gsi1sk, 'utf8').toString('base64url');
+
+const decodeCursor = (exportId: string, cursor: string): Item => {
+  const gsi1sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  const hash = gsi1sk.indexOf('#');
+  if (hash < 1 || hash === gsi1sk.length - 1) throw new Error('Invalid runs cursor');
+  return toItem({ ...keys.run(gsi1sk.slice(hash + 1)), gsi1pk: `RUNS#${exportId}`, gsi1sk });
+};
+
+/**
+ * Newest first from GSI1. The cursor is the base64 of the last returned run's index sort key (from
+ * which its full `LastEvaluatedKey` is rebuilt); it is only returned when more runs follow. GSIs are
+ * eventually consistent: a run created a moment ago may be missing for a short while.
+ */
+export const listRuns = async (
+  ctx: TableContext,
+  exportId: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ runs: RunRecord[]; next?: string }> => {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  const items: Item[] = [];
+  let start: Item | undefined = cursor === undefined ? undefined : decodeCursor(exportId, cursor);
+  do {
+    const out = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `RUNS#${exportId}` } },
+        ScanIndexForward: false,
+        // One more than asked tells whether a next page exists.
+        Limit: limit + 1 - items.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length <= limit);
+  const runs = items.slice(0, limit).map((item) => fromItem(RunRecordSchema, item));
+  const last = runs[runs.length - 1];
+  return items.length > limit && last ? { runs, next: encodeCursor(runGsiSk(last)) } : { runs };
+};
+
+/** Sets the defined fields of `patch` on the run; `condition` decides whether it may. */
+const updateRun = async (
+  ctx: TableContext,
+  id: string,
+  set: Record<string, unknown>,
+  condition: (e: Expr) => string,
+): Promise<boolean> => {
+  const e = new Expr();
+  const assignments = Object.entries(set)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${e.path(k)} = ${e.value(v)}`);
+  const ConditionExpression = condition(e);
+  try {
+    await ctx.client.send(
+      new UpdateItemCommand({
+        TableName: ctx.tableName,
+        Key: toItem(keys.run(id)),
+        UpdateExpression: `SET ${assignments.join(', ')}`,
+        ConditionExpression,
+        ...e.attributes(),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+};
+
+const mustExist = (e: Expr): string => `attribute_exists(${e.path('pk')})`;
+
+export const transitionRun = async (
+  ctx: TableContext,
+  id: string,
+  from: readonly RunRecord['status'][],
+  to: RunRecord['status'],
+  patch: Patch = {},
+): Promise<boolean> => {
+  if (from.length === 0) return false;
+  return updateRun(
+    ctx,
+    id,
+    { ...patch, status: to },
+    (e) => `${e.path('status')} IN (${[...new Set(from)].map((s) => e.value(s)).join(', ')})`,
+  );
+};
+
+export const setRunFields = async (
+  ctx: TableContext,
+  id: string,
+  set: Record<string, unknown>,
+): Promise<void> => {
+  const exists = Object.values(set).some((v) => v !== undefined)
+    ? await updateRun(ctx, id, set, mustExist)
+    : (await getRun(ctx, id)) !== undefined;
+  if (!exists) throw new RunNotFoundError(id);
+};
+
+/**
+ * Retries a write that lost a race with a concurrent transaction on the same item (every sender
+ * updates the run item). Conflicts are not failures of the write's condition; retrying is safe.
+ */
+const retryConflicts = async <T>(ctx: TableContext, write: () => Promise<T>): Promise<T> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const conflict =
+        errorName(error) === 'TransactionConflictException' ||
+        (errorName(error) === 'TransactionCanceledException' &&
+          cancellationCodes(error).some((c) => c === 'TransactionConflict'));
+      if (!conflict) throw error;
+      if (attempt + 1 >= CONFLICT_ATTEMPTS) {
+        throw new TransientError(`Run item still contended after ${CONFLICT_ATTEMPTS} attempts`);
+      }
+      await backoff(ctx.clock, attempt);
+    }
+  }
+};
+
+const cancellationCodes = (error: unknown): (string | undefined)[] =>
+  ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
+
+/** `ADD` of the counters (top-level and inside the two maps) onto the run item. */
+const addCounters = (
+  e: Expr,
+  scalars: Record<string, number>,
+  maps: Record<'failedByReason' | 'requests', Record<string, number>>,
+): string => {
+  const parts = Object.entries(scalars).map(([k, n]) => `${e.path('progress', k)} ${e.value(n)}`);
+  for (const [map, counts] of Object.entries(maps)) {
+    for (const [k, n] of normaliseCounts(counts)) parts.push(`${e.path('progress', map, k)} ${e.value(n)}`);
+  }
+  return `ADD ${parts.join(', ')}`;
+};
+
+/**
+ * One transaction: put `BATCH#n` if absent, add the counters to the run, and write up to five error
+ * samples. A redelivered batch fails the put's condition, so nothing in the transaction happens.
+ */
+export const recordBatch = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+  outcome: BatchOutcome,
+): Promise<'recorded' | 'duplicate'> => {
+  const failed = Object.values(outcome.failed).reduce((a, b) => a + b, 0);
+  const e = new Expr();
+  const UpdateExpression = addCounters(
+    e,
+    {
+      batchesDone: 1,
+      accepted: outcome.accepted,
+      failed,
+      dropped: outcome.dropped,
+      throttled: outcome.throttled,
+    },
+    { failedByReason: outcome.failed, requests: outcome.requests },
+  );
+  const ConditionExpression = mustExist(e);
+  const items: TransactWriteItem[] = [
+    {
+      Put: {
+        TableName: ctx.tableName,
+        Item: toItem({
+          ...keys.batch(runId, batchNo),
+          accepted: outcome.accepted,
+          failed,
+          dropped: outcome.dropped,
+          throttled: outcome.throttled,
+          recordedAt: new Date(ctx.clock.now()).toISOString(),
+          expiresAt: expiresAt(ctx, ctx.ttlDays.batches),
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Update: {
+        TableName: ctx.tableName,
+        Key: toItem(keys.run(runId)),
+        UpdateExpression,
+        ConditionExpression,
+        ...e.attributes(),
+      },
+    },
+    ...outcome.samples.slice(0, SAMPLES_PER_BATCH).map(
+      (s, n): TransactWriteItem => ({
+        Put: {
+          TableName: ctx.tableName,
+          Item: toItem({
+            ...keys.sample(runId, batchNo, n),
+            email: s.email,
+            reason: s.reason,
+            batchNo: s.batchNo ?? batchNo,
+            expiresAt: expiresAt(ctx, ctx.ttlDays.samples),
+          }),
+        },
+      }),
+    ),
+  ];
+  return retryConflicts(ctx, async () => {
+    try {
+      await ctx.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      return 'recorded';
+    } catch (error) {
+      if (errorName(error) !== 'TransactionCanceledException') throw error;
+      const [batch, run] = cancellationCodes(error);
+      if (batch === 'ConditionalCheckFailed') return 'duplicate';
+      if (run === 'ConditionalCheckFailed') throw new RunNotFoundError(runId);
+      throw error;
+    }
+  });
+};
+
+export const isBatchRecorded = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+): Promise<boolean> => {
+  const out = await ctx.client.send(
+    new GetItemCommand({
+      TableName: ctx.tableName,
+      Key: toItem(keys.batch(runId, batchNo)),
+      ConsistentRead: true,
+      ProjectionExpression: 'pk',
+    }),
+  );
+  return out.Item !== undefined;
+};
+
+export const addRequests = async (
+  ctx: TableContext,
+  runId: string,
+  requests: Record<string, number>,
+  throttled: number,
+): Promise<void> => {
+  const e = new Expr();
+  const UpdateExpression = addCounters(e, { throttled }, { failedByReason: {}, requests });
+  const ConditionExpression = mustExist(e);
+  try {
+    await retryConflicts(ctx, () =>
+      ctx.client.send(
+        new UpdateItemCommand({
+          TableName: ctx.tableName,
+          Key: toItem(keys.run(runId)),
+          UpdateExpression,
+          ConditionExpression,
+          ...e.attributes(),
+        }),
+      ),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) throw new RunNotFoundError(runId);
+    throw error;
+  }
+};
+
+export const listErrorSamples = async (
+  ctx: TableContext,
+  runId: string,
+  limit: number,
+): Promise<ErrorSample[]> => {
+  const samples: ErrorSample[] = [];
+  if (limit < 1) return samples;
+  let start: Item | undefined;
+  do {
+    const out = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :err)',
+        ExpressionAttributeValues: { ':pk': { S: keys.run(runId).pk }, ':err': { S: 'ERR#' } },
+        ConsistentRead: true,
+        Limit: limit - samples.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) samples.push(fromItem(ErrorSampleItemSchema, item));
+    start = out.LastEvaluatedKey;
+  } while (start && samples.length < limit);
+  return samples.slice(0, limit);
+};

@@ -1,0 +1,41 @@
+import type { Clock } from '#lib/ports/clock.ts';
+import type { RateBudget } from '#lib/ports/rate-budget.ts';
+
+/**
+ * The DynamoDB budget's GCRA (lib/adapters/dynamodb/README.md) on a Map: one shared `tat` per
+ * connection. Busy (`tat >= now`): the slot starts at the old `tat`, and `tat` moves on by one
+ * interval. Idle: the slot starts now and `tat = now + interval`. A 429 pushes `tat` to at least
+ * `now + ms`. Time comes from the injected clock, so a `FakeClock` makes slot times exact.
+ */
+export class InMemoryRateBudget implements RateBudget {
+  private readonly tat = new Map<string, number>();
+  /** When each granted slot started, per connection (for assertions). */
+  readonly grants = new Map<string, number[]>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async acquire(connectionId: string, ratePerSecond: number): Promise<void> {
+    if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
+    const interval = 1000 / ratePerSecond;
+    const now = this.clock.now();
+    const tat = this.tat.get(connectionId);
+    let slot: number;
+    if (tat !== undefined && tat >= now) {
+      this.tat.set(connectionId, tat + interval);
+      slot = tat;
+    } else {
+      this.tat.set(connectionId, now + interval);
+      slot = now;
+    }
+    const list = this.grants.get(connectionId) ?? [];
+    list.push(slot);
+    this.grants.set(connectionId, list);
+    if (slot > now) await this.clock.sleep(slot - now);
+  }
+
+  async backOff(connectionId: string, ms: number): Promise<void> {
+    const until = this.clock.now() + Math.max(0, ms);
+    const tat = this.tat.get(connectionId);
+    if (tat === undefined || tat < until) this.tat.set(connectionId, until);
+  }
+}

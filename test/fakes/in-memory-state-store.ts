@@ -1,0 +1,376 @@
+import type { BulkMembership } from '#lib/domain/plan.ts';
+import {
+  type BatchOutcome,
+  type Connection,
+  ConnectionSchema,
+  type ErrorSample,
+  type ExportRecord,
+  ExportRecordSchema,
+  type ListMapping,
+  type RunRecord,
+  RunRecordSchema,
+  type SnapshotChange,
+  type StateStore,
+  type StoredSnapshotEntry,
+} from '#lib/ports/state-store.ts';
+
+/** Most error samples kept per batch (the DynamoDB store keeps the same). */
+const SAMPLES_PER_BATCH = 5;
+
+type Condition = { expectVersion?: number; expectNew?: boolean };
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+const conditionHolds = (existing: { version: number } | undefined, condition: Condition): boolean => {
+  if (condition.expectNew && existing) return false;
+  if (condition.expectVersion !== undefined && existing?.version !== condition.expectVersion) return false;
+  return true;
+};
+
+/** Counter maps never hold '' keys or zero increments (the DynamoDB store skips them too). */
+const addCounts = (target: Record<string, number>, add: Record<string, number>): void => {
+  for (const [rawKey, n] of Object.entries(add)) {
+    if (!n) continue;
+    const key = rawKey === '' ? '(none)' : rawKey;
+    target[key] = (target[key] ?? 0) + n;
+  }
+};
+
+const runSortKey = (run: RunRecord): string => `${run.createdAt}#${run.id}`;
+
+/**
+ * A faithful in-memory `StateStore` for unit tests: the same conditions, exactly-once batches,
+ * claims and snapshot semantics as `DynamoDbStateStore` (both pass test/support/state-store-contract.ts).
+ * Records are copied in and out and validated with the port's schemas on the way out, like items
+ * read back from DynamoDB. Unlike DynamoDB, `listRuns` is immediately consistent.
+ */
+export class InMemoryStateStore implements StateStore {
+  private readonly connections = new Map<string, Connection>();
+  private readonly exports = new Map<string, ExportRecord>();
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly batches = new Map<string, Set<number>>();
+  private readonly samples = new Map<string, (ErrorSample & { sortKey: string })[]>();
+  private readonly checkpoints = new Map<string, string>();
+  /** exportId → key → { h, e } */
+  private readonly snapshotContacts = new Map<string, Map<string, { h: string; e?: string }>>();
+  /** exportId → segmentId → keys */
+  private readonly snapshotMembers = new Map<string, Map<string, Set<string>>>();
+  private readonly lists = new Map<string, ListMapping>();
+
+  // Connections
+
+  async putConnection(connection: Connection, condition: Condition): Promise<boolean> {
+    if (!conditionHolds(this.connections.get(connection.id), condition)) return false;
+    this.connections.set(connection.id, clone(connection));
+    return true;
+  }
+
+  async getConnection(id: string): Promise<Connection | undefined> {
+    const c = this.connections.get(id);
+    return c && ConnectionSchema.parse(clone(c));
+  }
+
+  async listConnections(): Promise<Connection[]> {
+    return [...this.connections.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((c) => ConnectionSchema.parse(clone(c)));
+  }
+
+  async deleteConnection(id: string): Promise<void> {
+    this.connections.delete(id);
+  }
+
+  async claimProbe(connectionId: string, runId: string, now: string, staleBefore: string): Promise<boolean> {
+    const c = this.connections.get(connectionId);
+    if (!c) return false;
+    const probe = c.bulkMembership.probe;
+    if (probe && probe.runId !== runId && !(probe.startedAt < staleBefore)) return false;
+    c.bulkMembership = { ...c.bulkMembership, probe: { runId, startedAt: now } };
+    c.version += 1;
+    return true;
+  }
+
+  async settleProbe(connectionId: string, runId: string, result: BulkMembership, now: string): Promise<void> {
+    const c = this.connections.get(connectionId);
+    if (!c || c.bulkMembership.probe?.runId !== runId) return;
+    const { probe: _released, ...rest } = c.bulkMembership;
+    c.bulkMembership = result === 'unknown' ? rest : { ...rest, state: result, checkedAt: now };
+    c.version += 1;
+  }
+
+  async setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void> {
+    const c = this.connections.get(connectionId);
+    if (!c) return;
+    c.status = status;
+    c.version += 1;
+  }
+
+  // Exports
+
+  async putExport(record: ExportRecord, condition: Condition): Promise<boolean> {
+    if (!conditionHolds(this.exports.get(record.id), condition)) return false;
+    this.exports.set(record.id, clone(record));
+    return true;
+  }
+
+  async getExport(id: string): Promise<ExportRecord | undefined> {
+    const e = this.exports.get(id);
+    return e && ExportRecordSchema.parse(clone(e));
+  }
+
+  async listExports(): Promise<ExportRecord[]> {
+    return [...this.exports.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((e) => ExportRecordSchema.parse(clone(e)));
+  }
+
+  async deleteExport(id: string): Promise<void> {
+    this.exports.delete(id);
+  }
+
+  async claimActiveRun(exportId: string, runId: string, replacing?: string): Promise<boolean> {
+    const e = this.exports.get(exportId);
+    if (!e) return false;
+    const holder = e.activeRunId;
+    if (holder !== undefined && holder !== runId && (replacing === undefined || holder !== replacing)) {
+      return false;
+    }
+    e.activeRunId = runId;
+    e.version += 1;
+    return true;
+  }
+
+  async releaseActiveRun(
+    exportId: string,
+    runId: string,
+    lastRun: NonNullable<ExportRecord['lastRun']>,
+  ): Promise<void> {
+    const e = this.exports.get(exportId);
+    if (!e) return;
+    if (e.activeRunId === runId) delete e.activeRunId;
+    e.lastRun = clone(lastRun);
+    e.version += 1;
+  }
+
+  // Runs
+
+  async createRun(run: RunRecord): Promise<void> {
+    if (this.runs.has(run.id)) throw new Error(`Run ${run.id} already exists`);
+    const stored = clone(run);
+    stored.progress.failedByReason ??= {};
+    stored.progress.requests ??= {};
+    this.runs.set(run.id, stored);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const r = this.runs.get(id);
+    return r && RunRecordSchema.parse(clone(r));
+  }
+
+  async listRuns(
+    exportId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ runs: RunRecord[]; next?: string }> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer`);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const all = [...this.runs.values()]
+      .filter((r) => r.exportId === exportId)
+      .sort((a, b) => (runSortKey(a) < runSortKey(b) ? 1 : -1))
+      .filter((r) => after === undefined || runSortKey(r) < after);
+    const page = all.slice(0, limit);
+    const last = page[page.length - 1];
+    const runs = page.map((r) => RunRecordSchema.parse(clone(r)));
+    return all.length > limit && last ? { runs, next: encodeCursor(runSortKey(last)) } : { runs };
+  }
+
+  async transitionRun(
+    id: string,
+    from: readonly RunRecord['status'][],
+    to: RunRecord['status'],
+    patch: Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>> = {},
+  ): Promise<boolean> {
+    const r = this.runs.get(id);
+    if (!r || !from.includes(r.status)) return false;
+    r.status = to;
+    assignDefined(r, patch);
+    return true;
+  }
+
+  async completePlanning(
+    id: string,
+    update: Pick<RunRecord, 'planning' | 'estimate' | 'batchesTotal' | 'planningFinishedAt'>,
+  ): Promise<void> {
+    const r = this.mustRun(id);
+    r.planningDone = true;
+    assignDefined(r, clone(update));
+  }
+
+  async savePlanning(id: string, update: Pick<RunRecord, 'planning' | 'estimate'>): Promise<void> {
+    assignDefined(this.mustRun(id), clone(update));
+  }
+
+  async requestCancel(id: string): Promise<void> {
+    this.mustRun(id).cancelRequested = true;
+  }
+
+  async recordBatch(
+    runId: string,
+    batchNo: number,
+    outcome: BatchOutcome,
+  ): Promise<'recorded' | 'duplicate'> {
+    const r = this.mustRun(runId);
+    const done = this.batches.get(runId) ?? new Set<number>();
+    if (done.has(batchNo)) return 'duplicate';
+    done.add(batchNo);
+    this.batches.set(runId, done);
+    const p = r.progress;
+    p.batchesDone += 1;
+    p.accepted += outcome.accepted;
+    p.failed += Object.values(outcome.failed).reduce((a, b) => a + b, 0);
+    p.dropped += outcome.dropped;
+    p.throttled += outcome.throttled;
+    addCounts(p.failedByReason, outcome.failed);
+    addCounts(p.requests, outcome.requests);
+    const samples = this.samples.get(runId) ?? [];
+    outcome.samples.slice(0, SAMPLES_PER_BATCH).forEach((s, n) => {
+      samples.push({
+        email: s.email,
+        reason: s.reason,
+        batchNo: s.batchNo ?? batchNo,
+        sortKey: `${String(batchNo).padStart(8, '0')}#${n}`,
+      });
+    });
+    samples.sort((a, b) => (a.sortKey < b.sortKey ? -1 : 1));
+    this.samples.set(runId, samples);
+    return 'recorded';
+  }
+
+  async isBatchRecorded(runId: string, batchNo: number): Promise<boolean> {
+    return this.batches.get(runId)?.has(batchNo) ?? false;
+  }
+
+  async addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void> {
+    const r = this.mustRun(runId);
+    addCounts(r.progress.requests, requests);
+    r.progress.throttled += throttled;
+  }
+
+  async listErrorSamples(runId: string, limit: number): Promise<ErrorSample[]> {
+    return (this.samples.get(runId) ?? []).slice(0, limit).map(({ sortKey: _k, ...s }) => ({ ...s }));
+  }
+
+  // Planner checkpoints
+
+  async saveCheckpoint(runId: string, data: string): Promise<void> {
+    this.checkpoints.set(runId, data);
+  }
+
+  async loadCheckpoint(runId: string): Promise<string | undefined> {
+    return this.checkpoints.get(runId);
+  }
+
+  async deleteCheckpoint(runId: string): Promise<void> {
+    this.checkpoints.delete(runId);
+  }
+
+  // Snapshot
+
+  async *readSnapshot(exportId: string): AsyncIterable<StoredSnapshotEntry> {
+    const contacts = this.snapshotContacts.get(exportId) ?? new Map<string, { h: string; e?: string }>();
+    const members = this.snapshotMembers.get(exportId) ?? new Map<string, Set<string>>();
+    const keys = new Set<string>(contacts.keys());
+    for (const set of members.values()) for (const k of set) keys.add(k);
+    const segments = [...members.keys()].sort();
+    for (const key of [...keys].sort()) {
+      const c = contacts.get(key);
+      const entry: StoredSnapshotEntry = {
+        key,
+        hash: c?.h ?? '',
+        segmentIds: segments.filter((s) => members.get(s)?.has(key)),
+      };
+      if (c?.e !== undefined) entry.email = c.e;
+      yield entry;
+    }
+  }
+
+  async applySnapshot(exportId: string, changes: readonly SnapshotChange[]): Promise<void> {
+    const contacts = this.snapshotContacts.get(exportId) ?? new Map<string, { h: string; e?: string }>();
+    const members = this.snapshotMembers.get(exportId) ?? new Map<string, Set<string>>();
+    this.snapshotContacts.set(exportId, contacts);
+    this.snapshotMembers.set(exportId, members);
+    const member = (segmentId: string): Set<string> => {
+      const set = members.get(segmentId) ?? new Set<string>();
+      members.set(segmentId, set);
+      return set;
+    };
+    for (const change of changes) {
+      if (change.forget) contacts.delete(change.key);
+      else if (change.hash !== null) {
+        contacts.set(
+          change.key,
+          change.email === undefined ? { h: change.hash } : { h: change.hash, e: change.email },
+        );
+      }
+      for (const s of change.join) member(s).add(change.key);
+      for (const s of change.leave) {
+        members.get(s)?.delete(change.key);
+        if (members.get(s)?.size === 0) members.delete(s);
+      }
+    }
+  }
+
+  // Destination lists
+
+  async getList(connectionId: string, title: string): Promise<ListMapping | undefined> {
+    const l = this.lists.get(listKey(connectionId, title));
+    return l && clone(l);
+  }
+
+  async claimList(
+    connectionId: string,
+    title: string,
+    runId: string,
+    now: string,
+    staleBefore: string,
+  ): Promise<boolean> {
+    const key = listKey(connectionId, title);
+    const l = this.lists.get(key);
+    if (l) {
+      if ('listId' in l) return false;
+      if (l.claimedBy !== runId && !(l.claimedAt < staleBefore)) return false;
+    }
+    this.lists.set(key, { claimedBy: runId, claimedAt: now });
+    return true;
+  }
+
+  async saveList(connectionId: string, title: string, listId: string): Promise<void> {
+    this.lists.set(listKey(connectionId, title), { listId });
+  }
+
+  async forgetList(connectionId: string, title: string): Promise<void> {
+    this.lists.delete(listKey(connectionId, title));
+  }
+
+  private mustRun(id: string): RunRecord {
+    const r = this.runs.get(id);
+    if (!r) throw new Error(`Run ${id} does not exist`);
+    return r;
+  }
+}
+
+const listKey = (connectionId: string, title: string): string => JSON.stringify([connectionId, title]);
+
+const assignDefined = <T extends object>(target: T, patch: Partial<T>): void => {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v !== undefined) (target as Record<string, unknown>)[k] = v;
+  }
+};
+
+const encodeCursor = (sortKey: string): string => Buffer.from(sortKey, 'utf8').toString('base64url');
+
+const decodeCursor = (cursor: string): string => {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!decoded.includes('#')) throw new Error('Invalid runs cursor');
+  return decoded;
+};

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { aBatchOutcome, aConnection, aRun } from '#test/fixtures/state-records.ts';
+import { createTables, localDynamo, uniqueName } from '#test/support/aws.ts';
+import { describeStateStoreContract } from '#test/support/state-store-contract.ts';
+
+let client: DynamoDBClient;
+let tableName: string;
+let store: DynamoDbStateStore;
+
+beforeAll(async () => {
+  client = localDynamo();
+  tableName = (await createTables(client)).stateTable;
+  store = new DynamoDbStateStore({ client, tableName });
+});
+
+describeStateStoreContract('DynamoDbStateStore', async () => store);
+
+const partition = async (pk: string) => {
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items ?? [];
+};
+
+describe('DynamoDbStateStore (DynamoDB specifics)', () => {
+  it('a corrupt run item throws an error naming the item key and the field', async () => {
+    const run = aRun({ id: uniqueName('run') });
+    await store.createRun(run);
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `RUN#${run.id}` }, sk: { S: 'META' } },
+        UpdateExpression: 'SET progress.accepted = :bad',
+        ExpressionAttributeValues: { ':bad': { S: 'lots' } },
+      }),
+    );
+
+    const read = store.getRun(run.id);
+
+    await expect(read).rejects.toThrow(`pk=RUN#${run.id}`);
+    await expect(read).rejects.toThrow('progress.accepted');
+    await expect(read).rejects.toMatchObject({ name: 'CorruptItemError', field: 'progress.accepted' });
+  });
+
+  it('a corrupt connection in a listing names its key too', async () => {
+    const id = uniqueName('conn');
+    await store.putConnection(aConnection({ id }), { expectNew: true });
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `CONN#${id}` }, sk: { S: 'META' } },
+        UpdateExpression: 'REMOVE consent',
+      }),
+    );
+
+    await expect(store.listConnections()).rejects.toThrow(new RegExp(`pk=CONN#${id}.*"consent"`));
+    await store.deleteConnection(id);
+  });
+
+  it('batches and samples expire after 30 days, the run itself never', async () => {
+    const run = aRun({ id: uniqueName('run'), status: 'sending' });
+    await store.createRun(run);
+    const before = Math.floor(Date.now() / 1000);
+
+    await store.recordBatch(run.id, 1, aBatchOutcome());
+
+    const items = await partition(`RUN#${run.id}`);
+    const ttl = (sk: string) => items.find((i) => i.sk?.S === sk)?.expiresAt?.N;
+    expect(Number(ttl('BATCH#00000001')) - before).toBeGreaterThanOrEqual(30 * 86_400 - 5);
+    expect(Number(ttl('ERR#00000001#0')) - before).toBeLessThanOrEqual(30 * 86_400 + 5);
+    expect(ttl('META')).toBeUndefined();
+  });
+
+  it('a large checkpoint is stored compressed in chunks of at most 300 KB with a 2-day TTL', async () => {
+    const runId = uniqueName('run');
+    // Random bytes barely compress, so ~1.2 MB of base64 text needs several chunks.
+    const data = JSON.stringify({ noise: randomBytes(900_000).toString('base64') });
+
+    await store.saveCheckpoint(runId, data);
+
+    const items = (await partition(`RUN#${runId}`)).filter((i) => i.sk?.S?.startsWith('CKPT#'));
+    const chunks = items.filter((i) => i.sk?.S !== 'CKPT#HEAD');
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const c of chunks) expect(c.d?.S?.length).toBeLessThanOrEqual(300_000);
+    const days = (Number(items[0]?.expiresAt?.N) - Date.now() / 1000) / 86_400;
+    expect(days).toBeGreaterThan(1.9);
+    expect(days).toBeLessThanOrEqual(2);
+    expect(await store.loadCheckpoint(runId)).toBe(data);
+  });
+
+  it('a newer checkpoint whose save died before flipping the head is never read', async () => {
+    const runId = uniqueName('run');
+    await store.saveCheckpoint(runId, '{"page":1}');
+    // What a save that crashed after writing its chunks leaves behind.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: `RUN#${runId}` }, sk: { S: 'CKPT#ffffffffffffffff#0000' }, d: { S: 'H4sIAAAA' } },
+      }),
+    );
+
+    expect(await store.loadCheckpoint(runId)).toBe('{"page":1}');
+
+    await store.saveCheckpoint(runId, '{"page":2}');
+    expect(await store.loadCheckpoint(runId)).toBe('{"page":2}');
+    // The replaced generation is gone: the new head and its one chunk remain (and the crashed save's leftover).
+    const left = (await partition(`RUN#${runId}`)).map((i) => i.sk?.S ?? '');
+    const current = left.filter((sk) => !sk.startsWith('CKPT#ffff') && sk !== 'CKPT#HEAD');
+    expect(left).toContain('CKPT#HEAD');
+    expect(current).toEqual([expect.stringMatching(/^CKPT#[0-9a-f]{16}#0000$/)]);
+    await store.deleteCheckpoint(runId);
+    expect(await partition(`RUN#${runId}`)).toEqual([]);
+  });
+
+  it('a checkpoint whose chunks were lost is reported, not half-read', async () => {
+    const runId = uniqueName('run');
+    await store.saveCheckpoint(runId, JSON.stringify({ noise: randomBytes(500_000).toString('base64') }));
+    const chunk = (await partition(`RUN#${runId}`)).find((i) => i.sk?.S?.endsWith('#0001'));
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: { ...chunk, d: { S: 'tampered' } } as never }),
+    );
+
+    await expect(store.loadCheckpoint(runId)).rejects.toThrow(/CKPT#HEAD.*chunks/);
+  });
+
+  it('snapshot items are one hash item per contact and one item per membership', async () => {
+    const exportId = uniqueName('exp');
+
+    await store.applySnapshot(exportId, [
+      {
+        key: 'ann@example.com',
+        hash: 'h1',
+        email: 'Ann@example.com',
+        join: ['seg-a', 'seg-b'],
+        leave: [],
+        forget: false,
+      },
+    ]);
+
+    const items = await partition(`SNAP#${exportId}`);
+    expect(items.map((i) => i.sk?.S)).toEqual([
+      'C#ann@example.com',
+      'M#seg-a#ann@example.com',
+      'M#seg-b#ann@example.com',
+    ]);
+    expect(items[0]).toMatchObject({ h: { S: 'h1' }, e: { S: 'Ann@example.com' } });
+  });
+
+  it('reads a snapshot that spans several query pages', async () => {
+    const exportId = uniqueName('exp');
+    const pad = 'x'.repeat(2_000);
+    const changes = Array.from({ length: 700 }, (_, i) => ({
+      key: `user${String(i).padStart(4, '0')}@example.com`,
+      hash: `${i}-${pad}`,
+      join: ['seg-a'],
+      leave: [],
+      forget: false,
+    }));
+
+    await store.applySnapshot(exportId, changes);
+
+    let count = 0;
+    let withSegment = 0;
+    for await (const entry of store.readSnapshot(exportId)) {
+      count += 1;
+      if (entry.segmentIds.includes('seg-a') && entry.hash.endsWith(pad)) withSegment += 1;
+    }
+    expect([count, withSegment]).toEqual([700, 700]);
+  });
+});
