@@ -1,0 +1,312 @@
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import * as z from 'zod';
+import type { SegmentInfo, SegmentPage, SegmentSource } from '#lib/ports/segment-source.ts';
+import { parseCsvRecord } from './csv.ts';
+import { checkLimit, decodeCursor, encodeCursor } from './cursor.ts';
+import {
+  InvalidSegmentCursorError,
+  malformed,
+  SegmentNotFoundError,
+  SegmentSourceConfigError,
+} from './errors.ts';
+import { type RawRecord, type RecordFormat, scanRecords } from './record-scanner.ts';
+
+export const MANIFEST_FILE = 'segments.json';
+
+export const SegmentManifestEntrySchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  /** Relative to the directory; `.jsonl` (one JSON object per line) or `.csv` (header row). */
+  file: z
+    .string()
+    .min(1)
+    .regex(/\.(jsonl|csv)$/i, 'must end in .jsonl or .csv'),
+});
+export type SegmentManifestEntry = z.infer<typeof SegmentManifestEntrySchema>;
+
+export const SegmentManifestSchema = z.array(SegmentManifestEntrySchema).superRefine((entries, ctx) => {
+  const seen = new Set<string>();
+  entries.forEach((entry, i) => {
+    if (seen.has(entry.id))
+      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate id "${entry.id}"` });
+    seen.add(entry.id);
+  });
+});
+
+export interface FileSegmentSourceOptions {
+  /** Directory holding `segments.json` and the segment files. */
+  dir: string;
+  /** Attribute holding the profile id (default `id`); it is not repeated in `attributes`. */
+  idField?: string;
+}
+
+const CursorSchema = z
+  .object({
+    v: z.literal(1),
+    s: z.string(),
+    o: z.number().int().nonnegative(),
+    n: z.number().int().positive(),
+    m: z.number(),
+    z: z.number().int().nonnegative(),
+    h: z.array(z.string()).optional(),
+  })
+  .strict();
+type Cursor = z.infer<typeof CursorSchema>;
+
+interface Stamp {
+  mtimeMs: number;
+  size: number;
+}
+
+/**
+ * A `SegmentSource` over local files, for `npm start` and benchmarks. Files are streamed from a
+ * byte-offset cursor, never loaded whole. Rows that cannot become a profile are reported in
+ * `skipped` with their line (`line:12`) and a reason; they never fail the read.
+ *
+ * CSV values stay strings and an empty cell means "absent". A cursor is tied to the file's size
+ * and modification time: rewriting the file mid-read makes the next page fail loudly rather than
+ * resume at an offset that now points elsewhere.
+ */
+export class FileSegmentSource implements SegmentSource {
+  private readonly dir: string;
+  private readonly idField: string;
+  private manifest: { stamp: Stamp; entries: SegmentManifestEntry[] } | undefined;
+  private readonly counts = new Map<string, { stamp: Stamp; rows: number }>();
+  /** Per file, the bytes read past the last page's end: the next page starts from them. */
+  private readonly readAhead = new Map<string, { stamp: Stamp; offset: number; bytes: Buffer }>();
+
+  constructor(options: FileSegmentSourceOptions) {
+    this.dir = resolve(options.dir);
+    this.idField = options.idField ?? 'id';
+  }
+
+  async listSegments(): Promise<SegmentInfo[]> {
+    const entries = await this.entries();
+    return Promise.all(entries.map((e) => this.info(e)));
+  }
+
+  async getSegment(id: string): Promise<SegmentInfo | undefined> {
+    const entry = (await this.entries()).find((e) => e.id === id);
+    return entry && this.info(entry);
+  }
+
+  async readPage(segmentId: string, cursor: string | undefined, limit: number): Promise<SegmentPage> {
+    checkLimit(limit);
+    const entry = (await this.entries()).find((e) => e.id === segmentId);
+    if (!entry) throw new SegmentNotFoundError(segmentId);
+    const path = this.pathOf(entry);
+    const format = formatOf(entry);
+    const stamp = await this.stampOf(path, entry);
+    let from = { offset: 0, line: 1 };
+    let header: string[] | undefined;
+    if (cursor !== undefined) {
+      const c = decodeCursor(cursor, CursorSchema, segmentId);
+      checkCursor(c, segmentId, cursor, stamp, format);
+      from = { offset: c.o, line: c.n };
+      header = c.h;
+    }
+    const page: SegmentPage = { profiles: [], skipped: [] };
+    let rows = 0;
+    const ahead = this.readAhead.get(path);
+    const prefix =
+      ahead && ahead.offset === from.offset && sameStamp(ahead.stamp, stamp) ? ahead.bytes : undefined;
+    this.readAhead.delete(path);
+    const { stoppedAt, rest } = await scanRecords(
+      path,
+      format,
+      from,
+      (record) => {
+        if (format === 'csv' && header === undefined) {
+          header = this.parseHeader(record, entry);
+          return true;
+        }
+        if (rows === limit) return false;
+        rows++;
+        if (format === 'csv') this.csvRow(record, header ?? [], page);
+        else this.jsonRow(record, page);
+        return true;
+      },
+      prefix,
+    );
+    if (stoppedAt) {
+      if (rest) this.readAhead.set(path, { stamp, offset: stoppedAt.offset, bytes: rest });
+      const next: Cursor = {
+        v: 1,
+        s: segmentId,
+        o: stoppedAt.offset,
+        n: stoppedAt.line,
+        m: stamp.mtimeMs,
+        z: stamp.size,
+      };
+      if (header) next.h = header;
+      page.next = encodeCursor(next);
+    }
+    return page;
+  }
+
+  private jsonRow(record: RawRecord, page: SegmentPage): void {
+    const profileId = `line:${record.line}`;
+    if (record.broken) {
+      page.skipped.push({ profileId, reason: malformed(record.broken) });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(record.buf.toString('utf8', record.start, record.end));
+    } catch {
+      page.skipped.push({ profileId, reason: malformed('invalid JSON') });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      page.skipped.push({ profileId, reason: malformed('not a JSON object') });
+      return;
+    }
+    const { [this.idField]: rawId, ...attributes } = value as Record<string, unknown>;
+    let id: string | undefined;
+    if (typeof rawId === 'string' && rawId.trim() !== '') id = rawId;
+    else if (typeof rawId === 'number' && Number.isFinite(rawId)) id = String(rawId);
+    if (id === undefined) {
+      const why =
+        rawId === undefined || rawId === null || rawId === '' ? 'missing' : 'not a string or number';
+      page.skipped.push({ profileId, reason: malformed(`id field "${this.idField}" ${why}`) });
+      return;
+    }
+    page.profiles.push({ id, attributes });
+  }
+
+  private csvRow(record: RawRecord, header: string[], page: SegmentPage): void {
+    const profileId = `line:${record.line}`;
+    if (record.broken) {
+      page.skipped.push({ profileId, reason: malformed(record.broken) });
+      return;
+    }
+    const parsed = parseCsvRecord(record.buf, record.start, record.end);
+    if (!parsed.ok) {
+      page.skipped.push({ profileId, reason: malformed(parsed.why) });
+      return;
+    }
+    const { fields } = parsed;
+    if (fields.length !== header.length) {
+      page.skipped.push({
+        profileId,
+        reason: malformed(`expected ${header.length} cells, found ${fields.length}`),
+      });
+      return;
+    }
+    let id: string | undefined;
+    const attributes: Record<string, unknown> = {};
+    for (let i = 0; i < header.length; i++) {
+      const value = fields[i] as string;
+      if (value === '') continue;
+      const column = header[i] as string;
+      if (column === this.idField) id = value;
+      else attributes[column] = value;
+    }
+    if (id === undefined || id.trim() === '') {
+      page.skipped.push({ profileId, reason: malformed(`id field "${this.idField}" missing`) });
+      return;
+    }
+    page.profiles.push({ id, attributes });
+  }
+
+  private parseHeader(record: RawRecord, entry: SegmentManifestEntry): string[] {
+    const where = `${entry.file} (segment "${entry.id}"), header on line ${record.line}`;
+    if (record.broken) throw new SegmentSourceConfigError(`${where}: ${record.broken}`);
+    const parsed = parseCsvRecord(record.buf, record.start, record.end);
+    if (!parsed.ok) throw new SegmentSourceConfigError(`${where}: ${parsed.why}`);
+    const header = parsed.fields.map((f) => f.trim());
+    const seen = new Set<string>();
+    header.forEach((column, i) => {
+      if (column === '') throw new SegmentSourceConfigError(`${where}: column ${i + 1} has no name`);
+      if (seen.has(column)) throw new SegmentSourceConfigError(`${where}: duplicate column "${column}"`);
+      seen.add(column);
+    });
+    if (!seen.has(this.idField)) {
+      throw new SegmentSourceConfigError(`${where}: no "${this.idField}" column (the profile id field)`);
+    }
+    return header;
+  }
+
+  private async info(entry: SegmentManifestEntry): Promise<SegmentInfo> {
+    return { id: entry.id, name: entry.name, profiles: await this.countRows(entry) };
+  }
+
+  /** Data rows (a CSV header is not one; blank lines are ignored), counted once per file version. */
+  private async countRows(entry: SegmentManifestEntry): Promise<number> {
+    const path = this.pathOf(entry);
+    const stamp = await this.stampOf(path, entry);
+    const cached = this.counts.get(path);
+    if (cached && sameStamp(cached.stamp, stamp)) return cached.rows;
+    const format = formatOf(entry);
+    let records = 0;
+    await scanRecords(path, format, { offset: 0, line: 1 }, () => {
+      records++;
+      return true;
+    });
+    const rows = format === 'csv' ? Math.max(0, records - 1) : records;
+    this.counts.set(path, { stamp, rows });
+    return rows;
+  }
+
+  private async entries(): Promise<SegmentManifestEntry[]> {
+    const path = join(this.dir, MANIFEST_FILE);
+    const stamp = await this.stampOf(path);
+    if (this.manifest && sameStamp(this.manifest.stamp, stamp)) return this.manifest.entries;
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new SegmentSourceConfigError(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    const parsed = SegmentManifestSchema.safeParse(json);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+      throw new SegmentSourceConfigError(`${path}: ${problems}`);
+    }
+    this.manifest = { stamp, entries: parsed.data };
+    return parsed.data;
+  }
+
+  private pathOf(entry: SegmentManifestEntry): string {
+    return resolve(this.dir, entry.file);
+  }
+
+  private async stampOf(path: string, entry?: SegmentManifestEntry): Promise<Stamp> {
+    try {
+      const s = await stat(path);
+      return { mtimeMs: s.mtimeMs, size: s.size };
+    } catch (error) {
+      const what = entry ? `file of segment "${entry.id}"` : 'segment manifest';
+      throw new SegmentSourceConfigError(`Cannot read the ${what}, ${path}: ${(error as Error).message}`);
+    }
+  }
+}
+
+const formatOf = (entry: SegmentManifestEntry): RecordFormat =>
+  extname(entry.file).toLowerCase() === '.csv' ? 'csv' : 'jsonl';
+
+const sameStamp = (a: Stamp, b: Stamp): boolean => a.mtimeMs === b.mtimeMs && a.size === b.size;
+
+const checkCursor = (
+  c: Cursor,
+  segmentId: string,
+  cursor: string,
+  stamp: Stamp,
+  format: RecordFormat,
+): void => {
+  const fail = (problem: string): never => {
+    throw new InvalidSegmentCursorError(segmentId, cursor, problem);
+  };
+  if (c.s !== segmentId) fail(`it was issued for segment "${c.s}"`);
+  if (c.m !== stamp.mtimeMs || c.z !== stamp.size)
+    fail('the segment file changed since the cursor was issued');
+  if (c.o > stamp.size) fail('offset beyond the end of the file');
+  if (format === 'csv' && c.h === undefined) fail('a CSV cursor must carry the header');
+};
+
+/** zod path → `[2].file` */
+const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.length === 0
+    ? '(root)'
+    : path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
