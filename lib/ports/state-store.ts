@@ -19,8 +19,8 @@ export const ConnectionSchema = z.object({
   bulkMembership: z.object({
     state: z.enum(['supported', 'unsupported', 'unknown']),
     checkedAt: iso.optional(),
-    /** A probe in progress: who runs it and since when (a stale claim may be taken over). */
-    probe: z.object({ runId: z.string(), startedAt: iso }).optional(),
+    /** A probe in progress: which batch runs it (`runId#batchNo`) and since when (a stale claim may be taken over). */
+    probe: z.object({ claimant: z.string(), startedAt: iso }).optional(),
   }),
   createdBy: z.string(),
   createdAt: iso,
@@ -168,10 +168,18 @@ export interface StateStore {
   getConnection(id: string): Promise<Connection | undefined>;
   listConnections(): Promise<Connection[]>;
   deleteConnection(id: string): Promise<void>;
-  /** Claims the bulk-membership probe unless another run holds a claim younger than `staleBefore`. */
-  claimProbe(connectionId: string, runId: string, now: string, staleBefore: string): Promise<boolean>;
+  /**
+   * Claims the bulk-membership probe for `claimant` (one batch: `runId#batchNo`). Succeeds only while an
+   * answer is still needed (state unknown, or last checked before `answerStaleBefore`) and no other
+   * claimant holds a claim younger than `claimStaleBefore`.
+   */
+  claimProbe(
+    connectionId: string,
+    claimant: string,
+    times: { now: string; claimStaleBefore: string; answerStaleBefore: string },
+  ): Promise<boolean>;
   /** Records the probe's answer (or, with `result` unknown, releases the claim). */
-  settleProbe(connectionId: string, runId: string, result: BulkMembership, now: string): Promise<void>;
+  settleProbe(connectionId: string, claimant: string, result: BulkMembership, now: string): Promise<void>;
   setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void>;
 
   // Exports

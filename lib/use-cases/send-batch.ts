@@ -235,7 +235,7 @@ const execute = async (
           store: deps.store,
           session,
           connection,
-          runId: run.id,
+          claimant: `${run.id}#${batch.batchNo}`,
           clock: deps.clock,
           logger: deps.logger,
           call,

@@ -1,5 +1,6 @@
 import type { Clock } from '#lib/ports/clock.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import { slotsPerReservation } from '#lib/adapters/dynamodb/rate-budget.ts';
 
 /**
  * The DynamoDB budget's GCRA (lib/adapters/dynamodb/README.md) on a Map: one shared `tat` per
@@ -14,18 +15,22 @@ export class InMemoryRateBudget implements RateBudget {
 
   constructor(private readonly clock: Clock) {}
 
+  private readonly reserved = new Map<string, number[]>();
+
   async acquire(connectionId: string, ratePerSecond: number): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const interval = 1000 / ratePerSecond;
     const now = this.clock.now();
-    const tat = this.tat.get(connectionId);
-    let slot: number;
-    if (tat !== undefined && tat >= now) {
-      this.tat.set(connectionId, tat + interval);
-      slot = tat;
-    } else {
-      this.tat.set(connectionId, now + interval);
-      slot = now;
+    const pool = this.reserved.get(connectionId) ?? [];
+    while (pool.length > 0 && (pool[0] as number) < now - interval) pool.shift();
+    let slot = pool.shift();
+    if (slot === undefined) {
+      const k = slotsPerReservation(ratePerSecond);
+      const tat = this.tat.get(connectionId);
+      const start = tat !== undefined && tat >= now ? tat : now;
+      this.tat.set(connectionId, start + k * interval);
+      slot = start;
+      this.reserved.set(connectionId, Array.from({ length: k - 1 }, (_, i) => start + (i + 1) * interval));
     }
     const list = this.grants.get(connectionId) ?? [];
     list.push(slot);
@@ -37,5 +42,6 @@ export class InMemoryRateBudget implements RateBudget {
     const until = this.clock.now() + Math.max(0, ms);
     const tat = this.tat.get(connectionId);
     if (tat === undefined || tat < until) this.tat.set(connectionId, until);
+    this.reserved.delete(connectionId);
   }
 }

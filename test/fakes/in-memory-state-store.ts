@@ -80,19 +80,25 @@ export class InMemoryStateStore implements StateStore {
     this.connections.delete(id);
   }
 
-  async claimProbe(connectionId: string, runId: string, now: string, staleBefore: string): Promise<boolean> {
+  async claimProbe(
+    connectionId: string,
+    claimant: string,
+    times: { now: string; claimStaleBefore: string; answerStaleBefore: string },
+  ): Promise<boolean> {
     const c = this.connections.get(connectionId);
     if (!c) return false;
-    const probe = c.bulkMembership.probe;
-    if (probe && probe.runId !== runId && !(probe.startedAt < staleBefore)) return false;
-    c.bulkMembership = { ...c.bulkMembership, probe: { runId, startedAt: now } };
+    const { probe, state, checkedAt } = c.bulkMembership;
+    if (probe && probe.claimant !== claimant && !(probe.startedAt < times.claimStaleBefore)) return false;
+    const answerNeeded = state === 'unknown' || checkedAt === undefined || checkedAt < times.answerStaleBefore;
+    if (!answerNeeded) return false;
+    c.bulkMembership = { ...c.bulkMembership, probe: { claimant, startedAt: times.now } };
     c.version += 1;
     return true;
   }
 
-  async settleProbe(connectionId: string, runId: string, result: BulkMembership, now: string): Promise<void> {
+  async settleProbe(connectionId: string, claimant: string, result: BulkMembership, now: string): Promise<void> {
     const c = this.connections.get(connectionId);
-    if (!c || c.bulkMembership.probe?.runId !== runId) return;
+    if (!c || c.bulkMembership.probe?.claimant !== claimant) return;
     const { probe: _released, ...rest } = c.bulkMembership;
     c.bulkMembership = result === 'unknown' ? rest : { ...rest, state: result, checkedAt: now };
     c.version += 1;

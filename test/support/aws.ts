@@ -7,7 +7,11 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb-local.ts';
 
 /** A DynamoDB client for the run's DynamoDB Local (integration project only). */
 export const localDynamo = (): DynamoDBClient =>
-  new DynamoDBClient({ endpoint: inject('dynamoEndpoint'), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  new DynamoDBClient({
+    endpoint: inject('dynamoEndpoint'),
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
 
 /** An SQS client for the run's fauxqs. */
 export const localSqs = (): SQSClient =>

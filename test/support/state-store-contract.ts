@@ -103,33 +103,50 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
       const T0 = '2025-01-01T10:00:00.000Z';
       const T1 = '2025-01-01T10:05:00.000Z';
       const T2 = '2025-01-01T11:00:00.000Z';
+      const times = (now: string, claimStaleBefore: string, answerStaleBefore = '2024-12-25T00:00:00.000Z') => ({
+        now,
+        claimStaleBefore,
+        answerStaleBefore,
+      });
 
-      it('lets one run probe at a time, its own retry again, and another run take over a stale claim', async () => {
+      it('lets one batch probe at a time, its own retry again, and another take over a stale claim', async () => {
         const c = aConnection({ id: uid('conn') });
         await store.putConnection(c, { expectNew: true });
 
-        const first = await store.claimProbe(c.id, 'run-a', T0, '2025-01-01T09:30:00.000Z');
-        const other = await store.claimProbe(c.id, 'run-b', T1, '2025-01-01T09:35:00.000Z');
-        const again = await store.claimProbe(c.id, 'run-a', T1, '2025-01-01T09:35:00.000Z');
-        const takeover = await store.claimProbe(c.id, 'run-b', T2, '2025-01-01T10:30:00.000Z');
-        const missing = await store.claimProbe(uid('conn'), 'run-a', T0, T0);
+        const first = await store.claimProbe(c.id, 'run-a#0', times(T0, '2025-01-01T09:30:00.000Z'));
+        const sameRunOtherBatch = await store.claimProbe(c.id, 'run-a#1', times(T1, '2025-01-01T09:35:00.000Z'));
+        const again = await store.claimProbe(c.id, 'run-a#0', times(T1, '2025-01-01T09:35:00.000Z'));
+        const takeover = await store.claimProbe(c.id, 'run-b#0', times(T2, '2025-01-01T10:30:00.000Z'));
+        const missing = await store.claimProbe(uid('conn'), 'run-a#0', times(T0, T0));
 
-        expect([first, other, again, takeover, missing]).toEqual([true, false, true, true, false]);
+        expect([first, sameRunOtherBatch, again, takeover, missing]).toEqual([true, false, true, true, false]);
         expect((await store.getConnection(c.id))?.bulkMembership).toEqual({
           state: 'unknown',
-          probe: { runId: 'run-b', startedAt: T2 },
+          probe: { claimant: 'run-b#0', startedAt: T2 },
         });
       });
 
-      it('records the answer only from the run holding the claim', async () => {
+      it('refuses a claim once an answer is known and fresh, and allows a re-check when it is stale', async () => {
         const c = aConnection({ id: uid('conn') });
         await store.putConnection(c, { expectNew: true });
-        await store.claimProbe(c.id, 'run-a', T0, T0);
+        expect(await store.claimProbe(c.id, 'run-a#0', times(T0, T0))).toBe(true);
+        await store.settleProbe(c.id, 'run-a#0', 'unsupported', T0);
 
-        await store.settleProbe(c.id, 'run-b', 'unsupported', T1);
+        // A batch that read the connection before the answer landed must not probe again.
+        expect(await store.claimProbe(c.id, 'run-a#1', times(T1, T0, '2024-12-25T00:00:00.000Z'))).toBe(false);
+        // A week later the answer is stale: one re-check may start.
+        expect(await store.claimProbe(c.id, 'run-c#0', times(T2, T1, '2025-01-01T10:30:00.000Z'))).toBe(true);
+      });
+
+      it('records the answer only from the claimant holding the claim', async () => {
+        const c = aConnection({ id: uid('conn') });
+        await store.putConnection(c, { expectNew: true });
+        await store.claimProbe(c.id, 'run-a#0', times(T0, T0));
+
+        await store.settleProbe(c.id, 'run-b#0', 'unsupported', T1);
         expect((await store.getConnection(c.id))?.bulkMembership.state).toBe('unknown');
 
-        await store.settleProbe(c.id, 'run-a', 'supported', T1);
+        await store.settleProbe(c.id, 'run-a#0', 'supported', T1);
         const after = await store.getConnection(c.id);
         expect(after?.bulkMembership).toEqual({ state: 'supported', checkedAt: T1 });
         expect(after?.version).toBe(3);
@@ -138,15 +155,15 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
       it("an 'unknown' answer releases the claim and keeps what was known", async () => {
         const c = aConnection({ id: uid('conn'), bulkMembership: { state: 'unsupported', checkedAt: T0 } });
         await store.putConnection(c, { expectNew: true });
-        await store.claimProbe(c.id, 'run-a', T1, T0);
+        await store.claimProbe(c.id, 'run-a#0', times(T1, T0, T1));
 
-        await store.settleProbe(c.id, 'run-a', 'unknown', T2);
+        await store.settleProbe(c.id, 'run-a#0', 'unknown', T2);
 
         expect((await store.getConnection(c.id))?.bulkMembership).toEqual({
           state: 'unsupported',
           checkedAt: T0,
         });
-        expect(await store.claimProbe(c.id, 'run-b', T2, T0)).toBe(true);
+        expect(await store.claimProbe(c.id, 'run-b#0', times(T2, T0, T1))).toBe(true);
       });
     });
 

@@ -6,6 +6,13 @@ import { isConditionFailed, keys, toItem } from './records.ts';
 
 const MAX_ROUNDS = 25;
 
+/**
+ * Slots reserved per conditional write: one at Autopilot-like rates (5/s), more when the budget is
+ * high enough that one write per request would itself be the bottleneck (~50 ms worth of slots).
+ */
+export const slotsPerReservation = (ratePerSecond: number): number =>
+  Math.max(1, Math.min(20, Math.floor(ratePerSecond * 0.05)));
+
 /** One granted slot: when it starts and how long the caller waited for it (for metrics). */
 export interface RateGrant {
   connectionId: string;
@@ -30,6 +37,10 @@ export interface DynamoDbRateBudgetOptions {
  * The losing guess fails its condition and the other is tried; the last `tat` seen locally picks
  * which goes first, so a steady sender makes one call per slot. Slots never overlap, so all senders
  * together stay within the budget, up to the clock skew between their hosts.
+ *
+ * At high rates one write reserves several consecutive slots (`slotsPerReservation`) and this
+ * instance hands them out one per acquire. A reserved slot missed by more than one interval is
+ * dropped, never used late, so a slow sender cannot burst.
  */
 export class DynamoDbRateBudget implements RateBudget {
   private readonly client: DynamoDBClient;
@@ -37,6 +48,8 @@ export class DynamoDbRateBudget implements RateBudget {
   private readonly clock: Clock;
   private readonly onGrant: ((grant: RateGrant) => void) | undefined;
   private readonly lastTat = new Map<string, number>();
+  /** Slots this instance reserved and has not handed out yet, per connection (ascending). */
+  private readonly reserved = new Map<string, number[]>();
 
   constructor(options: DynamoDbRateBudgetOptions) {
     this.client = options.client;
@@ -48,20 +61,40 @@ export class DynamoDbRateBudget implements RateBudget {
   async acquire(connectionId: string, ratePerSecond: number): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const interval = 1000 / ratePerSecond;
+    const slot = this.takeReserved(connectionId, interval) ?? (await this.reserve(connectionId, ratePerSecond));
+    // Measured again: the call itself took time, which counts towards the wait.
+    const wait = slot - this.clock.now();
+    this.onGrant?.({ connectionId, slotAt: slot, waitMs: Math.max(0, wait) });
+    if (wait > 0) await this.clock.sleep(wait);
+  }
+
+  private takeReserved(connectionId: string, interval: number): number | undefined {
+    const slots = this.reserved.get(connectionId);
+    const now = this.clock.now();
+    while (slots !== undefined && slots.length > 0) {
+      const slot = slots.shift() as number;
+      if (slot >= now - interval) return slot;
+    }
+    return undefined;
+  }
+
+  /** Reserves the next `k` slots in one write; returns the first and keeps the rest. */
+  private async reserve(connectionId: string, ratePerSecond: number): Promise<number> {
+    const interval = 1000 / ratePerSecond;
+    const k = slotsPerReservation(ratePerSecond);
+    const span = interval * k;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = this.clock.now();
       const busyFirst = (this.lastTat.get(connectionId) ?? Number.NEGATIVE_INFINITY) >= now;
-      const slot = busyFirst
-        ? ((await this.takeBusy(connectionId, interval, now)) ??
-          (await this.takeIdle(connectionId, interval, now)))
-        : ((await this.takeIdle(connectionId, interval, now)) ??
-          (await this.takeBusy(connectionId, interval, now)));
-      if (slot === undefined) continue; // the budget flipped between busy and idle under us
-      // Measured again: the call itself took time, which counts towards the wait.
-      const wait = slot - this.clock.now();
-      this.onGrant?.({ connectionId, slotAt: slot, waitMs: Math.max(0, wait) });
-      if (wait > 0) await this.clock.sleep(wait);
-      return;
+      const first = busyFirst
+        ? ((await this.takeBusy(connectionId, span, now)) ?? (await this.takeIdle(connectionId, span, now)))
+        : ((await this.takeIdle(connectionId, span, now)) ?? (await this.takeBusy(connectionId, span, now)));
+      if (first === undefined) continue; // the budget flipped between busy and idle under us
+      this.reserved.set(
+        connectionId,
+        Array.from({ length: k - 1 }, (_, i) => first + (i + 1) * interval),
+      );
+      return first;
     }
     throw new TransientError(`Rate budget of connection ${connectionId} is too contended`);
   }
@@ -79,13 +112,15 @@ export class DynamoDbRateBudget implements RateBudget {
         }),
       );
       this.lastTat.set(connectionId, until);
+      // Slots reserved before the back-off are given up: every sender waits out the 429.
+      this.reserved.delete(connectionId);
     } catch (error) {
       if (!isConditionFailed(error)) throw error; // already held back at least as long
     }
   }
 
-  /** Reserves the slot after the queue; undefined when the budget is idle. */
-  private async takeBusy(connectionId: string, interval: number, now: number): Promise<number | undefined> {
+  /** Reserves `span` ms of slots after the queue; returns where they start, or undefined when idle. */
+  private async takeBusy(connectionId: string, span: number, now: number): Promise<number | undefined> {
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
@@ -93,22 +128,22 @@ export class DynamoDbRateBudget implements RateBudget {
           Key: toItem(keys.rate(connectionId)),
           UpdateExpression: 'SET tat = tat + :i',
           ConditionExpression: 'tat >= :now',
-          ExpressionAttributeValues: toItem({ ':i': interval, ':now': now }),
+          ExpressionAttributeValues: toItem({ ':i': span, ':now': now }),
           ReturnValues: 'UPDATED_NEW',
         }),
       );
       const tat = Number(out.Attributes?.tat?.N);
       if (!Number.isFinite(tat)) throw new Error(`Rate budget item of ${connectionId} has no numeric tat`);
       this.lastTat.set(connectionId, tat);
-      return tat - interval;
+      return tat - span;
     } catch (error) {
       if (isConditionFailed(error)) return undefined;
       throw error;
     }
   }
 
-  /** Takes the slot starting now; undefined when the budget is busy. */
-  private async takeIdle(connectionId: string, interval: number, now: number): Promise<number | undefined> {
+  /** Reserves `span` ms of slots starting now; undefined when the budget is busy. */
+  private async takeIdle(connectionId: string, span: number, now: number): Promise<number | undefined> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -116,10 +151,10 @@ export class DynamoDbRateBudget implements RateBudget {
           Key: toItem(keys.rate(connectionId)),
           UpdateExpression: 'SET tat = :next',
           ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
-          ExpressionAttributeValues: toItem({ ':next': now + interval, ':now': now }),
+          ExpressionAttributeValues: toItem({ ':next': now + span, ':now': now }),
         }),
       );
-      this.lastTat.set(connectionId, now + interval);
+      this.lastTat.set(connectionId, now + span);
       return now;
     } catch (error) {
       if (isConditionFailed(error)) return undefined;

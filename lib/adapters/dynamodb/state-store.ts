@@ -92,21 +92,27 @@ export class DynamoDbStateStore implements StateStore {
     return this.delete(keys.connection(id));
   }
 
-  claimProbe(connectionId: string, runId: string, now: string, staleBefore: string): Promise<boolean> {
+  claimProbe(
+    connectionId: string,
+    claimant: string,
+    times: { now: string; claimStaleBefore: string; answerStaleBefore: string },
+  ): Promise<boolean> {
     return this.update(keys.connection(connectionId), (e) => {
       const probe = e.path('bulkMembership', 'probe');
-      const run = e.value(runId);
+      const checkedAt = e.path('bulkMembership', 'checkedAt');
       return {
-        update: `SET ${probe} = ${e.value({ runId, startedAt: now })} ADD ${e.path('version')} ${e.value(1)}`,
+        update: `SET ${probe} = ${e.value({ claimant, startedAt: times.now })} ADD ${e.path('version')} ${e.value(1)}`,
         condition:
           `attribute_exists(${e.path('pk')}) AND (attribute_not_exists(${probe}) OR ` +
-          `${e.path('bulkMembership', 'probe', 'startedAt')} < ${e.value(staleBefore)} OR ` +
-          `${e.path('bulkMembership', 'probe', 'runId')} = ${run})`,
+          `${e.path('bulkMembership', 'probe', 'startedAt')} < ${e.value(times.claimStaleBefore)} OR ` +
+          `${e.path('bulkMembership', 'probe', 'claimant')} = ${e.value(claimant)}) AND ` +
+          `(${e.path('bulkMembership', 'state')} = ${e.value('unknown')} OR attribute_not_exists(${checkedAt}) OR ` +
+          `${checkedAt} < ${e.value(times.answerStaleBefore)})`,
       };
     });
   }
 
-  async settleProbe(connectionId: string, runId: string, result: BulkMembership, now: string): Promise<void> {
+  async settleProbe(connectionId: string, claimant: string, result: BulkMembership, now: string): Promise<void> {
     await this.update(keys.connection(connectionId), (e) => {
       const set =
         result === 'unknown'
@@ -115,7 +121,7 @@ export class DynamoDbStateStore implements StateStore {
             `${e.path('bulkMembership', 'checkedAt')} = ${e.value(now)} `;
       return {
         update: `${set}REMOVE ${e.path('bulkMembership', 'probe')} ADD ${e.path('version')} ${e.value(1)}`,
-        condition: `${e.path('bulkMembership', 'probe', 'runId')} = ${e.value(runId)}`,
+        condition: `${e.path('bulkMembership', 'probe', 'claimant')} = ${e.value(claimant)}`,
       };
     });
   }

@@ -8,7 +8,8 @@ export interface JoinContext {
   store: StateStore;
   session: DestinationSession;
   connection: Connection;
-  runId: string;
+  /** Who claims the probe: this batch (`runId#batchNo`). */
+  claimant: string;
   clock: Clock;
   logger: Logger;
   call: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -58,7 +59,7 @@ const probe = async (
   items: readonly JoinItem[],
   listId: string,
 ): Promise<ContactResult[]> => {
-  const { store, connection, runId, clock } = ctx;
+  const { store, connection, claimant, clock } = ctx;
   let settled = false;
   try {
     const results = await bulk(ctx, items, listId);
@@ -66,7 +67,7 @@ const probe = async (
     if (witness === undefined) return results; // nothing accepted: nothing learnt, claim released below
     const member = await ctx.call(() => ctx.session.isMember(listId, witness.email));
     const answer = member ? 'supported' : 'unsupported';
-    await store.settleProbe(connection.id, runId, answer, new Date(clock.now()).toISOString());
+    await store.settleProbe(connection.id, claimant, answer, new Date(clock.now()).toISOString());
     settled = true;
     ctx.logger.info('bulk membership probed', { connectionId: connection.id, answer });
     if (member) return results;
@@ -76,7 +77,7 @@ const probe = async (
     return results.map((r) => (r.ok ? (byEmail.get(r.email.toLowerCase()) ?? r) : r));
   } finally {
     if (!settled)
-      await store.settleProbe(connection.id, runId, 'unknown', new Date(clock.now()).toISOString());
+      await store.settleProbe(connection.id, claimant, 'unknown', new Date(clock.now()).toISOString());
   }
 };
 
@@ -103,12 +104,11 @@ export const joinList = async (
   const now = ctx.clock.now();
   let capability = currentCapability(ctx.connection, now, ctx.recheckMs);
   if (capability === 'unknown') {
-    const claimed = await ctx.store.claimProbe(
-      ctx.connection.id,
-      ctx.runId,
-      new Date(now).toISOString(),
-      new Date(now - PROBE_STALE_MS).toISOString(),
-    );
+    const claimed = await ctx.store.claimProbe(ctx.connection.id, ctx.claimant, {
+      now: new Date(now).toISOString(),
+      claimStaleBefore: new Date(now - PROBE_STALE_MS).toISOString(),
+      answerStaleBefore: new Date(now - ctx.recheckMs).toISOString(),
+    });
     if (claimed) return probe(ctx, items, listId);
     capability = await awaitProbe(ctx);
   }
