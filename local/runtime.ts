@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
+import { createPlannerDeps } from '#functions/planner/deps.ts';
+import { createPlannerHandler } from '#functions/planner/handler.ts';
+import { createSenderDeps } from '#functions/sender/deps.ts';
+import { createSenderHandler } from '#functions/sender/handler.ts';
+import { type PlannerEnv, PlannerEnvSchema, type SenderEnv, SenderEnvSchema } from '#functions/shared/env.ts';
+import type { Overrides } from '#functions/shared/wiring.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
 import { segmentTableDefinition, stateTableDefinition } from '#lib/adapters/dynamodb/tables.ts';
 import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
 import { DynamoDbSegmentWriter } from '#lib/adapters/segments/dynamodb-segment-writer.ts';
-import type { RunTrigger } from '#lib/domain/run.ts';
+import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
+import type { Destination } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
@@ -20,13 +27,11 @@ import type { RunRecord } from '#lib/ports/state-store.ts';
 import type { ConnectionDeps } from '#lib/use-cases/manage-connections.ts';
 import type { ExportDeps } from '#lib/use-cases/manage-exports.ts';
 import type { StartRunResult } from '#lib/use-cases/start-run.ts';
-import { createPlannerDeps, newRunId } from '#functions/planner/deps.ts';
-import { createPlannerHandler } from '#functions/planner/handler.ts';
-import { createSenderDeps } from '#functions/sender/deps.ts';
-import { createSenderHandler } from '#functions/sender/handler.ts';
-import { type PlannerEnv, PlannerEnvSchema, type SenderEnv, SenderEnvSchema } from '#functions/shared/env.ts';
-import type { Overrides } from '#functions/shared/wiring.ts';
-import { type AutopilotStandIn, type StandInOptions, startAutopilotStandIn } from './autopilot-standin/index.ts';
+import {
+  type AutopilotStandIn,
+  type StandInOptions,
+  startAutopilotStandIn,
+} from './autopilot-standin/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
 import { createLocalQueues, type LocalQueues, SqsEventSource } from './sqs-event-source.ts';
 
@@ -36,6 +41,8 @@ export type AutopilotTarget =
 
 export interface LocalRuntimeOptions {
   autopilot: AutopilotTarget;
+  /** Use already running services (tests share one DynamoDB Local and fauxqs) instead of starting them. */
+  services?: { dynamoEndpoint: string; sqsEndpoint: string };
   /** Concurrent sender "Lambda instances". */
   senders?: number;
   /** Simulated function timeouts: the handlers' remaining time counts down from these. */
@@ -49,6 +56,10 @@ export interface LocalRuntimeOptions {
   logger?: Logger;
   metrics?: Metrics;
   notifier?: Notifier;
+  /** Start the sender workers at once (default) or only when `startSenders()` is called. */
+  startSenders?: boolean;
+  /** Tests wrap the destination the handlers use (e.g. to simulate a crash mid-batch). */
+  wrapDestination?: (destination: Destination) => Destination;
 }
 
 export interface LocalRuntime {
@@ -68,10 +79,42 @@ export interface LocalRuntime {
   /** Starts a run through the real planner handler, as the API would. */
   startRun(exportId: string, trigger?: RunTrigger, requestedBy?: string): Promise<StartRunResult>;
   /** Resolves once the run has ended (or the timeout passes). */
-  waitForRun(runId: string, options?: { timeoutMs?: number; onProgress?: (run: RunRecord) => void }): Promise<RunRecord>;
+  waitForRun(
+    runId: string,
+    options?: { timeoutMs?: number; onProgress?: (run: RunRecord) => void },
+  ): Promise<RunRecord>;
+  /** Polls the run until `predicate` holds. */
+  waitForRunState(
+    runId: string,
+    predicate: (run: RunRecord) => boolean,
+    timeoutMs?: number,
+  ): Promise<RunRecord>;
+  /** Starts the sender workers if they were held back (`startSenders: false`). */
+  startSenders(): Promise<void>;
   idle(): Promise<void>;
   close(): Promise<void>;
 }
+
+const services = async (
+  options: LocalRuntimeOptions,
+  cleanups: Array<() => Promise<void>>,
+): Promise<{ dynamo: { client: DynamoDBClient }; sqsEndpoint: string }> => {
+  if (options.services) {
+    const client = new DynamoDBClient({
+      endpoint: options.services.dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    cleanups.push(async () => client.destroy());
+    return { dynamo: { client }, sqsEndpoint: options.services.sqsEndpoint };
+  }
+  const [dynamo, fauxqs] = await Promise.all([startDynamoDbLocal(), startFauxqs({ port: 0, logger: false })]);
+  cleanups.push(
+    () => dynamo.stop(),
+    () => fauxqs.stop(),
+  );
+  return { dynamo, sqsEndpoint: fauxqs.address };
+};
 
 const lambdaContext = (name: string, timeoutMs: number): Context => {
   const deadline = Date.now() + timeoutMs;
@@ -104,8 +147,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
-    const [dynamo, fauxqs] = await Promise.all([startDynamoDbLocal(), startFauxqs({ port: 0, logger: false })]);
-    cleanups.push(() => dynamo.stop(), () => fauxqs.stop());
+    const { dynamo, sqsEndpoint } = await services(options, cleanups);
 
     let standIn: AutopilotStandIn | undefined;
     let autopilotUrl: string;
@@ -131,7 +173,11 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     await dynamo.client.send(new CreateTableCommand(stateTableDefinition(stateTable)));
     await dynamo.client.send(new CreateTableCommand(segmentTableDefinition(segmentTable)));
 
-    const sqs = new SQSClient({ endpoint: fauxqs.address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const sqs = new SQSClient({
+      endpoint: sqsEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const senderTimeoutMs = options.senderTimeoutMs ?? 60_000;
     const plannerTimeoutMs = options.plannerTimeoutMs ?? 300_000;
     const maxReceiveCount = options.maxReceiveCount ?? 5;
@@ -172,7 +218,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     };
 
     const secrets = new InMemorySecretProvider();
-    const destination = new AutopilotDestination({ baseUrl: autopilotUrl });
+    const autopilot = new AutopilotDestination({ baseUrl: autopilotUrl });
+    const destination = options.wrapDestination?.(autopilot) ?? autopilot;
     const segments = new DynamoDbSegmentSource({ client: dynamo.client, tableName: segmentTable });
     const overrides: Overrides = {
       dynamo: dynamo.client,
@@ -211,7 +258,13 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       onError: (error) => logger.error('sender event source error', { error: String(error) }),
     });
     await plannerSource.start();
-    await senderSource.start();
+    let sendersStarted = false;
+    const startSenders = async (): Promise<void> => {
+      if (sendersStarted) return;
+      sendersStarted = true;
+      await senderSource.start();
+    };
+    if (options.startSenders !== false) await startSenders();
     cleanups.push(
       () => plannerSource.stop(),
       () => senderSource.stop(),
@@ -227,7 +280,12 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       segments,
       segmentWriter: new DynamoDbSegmentWriter({ client: dynamo.client, tableName: segmentTable }),
       secrets,
-      connectionDeps: { ...common, secrets, destination, newId: () => `conn_${randomUUID().slice(0, 12)}` },
+      connectionDeps: {
+        ...common,
+        secrets,
+        destination: autopilot,
+        newId: () => `conn_${randomUUID().slice(0, 12)}`,
+      },
       exportDeps: { ...common, segments, newId: () => `exp_${randomUUID().slice(0, 12)}` },
       env,
       queues: { plan, send },
@@ -237,17 +295,28 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
           { kind: 'start-run', exportId, trigger, requestedBy },
           lambdaContext('autopilot-export-planner', plannerTimeoutMs),
         )) as StartRunResult,
+      waitForRunState: async (runId, predicate, timeoutMs = 60_000) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const run = await store.getRun(runId);
+          if (run !== undefined && predicate(run)) return run;
+          if (Date.now() > deadline)
+            throw new Error(`Run ${runId} did not reach the expected state in ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
       waitForRun: async (runId, { timeoutMs = 600_000, onProgress } = {}) => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const run = await store.getRun(runId);
           if (run === undefined) throw new Error(`Run ${runId} does not exist`);
           onProgress?.(run);
-          if (['succeeded', 'completed_with_errors', 'failed', 'cancelled', 'skipped'].includes(run.status)) return run;
+          if (isTerminal(run.status)) return run;
           if (Date.now() > deadline) throw new Error(`Run ${runId} did not finish within ${timeoutMs} ms`);
           await new Promise((r) => setTimeout(r, 250));
         }
       },
+      startSenders,
       idle: async () => {
         await plannerSource.idle();
         await senderSource.idle();
@@ -259,5 +328,3 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     throw error;
   }
 };
-
-export { newRunId };

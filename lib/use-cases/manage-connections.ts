@@ -33,11 +33,15 @@ export const CreateConnectionInputSchema = z.object({
   apiKey,
   consent: z.object({
     accepted: z.literal(true, 'must be true: an admin has to accept the data-privacy notice'),
-    noticeVersion: z.literal(PRIVACY_NOTICE_VERSION, `must be "${PRIVACY_NOTICE_VERSION}", the current notice`),
+    noticeVersion: z.literal(
+      PRIVACY_NOTICE_VERSION,
+      `must be "${PRIVACY_NOTICE_VERSION}", the current notice`,
+    ),
   }),
   sharing: z.enum(['admins', 'admins+contributors']).default('admins'),
   cap: z.number().int().positive().max(10_000_000).default(DEFAULT_CONNECTION_CAP),
-  ratePerSecond: z.number().positive().max(100).default(DEFAULT_RATE_PER_SECOND),
+  // Autopilot documents 5/s and raises it per account on request.
+  ratePerSecond: z.number().positive().max(1000).default(DEFAULT_RATE_PER_SECOND),
 });
 export type CreateConnectionInput = z.input<typeof CreateConnectionInputSchema>;
 
@@ -61,9 +65,15 @@ export const verifyApiKey = async (destination: Destination, key: string): Promi
       throw new KeyVerificationError('Autopilot rejected this API key; check it and try again.', false);
     }
     if (error instanceof TransientError) {
-      throw new KeyVerificationError('Autopilot could not be reached to verify the key; try again shortly.', true);
+      throw new KeyVerificationError(
+        'Autopilot could not be reached to verify the key; try again shortly.',
+        true,
+      );
     }
-    throw new KeyVerificationError(`Autopilot refused the verification request: ${(error as Error).message}`, false);
+    throw new KeyVerificationError(
+      `Autopilot refused the verification request: ${(error as Error).message}`,
+      false,
+    );
   }
 };
 
@@ -71,7 +81,11 @@ export const verifyApiKey = async (destination: Destination, key: string): Promi
  * Creates a connection: refuses without consent, verifies the key against Autopilot, keeps the key
  * only in the secret store and records who consented and when. The returned record has no key.
  */
-export const createConnection = async (deps: ConnectionDeps, input: unknown, actor: string): Promise<Connection> => {
+export const createConnection = async (
+  deps: ConnectionDeps,
+  input: unknown,
+  actor: string,
+): Promise<Connection> => {
   const parsed = parseOrThrow(CreateConnectionInputSchema, input);
   await verifyApiKey(deps.destination, parsed.apiKey);
   const now = new Date(deps.clock.now()).toISOString();
@@ -100,6 +114,10 @@ export const createConnection = async (deps: ConnectionDeps, input: unknown, act
     await deps.secrets.deleteApiKey(connection.id);
     throw error;
   }
-  deps.logger.info('connection created', { connectionId: connection.id, by: actor, sharing: connection.sharing });
+  deps.logger.info('connection created', {
+    connectionId: connection.id,
+    by: actor,
+    sharing: connection.sharing,
+  });
   return connection;
 };

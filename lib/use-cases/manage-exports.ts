@@ -26,7 +26,11 @@ export const checkSegmentsExist = async (segments: SegmentSource, ids: readonly 
 };
 
 /** Saves a new export. Saving never runs it. */
-export const createExport = async (deps: ExportDeps, input: unknown, actor: string): Promise<ExportRecord> => {
+export const createExport = async (
+  deps: ExportDeps,
+  input: unknown,
+  actor: string,
+): Promise<ExportRecord> => {
   const config = parseOrThrow(ExportConfigSchema, input);
   if (config.connectionId !== null && (await deps.store.getConnection(config.connectionId)) === undefined) {
     throw new ValidationError([{ path: 'connectionId', reason: 'no such connection' }]);

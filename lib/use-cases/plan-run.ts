@@ -26,7 +26,7 @@ import { buildEstimate } from './estimate.ts';
 import { type PlannerCheckpoint, parseCheckpoint, serialiseCheckpoint } from './planning/checkpoint.ts';
 import { toMessages } from './planning/emit.ts';
 import { knownLists, resolveLists } from './planning/lists.ts';
-import { endRun, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
+import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
 
 export interface PlannerSettings {
   /** Profiles read per segment-source page. */
@@ -121,7 +121,7 @@ export const planRun = async (
     if (error instanceof FatalRunError) {
       if (error.reason === 'invalid_api_key')
         await deps.store.setConnectionStatus(connection.id, 'invalid_key');
-      await endRun(deps, run, 'failed', error.message);
+      await endRun(deps, run, 'failed', fatalReason(error));
       return;
     }
     log.error('planning failed; the message will be retried', { error: String(error) });

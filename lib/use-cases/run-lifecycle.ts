@@ -1,3 +1,4 @@
+import type { FatalRunError } from '#lib/domain/errors.ts';
 import { finalStatus, isTerminal, type RunStatus } from '#lib/domain/run.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
@@ -21,6 +22,17 @@ const RUN_METRIC: Partial<Record<RunStatus, MetricName>> = {
 };
 
 const NOTIFY: ReadonlySet<RunStatus> = new Set(['failed', 'completed_with_errors']);
+
+const FATAL_REASONS: Record<FatalRunError['reason'], string> = {
+  invalid_api_key:
+    "Autopilot rejected the connection's API key (401). An admin must rotate the key; the run stopped.",
+  missing_api_key: "The connection's API key is missing from the secret store. An admin must set it again.",
+  connection_removed: 'The connection was removed while the run was in progress.',
+  configuration: 'The exporter is misconfigured (it could not read the API key); see the logs.',
+};
+
+/** A reason a marketer can act on, for a failure that stops the whole run. */
+export const fatalReason = (error: FatalRunError): string => FATAL_REASONS[error.reason];
 
 /** Releases the export's lock, records the last run and tells people when it needs attention. */
 const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {

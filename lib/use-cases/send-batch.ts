@@ -18,7 +18,7 @@ import {
   ThrottledTooLongError,
   withRetries,
 } from './destination-calls.ts';
-import { endRun, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
+import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
 import { joinList } from './sending/list-join.ts';
 import { droppedOutcome, outcomeOf } from './sending/outcome.ts';
 
@@ -112,7 +112,7 @@ export const sendBatch = async (
       log.error('run failed: destination refused the connection', { reason: error.reason });
       if (error.reason === 'invalid_api_key')
         await deps.store.setConnectionStatus(connection.id, 'invalid_key');
-      await endRun(deps, run, 'failed', error.message);
+      await endRun(deps, run, 'failed', fatalReason(error));
       return drop(deps, batch, error.reason, tally);
     }
     await deps.store.addRequests(batch.runId, tally.requests, tally.throttled);
@@ -333,4 +333,3 @@ const snapshotChanges = (
   });
   return changes;
 };
-

@@ -61,7 +61,8 @@ export class DynamoDbRateBudget implements RateBudget {
   async acquire(connectionId: string, ratePerSecond: number): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const interval = 1000 / ratePerSecond;
-    const slot = this.takeReserved(connectionId, interval) ?? (await this.reserve(connectionId, ratePerSecond));
+    const slot =
+      this.takeReserved(connectionId, interval) ?? (await this.reserve(connectionId, ratePerSecond));
     // Measured again: the call itself took time, which counts towards the wait.
     const wait = slot - this.clock.now();
     this.onGrant?.({ connectionId, slotAt: slot, waitMs: Math.max(0, wait) });

@@ -112,7 +112,12 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
-  async settleProbe(connectionId: string, claimant: string, result: BulkMembership, now: string): Promise<void> {
+  async settleProbe(
+    connectionId: string,
+    claimant: string,
+    result: BulkMembership,
+    now: string,
+  ): Promise<void> {
     await this.update(keys.connection(connectionId), (e) => {
       const set =
         result === 'unknown'

@@ -19,7 +19,9 @@ export const describeRun = (run: RunRecord): { subject: string; text: string } =
     .filter((l) => l !== undefined)
     .join('\n');
   // SNS subjects are ASCII, at most 100 characters.
-  const subject = `autopilot-export: run ${status} (${run.exportId})`.replace(/[^\x20-\x7e]/g, '').slice(0, 100);
+  const subject = `autopilot-export: run ${status} (${run.exportId})`
+    .replace(/[^\x20-\x7e]/g, '')
+    .slice(0, 100);
   return { subject, text };
 };
 

@@ -1,5 +1,5 @@
 import { Logger as PowertoolsLoggerImpl } from '@aws-lambda-powertools/logger';
-import { Metrics as PowertoolsMetricsImpl, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics as PowertoolsMetricsImpl } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 
