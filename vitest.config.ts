@@ -19,6 +19,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          // Whole runs through real local services; generous for a loaded 2-core CI machine.
+          testTimeout: 90_000,
           // One DynamoDB Local and one fauxqs for the whole run; each suite makes its own tables/queues.
           globalSetup: ['test/support/global-setup.ts'],
         },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
-import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 import type { PlannerEnv } from '../shared/env.ts';
@@ -30,7 +30,11 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
   const common = commonParts(env, overrides);
   const sqs = sqsClient(overrides);
   const segments = segmentSource(env, common.dynamo, overrides);
-  const planQueue = new SqsWorkQueue<PlanMessage>({ client: sqs, queueUrl: env.PLAN_QUEUE_URL, schema: PlanMessageSchema });
+  const planQueue = new SqsWorkQueue<PlanMessage>({
+    client: sqs,
+    queueUrl: env.PLAN_QUEUE_URL,
+    schema: PlanMessageSchema,
+  });
   const sendQueue = new SqsWorkQueue<SendBatchMessageInput>({ client: sqs, queueUrl: env.SEND_QUEUE_URL });
   const dest = destination(env, overrides);
   const lifecycle = {
@@ -56,7 +60,6 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
         probeRecheckMs: ONE_WEEK_MS,
         maxAttempts: 3,
         baseDelayMs: 250,
-        throttleBackOffMs: 1_000,
       },
     },
     start: {

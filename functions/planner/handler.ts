@@ -42,7 +42,10 @@ export const createPlannerHandler =
             return 'done';
           },
           (record, error) =>
-            deps.plan.logger.error('planning failed; SQS will retry', { messageId: record.messageId, error: String(error) }),
+            deps.plan.logger.error('planning failed; SQS will retry', {
+              messageId: record.messageId,
+              error: String(error),
+            }),
         );
       }
       const scheduled = ScheduledRefreshEventSchema.safeParse(event);

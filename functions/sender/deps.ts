@@ -2,7 +2,14 @@ import { SqsDeadLetters, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
 import { ONE_WEEK_MS, type SenderEnv } from '../shared/env.ts';
-import { commonParts, destination, type Overrides, rateBudget, secretProvider, sqsClient } from '../shared/wiring.ts';
+import {
+  commonParts,
+  destination,
+  type Overrides,
+  rateBudget,
+  secretProvider,
+  sqsClient,
+} from '../shared/wiring.ts';
 
 export interface SenderDeps {
   send: SendBatchDeps;
@@ -28,7 +35,6 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
       settings: {
         maxAttempts: 3,
         baseDelayMs: 250,
-        throttleBackOffMs: 1_000,
         reserveMs: env.SENDER_RESERVE_MS,
         requeueDelaySeconds: 30,
         probeRecheckMs: ONE_WEEK_MS,

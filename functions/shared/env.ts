@@ -23,7 +23,11 @@ export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 
 const segmentSourceRule = (env: BaseEnv, ctx: z.RefinementCtx): void => {
   if (env.SEGMENT_SOURCE === 'dynamodb' && env.SEGMENT_TABLE === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['SEGMENT_TABLE'], message: 'required when SEGMENT_SOURCE is dynamodb' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SEGMENT_TABLE'],
+      message: 'required when SEGMENT_SOURCE is dynamodb',
+    });
   }
   if (env.SEGMENT_SOURCE === 'files' && env.SEGMENT_DIR === undefined) {
     ctx.addIssue({ code: 'custom', path: ['SEGMENT_DIR'], message: 'required when SEGMENT_SOURCE is files' });
@@ -40,6 +44,13 @@ export const PlannerEnvSchema = BaseEnvSchema.extend({
 }).superRefine(segmentSourceRule);
 export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
 
+export const ApiEnvSchema = BaseEnvSchema.extend({
+  PLAN_QUEUE_URL: z.url(),
+  /** Largest request body accepted, in bytes. */
+  MAX_BODY_BYTES: int(64 * 1024),
+}).superRefine(segmentSourceRule);
+export type ApiEnv = z.infer<typeof ApiEnvSchema>;
+
 export const SenderEnvSchema = BaseEnvSchema.extend({
   SEND_QUEUE_URL: z.url(),
   SEND_DLQ_URL: z.url(),
@@ -50,7 +61,10 @@ export const SenderEnvSchema = BaseEnvSchema.extend({
 export type SenderEnv = z.infer<typeof SenderEnvSchema>;
 
 /** Parses the environment once at cold start; a bad setting names the variable and why. */
-export const loadEnv = <S extends z.ZodType>(schema: S, source: Record<string, string | undefined>): z.output<S> => {
+export const loadEnv = <S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined>,
+): z.output<S> => {
   const result = schema.safeParse(source);
   if (!result.success) {
     const issues = toIssues(result.error).map((i) => ({ path: i.path, reason: i.reason }));

@@ -1,9 +1,9 @@
+import { Logger as PtLogger } from '@aws-lambda-powertools/logger';
+import { Metrics as PtMetrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Logger as PtLogger } from '@aws-lambda-powertools/logger';
-import { Metrics as PtMetrics } from '@aws-lambda-powertools/metrics';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
@@ -42,10 +42,13 @@ export interface Overrides {
 /** The parts every function shares, built once per execution environment. */
 export const commonParts = (env: BaseEnv, overrides: Overrides) => {
   const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? new PowertoolsLogger(new PtLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME }));
+  const logger =
+    overrides.logger ?? new PowertoolsLogger(new PtLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME }));
   const metrics =
     overrides.metrics ??
-    new PowertoolsMetrics(new PtMetrics({ namespace: 'AutopilotExport', serviceName: env.POWERTOOLS_SERVICE_NAME }));
+    new PowertoolsMetrics(
+      new PtMetrics({ namespace: 'AutopilotExport', serviceName: env.POWERTOOLS_SERVICE_NAME }),
+    );
   const dynamo = overrides.dynamo ?? new DynamoDBClient({});
   const store = new DynamoDbStateStore({ client: dynamo, tableName: env.STATE_TABLE, clock });
   const notifier =
@@ -72,7 +75,8 @@ export const secretProvider = (env: BaseEnv, clock: Clock, overrides: Overrides)
   );
 
 export const destination = (env: BaseEnv, overrides: Overrides): Destination =>
-  overrides.destination ?? new AutopilotDestination({ baseUrl: env.AUTOPILOT_BASE_URL, timeoutMs: env.AUTOPILOT_TIMEOUT_MS });
+  overrides.destination ??
+  new AutopilotDestination({ baseUrl: env.AUTOPILOT_BASE_URL, timeoutMs: env.AUTOPILOT_TIMEOUT_MS });
 
 export const rateBudget = (env: BaseEnv, dynamo: DynamoDBClient, clock: Clock): DynamoDbRateBudget =>
   new DynamoDbRateBudget({ client: dynamo, tableName: env.STATE_TABLE, clock });

@@ -44,12 +44,20 @@ export interface RetryPolicy {
   /** Attempts for transient failures other than 429 (a 429 never uses one up). */
   maxAttempts: number;
   baseDelayMs: number;
-  /** How long a 429 holds back every sender of the connection when no Retry-After says otherwise. */
-  throttleBackOffMs: number;
+  /** The connection's budget; a 429 without Retry-After holds every sender back for a few slots of it. */
+  ratePerSecond: number;
   /** Time left in this invocation; below `reserveMs` we stop waiting and hand the work back. */
   remainingMs: () => number;
   reserveMs: number;
 }
+
+/**
+ * How long one 429 holds every sender of a connection back: five slots of its budget, between 200 ms
+ * and 2 s (1 s at Autopilot's 5 requests/s). Longer wastes budget at high rates; shorter risks a
+ * second 429 from the same window.
+ */
+export const throttleBackOffMs = (ratePerSecond: number): number =>
+  Math.min(2_000, Math.max(200, 5_000 / ratePerSecond));
 
 /**
  * Calls the destination, retrying transient failures a few times with jittered exponential backoff.
@@ -64,10 +72,8 @@ export const withRetries = async <T>(policy: RetryPolicy, call: () => Promise<T>
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       if (error.details.rateLimited) {
-        await policy.rateBudget.backOff(
-          policy.connectionId,
-          error.details.retryAfterMs ?? policy.throttleBackOffMs,
-        );
+        const wait = error.details.retryAfterMs ?? throttleBackOffMs(policy.ratePerSecond);
+        await policy.rateBudget.backOff(policy.connectionId, wait);
         if (policy.remainingMs() < policy.reserveMs) throw new ThrottledTooLongError(error.message);
         continue;
       }

@@ -39,7 +39,6 @@ export interface PlannerSettings {
   probeRecheckMs: number;
   maxAttempts: number;
   baseDelayMs: number;
-  throttleBackOffMs: number;
 }
 
 export interface PlanRunDeps extends LifecycleDeps {
@@ -378,7 +377,7 @@ const withSession = async <T>(
     connectionId: connection.id,
     maxAttempts: deps.settings.maxAttempts,
     baseDelayMs: deps.settings.baseDelayMs,
-    throttleBackOffMs: deps.settings.throttleBackOffMs,
+    ratePerSecond: connection.ratePerSecond,
     remainingMs: ctx.remainingMs,
     reserveMs: deps.settings.reserveMs / 2,
   };

@@ -25,7 +25,6 @@ import { droppedOutcome, outcomeOf } from './sending/outcome.ts';
 export interface SenderSettings {
   maxAttempts: number;
   baseDelayMs: number;
-  throttleBackOffMs: number;
   /** Keep this much invocation time in hand; a batch throttled past it goes back on the queue. */
   reserveMs: number;
   requeueDelaySeconds: number;
@@ -211,7 +210,7 @@ const policyFor = (deps: SendBatchDeps, connection: Connection, remainingMs: () 
   connectionId: connection.id,
   maxAttempts: deps.settings.maxAttempts,
   baseDelayMs: deps.settings.baseDelayMs,
-  throttleBackOffMs: deps.settings.throttleBackOffMs,
+  ratePerSecond: connection.ratePerSecond,
   remainingMs,
   reserveMs: deps.settings.reserveMs,
 });

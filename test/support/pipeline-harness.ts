@@ -23,13 +23,11 @@ export const plannerSettings: PlanRunDeps['settings'] = {
   probeRecheckMs: 7 * 24 * 3600_000,
   maxAttempts: 3,
   baseDelayMs: 100,
-  throttleBackOffMs: 1_000,
 };
 
 export const senderSettings: SendBatchDeps['settings'] = {
   maxAttempts: 3,
   baseDelayMs: 100,
-  throttleBackOffMs: 1_000,
   reserveMs: 1_000,
   requeueDelaySeconds: 5,
   probeRecheckMs: 7 * 24 * 3600_000,
