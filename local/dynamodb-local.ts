@@ -46,7 +46,9 @@ const checkJava = (): void => {
   const match = /version "(\d+)/.exec(output);
   const major = match ? Number(match[1]) : 0;
   if (major !== 0 && major < 17) {
-    throw new JavaMissingError(`DynamoDB Local needs Java 17 or newer; found Java ${major}. Install openjdk-17.`);
+    throw new JavaMissingError(
+      `DynamoDB Local needs Java 17 or newer; found Java ${major}. Install openjdk-17.`,
+    );
   }
 };
 
@@ -67,7 +69,12 @@ export const startDynamoDbLocal = async (options: { port?: number } = {}): Promi
   };
   process.once('exit', kill);
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 2,
+  });
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) {

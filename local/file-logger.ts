@@ -12,7 +12,11 @@ type Level = keyof typeof LEVELS;
 export class FileLogger implements Logger {
   constructor(
     private readonly path: string,
-    private readonly options: { level?: Level; echo?: (line: string) => void; keys?: Record<string, unknown> } = {},
+    private readonly options: {
+      level?: Level;
+      echo?: (line: string) => void;
+      keys?: Record<string, unknown>;
+    } = {},
   ) {
     mkdirSync(dirname(path), { recursive: true });
   }

@@ -45,7 +45,8 @@ export const verifyAgainstAutopilot = async (options: {
     for (const list of options.lists) {
       const actual = new Set<string>();
       if (list.listId) {
-        for await (const c of client.allListContacts(list.listId)) if (c.email) actual.add(c.email.toLowerCase());
+        for await (const c of client.allListContacts(list.listId))
+          if (c.email) actual.add(c.email.toLowerCase());
       }
       checks.push(compare(list.name, expectedMembers(options.dataset, list.segmentId), actual));
     }
@@ -53,10 +54,17 @@ export const verifyAgainstAutopilot = async (options: {
   }
   const flagged = new Map(options.lists.map((l) => [l.field, new Set<string>()]));
   for await (const c of client.allContacts()) {
-    for (const [field, set] of flagged) if (c.email && c.custom[field]?.value === true) set.add(c.email.toLowerCase());
+    for (const [field, set] of flagged)
+      if (c.email && c.custom[field]?.value === true) set.add(c.email.toLowerCase());
   }
   for (const list of options.lists) {
-    checks.push(compare(list.name, expectedMembers(options.dataset, list.segmentId), flagged.get(list.field) ?? new Set()));
+    checks.push(
+      compare(
+        list.name,
+        expectedMembers(options.dataset, list.segmentId),
+        flagged.get(list.field) ?? new Set(),
+      ),
+    );
   }
   return checks;
 };

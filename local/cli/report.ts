@@ -57,8 +57,10 @@ export const summarise = (run: RunRecord, title: string): string => {
     lines.push(
       `  Contacts             ${n(p.distinct)} distinct · ${n(invalidTotal)} skipped (invalid email) · ${n(p.merged)} duplicates merged`,
     );
-    if (invalidTotal > 0) lines.push(`    skipped because    ${list(p.invalid, (k) => k.replace(/^email_/, ''))}`);
-    if (p.overCapProfiles > 0) lines.push(`    over the cap       ${n(p.overCapProfiles)} profiles not exported`);
+    if (invalidTotal > 0)
+      lines.push(`    skipped because    ${list(p.invalid, (k) => k.replace(/^email_/, ''))}`);
+    if (p.overCapProfiles > 0)
+      lines.push(`    over the cap       ${n(p.overCapProfiles)} profiles not exported`);
     const fieldIssues = Object.values(p.fieldIssues).reduce((a, b) => a + b, 0);
     if (fieldIssues > 0) lines.push(`  Values dropped       ${list(p.fieldIssues)}`);
     lines.push(
@@ -84,7 +86,9 @@ export const summarise = (run: RunRecord, title: string): string => {
     );
     const sendMs = took > 0 && run.planningFinishedAt ? took : 0;
     if (sendMs > 0 && requests > 0) {
-      lines.push(`  Achieved rate        ${(requests / (sendMs / 1000)).toFixed(1)} requests/s over the whole run`);
+      lines.push(
+        `  Achieved rate        ${(requests / (sendMs / 1000)).toFixed(1)} requests/s over the whole run`,
+      );
     }
     lines.push(
       `  At Autopilot's documented ${DOCUMENTED_RATE} requests/s this run would take ${duration((requests / DOCUMENTED_RATE) * 1000)}.`,

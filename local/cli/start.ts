@@ -9,7 +9,12 @@ import { createExport } from '#lib/use-cases/manage-exports.ts';
 import { JavaMissingError } from '../dynamodb-local.ts';
 import { FileLogger } from '../file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
-import { applyChurn, generateSampleProfiles, type SampleDataset, seedDynamoDbSegments, syncDynamoDbSegments } from '../sample-data.ts';
+import {
+  applyChurn,
+  generateSampleProfiles,
+  seedDynamoDbSegments,
+  syncDynamoDbSegments,
+} from '../sample-data.ts';
 import { verifyAgainstAutopilot } from '../verify.ts';
 import { progressLine, summarise } from './report.ts';
 
@@ -97,7 +102,8 @@ const main = async (): Promise<void> => {
   const options = parseOptions();
   const real = options['autopilot-url'];
   const realKey = process.env.AUTOPILOT_API_KEY;
-  if (real && !realKey) fail('--autopilot-url needs the API key in the AUTOPILOT_API_KEY environment variable.');
+  if (real && !realKey)
+    fail('--autopilot-url needs the API key in the AUTOPILOT_API_KEY environment variable.');
   const t0 = Date.now();
   const logDir = join('.local-data', 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -137,7 +143,9 @@ const main = async (): Promise<void> => {
   });
 
   try {
-    console.log(`  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Autopilot: ${real ? real : `${runtime.autopilotUrl} (stand-in)`}`);
+    console.log(
+      `  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Autopilot: ${real ? real : `${runtime.autopilotUrl} (stand-in)`}`,
+    );
     console.log(`  Structured logs: ${logPath}\n`);
 
     const dataset = generateSampleProfiles({ profiles: options.profiles, seed: options.seed });
@@ -168,7 +176,13 @@ const main = async (): Promise<void> => {
         membership: options.mode,
         dataMatching: {
           email: 'email',
-          fields: { FirstName: 'first_name', LastName: 'last_name', Company: 'company', MailingCity: 'city', MailingCountry: 'country' },
+          fields: {
+            FirstName: 'first_name',
+            LastName: 'last_name',
+            Company: 'company',
+            MailingCity: 'city',
+            MailingCountry: 'country',
+          },
           custom: [
             { name: 'Plan', type: 'string', source: 'plan' },
             { name: 'Seats', type: 'integer', source: 'seats' },
@@ -224,7 +238,10 @@ const main = async (): Promise<void> => {
     const what = options.mode === 'list' ? 'list' : 'membership field';
     console.log(
       `${ok ? '✔' : '✘'} Verification: ${ok ? `every Autopilot ${what} equals its segment` : `Autopilot ${what}s differ from their segments`} — ${checks
-        .map((c) => `${c.segment}: ${c.actual.toLocaleString('en-US')}/${c.expected.toLocaleString('en-US')}${c.missing || c.extra ? ` (${c.missing} missing, ${c.extra} extra)` : ''}`)
+        .map(
+          (c) =>
+            `${c.segment}: ${c.actual.toLocaleString('en-US')}/${c.expected.toLocaleString('en-US')}${c.missing || c.extra ? ` (${c.missing} missing, ${c.extra} extra)` : ''}`,
+        )
         .join(' · ')}`,
     );
     const requests = (r: RunRecord) => Object.values(r.progress.requests).reduce((a, b) => a + b, 0);
