@@ -1,0 +1,164 @@
+import * as z from 'zod';
+
+/**
+ * Deploy settings, read from CDK context (`-c key=value` on the command line, or the `context`
+ * block of cdk.json) and validated before any construct is created. A bad value stops the synth
+ * with an error that names the key and why.
+ */
+
+/** Names shared with the runtime code. cdk/ imports no runtime code; test/infra checks they match. */
+export const SERVICE_NAME = 'autopilot-export';
+export const METRICS_NAMESPACE = 'AutopilotExport';
+export const SECRET_PREFIX = 'autopilot-export/connections/';
+
+/** The context keys this app reads; anything else in the context is CDK's own. */
+export const CONTEXT_KEYS = [
+  'refreshCron',
+  'timeZone',
+  'oidcIssuer',
+  'oidcAudience',
+  'senderMaxConcurrency',
+  'defaultRatePerSecond',
+  'alertEmail',
+  'autopilotBaseUrl',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** `-c key=` arrives as an empty string: treat it as "not set". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const CRON_FIELD = /^[0-9A-Z*?,/#LW-]+$/;
+
+/**
+ * An EventBridge Scheduler cron: six fields (minutes hours day-of-month month day-of-week year),
+ * with `?` in exactly one of day-of-month and day-of-week. `cron(...)` around it is accepted.
+ */
+const CronSchema = z
+  .string()
+  .trim()
+  .transform((v) => v.replace(/^cron\((.*)\)$/, '$1').trim())
+  .superRefine((cron, ctx) => {
+    const fields = cron.split(/\s+/);
+    if (fields.length !== 6) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must have 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length} in "${cron}"; e.g. "0 2 * * ? *"`,
+      });
+      return;
+    }
+    const bad = fields.find((f) => !CRON_FIELD.test(f.toUpperCase()));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `field "${bad}" of "${cron}" is not a cron field` });
+    }
+    const [, , dayOfMonth, , dayOfWeek] = fields;
+    if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `exactly one of day-of-month and day-of-week must be "?" (EventBridge Scheduler rule), got "${cron}"`,
+      });
+    }
+  });
+
+const isIanaTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+
+const ContextSchema = z
+  .object({
+    refreshCron: CronSchema.default('0 2 * * ? *'),
+    timeZone: z
+      .string()
+      .trim()
+      .refine(isIanaTimeZone, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"')
+      .default('UTC'),
+    oidcIssuer: optional(httpsUrl),
+    /** One audience or a comma-separated list (the JWT `aud` / `client_id` values accepted). */
+    oidcAudience: optional(
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((a) => a.trim())
+            .filter((a) => a.length > 0),
+        )
+        .pipe(z.array(z.string()).min(1, 'must name at least one audience')),
+    ),
+    senderMaxConcurrency: z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(2, 'must be at least 2 (the lowest maximum concurrency Lambda allows for an SQS event source)')
+      .max(1000, 'must be at most 1000 (the Lambda limit for an SQS event source)')
+      .default(2),
+    defaultRatePerSecond: z.coerce
+      .number({ error: 'must be a number' })
+      .positive('must be greater than 0 (requests per second)')
+      .max(100, 'must be at most 100 requests per second')
+      .default(5),
+    alertEmail: optional(z.email('must be an e-mail address')),
+    autopilotBaseUrl: httpsUrl.default('https://api2.autopilothq.com/v1'),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.oidcIssuer === undefined) !== (c.oidcAudience === undefined)) {
+      const missing = c.oidcIssuer === undefined ? 'oidcIssuer' : 'oidcAudience';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          'is required when the other of oidcIssuer/oidcAudience is set (leave both out to use the Cognito user pool)',
+      });
+    }
+  });
+
+/** Validated deploy settings. */
+export interface DeployConfig {
+  refreshCron: string;
+  timeZone: string;
+  /** Absent: the stateful stack creates a Cognito user pool and the API trusts it. */
+  oidc?: { issuer: string; audience: string[] };
+  senderMaxConcurrency: number;
+  defaultRatePerSecond: number;
+  alertEmail?: string;
+  autopilotBaseUrl: string;
+}
+
+export class DeployConfigError extends Error {
+  override readonly name = 'DeployConfigError';
+}
+
+/** Validates raw context values (strings from `-c`, any JSON type from cdk.json). */
+export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): DeployConfig => {
+  const result = ContextSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '(context)');
+      const got = raw[key as ContextKey];
+      return `  - ${key}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new DeployConfigError(
+      `Invalid deploy config in CDK context (set with -c key=value or cdk.json "context"):\n${lines.join('\n')}`,
+    );
+  }
+  const c = result.data;
+  return {
+    refreshCron: c.refreshCron,
+    timeZone: c.timeZone,
+    ...(c.oidcIssuer && c.oidcAudience ? { oidc: { issuer: c.oidcIssuer, audience: c.oidcAudience } } : {}),
+    senderMaxConcurrency: c.senderMaxConcurrency,
+    defaultRatePerSecond: c.defaultRatePerSecond,
+    ...(c.alertEmail ? { alertEmail: c.alertEmail } : {}),
+    autopilotBaseUrl: c.autopilotBaseUrl.replace(/\/+$/, ''),
+  };
+};
+
+/** Reads this app's keys from a construct's context (the App's, in practice). */
+export const readDeployConfig = (scope: { node: { tryGetContext(key: string): unknown } }): DeployConfig =>
+  parseDeployConfig(Object.fromEntries(CONTEXT_KEYS.map((k) => [k, scope.node.tryGetContext(k)])));

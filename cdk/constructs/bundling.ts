@@ -1,0 +1,91 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * How every function is bundled: one description, projected onto NodejsFunction's options (the
+ * stack) and onto esbuild's API (scripts/bundle-report.ts), so the report measures what deploys.
+ */
+
+/** The repository root (cdk/constructs/ → ../../). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The newest Node.js runtime aws-cdk-lib 2.276.0 knows. */
+export const RUNTIME = Runtime.NODEJS_24_X;
+const NODE_TARGET = 'node24';
+
+/** ESM bundles still contain CommonJS dependencies that call `require`; give them one. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __autopilotCreateRequire } from 'node:module'; const require = __autopilotCreateRequire(import.meta.url);";
+
+export const BUNDLE = {
+  target: NODE_TARGET,
+  format: 'esm',
+  minify: true,
+  /** Maps are for stack traces (`--enable-source-maps`), not for reading code: no sources inside. */
+  sourceMap: true,
+  sourcesContent: false,
+  /** Prefer packages' ESM builds (tree-shakes the AWS SDK v3). */
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  /** Nothing external: the AWS SDK v3 is bundled at the version package-lock.json pins. */
+  external: [] as string[],
+} as const;
+
+/** NodejsFunction `bundling` props for {@link BUNDLE}; local esbuild, never Docker. */
+export const nodejsBundlingOptions = (): BundlingOptions => ({
+  target: BUNDLE.target,
+  format: OutputFormat.ESM,
+  minify: BUNDLE.minify,
+  sourceMap: BUNDLE.sourceMap,
+  sourcesContent: BUNDLE.sourcesContent,
+  mainFields: [...BUNDLE.mainFields],
+  banner: BUNDLE.banner,
+  bundleAwsSDK: true,
+  externalModules: [...BUNDLE.external],
+  forceDockerBundling: false,
+  logLevel: LogLevel.WARNING,
+});
+
+/** esbuild `build()` options for {@link BUNDLE}, as NodejsFunction passes them on its command line. */
+export const esbuildBuildOptions = (entry: string, outfile: string): BuildOptions => ({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: BUNDLE.target,
+  format: BUNDLE.format,
+  minify: BUNDLE.minify,
+  sourcemap: BUNDLE.sourceMap,
+  sourcesContent: BUNDLE.sourcesContent,
+  mainFields: [...BUNDLE.mainFields],
+  banner: { js: BUNDLE.banner },
+  external: [...BUNDLE.external],
+  absWorkingDir: REPO_ROOT,
+  logLevel: 'warning',
+});
+
+/** Lambda entry points, by function name (cdk points at them by path and imports none of them). */
+export const FUNCTION_ENTRIES = {
+  planner: 'functions/planner/index.ts',
+  sender: 'functions/sender/index.ts',
+  api: 'functions/api/index.ts',
+} as const;
+export type FunctionName = keyof typeof FUNCTION_ENTRIES;
+
+/**
+ * NodejsFunction silently falls back to Docker when it cannot find esbuild; there is no Docker
+ * here or in CI, so fail early with the fix instead.
+ */
+export const assertLocalEsbuild = (): void => {
+  try {
+    createRequire(join(REPO_ROOT, 'package.json')).resolve('esbuild');
+  } catch {
+    throw new Error(
+      'esbuild is not installed in node_modules (run `npm ci`). Functions are bundled with local esbuild, never Docker.',
+    );
+  }
+};

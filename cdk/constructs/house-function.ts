@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../config.ts';
+import {
+  assertLocalEsbuild,
+  FUNCTION_ENTRIES,
+  type FunctionName,
+  nodejsBundlingOptions,
+  REPO_ROOT,
+  RUNTIME,
+} from './bundling.ts';
+
+export interface HouseFunctionProps {
+  /** Which `functions/<name>/index.ts` to deploy. */
+  name: FunctionName;
+  description: string;
+  timeout: Duration;
+  memorySize: number;
+  /** The function's own settings (its env schema in functions/shared/env.ts). */
+  environment: Record<string, string>;
+  /** @default 'INFO' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Settings every function gets besides its own: Powertools, and source-mapped stack traces. */
+export const houseEnvironment = (logLevel: string): Record<string, string> => ({
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_LOG_LEVEL: logLevel,
+  NODE_OPTIONS: '--enable-source-maps',
+});
+
+/**
+ * The house Lambda: arm64, newest Node.js, one ESM bundle (AWS SDK included) built by local
+ * esbuild, its own log group with a retention, and its own role that starts with nothing but
+ * writing to that log group (no AWS managed policy). Grants are added by the stack.
+ */
+export class HouseFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    assertLocalEsbuild();
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.ONE_MONTH,
+      // The stateless stack is replaceable; its logs expire after a month anyway.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `autopilot-export ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, FUNCTION_ENTRIES[props.name]),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      description: props.description,
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { ...houseEnvironment(props.logLevel ?? 'INFO'), ...props.environment },
+      bundling: nodejsBundlingOptions(),
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IAlarmAction, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface WorkQueueProps {
+  /** Human name used in descriptions and the alarm ("plan", "send"). */
+  purpose: string;
+  /** The consuming Lambda's timeout; the visibility timeout is six times it (AWS guidance). */
+  consumerTimeout: Duration;
+  /** Receives beyond this move a message to the DLQ. */
+  maxReceiveCount?: number;
+  alarmAction: IAlarmAction;
+}
+
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * A work queue with its dead-letter queue and an alarm on the DLQ's depth. Both queues use
+ * SQS-managed encryption (SSE-SQS) and refuse non-TLS requests.
+ */
+export class WorkQueue extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly deadLetterAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: WorkQueueProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Longer than the source queue's retention: a standard queue keeps a message's original
+      // enqueue time when it moves to the DLQ.
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? MAX_RECEIVE_COUNT,
+      },
+    });
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: `Messages in the ${props.purpose} dead-letter queue. Inspect them, fix the cause, then re-drive (docs/deploy.md).`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(props.alarmAction);
+  }
+}

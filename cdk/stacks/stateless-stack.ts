@@ -1,0 +1,220 @@
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { type DeployConfig, SECRET_PREFIX } from '../config.ts';
+import { HouseFunction } from '../constructs/house-function.ts';
+import { HttpApi } from '../constructs/http-api.ts';
+import { Monitoring } from '../constructs/monitoring.ts';
+import { Notifications } from '../constructs/notifications.ts';
+import { RefreshSchedule } from '../constructs/refresh-schedule.ts';
+import { WorkQueue } from '../constructs/work-queue.ts';
+import type { JwtTrust, TableRef } from './stateful-stack.ts';
+
+export interface StatelessStackProps extends StackProps {
+  config: DeployConfig;
+  stateTable: TableRef;
+  segmentTable: TableRef;
+  jwt: JwtTrust;
+}
+
+/** Function sizing; the planner checkpoints and continues via its queue when 15 minutes are not enough. */
+export const SIZING = {
+  planner: { timeout: Duration.minutes(15), memorySize: 1024 },
+  sender: { timeout: Duration.minutes(5), memorySize: 512 },
+  api: { timeout: Duration.seconds(10), memorySize: 512 },
+} as const;
+
+/** Plan messages are processed one at a time, by at most two planners. */
+export const PLANNER_EVENT_SOURCE = { batchSize: 1, maxConcurrency: 2 } as const;
+/** Messages per sender invocation; the sender works on all of them at once (SENDER_PARALLELISM). */
+export const SENDER_BATCH_SIZE = 5;
+
+/** Actions per secret: planner and sender only read; the API manages the keys. */
+export const SECRET_ACTIONS = {
+  read: ['secretsmanager:GetSecretValue'],
+  manage: [
+    'secretsmanager:CreateSecret',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:DeleteSecret',
+    'secretsmanager:RestoreSecret',
+    'secretsmanager:GetSecretValue',
+  ],
+} as const;
+
+/**
+ * Everything replaceable: functions, queues, the API, the schedule, alarms and dashboard. Each
+ * function gets exactly the access its code uses.
+ */
+export class StatelessStack extends Stack {
+  readonly planner: HouseFunction;
+  readonly sender: HouseFunction;
+  readonly api: HouseFunction;
+  readonly planQueue: WorkQueue;
+  readonly sendQueue: WorkQueue;
+  readonly notifications: Notifications;
+  readonly httpApi: HttpApi;
+  readonly schedule: RefreshSchedule;
+  readonly monitoring: Monitoring;
+  /** `arn:…:secret:autopilot-export/connections/*` (secret ARNs end in a random suffix). */
+  readonly secretArnPattern: string;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const table = (id: string, ref: TableRef) =>
+      Table.fromTableAttributes(this, id, { tableArn: ref.tableArn, globalIndexes: ref.indexes });
+    const stateTable = table('StateTable', props.stateTable);
+    const segmentTable = table('SegmentTable', props.segmentTable);
+
+    this.notifications = new Notifications(this, 'Notifications', {
+      ...(config.alertEmail ? { alertEmail: config.alertEmail } : {}),
+    });
+    const { alarmAction, topic } = this.notifications;
+    this.planQueue = new WorkQueue(this, 'PlanQueue', {
+      purpose: 'plan',
+      consumerTimeout: SIZING.planner.timeout,
+      alarmAction,
+    });
+    this.sendQueue = new WorkQueue(this, 'SendQueue', {
+      purpose: 'send',
+      consumerTimeout: SIZING.sender.timeout,
+      alarmAction,
+    });
+
+    const common = {
+      STATE_TABLE: stateTable.tableName,
+      SECRET_PREFIX,
+      AUTOPILOT_BASE_URL: config.autopilotBaseUrl,
+    };
+    const segments = { SEGMENT_SOURCE: 'dynamodb', SEGMENT_TABLE: segmentTable.tableName };
+
+    this.planner = new HouseFunction(this, 'Planner', {
+      name: 'planner',
+      description: 'autopilot-export planner: scheduled refresh, on-demand runs, planning and continuations',
+      ...SIZING.planner,
+      environment: {
+        ...common,
+        ...segments,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
+        SEND_QUEUE_URL: this.sendQueue.queue.queueUrl,
+      },
+    });
+    this.sender = new HouseFunction(this, 'Sender', {
+      name: 'sender',
+      description: 'autopilot-export sender: sends batches to Autopilot within the rate budget',
+      ...SIZING.sender,
+      environment: {
+        ...common,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        SEND_QUEUE_URL: this.sendQueue.queue.queueUrl,
+        SEND_DLQ_URL: this.sendQueue.deadLetterQueue.queueUrl,
+        SENDER_PARALLELISM: String(SENDER_BATCH_SIZE),
+      },
+    });
+    this.api = new HouseFunction(this, 'Api', {
+      name: 'api',
+      description: 'autopilot-export management API: connections, exports, runs, segments',
+      ...SIZING.api,
+      environment: {
+        ...common,
+        ...segments,
+        PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
+        DEFAULT_RATE_PER_SECOND: String(config.defaultRatePerSecond),
+      },
+    });
+
+    this.secretArnPattern = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${SECRET_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const secrets = (actions: readonly string[]): PolicyStatement =>
+      new PolicyStatement({ actions: [...actions], resources: [this.secretArnPattern] });
+
+    // Planner: runs, snapshots and checkpoints; reads segments; consumes and feeds its own queue
+    // (continuations); feeds the send queue; reads API keys (list look-ups); notifies.
+    const planner = this.planner.fn;
+    stateTable.grantReadWriteData(planner);
+    segmentTable.grantReadData(planner);
+    this.planQueue.queue.grantSendMessages(planner);
+    planner.addEventSource(
+      new SqsEventSource(this.planQueue.queue, { ...PLANNER_EVENT_SOURCE, reportBatchItemFailures: true }),
+    );
+    this.sendQueue.queue.grantSendMessages(planner);
+    planner.addToRolePolicy(secrets(SECRET_ACTIONS.read));
+    topic.grantPublish(planner);
+
+    // Sender: progress and snapshots; consumes the send queue and requeues to it (throttled or
+    // out-of-time batches); moves poison batches to the DLQ itself; reads API keys; notifies.
+    const sender = this.sender.fn;
+    stateTable.grantReadWriteData(sender);
+    sender.addEventSource(
+      new SqsEventSource(this.sendQueue.queue, {
+        batchSize: SENDER_BATCH_SIZE,
+        maxConcurrency: config.senderMaxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.sendQueue.queue.grantSendMessages(sender);
+    this.sendQueue.deadLetterQueue.grantSendMessages(sender);
+    sender.addToRolePolicy(secrets(SECRET_ACTIONS.read));
+    topic.grantPublish(sender);
+
+    // API: configuration and run records; segment list; starts runs by plan message; owns the keys.
+    const api = this.api.fn;
+    stateTable.grantReadWriteData(api);
+    segmentTable.grantReadData(api);
+    this.planQueue.queue.grantSendMessages(api);
+    api.addToRolePolicy(secrets(SECRET_ACTIONS.manage));
+
+    this.schedule = new RefreshSchedule(this, 'RefreshSchedule', {
+      planner,
+      cron: config.refreshCron,
+      timeZone: config.timeZone,
+      alarmAction,
+    });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      api,
+      planner,
+      jwtIssuer: props.jwt.issuer,
+      jwtAudience: props.jwt.audience,
+      alarmAction,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      dashboardName: this.stackName,
+      functions: { planner, sender, api },
+      queues: { plan: this.planQueue, send: this.sendQueue },
+      httpApi: this.httpApi.httpApi,
+      otherAlarms: [
+        this.planQueue.deadLetterAlarm,
+        this.sendQueue.deadLetterAlarm,
+        this.schedule.droppedAlarm,
+        this.httpApi.serverErrorAlarm,
+      ],
+      alarmAction,
+    });
+
+    const output = (id: string, value: string, description?: string): void => {
+      new CfnOutput(this, id, { value, ...(description ? { description } : {}) });
+    };
+    output('ApiUrl', this.httpApi.url, 'Management API base URL');
+    output('NotificationTopicArn', topic.topicArn, 'Alarms and failed-run notifications');
+    output('PlanQueueUrl', this.planQueue.queue.queueUrl);
+    output('PlanQueueArn', this.planQueue.queue.queueArn);
+    output('PlanDeadLetterQueueUrl', this.planQueue.deadLetterQueue.queueUrl);
+    output('PlanDeadLetterQueueArn', this.planQueue.deadLetterQueue.queueArn);
+    output('SendQueueUrl', this.sendQueue.queue.queueUrl);
+    output('SendQueueArn', this.sendQueue.queue.queueArn);
+    output('SendDeadLetterQueueUrl', this.sendQueue.deadLetterQueue.queueUrl);
+    output('SendDeadLetterQueueArn', this.sendQueue.deadLetterQueue.queueArn);
+    output('DashboardName', this.monitoring.dashboard.dashboardName);
+    output('PlannerFunctionName', planner.functionName);
+    output('SenderFunctionName', sender.functionName);
+    output('ApiFunctionName', api.functionName);
+    output('ScheduleName', this.schedule.schedule.scheduleName);
+  }
+}

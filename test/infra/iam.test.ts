@@ -1,0 +1,195 @@
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_PREFIX } from '../../cdk/config.ts';
+import {
+  asArray,
+  grantsOf,
+  identityStatements,
+  idOf,
+  resourcesOf,
+  type Statement,
+  type Synthesized,
+  synthesize,
+} from './support.ts';
+
+let s: Synthesized;
+let byRole: Map<string, Statement[]>;
+beforeAll(() => {
+  s = synthesize();
+  byRole = identityStatements(s.statelessTemplate);
+});
+
+const roleOf = (name: 'Planner' | 'Sender' | 'Api'): { action: string; resource: unknown }[] =>
+  grantsOf(
+    byRole.get(
+      idOf({ Planner: s.stateless.planner, Sender: s.stateless.sender, Api: s.stateless.api }[name].role),
+    ) ?? [],
+  );
+
+const secretArn = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:secret:${SECRET_PREFIX}*`,
+    ],
+  ],
+};
+
+/**
+ * Statements allowed to name `Resource: '*'`, with the reason. Identity policies have none; the
+ * only ones are in the notification key's policy, where `*` means "this key".
+ */
+const STAR_ALLOW_LIST: { type: string; idPrefix: string; reason: string }[] = [
+  {
+    type: 'AWS::KMS::Key',
+    idPrefix: 'NotificationsKey',
+    reason: "in a key policy, Resource '*' is the key itself",
+  },
+];
+
+interface Located {
+  type: string;
+  id: string;
+  statement: Statement;
+}
+
+/** Identity and resource policy statements of both stacks. */
+const everyStatement = (): Located[] => {
+  const out: Located[] = [];
+  for (const template of [s.statefulTemplate, s.statelessTemplate]) {
+    for (const [id, r] of Object.entries(resourcesOf(template))) {
+      const p = r.Properties ?? {};
+      const docs: unknown[] = [];
+      if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') docs.push(p.PolicyDocument);
+      if (r.Type === 'AWS::IAM::Role') {
+        docs.push(p.AssumeRolePolicyDocument);
+        docs.push(
+          ...((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument),
+        );
+      }
+      if (r.Type === 'AWS::KMS::Key') docs.push(p.KeyPolicy);
+      if (['AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy'].includes(r.Type)) docs.push(p.PolicyDocument);
+      for (const doc of docs) {
+        for (const statement of (doc as { Statement: Statement[] }).Statement)
+          out.push({ type: r.Type, id, statement });
+      }
+    }
+  }
+  return out;
+};
+
+const allowListed = (l: Located) =>
+  STAR_ALLOW_LIST.find((a) => a.type === l.type && l.id.startsWith(a.idPrefix));
+
+describe('IAM', () => {
+  it("grants nothing on Resource '*' outside the allow-list, and no wildcard actions", () => {
+    const all = everyStatement();
+    expect(all.length).toBeGreaterThan(20);
+    const star = all.filter((l) => asArray(l.statement.Resource).includes('*'));
+    expect(star.filter((l) => !allowListed(l)).map((l) => `${l.type} ${l.id}`)).toEqual([]);
+    for (const l of star) expect(allowListed(l)?.reason).toMatch(/\S+( \S+){4,}/);
+    expect(all.filter((l) => l.statement.NotAction || l.statement.NotResource)).toEqual([]);
+    // Allowed wildcard actions: kms:* for the account root in the key policy (the KMS default that
+    // keeps the key manageable). Denies (sqs:* / sns:Publish without TLS) only take away.
+    const wildcardActions = all.filter(
+      (l) =>
+        l.statement.Effect === 'Allow' &&
+        asArray(l.statement.Action).some((a) => a === '*' || a.endsWith(':*')),
+    );
+    expect(wildcardActions.map((l) => [l.type, l.statement.Action])).toEqual([['AWS::KMS::Key', 'kms:*']]);
+  });
+
+  it('uses no AWS managed policies', () => {
+    for (const template of [s.statefulTemplate, s.statelessTemplate]) {
+      for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
+        expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+
+  it('allows Secrets Manager actions only on the connection prefix', () => {
+    const secretGrants = [...byRole.values()]
+      .flatMap(grantsOf)
+      .filter((g) => g.action.startsWith('secretsmanager:'));
+    expect(secretGrants.length).toBeGreaterThan(0);
+    for (const g of secretGrants) expect(g.resource).toEqual(secretArn);
+  });
+
+  it('lets the planner and sender only read secrets, and the API manage them', () => {
+    const secretActions = (name: 'Planner' | 'Sender' | 'Api') =>
+      roleOf(name)
+        .filter((g) => g.action.startsWith('secretsmanager:'))
+        .map((g) => g.action)
+        .sort();
+    expect(secretActions('Planner')).toEqual(['secretsmanager:GetSecretValue']);
+    expect(secretActions('Sender')).toEqual(['secretsmanager:GetSecretValue']);
+    expect(secretActions('Api')).toEqual(
+      [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:RestoreSecret',
+      ].sort(),
+    );
+  });
+
+  it('gives each function only its own queues and tables', () => {
+    const resourcesFor = (name: 'Planner' | 'Sender' | 'Api', action: string) =>
+      roleOf(name)
+        .filter((g) => g.action === action)
+        .map((g) => JSON.stringify(g.resource));
+    const arn = (q: IConstruct) => JSON.stringify({ 'Fn::GetAtt': [idOf(q), 'Arn'] });
+    const { planQueue, sendQueue } = s.stateless;
+    const [plan, send, sendDlq] = [
+      arn(planQueue.queue),
+      arn(sendQueue.queue),
+      arn(sendQueue.deadLetterQueue),
+    ];
+
+    expect(resourcesFor('Planner', 'sqs:ReceiveMessage')).toEqual([plan]);
+    expect(resourcesFor('Planner', 'sqs:SendMessage').sort()).toEqual([plan, send].sort());
+    expect(resourcesFor('Sender', 'sqs:ReceiveMessage')).toEqual([send]);
+    expect(resourcesFor('Sender', 'sqs:SendMessage').sort()).toEqual([send, sendDlq].sort());
+    expect(resourcesFor('Api', 'sqs:ReceiveMessage')).toEqual([]);
+    expect(resourcesFor('Api', 'sqs:SendMessage')).toEqual([plan]);
+
+    const segmentTable = (name: 'Planner' | 'Sender' | 'Api') =>
+      roleOf(name).filter((g) => JSON.stringify(g.resource).includes('SegmentTableArn'));
+    expect(segmentTable('Sender')).toEqual([]);
+    for (const name of ['Planner', 'Api'] as const) {
+      expect(
+        segmentTable(name).some((g) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(g.action)),
+      ).toBe(false);
+      expect(segmentTable(name).some((g) => g.action === 'dynamodb:Query')).toBe(true);
+    }
+    for (const name of ['Planner', 'Sender', 'Api'] as const) {
+      const stateWrites = roleOf(name).filter(
+        (g) => g.action === 'dynamodb:UpdateItem' && JSON.stringify(g.resource).includes('StateTableArn'),
+      );
+      expect(stateWrites.length).toBeGreaterThan(0);
+    }
+    expect(roleOf('Api').some((g) => g.action === 'sns:Publish')).toBe(false);
+  });
+
+  it("lets the schedule's role invoke the planner and nothing else", () => {
+    const scheduleRole = idOf(s.stateless.schedule.role);
+    const planner = idOf(s.stateless.planner.fn);
+    const grants = grantsOf(byRole.get(scheduleRole) ?? []);
+    expect(grants.length).toBeGreaterThan(0);
+    for (const g of grants) {
+      expect(g.action).toBe('lambda:InvokeFunction');
+      expect(JSON.stringify(g.resource)).toContain(`"${planner}"`);
+    }
+    const trust = resourcesOf(s.statelessTemplate, 'AWS::IAM::Role')[scheduleRole]?.Properties
+      ?.AssumeRolePolicyDocument;
+    expect(JSON.stringify(trust)).toContain('scheduler.amazonaws.com');
+    expect(JSON.stringify(trust)).toContain('aws:SourceArn');
+  });
+});

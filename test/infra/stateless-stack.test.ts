@@ -1,0 +1,391 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type * as z from 'zod';
+import { ApiEnvSchema, BaseEnvSchema, PlannerEnvSchema, SenderEnvSchema } from '#functions/shared/env.ts';
+import { METRICS_NAMESPACE, SECRET_PREFIX, SERVICE_NAME } from '../../cdk/config.ts';
+import { ROUTES } from '../../cdk/constructs/http-api.ts';
+import { SIZING } from '../../cdk/stacks/stateless-stack.ts';
+import { idOf, resourcesOf, type Synthesized, synthesize } from './support.ts';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize({ senderMaxConcurrency: '7', alertEmail: 'ops@example.com' });
+});
+
+const fnId = (name: 'Planner' | 'Sender' | 'Api'): string =>
+  idOf({ Planner: s.stateless.planner, Sender: s.stateless.sender, Api: s.stateless.api }[name].fn);
+const fnProps = (name: 'Planner' | 'Sender' | 'Api') =>
+  resourcesOf(s.statelessTemplate, 'AWS::Lambda::Function')[fnId(name)]?.Properties as {
+    Environment: { Variables: Record<string, unknown> };
+    [k: string]: unknown;
+  };
+const queueId = (path: string): string => {
+  const q = {
+    PlanQueueQueue: s.stateless.planQueue.queue,
+    PlanQueueDeadLetterQueue: s.stateless.planQueue.deadLetterQueue,
+    SendQueueQueue: s.stateless.sendQueue.queue,
+    SendQueueDeadLetterQueue: s.stateless.sendQueue.deadLetterQueue,
+  }[path];
+  if (!q) throw new Error(`no queue ${path}`);
+  return idOf(q);
+};
+
+describe('scheduled refresh', () => {
+  it('invokes the planner with the scheduled-refresh input on the default cron, in UTC', () => {
+    s.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [fnId('Planner'), 'Arn'] },
+        Input: JSON.stringify({ kind: 'scheduled-refresh' }),
+      }),
+    });
+  });
+
+  it('uses the configured cron and IANA time zone', () => {
+    const custom = synthesize({ refreshCron: '30 6 ? * MON-FRI *', timeZone: 'Europe/Berlin' });
+    custom.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 6 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  const routes = () =>
+    Object.values(resourcesOf(s.statelessTemplate, 'AWS::ApiGatewayV2::Route')).map(
+      (r) =>
+        r.Properties as {
+          RouteKey: string;
+          AuthorizationType?: string;
+          AuthorizerId?: unknown;
+          Target: unknown;
+        },
+    );
+
+  it('declares exactly the listed routes, no greedy proxy', () => {
+    expect(
+      routes()
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(routes().some((r) => r.RouteKey.includes('+') || r.RouteKey === '$default')).toBe(false);
+  });
+
+  it('puts the JWT authorizer on every route except GET /openapi.json', () => {
+    const authorizers = Object.keys(resourcesOf(s.statelessTemplate, 'AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    const authorizerId = authorizers[0];
+    for (const r of routes()) {
+      if (r.RouteKey === 'GET /openapi.json') {
+        expect(r.AuthorizationType ?? 'NONE').toBe('NONE');
+        expect(r.AuthorizerId).toBeUndefined();
+      } else {
+        expect({ route: r.RouteKey, type: r.AuthorizationType, id: r.AuthorizerId }).toEqual({
+          route: r.RouteKey,
+          type: 'JWT',
+          id: { Ref: authorizerId },
+        });
+      }
+    }
+  });
+
+  it('trusts the stack user pool as issuer and its app client as audience', () => {
+    const authorizer = Object.values(resourcesOf(s.statelessTemplate, 'AWS::ApiGatewayV2::Authorizer'))[0]
+      ?.Properties as {
+      JwtConfiguration: { Issuer: unknown; Audience: unknown[] };
+      IdentitySource: string[];
+    };
+    const identity = s.stateful.identity;
+    if (!identity) throw new Error('the default config creates a user pool');
+    const exported = (value: unknown): unknown => {
+      const outputs = Object.values(s.statefulTemplate.toJSON().Outputs) as {
+        Value: unknown;
+        Export?: unknown;
+      }[];
+      return outputs.find((o) => o.Export && JSON.stringify(o.Value) === JSON.stringify(value))?.Export;
+    };
+    const issuerExport = exported({ 'Fn::GetAtt': [idOf(identity.userPool), 'ProviderURL'] }) as {
+      Name: string;
+    };
+    const audienceExport = exported({ Ref: idOf(identity.client) }) as { Name: string };
+    expect(authorizer.JwtConfiguration.Issuer).toEqual({ 'Fn::ImportValue': issuerExport.Name });
+    expect(authorizer.JwtConfiguration.Audience).toEqual([{ 'Fn::ImportValue': audienceExport.Name }]);
+    expect(authorizer.IdentitySource).toEqual(['$request.header.Authorization']);
+  });
+
+  it('sends POST /exports/{id}/runs to the planner and every other route to the API function', () => {
+    const integrations = resourcesOf(s.statelessTemplate, 'AWS::ApiGatewayV2::Integration');
+    const functionOf = (target: unknown): string => {
+      const integrationId = JSON.stringify(target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
+      return JSON.stringify(integrations[integrationId]?.Properties?.IntegrationUri);
+    };
+    for (const r of routes()) {
+      const expected = r.RouteKey === 'POST /exports/{id}/runs' ? fnId('Planner') : fnId('Api');
+      expect(functionOf(r.Target), r.RouteKey).toContain(expected);
+    }
+  });
+
+  it('logs access to a log group and throttles the stage', () => {
+    s.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HttpApiAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('requestId'),
+      },
+    });
+  });
+});
+
+describe('queues and event sources', () => {
+  it('redrives both work queues to their DLQ after 5 receives', () => {
+    for (const name of ['PlanQueue', 'SendQueue']) {
+      const queue = resourcesOf(s.statelessTemplate, 'AWS::SQS::Queue')[queueId(`${name}Queue`)];
+      expect(queue?.Properties?.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [queueId(`${name}DeadLetterQueue`), 'Arn'] },
+        maxReceiveCount: 5,
+      });
+    }
+  });
+
+  it('encrypts every queue, refuses plain HTTP, and keeps dead letters 14 days', () => {
+    const queues = resourcesOf(s.statelessTemplate, 'AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const [id, q] of Object.entries(queues)) {
+      expect(q.Properties?.SqsManagedSseEnabled, id).toBe(true);
+      if (id.includes('DeadLetter')) expect(q.Properties?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    }
+    const policies = Object.values(resourcesOf(s.statelessTemplate, 'AWS::SQS::QueuePolicy'));
+    const secured = policies.flatMap((p) =>
+      (
+        (p.Properties as { PolicyDocument: { Statement: { Effect: string; Condition?: unknown }[] } })
+          .PolicyDocument.Statement as { Effect: string; Condition?: unknown }[]
+      )
+        .filter(
+          (st) =>
+            st.Effect === 'Deny' &&
+            JSON.stringify(st.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+        )
+        .map(() => (p.Properties as { Queues: unknown[] }).Queues),
+    );
+    expect(
+      secured
+        .flat()
+        .map((q) => (q as { Ref: string }).Ref)
+        .sort(),
+    ).toEqual(Object.keys(queues).sort());
+  });
+
+  it('gives each queue a visibility timeout of six times its consumer timeout', () => {
+    const queues = resourcesOf(s.statelessTemplate, 'AWS::SQS::Queue');
+    expect(queues[queueId('PlanQueueQueue')]?.Properties?.VisibilityTimeout).toBe(
+      SIZING.planner.timeout.toSeconds() * 6,
+    );
+    expect(queues[queueId('SendQueueQueue')]?.Properties?.VisibilityTimeout).toBe(
+      SIZING.sender.timeout.toSeconds() * 6,
+    );
+  });
+
+  it('feeds the sender 5 messages at a time with partial batch responses and the configured max concurrency', () => {
+    s.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('Sender') },
+      EventSourceArn: { 'Fn::GetAtt': [queueId('SendQueueQueue'), 'Arn'] },
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 7 },
+    });
+  });
+
+  it('feeds the planner one plan message at a time, at most two planners', () => {
+    s.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('Planner') },
+      EventSourceArn: { 'Fn::GetAtt': [queueId('PlanQueueQueue'), 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    s.statelessTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+});
+
+describe('functions', () => {
+  it.each([
+    ['Planner', 900, 1024],
+    ['Sender', 300, 512],
+    ['Api', 10, 512],
+  ] as const)(
+    '%s: arm64, Node.js 24, ESM with source maps, %i s, %i MB, own log group',
+    (name, timeout, memory) => {
+      const props = fnProps(name);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: timeout,
+        MemorySize: memory,
+      });
+      const house = { Planner: s.stateless.planner, Sender: s.stateless.sender, Api: s.stateless.api }[name];
+      expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: idOf(house.logGroup) } });
+      expect(props.Environment.Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      const logs = resourcesOf(s.statelessTemplate, 'AWS::Logs::LogGroup')[idOf(house.logGroup)];
+      expect(logs?.Properties?.RetentionInDays).toBe(30);
+    },
+  );
+
+  // Keys the house construct adds for Powertools and Node, outside the functions' own schemas.
+  const HOUSE_KEYS = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
+  // Requested in ApiEnvSchema (the connection's default rate budget); allowed until it lands.
+  const PENDING: Record<string, string[]> = { Api: ['DEFAULT_RATE_PER_SECOND'] };
+  const schemas = { Planner: PlannerEnvSchema, Sender: SenderEnvSchema, Api: ApiEnvSchema } as const;
+
+  it.each(Object.keys(schemas) as (keyof typeof schemas)[])(
+    '%s gets every variable its env schema requires, and none it does not know',
+    (name) => {
+      const schema = schemas[name] as unknown as z.ZodObject;
+      const env = fnProps(name).Environment.Variables;
+      const required = Object.entries(schema.shape)
+        .filter(([, field]) => !(field as z.ZodType).safeParse(undefined).success)
+        .map(([key]) => key);
+      expect(required.length).toBeGreaterThan(0);
+      for (const key of required) expect(env, `${name} lacks ${key}`).toHaveProperty(key);
+      const known = new Set([...Object.keys(schema.shape), ...HOUSE_KEYS, ...(PENDING[name] ?? [])]);
+      expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+      // Deploy-time values (table names, queue URLs, ARNs) stand in as a URL, valid for any string field.
+      const resolved = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : 'https://sqs.eu-west-1.amazonaws.com/1/q',
+        ]),
+      );
+      const parsed = (schemas[name] as z.ZodType).safeParse(resolved);
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    },
+  );
+
+  it('passes the configured default rate budget to the API', () => {
+    expect(synthesize({ defaultRatePerSecond: '3' }).statelessTemplate.toJSON()).toMatchObject({
+      Resources: {
+        [fnId('Api')]: { Properties: { Environment: { Variables: { DEFAULT_RATE_PER_SECOND: '3' } } } },
+      },
+    });
+  });
+
+  it('shares the secret prefix and service name with the runtime defaults', () => {
+    expect(BaseEnvSchema.shape.SECRET_PREFIX.parse(undefined)).toBe(SECRET_PREFIX);
+    expect(BaseEnvSchema.shape.POWERTOOLS_SERVICE_NAME.parse(undefined)).toBe(SERVICE_NAME);
+    expect(fnProps('Planner').Environment.Variables.SECRET_PREFIX).toBe(SECRET_PREFIX);
+  });
+});
+
+describe('alarms, notifications and dashboard', () => {
+  const topicRef = () => ({ Ref: idOf(s.stateless.notifications.topic) });
+
+  it('publishes to a KMS-encrypted, TLS-only topic and subscribes the alert e-mail', () => {
+    s.statelessTemplate.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsKey'), 'Arn'] },
+    });
+    s.statelessTemplate.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    s.statelessTemplate.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: topicRef(),
+    });
+    s.statelessTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    for (const name of ['Planner', 'Sender']) {
+      expect(fnProps(name as 'Planner').Environment.Variables.NOTIFY_TOPIC_ARN).toEqual(topicRef());
+    }
+  });
+
+  it('subscribes nobody without an alert e-mail', () => {
+    synthesize().statelessTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('alarms on messages in either DLQ', () => {
+    for (const dlq of ['PlanQueueDeadLetterQueue', 'SendQueueDeadLetterQueue']) {
+      s.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId(dlq), 'QueueName'] } }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        AlarmActions: [topicRef()],
+      });
+    }
+  });
+
+  it.each([
+    ['RunsFailed', 1],
+    ['RunsCompletedWithErrors', 1],
+    ['DestinationThrottled', 50],
+  ])('alarms on the EMF metric %s (namespace AutopilotExport, dimension service)', (metric, threshold) => {
+    s.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: metric,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: threshold,
+      AlarmActions: [topicRef()],
+    });
+  });
+
+  it.each(['Errors', 'Throttles'])('alarms on Lambda %s of every function', (metric) => {
+    for (const name of ['Planner', 'Sender', 'Api'] as const) {
+      s.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }],
+        AlarmActions: [topicRef()],
+      });
+    }
+  });
+
+  it('has a dashboard with runs, contacts, requests vs throttled, queue depths and function health', () => {
+    const dashboard = Object.values(resourcesOf(s.statelessTemplate, 'AWS::CloudWatch::Dashboard'))[0];
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const title of [
+      'Runs by status',
+      'Contacts',
+      'Autopilot requests vs throttled (429)',
+      'Queue depth (visible messages)',
+      'Function errors and throttles',
+      'Function duration (p95, ms)',
+    ]) {
+      expect(body).toContain(title);
+    }
+  });
+
+  it('outputs what docs/deploy.md refers to', () => {
+    const outputs = Object.keys(s.statelessTemplate.toJSON().Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'NotificationTopicArn',
+        'PlanQueueUrl',
+        'PlanDeadLetterQueueArn',
+        'SendQueueUrl',
+        'SendQueueArn',
+        'SendDeadLetterQueueUrl',
+        'SendDeadLetterQueueArn',
+        'DashboardName',
+      ]),
+    );
+    expect(Object.keys(s.statefulTemplate.toJSON().Outputs)).toEqual(
+      expect.arrayContaining(['UserPoolId', 'UserPoolClientId', 'StateTableName', 'SegmentTableName']),
+    );
+  });
+});
