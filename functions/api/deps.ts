@@ -1,12 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import type { PlanMessage } from '#lib/domain/messages.ts';
+import { PlanMessageSchema } from '#lib/domain/messages.ts';
+import type { Clock } from '#lib/ports/clock.ts';
+import type { Destination } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
+import type { Notifier } from '#lib/ports/notifier.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import type { SegmentSource } from '#lib/ports/segment-source.ts';
+import type { StateStore } from '#lib/ports/state-store.ts';
+import type { WorkQueue } from '#lib/ports/work-queue.ts';
+import { newRunId } from '../planner/deps.ts';
 import type { ApiEnv } from '../shared/env.ts';
-import { commonParts, type Overrides } from '../shared/wiring.ts';
+import {
+  commonParts,
+  destination,
+  type Overrides,
+  secretProvider,
+  segmentSource,
+  sqsClient,
+} from '../shared/wiring.ts';
 
+/** Everything the API's routes use; the planner builds the same for its one route. */
 export interface ApiDeps {
+  store: StateStore;
+  segments: SegmentSource;
+  secrets: SecretProvider;
+  destination: Destination;
+  planQueue: WorkQueue<PlanMessage>;
+  notifier: Notifier;
+  clock: Clock;
   logger: Logger;
+  metrics: Metrics;
+  newId: (kind: 'conn' | 'exp' | 'run') => string;
+  maxBodyBytes: number;
 }
 
-export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps => {
+export const newId = (kind: 'conn' | 'exp' | 'run', now: number = Date.now()): string =>
+  kind === 'run' ? newRunId(now) : `${kind}_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+
+export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps & { flushMetrics(): void } => {
   const common = commonParts(env, overrides);
-  return { logger: common.logger };
+  return {
+    store: common.store,
+    segments: segmentSource(env, common.dynamo, overrides),
+    secrets: secretProvider(env, common.clock, overrides),
+    destination: destination(env, overrides),
+    planQueue: new SqsWorkQueue<PlanMessage>({
+      client: sqsClient(overrides),
+      queueUrl: env.PLAN_QUEUE_URL,
+      schema: PlanMessageSchema,
+    }),
+    notifier: common.notifier,
+    clock: common.clock,
+    logger: common.logger,
+    metrics: common.metrics,
+    newId: (kind) => newId(kind, common.clock.now()),
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    flushMetrics: () => common.metrics.flush?.(),
+  };
 };

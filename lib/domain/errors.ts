@@ -53,3 +53,19 @@ export class CapExceededError extends Error {
     super(message);
   }
 }
+
+/** The thing asked for does not exist (or the caller may not know it does). */
+export class NotFoundError extends Error {
+  override readonly name: string = 'NotFoundError';
+}
+
+/** The request conflicts with the current state (stale version, resource in use, run already ended). */
+export class ConflictError extends Error {
+  override readonly name: string = 'ConflictError';
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}

@@ -234,6 +234,8 @@ export interface StateStore {
   // Snapshot
   readSnapshot(exportId: string): AsyncIterable<StoredSnapshotEntry>;
   applySnapshot(exportId: string, changes: readonly SnapshotChange[]): Promise<void>;
+  /** Forgets everything the export sent (its email keys are personal data): used when it is deleted. */
+  deleteSnapshot(exportId: string): Promise<void>;
 
   // Destination lists, per connection and title
   getList(connectionId: string, title: string): Promise<ListMapping | undefined>;

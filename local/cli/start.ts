@@ -165,7 +165,7 @@ const main = async (): Promise<void> => {
         consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
         ratePerSecond: real ? Math.min(options.rate, 5) : options.rate,
       },
-      'local-admin',
+      { id: 'local-admin', role: 'admin' },
     );
     const exp = await createExport(
       runtime.exportDeps,
@@ -193,7 +193,7 @@ const main = async (): Promise<void> => {
           updatedAt: 'updated_at',
         },
       },
-      'local-admin',
+      { id: 'local-admin', role: 'admin' },
     );
     console.log(
       `Created connection "${connection.displayName}" (budget ${connection.ratePerSecond} requests/s) and export "${exp.name}" (${exp.membership} mode).\n`,

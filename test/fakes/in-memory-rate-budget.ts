@@ -1,6 +1,6 @@
+import { slotsPerReservation } from '#lib/adapters/dynamodb/rate-budget.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
-import { slotsPerReservation } from '#lib/adapters/dynamodb/rate-budget.ts';
 
 /**
  * The DynamoDB budget's GCRA (lib/adapters/dynamodb/README.md) on a Map: one shared `tat` per
@@ -30,7 +30,10 @@ export class InMemoryRateBudget implements RateBudget {
       const start = tat !== undefined && tat >= now ? tat : now;
       this.tat.set(connectionId, start + k * interval);
       slot = start;
-      this.reserved.set(connectionId, Array.from({ length: k - 1 }, (_, i) => start + (i + 1) * interval));
+      this.reserved.set(
+        connectionId,
+        Array.from({ length: k - 1 }, (_, i) => start + (i + 1) * interval),
+      );
     }
     const list = this.grants.get(connectionId) ?? [];
     list.push(slot);

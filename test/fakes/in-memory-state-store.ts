@@ -89,14 +89,20 @@ export class InMemoryStateStore implements StateStore {
     if (!c) return false;
     const { probe, state, checkedAt } = c.bulkMembership;
     if (probe && probe.claimant !== claimant && !(probe.startedAt < times.claimStaleBefore)) return false;
-    const answerNeeded = state === 'unknown' || checkedAt === undefined || checkedAt < times.answerStaleBefore;
+    const answerNeeded =
+      state === 'unknown' || checkedAt === undefined || checkedAt < times.answerStaleBefore;
     if (!answerNeeded) return false;
     c.bulkMembership = { ...c.bulkMembership, probe: { claimant, startedAt: times.now } };
     c.version += 1;
     return true;
   }
 
-  async settleProbe(connectionId: string, claimant: string, result: BulkMembership, now: string): Promise<void> {
+  async settleProbe(
+    connectionId: string,
+    claimant: string,
+    result: BulkMembership,
+    now: string,
+  ): Promise<void> {
     const c = this.connections.get(connectionId);
     if (!c || c.bulkMembership.probe?.claimant !== claimant) return;
     const { probe: _released, ...rest } = c.bulkMembership;
@@ -324,6 +330,11 @@ export class InMemoryStateStore implements StateStore {
         if (members.get(s)?.size === 0) members.delete(s);
       }
     }
+  }
+
+  async deleteSnapshot(exportId: string): Promise<void> {
+    this.snapshotContacts.delete(exportId);
+    this.snapshotMembers.delete(exportId);
   }
 
   // Destination lists

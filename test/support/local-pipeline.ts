@@ -50,7 +50,7 @@ export const startLocalPipeline = async (
         consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
         ratePerSecond: rate,
       },
-      'tester',
+      { id: 'tester', role: 'admin' },
     );
     const exp = await createExport(
       runtime.exportDeps,
@@ -61,7 +61,7 @@ export const startLocalPipeline = async (
         dataMatching: { email: 'email', fields: { FirstName: 'first_name' }, updatedAt: 'updated_at' },
         ...options.export,
       },
-      'tester',
+      { id: 'tester', role: 'admin' },
     );
     return {
       runtime,

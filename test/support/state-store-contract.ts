@@ -103,7 +103,11 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
       const T0 = '2025-01-01T10:00:00.000Z';
       const T1 = '2025-01-01T10:05:00.000Z';
       const T2 = '2025-01-01T11:00:00.000Z';
-      const times = (now: string, claimStaleBefore: string, answerStaleBefore = '2024-12-25T00:00:00.000Z') => ({
+      const times = (
+        now: string,
+        claimStaleBefore: string,
+        answerStaleBefore = '2024-12-25T00:00:00.000Z',
+      ) => ({
         now,
         claimStaleBefore,
         answerStaleBefore,
@@ -114,12 +118,22 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         await store.putConnection(c, { expectNew: true });
 
         const first = await store.claimProbe(c.id, 'run-a#0', times(T0, '2025-01-01T09:30:00.000Z'));
-        const sameRunOtherBatch = await store.claimProbe(c.id, 'run-a#1', times(T1, '2025-01-01T09:35:00.000Z'));
+        const sameRunOtherBatch = await store.claimProbe(
+          c.id,
+          'run-a#1',
+          times(T1, '2025-01-01T09:35:00.000Z'),
+        );
         const again = await store.claimProbe(c.id, 'run-a#0', times(T1, '2025-01-01T09:35:00.000Z'));
         const takeover = await store.claimProbe(c.id, 'run-b#0', times(T2, '2025-01-01T10:30:00.000Z'));
         const missing = await store.claimProbe(uid('conn'), 'run-a#0', times(T0, T0));
 
-        expect([first, sameRunOtherBatch, again, takeover, missing]).toEqual([true, false, true, true, false]);
+        expect([first, sameRunOtherBatch, again, takeover, missing]).toEqual([
+          true,
+          false,
+          true,
+          true,
+          false,
+        ]);
         expect((await store.getConnection(c.id))?.bulkMembership).toEqual({
           state: 'unknown',
           probe: { claimant: 'run-b#0', startedAt: T2 },
@@ -133,7 +147,9 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         await store.settleProbe(c.id, 'run-a#0', 'unsupported', T0);
 
         // A batch that read the connection before the answer landed must not probe again.
-        expect(await store.claimProbe(c.id, 'run-a#1', times(T1, T0, '2024-12-25T00:00:00.000Z'))).toBe(false);
+        expect(await store.claimProbe(c.id, 'run-a#1', times(T1, T0, '2024-12-25T00:00:00.000Z'))).toBe(
+          false,
+        );
         // A week later the answer is stale: one re-check may start.
         expect(await store.claimProbe(c.id, 'run-c#0', times(T2, T1, '2025-01-01T10:30:00.000Z'))).toBe(true);
       });
@@ -577,6 +593,21 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
             segmentIds: ['seg-a', 'seg-b'],
           },
         ]);
+      });
+
+      it("deleting an export's snapshot forgets every key it held, and only its own", async () => {
+        const exportId = uid('exp');
+        const other = uid('exp');
+        const many = Array.from({ length: 60 }, (_, i) =>
+          change(`u${i}@example.com`, { hash: `h${i}`, join: ['seg-a'] }),
+        );
+        await store.applySnapshot(exportId, many);
+        await store.applySnapshot(other, [change('zed@example.com', { hash: 'z', join: ['seg-a'] })]);
+
+        await store.deleteSnapshot(exportId);
+
+        expect(await readAll(store, exportId)).toEqual([]);
+        expect((await readAll(store, other)).map((e) => e.key)).toEqual(['zed@example.com']);
       });
 
       it('a contact with memberships but no hash reads back with an empty hash', async () => {

@@ -94,3 +94,25 @@ export const applySnapshot = async (
   }
   await batchWrite(ctx, [...writes.values()]);
 };
+
+/** Deletes every snapshot item of an export: one paged key-only Query, then batched deletes. */
+export const deleteSnapshot = async (ctx: TableContext, exportId: string): Promise<void> => {
+  const pk = keys.snapshotPk(exportId);
+  let start: Item | undefined;
+  do {
+    const out = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: start,
+      }),
+    );
+    const deletes: WriteRequest[] = (out.Items ?? []).map((item) => ({
+      DeleteRequest: { Key: { pk: { S: pk }, sk: { S: item.sk?.S ?? '' } } },
+    }));
+    await batchWrite(ctx, deletes);
+    start = out.LastEvaluatedKey;
+  } while (start);
+};

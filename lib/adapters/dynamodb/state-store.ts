@@ -273,6 +273,10 @@ export class DynamoDbStateStore implements StateStore {
     return snapshot.applySnapshot(this.ctx, exportId, changes);
   }
 
+  deleteSnapshot(exportId: string): Promise<void> {
+    return snapshot.deleteSnapshot(this.ctx, exportId);
+  }
+
   // Destination lists
 
   getList(connectionId: string, title: string): Promise<ListMapping | undefined> {
