@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
+import { createApiDeps } from '#functions/api/deps.ts';
+import { createApiHandler } from '#functions/api/handler.ts';
 import { createPlannerDeps } from '#functions/planner/deps.ts';
 import { createPlannerHandler } from '#functions/planner/handler.ts';
 import { createSenderDeps } from '#functions/sender/deps.ts';
 import { createSenderHandler } from '#functions/sender/handler.ts';
-import { type PlannerEnv, PlannerEnvSchema, type SenderEnv, SenderEnvSchema } from '#functions/shared/env.ts';
+import {
+  type ApiEnv,
+  ApiEnvSchema,
+  type PlannerEnv,
+  PlannerEnvSchema,
+  type SenderEnv,
+  SenderEnvSchema,
+} from '#functions/shared/env.ts';
+import { newId } from '#functions/shared/ids.ts';
 import type { Overrides } from '#functions/shared/wiring.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
@@ -36,7 +46,13 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-
 import { createLocalQueues, type LocalQueues, SqsEventSource } from './sqs-event-source.ts';
 
 export type AutopilotTarget =
-  | { kind: 'standin'; ratePerSecond: number; standIn?: Omit<StandInOptions, 'apiKeys' | 'ratePerSecond'> }
+  | {
+      kind: 'standin';
+      ratePerSecond: number;
+      /** The key the stand-in accepts (default: a random one). */
+      apiKey?: string;
+      standIn?: Omit<StandInOptions, 'apiKeys' | 'ratePerSecond'>;
+    }
   | { kind: 'real'; url: string; apiKey: string };
 
 export interface LocalRuntimeOptions {
@@ -73,7 +89,12 @@ export interface LocalRuntime {
   secrets: InMemorySecretProvider;
   connectionDeps: ConnectionDeps;
   exportDeps: ExportDeps;
-  env: { planner: PlannerEnv; sender: SenderEnv };
+  env: { planner: PlannerEnv; sender: SenderEnv; api: ApiEnv };
+  /** The real Lambda handlers, as API Gateway would invoke them. */
+  handlers: {
+    api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+    planner: (event: unknown) => Promise<unknown>;
+  };
   queues: { plan: LocalQueues; send: LocalQueues };
   sqs: SQSClient;
   /** Starts a run through the real planner handler, as the API would. */
@@ -153,7 +174,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     let autopilotUrl: string;
     let apiKey: string;
     if (options.autopilot.kind === 'standin') {
-      apiKey = randomUUID().replaceAll('-', '');
+      apiKey = options.autopilot.apiKey ?? randomUUID().replaceAll('-', '');
       standIn = await startAutopilotStandIn({
         ...options.autopilot.standIn,
         apiKeys: [apiKey],
@@ -215,6 +236,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         SENDER_RESERVE_MS: String(Math.min(20_000, Math.floor(senderTimeoutMs / 4))),
         SENDER_PARALLELISM: '1',
       }),
+      api: ApiEnvSchema.parse({ ...base, PLAN_QUEUE_URL: plan.queueUrl }),
     };
 
     const secrets = new InMemorySecretProvider();
@@ -234,6 +256,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     const plannerDeps = createPlannerDeps(env.planner, overrides);
     const planner = createPlannerHandler(plannerDeps);
     const sender = createSenderHandler(createSenderDeps(env.sender, overrides));
+    const api = createApiHandler(createApiDeps(env.api, { ...overrides, destination: autopilot }));
 
     const plannerSource = new SqsEventSource({
       client: sqs,
@@ -280,14 +303,13 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       segments,
       segmentWriter: new DynamoDbSegmentWriter({ client: dynamo.client, tableName: segmentTable }),
       secrets,
-      connectionDeps: {
-        ...common,
-        secrets,
-        destination: autopilot,
-        newId: () => `conn_${randomUUID().slice(0, 12)}`,
-      },
-      exportDeps: { ...common, segments, newId: () => `exp_${randomUUID().slice(0, 12)}` },
+      connectionDeps: { ...common, secrets, destination: autopilot, newId: () => newId('conn') },
+      exportDeps: { ...common, segments, newId: () => newId('exp') },
       env,
+      handlers: {
+        api: (event) => api(event),
+        planner: (event) => planner(event, lambdaContext('autopilot-export-planner', plannerTimeoutMs)),
+      },
       queues: { plan, send },
       sqs,
       startRun: async (exportId, trigger = 'on-demand', requestedBy = 'local-user') =>

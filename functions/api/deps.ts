@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
@@ -11,8 +10,8 @@ import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { StateStore } from '#lib/ports/state-store.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
-import { newRunId } from '../planner/deps.ts';
 import type { ApiEnv } from '../shared/env.ts';
+import { newId } from '../shared/ids.ts';
 import {
   commonParts,
   destination,
@@ -35,10 +34,8 @@ export interface ApiDeps {
   metrics: Metrics;
   newId: (kind: 'conn' | 'exp' | 'run') => string;
   maxBodyBytes: number;
+  defaultRatePerSecond: number;
 }
-
-export const newId = (kind: 'conn' | 'exp' | 'run', now: number = Date.now()): string =>
-  kind === 'run' ? newRunId(now) : `${kind}_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 
 export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps & { flushMetrics(): void } => {
   const common = commonParts(env, overrides);
@@ -58,6 +55,7 @@ export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps &
     metrics: common.metrics,
     newId: (kind) => newId(kind, common.clock.now()),
     maxBodyBytes: env.MAX_BODY_BYTES,
+    defaultRatePerSecond: env.DEFAULT_RATE_PER_SECOND,
     flushMetrics: () => common.metrics.flush?.(),
   };
 };

@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
 import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
+import type { ApiDeps } from '../api/deps.ts';
 import type { PlannerEnv } from '../shared/env.ts';
 import { ONE_WEEK_MS } from '../shared/env.ts';
+import { newId } from '../shared/ids.ts';
 import {
   commonParts,
   destination,
@@ -19,12 +20,10 @@ import {
 export interface PlannerDeps {
   plan: PlanRunDeps;
   start: StartRunDeps;
+  /** For the one HTTP route the planner serves: `POST /exports/{id}/runs`. */
+  api: ApiDeps;
   flushMetrics(): void;
 }
-
-/** Sortable, unique run ids: time first so ids list in start order. */
-export const newRunId = (now: number = Date.now()): string =>
-  `run_${now.toString(36).padStart(9, '0')}${randomUUID().replaceAll('-', '').slice(0, 10)}`;
 
 export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): PlannerDeps => {
   const common = commonParts(env, overrides);
@@ -37,6 +36,7 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
   });
   const sendQueue = new SqsWorkQueue<SendBatchMessageInput>({ client: sqs, queueUrl: env.SEND_QUEUE_URL });
   const dest = destination(env, overrides);
+  const secrets = secretProvider(env, common.clock, overrides);
   const lifecycle = {
     store: common.store,
     notifier: common.notifier,
@@ -49,7 +49,7 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
       ...lifecycle,
       segments,
       destination: dest,
-      secrets: secretProvider(env, common.clock, overrides),
+      secrets,
       rateBudget: rateBudget(env, common.dynamo, common.clock),
       sendQueue,
       planQueue,
@@ -67,7 +67,17 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
       segments,
       planQueue,
       costs: dest.costs,
-      newId: () => newRunId(common.clock.now()),
+      newId: () => newId('run', common.clock.now()),
+    },
+    api: {
+      ...lifecycle,
+      segments,
+      secrets,
+      destination: dest,
+      planQueue,
+      newId: (kind) => newId(kind, common.clock.now()),
+      maxBodyBytes: 64 * 1024,
+      defaultRatePerSecond: 5,
     },
     flushMetrics: () => common.metrics.flush?.(),
   };

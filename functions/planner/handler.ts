@@ -1,10 +1,13 @@
-import type { Context, SQSBatchResponse } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
 import { RunTriggerSchema } from '#lib/domain/run.ts';
 import { planRun } from '#lib/use-cases/plan-run.ts';
 import { type RefreshSummary, startScheduledRuns } from '#lib/use-cases/scheduled-refresh.ts';
 import { type StartRunResult, startRun } from '#lib/use-cases/start-run.ts';
+import { fromApiGateway, toApiGateway } from '../api/http.ts';
+import { createRouter } from '../api/router.ts';
+import { runStartRoute } from '../api/routes.ts';
 import { isSqsEvent, processRecords, remainingTime } from '../shared/lambda.ts';
 import type { PlannerDeps } from './deps.ts';
 
@@ -18,16 +21,20 @@ export const StartRunEventSchema = z.object({
   requestedBy: z.string().min(1),
 });
 
-export type PlannerResult = SQSBatchResponse | RefreshSummary | StartRunResult;
+export type PlannerResult = SQSBatchResponse | RefreshSummary | StartRunResult | APIGatewayProxyResultV2;
+
+const isHttpEvent = (event: unknown): event is APIGatewayProxyEventV2 =>
+  typeof event === 'object' && event !== null && 'requestContext' in event && 'rawPath' in event;
 
 /**
  * The planner: the scheduled refresh, direct starts, and plan messages (first planning and
  * continuations from a checkpoint) from its SQS queue.
  */
-export const createPlannerHandler =
-  (deps: PlannerDeps) =>
-  async (event: unknown, context: Context): Promise<PlannerResult> => {
+export const createPlannerHandler = (deps: PlannerDeps) => {
+  const http = createRouter([runStartRoute], deps.api);
+  return async (event: unknown, context: Context): Promise<PlannerResult> => {
     try {
+      if (isHttpEvent(event)) return toApiGateway(await http(fromApiGateway(event)));
       if (isSqsEvent(event)) {
         return await processRecords(
           event,
@@ -56,3 +63,4 @@ export const createPlannerHandler =
       deps.flushMetrics();
     }
   };
+};

@@ -46,6 +46,8 @@ export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
 
 export const ApiEnvSchema = BaseEnvSchema.extend({
   PLAN_QUEUE_URL: z.url(),
+  /** Rate budget of a new connection when the admin gives none (deploy config; Autopilot documents 5). */
+  DEFAULT_RATE_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(64 * 1024),
 }).superRefine(segmentSourceRule);

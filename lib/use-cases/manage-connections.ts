@@ -23,6 +23,8 @@ export interface ConnectionDeps {
   clock: Clock;
   logger: Logger;
   newId: () => string;
+  /** Budget for connections created without one (deploy config). */
+  defaultRatePerSecond?: number;
 }
 
 /** Removing a connection also ends runs, which needs the lifecycle's notifier. */
@@ -265,7 +267,7 @@ export const createConnection = async (
     consent: { acceptedBy: actor, acceptedAt: now, noticeVersion: parsed.consent.noticeVersion },
     sharing: parsed.sharing,
     cap: parsed.cap,
-    ratePerSecond: parsed.ratePerSecond,
+    ratePerSecond: parsed.ratePerSecond ?? deps.defaultRatePerSecond ?? DEFAULT_RATE_PER_SECOND,
     bulkMembership: { state: 'unknown' },
     createdBy: actor,
     createdAt: now,

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
-import { createConnection, PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
-import { createExport } from '#lib/use-cases/manage-exports.ts';
+import type { ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
+import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
+import { invokeLocalApi } from '../api-gateway.ts';
 import { JavaMissingError } from '../dynamodb-local.ts';
 import { FileLogger } from '../file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
@@ -157,52 +157,59 @@ const main = async (): Promise<void> => {
         .join(', ')}`,
     );
 
-    const connection = await createConnection(
-      runtime.connectionDeps,
+    // Everything below goes through the management API, as an admin would use it.
+    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+      const res = await invokeLocalApi(runtime, {
+        method,
+        url,
+        headers: { authorization: 'Bearer dev-admin', 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${res.body}`);
+      return JSON.parse(res.body) as T;
+    };
+    const connection = await api<{ id: string; displayName: string; ratePerSecond: number }>(
+      'POST',
+      '/connections',
       {
         displayName: real ? 'Autopilot (your account)' : 'Autopilot stand-in',
         apiKey: runtime.apiKey,
         consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
         ratePerSecond: real ? Math.min(options.rate, 5) : options.rate,
       },
-      { id: 'local-admin', role: 'admin' },
     );
-    const exp = await createExport(
-      runtime.exportDeps,
-      {
-        name: 'Sample segments to Autopilot',
-        connectionId: connection.id,
-        segmentIds: segments.map((s) => s.id),
-        membership: options.mode,
-        dataMatching: {
-          email: 'email',
-          fields: {
-            FirstName: 'first_name',
-            LastName: 'last_name',
-            Company: 'company',
-            MailingCity: 'city',
-            MailingCountry: 'country',
-          },
-          custom: [
-            { name: 'Plan', type: 'string', source: 'plan' },
-            { name: 'Seats', type: 'integer', source: 'seats' },
-            { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
-            { name: 'Trial', type: 'boolean', source: 'trial' },
-            { name: 'Signup Date', type: 'date', source: 'signup_date' },
-          ],
-          updatedAt: 'updated_at',
+    const exp = await api<ExportRecord>('POST', '/exports', {
+      name: 'Sample segments to Autopilot',
+      connectionId: connection.id,
+      segmentIds: segments.map((s) => s.id),
+      membership: options.mode,
+      dataMatching: {
+        email: 'email',
+        fields: {
+          FirstName: 'first_name',
+          LastName: 'last_name',
+          Company: 'company',
+          MailingCity: 'city',
+          MailingCountry: 'country',
         },
+        custom: [
+          { name: 'Plan', type: 'string', source: 'plan' },
+          { name: 'Seats', type: 'integer', source: 'seats' },
+          { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
+          { name: 'Trial', type: 'boolean', source: 'trial' },
+          { name: 'Signup Date', type: 'date', source: 'signup_date' },
+        ],
+        updatedAt: 'updated_at',
       },
-      { id: 'local-admin', role: 'admin' },
-    );
+    });
     console.log(
       `Created connection "${connection.displayName}" (budget ${connection.ratePerSecond} requests/s) and export "${exp.name}" (${exp.membership} mode).\n`,
     );
 
     const runOnce = async (title: string): Promise<RunRecord> => {
       console.log(`${title}…`);
-      const started = await runtime.startRun(exp.id);
-      const run = await watch(runtime, started.run.id);
+      const started = await api<{ runId: string }>('POST', `/exports/${exp.id}/runs`);
+      const run = await watch(runtime, started.runId);
       console.log(`\n${summarise(run, title)}\n`);
       return run;
     };

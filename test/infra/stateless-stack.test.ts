@@ -243,7 +243,6 @@ describe('functions', () => {
   // Keys the house construct adds for Powertools and Node, outside the functions' own schemas.
   const HOUSE_KEYS = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
   // Requested in ApiEnvSchema (the connection's default rate budget); allowed until it lands.
-  const PENDING: Record<string, string[]> = { Api: ['DEFAULT_RATE_PER_SECOND'] };
   const schemas = { Planner: PlannerEnvSchema, Sender: SenderEnvSchema, Api: ApiEnvSchema } as const;
 
   it.each(Object.keys(schemas) as (keyof typeof schemas)[])(
@@ -256,7 +255,7 @@ describe('functions', () => {
         .map(([key]) => key);
       expect(required.length).toBeGreaterThan(0);
       for (const key of required) expect(env, `${name} lacks ${key}`).toHaveProperty(key);
-      const known = new Set([...Object.keys(schema.shape), ...HOUSE_KEYS, ...(PENDING[name] ?? [])]);
+      const known = new Set([...Object.keys(schema.shape), ...HOUSE_KEYS]);
       expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
       // Deploy-time values (table names, queue URLs, ARNs) stand in as a URL, valid for any string field.
       const resolved = Object.fromEntries(

@@ -1,0 +1,95 @@
+import { parseArgs } from 'node:util';
+import * as z from 'zod';
+import { DEV_TOKENS, startLocalApiServer } from '../api-gateway.ts';
+import { JavaMissingError } from '../dynamodb-local.ts';
+import { FileLogger } from '../file-logger.ts';
+import { startLocalRuntime } from '../runtime.ts';
+import { generateSampleProfiles, seedDynamoDbSegments } from '../sample-data.ts';
+
+/** The stand-in's key for local connections: fixed, so the README's curl examples work as written. */
+export const LOCAL_STANDIN_KEY = 'standin-local-0123456789abcdef';
+
+const OptionsSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8787),
+  profiles: z.coerce.number().int().min(10).max(200_000).default(3000),
+  rate: z.coerce.number().positive().max(1000).default(100),
+  concurrency: z.coerce.number().int().min(1).max(32).default(4),
+});
+
+const HELP = `npm run serve — the management API on this machine, backed by the local runtime
+
+  npm run serve [-- --port 8787] [--profiles 3000] [--rate 100] [--concurrency 4]
+
+Dev tokens (send as "Authorization: Bearer <token>"): ${Object.keys(DEV_TOKENS).join(', ')}
+`;
+
+const main = async (): Promise<void> => {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        profiles: { type: 'string' },
+        rate: { type: 'string' },
+        concurrency: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`npm run serve: ${(error as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const parsed = OptionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    process.stderr.write(`npm run serve: --${String(issue?.path[0])}: ${issue?.message}\n`);
+    process.exit(2);
+  }
+  const options = parsed.data;
+  const logPath = `.local-data/logs/serve-${new Date().toISOString().replaceAll(':', '-')}.jsonl`;
+  console.log('Starting DynamoDB Local, the SQS emulator and the Autopilot stand-in…');
+  const runtime = await startLocalRuntime({
+    autopilot: { kind: 'standin', ratePerSecond: options.rate, apiKey: LOCAL_STANDIN_KEY },
+    senders: options.concurrency,
+    logger: new FileLogger(logPath),
+  }).catch((error: unknown) => {
+    if (error instanceof JavaMissingError) {
+      process.stderr.write(`npm run serve: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  });
+  const dataset = generateSampleProfiles({ profiles: options.profiles, seed: 42 });
+  await seedDynamoDbSegments(runtime.segmentWriter, dataset);
+  const server = await startLocalApiServer(runtime, options.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const segments = await runtime.segments.listSegments();
+  console.log(`
+autopilot-export API on http://127.0.0.1:${port}   (OpenAPI: http://127.0.0.1:${port}/openapi.json)
+
+  Dev tokens (Authorization: Bearer <token>): dev-admin, dev-contributor, dev-viewer
+  Autopilot stand-in: ${runtime.autopilotUrl}  (rate limit ${options.rate}/s)
+    API key to use for a new connection: ${LOCAL_STANDIN_KEY}
+  Segments: ${segments.map((s) => `${s.id} (${s.profiles.toLocaleString('en-US')})`).join(' · ')}
+  Logs: ${logPath}
+
+Try:  curl -s http://127.0.0.1:${port}/segments -H 'Authorization: Bearer dev-viewer'
+Stop with Ctrl-C.`);
+  const stop = async (): Promise<void> => {
+    server.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm run serve failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import type { ApiDeps } from '#functions/api/deps.ts';
+import { createApiHandler } from '#functions/api/handler.ts';
+import { noMetrics } from '#lib/ports/metrics.ts';
+import { invokeLocalApi } from '#local/api-gateway.ts';
+import type { LocalRuntime } from '#local/runtime.ts';
+import { RecordingLogger } from '#test/fakes/recording-logger.ts';
+import { PipelineHarness } from './pipeline-harness.ts';
+
+export type Token = 'dev-admin' | 'dev-contributor' | 'dev-viewer' | 'dev-nobody' | 'none';
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
+  body: any;
+  text: string;
+}
+
+/**
+ * The real API handler (and the planner's run route) behind the local API Gateway, over in-memory
+ * fakes of every port: the same path a request takes in AWS, minus the network.
+ */
+export const API_KEY = 'ap-key-0123456789abcdef';
+
+export class ApiHarness extends PipelineHarness {
+  readonly logger = new RecordingLogger();
+
+  constructor() {
+    super();
+    this.destination.validKeys.add(API_KEY);
+  }
+  private seq = 0;
+  readonly responses: string[] = [];
+
+  get apiDeps(): ApiDeps {
+    return {
+      store: this.store,
+      segments: this.segments,
+      secrets: this.secrets,
+      destination: this.destination,
+      planQueue: this.planQueue,
+      notifier: this.notifier,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: noMetrics,
+      newId: (kind) => `api-${kind}-${String(++this.seq).padStart(4, '0')}`,
+      maxBodyBytes: 64 * 1024,
+      defaultRatePerSecond: 5,
+    };
+  }
+
+  async call(
+    method: string,
+    url: string,
+    options: { token?: Token; body?: unknown; raw?: string; contentType?: string } = {},
+  ): Promise<Reply> {
+    const handler = createApiHandler(this.apiDeps);
+    const gateway = { handlers: { api: handler, planner: handler } } as unknown as LocalRuntime;
+    const token = options.token ?? 'dev-admin';
+    const headers: Record<string, string> = {};
+    if (token !== 'none') headers.authorization = `Bearer ${token}`;
+    const raw = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (raw !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+    const res = await invokeLocalApi(gateway, {
+      method,
+      url,
+      headers,
+      ...(raw === undefined ? {} : { body: raw }),
+    });
+    this.responses.push(res.body);
+    return {
+      status: res.status,
+      headers: res.headers,
+      text: res.body,
+      body: res.body ? JSON.parse(res.body) : undefined,
+    };
+  }
+}
+
+export const validConnection = (overrides: Record<string, unknown> = {}) => ({
+  displayName: 'Marketing',
+  apiKey: API_KEY,
+  consent: { accepted: true, noticeVersion: '2026-11' },
+  ...overrides,
+});
