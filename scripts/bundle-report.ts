@@ -67,7 +67,9 @@ const main = async (): Promise<void> => {
       console.log(JSON.stringify(sizes, null, 2));
       return;
     }
-    console.log('Lambda bundles (ESM, minified, AWS SDK v3 bundled; same esbuild options as the stack)\n');
+    console.log(
+      'Lambda bundles (ESM, minified, AWS SDK v3 from the Lambda runtime; same esbuild options as the stack)\n',
+    );
     for (const s of sizes) {
       console.log(
         `${s.name.padEnd(8)} ${kb(s.bytes).padStart(10)}  (source map ${kb(s.mapBytes)})  ${s.entry}`,

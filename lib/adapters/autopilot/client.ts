@@ -1,4 +1,3 @@
-import { Agent, type Dispatcher, request } from 'undici';
 import type * as z from 'zod';
 import { FatalRunError, PermanentError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
@@ -11,6 +10,7 @@ import {
   reasonFromMessage,
   subjectOf,
 } from './errors.ts';
+import { Agent, type AgentType, type Dispatcher, request } from './http.ts';
 import {
   AccountResponseSchema,
   BulkUpsertResponseSchema,
@@ -59,7 +59,7 @@ export interface AutopilotAgentOptions {
 }
 
 /** One keep-alive Agent per execution environment: create it at cold start and share it. */
-export const createAutopilotAgent = (options: AutopilotAgentOptions = {}): Agent =>
+export const createAutopilotAgent = (options: AutopilotAgentOptions = {}): AgentType =>
   new Agent({
     connectTimeout: options.connectTimeoutMs ?? 5_000,
     headersTimeout: options.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -69,9 +69,9 @@ export const createAutopilotAgent = (options: AutopilotAgentOptions = {}): Agent
     ...(options.connections === undefined ? {} : { connections: options.connections }),
   });
 
-let sharedAgent: Agent | undefined;
+let sharedAgent: AgentType | undefined;
 /** The process-wide default Agent, for callers that pass no dispatcher. */
-export const defaultAutopilotAgent = (): Agent => {
+export const defaultAutopilotAgent = (): AgentType => {
   sharedAgent ??= createAutopilotAgent();
   return sharedAgent;
 };
