@@ -97,6 +97,7 @@ export interface LocalRuntime {
   };
   queues: { plan: LocalQueues; send: LocalQueues };
   sqs: SQSClient;
+  dynamo: DynamoDBClient;
   /** Starts a run through the real planner handler, as the API would. */
   startRun(exportId: string, trigger?: RunTrigger, requestedBy?: string): Promise<StartRunResult>;
   /** Resolves once the run has ended (or the timeout passes). */
@@ -312,6 +313,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       },
       queues: { plan, send },
       sqs,
+      dynamo: dynamo.client,
       startRun: async (exportId, trigger = 'on-demand', requestedBy = 'local-user') =>
         (await planner(
           { kind: 'start-run', exportId, trigger, requestedBy },

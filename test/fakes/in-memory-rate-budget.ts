@@ -22,7 +22,8 @@ export class InMemoryRateBudget implements RateBudget {
     const interval = 1000 / ratePerSecond;
     const now = this.clock.now();
     const pool = this.reserved.get(connectionId) ?? [];
-    while (pool.length > 0 && (pool[0] as number) < now - interval) pool.shift();
+    const maxLateness = interval * slotsPerReservation(ratePerSecond);
+    while (pool.length > 0 && (pool[0] as number) < now - maxLateness) pool.shift();
     let slot = pool.shift();
     if (slot === undefined) {
       const k = slotsPerReservation(ratePerSecond);

@@ -38,9 +38,11 @@ export interface DynamoDbRateBudgetOptions {
  * which goes first, so a steady sender makes one call per slot. Slots never overlap, so all senders
  * together stay within the budget, up to the clock skew between their hosts.
  *
- * At high rates one write reserves several consecutive slots (`slotsPerReservation`) and this
- * instance hands them out one per acquire. A reserved slot missed by more than one interval is
- * dropped, never used late, so a slow sender cannot burst.
+ * At high rates one write reserves several consecutive slots (`slotsPerReservation`, ~50 ms of
+ * budget) and this instance hands them out one per acquire. A sender slower than the interval may
+ * use its reserved slots late, by at most one reservation's span (so requests in any window exceed
+ * the budget by at most ~50 ms worth); older ones are dropped. At 5 requests/s a reservation is a
+ * single slot and none of this applies.
  */
 export class DynamoDbRateBudget implements RateBudget {
   private readonly client: DynamoDBClient;
@@ -69,12 +71,12 @@ export class DynamoDbRateBudget implements RateBudget {
     if (wait > 0) await this.clock.sleep(wait);
   }
 
-  private takeReserved(connectionId: string, interval: number): number | undefined {
+  private takeReserved(connectionId: string, maxLateness: number): number | undefined {
     const slots = this.reserved.get(connectionId);
     const now = this.clock.now();
     while (slots !== undefined && slots.length > 0) {
       const slot = slots.shift() as number;
-      if (slot >= now - interval) return slot;
+      if (slot >= now - maxLateness) return slot;
     }
     return undefined;
   }
@@ -91,10 +93,11 @@ export class DynamoDbRateBudget implements RateBudget {
         ? ((await this.takeBusy(connectionId, span, now)) ?? (await this.takeIdle(connectionId, span, now)))
         : ((await this.takeIdle(connectionId, span, now)) ?? (await this.takeBusy(connectionId, span, now)));
       if (first === undefined) continue; // the budget flipped between busy and idle under us
-      this.reserved.set(
-        connectionId,
-        Array.from({ length: k - 1 }, (_, i) => first + (i + 1) * interval),
-      );
+      // Concurrent acquirers of this instance may have reserved blocks too: merge, never replace.
+      const pool = this.reserved.get(connectionId) ?? [];
+      for (let i = 1; i < k; i++) pool.push(first + i * interval);
+      pool.sort((a, b) => a - b);
+      this.reserved.set(connectionId, pool);
       return first;
     }
     throw new TransientError(`Rate budget of connection ${connectionId} is too contended`);

@@ -1,0 +1,333 @@
+/**
+ * Pipeline benchmark (DESIGN.md §5): the local runtime against the Autopilot stand-in, per membership
+ * mode, a first export and a 1%-churn re-run, with several concurrent senders. Measures rate use
+ * against the budget, the share of 429s, requests against DESIGN.md §2's floor, and counts every
+ * AWS call for a cost estimate. Writes bench/results/pipeline.json and one chart per mode.
+ *
+ *   npx tsx bench/pipeline.ts [--profiles 10000] [--modes list,list-bulk,field] [--senders 4]
+ *                             [--target-seconds 60] [--rate R]
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DataMatchingSchema } from '#lib/domain/export-config.ts';
+import type { RunRecord } from '#lib/ports/state-store.ts';
+import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
+import { invokeLocalApi } from '#local/api-gateway.ts';
+import { FileLogger } from '#local/file-logger.ts';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
+import {
+  applyChurn,
+  generateSampleProfiles,
+  seedDynamoDbSegments,
+  syncDynamoDbSegments,
+} from '#local/sample-data.ts';
+import { type AwsCounts, countAwsCalls, resetCounts } from './lib/aws-counter.ts';
+import { type RateSeries, rateChartSvg } from './lib/chart.ts';
+import { costPer100k } from './lib/cost.ts';
+import { contactsOf, floorOf } from './lib/floor.ts';
+
+type Mode = 'list' | 'list-bulk' | 'field';
+
+const { values } = parseArgs({
+  options: {
+    profiles: { type: 'string', default: '10000' },
+    modes: { type: 'string', default: 'list,list-bulk,field' },
+    senders: { type: 'string', default: '4' },
+    'target-seconds': { type: 'string', default: '60' },
+    rate: { type: 'string' },
+  },
+});
+const PROFILES = Number(values.profiles);
+const MODES = String(values.modes).split(',') as Mode[];
+const SENDERS = Number(values.senders);
+const TARGET_SECONDS = Number(values['target-seconds']);
+const RESULTS = 'bench/results';
+
+const MATCHING = {
+  email: 'email',
+  fields: {
+    FirstName: 'first_name',
+    LastName: 'last_name',
+    Company: 'company',
+    MailingCity: 'city',
+    MailingCountry: 'country',
+  },
+  custom: [
+    { name: 'Plan', type: 'string', source: 'plan' },
+    { name: 'Seats', type: 'integer', source: 'seats' },
+    { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
+    { name: 'Trial', type: 'boolean', source: 'trial' },
+    { name: 'Signup Date', type: 'date', source: 'signup_date' },
+  ],
+  updatedAt: 'updated_at',
+} as const;
+
+/** Routes only the senders call (the planner's list lookups and creations are setup, not sending). */
+const SENDER_ROUTES = new Set([
+  'POST /contact',
+  'POST /contacts',
+  'DELETE /list/{id}/contact/{id}',
+  'GET /list/{id}/contact/{id}',
+]);
+
+interface Measured {
+  run: { id: string; status: string; durationMs: number; planningMs: number };
+  requests: { total: number; byRoute: Record<string, number>; throttled: number; throttledShare: number };
+  sending: { requests: number; seconds: number; achievedPerSecond: number; rateUse: number };
+  floor: ReturnType<typeof floorOf> & { ratio: number; plannerFloor: number };
+  aws: AwsCounts;
+  series: RateSeries;
+}
+
+const api = async <T>(runtime: LocalRuntime, method: string, url: string, body?: unknown): Promise<T> => {
+  const res = await invokeLocalApi(runtime, {
+    method,
+    url,
+    headers: { authorization: 'Bearer dev-admin', 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${url} → ${res.status} ${res.body}`);
+  return JSON.parse(res.body) as T;
+};
+
+const runAndWait = async (runtime: LocalRuntime, exportId: string, dryRun = false): Promise<RunRecord> => {
+  const started = await api<{ runId: string }>(
+    runtime,
+    'POST',
+    `/exports/${exportId}/runs${dryRun ? '?dryRun=true' : ''}`,
+  );
+  return runtime.waitForRun(started.runId, { timeoutMs: 30 * 60_000 });
+};
+
+const measure = (
+  runtime: LocalRuntime,
+  run: RunRecord,
+  budget: number,
+  floor: ReturnType<typeof floorOf>,
+  aws: AwsCounts,
+  title: string,
+): Measured => {
+  const standIn = runtime.standIn;
+  if (!standIn) throw new Error('stand-in expected');
+  const timeline = standIn.timeline();
+  const byRoute: Record<string, number> = {};
+  let throttled = 0;
+  for (const r of timeline) {
+    byRoute[r.route] = (byRoute[r.route] ?? 0) + 1;
+    if (r.status === 429) throttled++;
+  }
+  const sending = timeline.filter((r) => SENDER_ROUTES.has(r.route)).map((r) => r.t);
+  const first = sending[0] ?? 0;
+  const last = sending.at(-1) ?? first;
+  const seconds = (last - first) / 1000;
+  // n requests exactly on budget span (n − 1) intervals.
+  const achieved = sending.length > 1 && seconds > 0 ? (sending.length - 1) / seconds : 0;
+  const start = timeline[0]?.t ?? 0;
+  const bins = Math.max(1, Math.ceil(((timeline.at(-1)?.t ?? start) - start) / 1000) + 1);
+  const perSecond = Array.from({ length: bins }, () => 0);
+  const throttledPerSecond = Array.from({ length: bins }, () => 0);
+  for (const r of timeline) {
+    const bin = Math.floor((r.t - start) / 1000);
+    perSecond[bin] = (perSecond[bin] ?? 0) + 1;
+    if (r.status === 429) throttledPerSecond[bin] = (throttledPerSecond[bin] ?? 0) + 1;
+  }
+  const planningMs = run.planningFinishedAt
+    ? Date.parse(run.planningFinishedAt) - Date.parse(run.createdAt)
+    : 0;
+  return {
+    run: { id: run.id, status: run.status, durationMs: run.durationMs ?? 0, planningMs },
+    requests: {
+      total: timeline.length,
+      byRoute,
+      throttled,
+      throttledShare: timeline.length ? throttled / timeline.length : 0,
+    },
+    sending: { requests: sending.length, seconds, achievedPerSecond: achieved, rateUse: achieved / budget },
+    floor: {
+      ...floor,
+      ratio:
+        floor.requests === 0
+          ? timeline.length === 0
+            ? 1
+            : Number.POSITIVE_INFINITY
+          : timeline.length / floor.requests,
+      plannerFloor: run.estimate?.floorRequests ?? 0,
+    },
+    aws: structuredClone(aws),
+    series: { title, perSecond, throttledPerSecond, budget },
+  };
+};
+
+const benchMode = async (mode: Mode) => {
+  const logPath = join('bench', '.tmp', `pipeline-${mode}.jsonl`);
+  mkdirSync(join('bench', '.tmp'), { recursive: true });
+  writeFileSync(logPath, '');
+  const runtime = await startLocalRuntime({
+    autopilot: {
+      kind: 'standin',
+      ratePerSecond: 1000,
+      standIn: {
+        bulkListMembership: mode === 'list-bulk' ? 'honour' : 'ignore',
+        seed: 1,
+        recordTimeline: true,
+      },
+    },
+    senders: SENDERS,
+    logger: new FileLogger(logPath),
+  });
+  try {
+    const aws = countAwsCalls({ dynamo: runtime.dynamo, sqs: runtime.sqs });
+    const dataset = generateSampleProfiles({ profiles: PROFILES, seed: 42 });
+    await seedDynamoDbSegments(runtime.segmentWriter, dataset);
+    const connection = await api<{ id: string; version: number }>(runtime, 'POST', '/connections', {
+      displayName: `bench ${mode}`,
+      apiKey: runtime.apiKey,
+      consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
+      ratePerSecond: 1000,
+    });
+    const exp = await api<{ id: string }>(runtime, 'POST', '/exports', {
+      name: `bench ${mode}`,
+      connectionId: connection.id,
+      segmentIds: dataset.segments.map((s) => s.id),
+      membership: mode === 'field' ? 'field' : 'list',
+      dataMatching: MATCHING,
+    });
+
+    // The budget: a first export takes about TARGET_SECONDS (from a dry run's request count).
+    const dry = await runAndWait(runtime, exp.id, true);
+    const planned = dry.estimate?.totalRequests ?? 0;
+    const expected = mode === 'list-bulk' ? Math.ceil(planned / 50) : planned; // bulk joins are ~100× cheaper
+    const budget = values.rate
+      ? Number(values.rate)
+      : Math.max(2, Math.min(400, Math.round(expected / TARGET_SECONDS)));
+    await api(runtime, 'PATCH', `/connections/${connection.id}`, {
+      version: connection.version,
+      ratePerSecond: budget,
+    });
+    // The stand-in enforces the same limit Autopilot would: our budget must keep every sender under it.
+    runtime.standIn?.configure({ ratePerSecond: budget, burst: budget });
+
+    const matching = DataMatchingSchema.parse(MATCHING);
+    const segmentCount = dataset.segments.length;
+    const floorOptions = {
+      mode: mode === 'field' ? ('field' as const) : ('list' as const),
+      bulkMembership: mode === 'list-bulk',
+      segmentCount,
+    };
+    const before = contactsOf(dataset, matching);
+
+    runtime.standIn?.resetCounts();
+    resetCounts(aws);
+    const logStart = statSync(logPath).size;
+    const firstRun = await runAndWait(runtime, exp.id);
+    const first = measure(
+      runtime,
+      firstRun,
+      budget,
+      floorOf(new Map(), before, floorOptions),
+      aws,
+      `${mode}: first export`,
+    );
+    const firstLogBytes = statSync(logPath).size - logStart;
+
+    const churned = applyChurn(dataset, { fraction: 0.01, seed: 43 });
+    await syncDynamoDbSegments(runtime.segmentWriter, dataset, churned.dataset);
+    runtime.standIn?.resetCounts();
+    resetCounts(aws);
+    const rerunRun = await runAndWait(runtime, exp.id);
+    const rerun = measure(
+      runtime,
+      rerunRun,
+      budget,
+      floorOf(before, contactsOf(churned.dataset, matching), floorOptions),
+      aws,
+      `${mode}: 1%-churn re-run`,
+    );
+    const cost = costPer100k(
+      {
+        profiles: PROFILES,
+        autopilotRequests: first.requests.total,
+        aws: first.aws,
+        logBytes: firstLogBytes,
+        planningSeconds: first.run.planningMs / 1000,
+      },
+      { senders: 2, rate: 5 },
+    );
+    writeFileSync(
+      join(RESULTS, `pipeline-${mode}.svg`),
+      rateChartSvg(
+        [first.series, rerun.series],
+        `Requests/s against the budget — ${mode} mode, ${PROFILES.toLocaleString('en-US')} profiles, ${SENDERS} senders`,
+      ),
+    );
+    return {
+      mode,
+      budget,
+      first: { ...first, series: undefined },
+      rerun: {
+        ...rerun,
+        series: undefined,
+        shareOfFirst: rerun.requests.total / Math.max(1, first.requests.total),
+      },
+      costPer100kAt5PerSecond: { lines: cost, totalUsd: cost.reduce((n, l) => n + l.usd, 0) },
+      hoursFor100kAt5PerSecond: (first.requests.total * (100_000 / PROFILES)) / 5 / 3600,
+    };
+  } finally {
+    await runtime.close();
+  }
+};
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+const main = async (): Promise<void> => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  mkdirSync(RESULTS, { recursive: true });
+  const modes = [];
+  for (const mode of MODES) {
+    console.log(`\n[${mode}] ${PROFILES.toLocaleString('en-US')} profiles, ${SENDERS} senders…`);
+    const result = await benchMode(mode);
+    modes.push(result);
+    const f = result.first;
+    const r = result.rerun;
+    console.log(
+      `  budget ${result.budget}/s · first: ${f.requests.total} requests (floor ${f.floor.requests}, ×${f.floor.ratio.toFixed(3)}), ` +
+        `rate use ${pct(f.sending.rateUse)} over ${f.sending.seconds.toFixed(1)} s, 429s ${pct(f.requests.throttledShare)}`,
+    );
+    console.log(
+      `  re-run: ${r.requests.total} requests (floor ${r.floor.requests}, ×${r.floor.ratio.toFixed(3)}) = ${pct(r.shareOfFirst)} of the first; ` +
+        `100k at 5/s: ${result.hoursFor100kAt5PerSecond.toFixed(2)} h, ~$${result.costPer100kAt5PerSecond.totalUsd.toFixed(3)} per run`,
+    );
+  }
+  const targets = { rateUse: 0.95, throttledShare: 0.01, floorRatio: 1.02, rerunShare: 0.03 };
+  const met = {
+    rateUse: modes.every((m) => m.first.sending.rateUse >= targets.rateUse),
+    throttledShare: modes.every(
+      (m) =>
+        m.first.requests.throttledShare <= targets.throttledShare &&
+        m.rerun.requests.throttledShare <= targets.throttledShare,
+    ),
+    floorRatio: modes.every(
+      (m) => m.first.floor.ratio <= targets.floorRatio && m.rerun.floor.ratio <= targets.floorRatio,
+    ),
+    rerunShare: modes.every((m) => m.rerun.shareOfFirst <= targets.rerunShare),
+  };
+  const result = {
+    name: 'pipeline',
+    date: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model },
+    profiles: PROFILES,
+    senders: SENDERS,
+    targets,
+    met,
+    modes,
+  };
+  writeFileSync(join(RESULTS, 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nTargets: ${JSON.stringify(met)}\nWrote ${RESULTS}/pipeline.json and pipeline-<mode>.svg`);
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
