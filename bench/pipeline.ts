@@ -265,10 +265,9 @@ const benchMode = async (mode: Mode) => {
     return {
       mode,
       budget,
-      first: { ...first, series: undefined },
+      first,
       rerun: {
         ...rerun,
-        series: undefined,
         shareOfFirst: rerun.requests.total / Math.max(1, first.requests.total),
       },
       costPer100kAt5PerSecond: { lines: cost, totalUsd: cost.reduce((n, l) => n + l.usd, 0) },

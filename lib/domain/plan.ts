@@ -73,6 +73,10 @@ export interface PlanInput {
   decision: ContactDecision;
 }
 
+/** Field mode's membership flags, shared by every contact rather than allocated per contact. */
+const MEMBER = Object.freeze({ type: 'boolean', value: true } as const);
+const NOT_MEMBER = Object.freeze({ type: 'boolean', value: false } as const);
+
 /**
  * Turns per-contact decisions into batches, following the request costs of DESIGN.md §2.
  * List mode: a join (new member, or existing contact entering another segment's list) is one
@@ -139,11 +143,13 @@ export class BatchPlanner {
     const dataChanged = decision.change === 'added' || decision.change === 'changed';
     if (!dataChanged && decision.joins === 0 && leave === 0) return;
     const base: ContactData = current?.data ?? { email, fields: {}, custom: {} };
-    const custom = { ...base.custom };
+    // Not `{ ...base.custom }`: V8 gives a spread copy that then grows a hidden class of its own,
+    // ~240 bytes per contact at 100,000 contacts (bench/planner.ts); Object.assign shares them.
+    const custom = Object.assign({}, base.custom);
     this.options.membershipFields.forEach((field, i) => {
       const bit = 1 << i;
-      if (decision.current & bit) custom[field] = { type: 'boolean', value: true };
-      else if (leave & bit) custom[field] = { type: 'boolean', value: false };
+      if (decision.current & bit) custom[field] = MEMBER;
+      else if (leave & bit) custom[field] = NOT_MEMBER;
     });
     this.pushUpsert({
       data: { ...base, custom },

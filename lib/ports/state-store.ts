@@ -236,6 +236,14 @@ export interface StateStore {
   applySnapshot(exportId: string, changes: readonly SnapshotChange[]): Promise<void>;
   /** Forgets everything the export sent (its email keys are personal data): used when it is deleted. */
   deleteSnapshot(exportId: string): Promise<void>;
+  /** The destination list each segment's remembered memberships refer to (list mode). */
+  snapshotLists(exportId: string): Promise<Record<string, string>>;
+  /**
+   * Points a segment's memberships at `listId`. When the list changed (deleted in Autopilot and
+   * recreated, or retitled), the memberships remembered for the old list are dropped first: nobody
+   * is on a new list yet.
+   */
+  setSnapshotList(exportId: string, segmentId: string, listId: string): Promise<void>;
 
   // Destination lists, per connection and title
   getList(connectionId: string, title: string): Promise<ListMapping | undefined>;

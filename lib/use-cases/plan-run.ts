@@ -1,9 +1,9 @@
 import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts';
 import { ContactCollector } from '#lib/domain/collector.ts';
-import { decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
+import { type DiffTotals, decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
 import { FatalRunError } from '#lib/domain/errors.ts';
 import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
-import { canonicalContact, contentHash } from '#lib/domain/hash.ts';
+import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
 import { mapProfile } from '#lib/domain/mapping.ts';
 import { MESSAGE_VERSION, type PlanMessage, type SendBatchMessageInput } from '#lib/domain/messages.ts';
 import {
@@ -208,12 +208,43 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
     state.phase = 'emit';
   }
 
-  const inputs = decideAll(collector, snapshot, run.segmentIds.length);
+  // Lists first: a list that changed since the last run (deleted in Autopilot and recreated, or
+  // retitled) has nobody on it yet, so what the snapshot remembers for it must not count.
+  if (exp.membership === 'list' && run.trigger !== 'dry-run' && state.listIds === undefined) {
+    const tally = new RequestTally();
+    const listIds = await withSession(ctx, tally, (call, session) =>
+      resolveLists(
+        { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
+        ctx.segments.map((s) => listTitle(exp, s)),
+      ),
+    );
+    addRequests(state.requests, tally.requests);
+    await deps.store.addRequests(run.id, tally.requests, tally.throttled);
+    const remembered = await deps.store.snapshotLists(exp.id);
+    for (const [i, segmentId] of run.segmentIds.entries()) {
+      const listId = listIds[i] ?? '';
+      const previous = remembered[segmentId];
+      if (previous !== undefined && previous !== listId) {
+        for (const entry of snapshot.values()) entry.segments &= ~(1 << i);
+        deps.logger.warn('segment list changed since the last run; every member is added to the new list', {
+          runId: run.id,
+          segmentId,
+        });
+      }
+      await deps.store.setSnapshotList(exp.id, segmentId, listId);
+    }
+    state.listIds = listIds;
+  }
+
   const capability = planningCapability(connection, deps.clock.now(), deps.settings.probeRecheckMs);
-  const planned = batchesFor(ctx, inputs.inputs, capability);
+  const batches: PlannedBatch[] = [];
+  const planner = batchPlanner(ctx, capability, (b) => batches.push(b));
+  // Each decision goes straight to the batch planner: no array of every contact's decision.
+  const totals = decideAll(collector, snapshot, run.segmentIds.length, (input) => planner.add(input));
+  planner.finish();
   const requests: Record<string, number> = { ...state.requests };
-  for (const b of planned.batches) addRequests(requests, requestsFor(b, deps.destination.costs, capability));
-  if (capability === 'unknown' && planned.batches.some((b) => b.op === 'list-join')) {
+  for (const b of batches) addRequests(requests, requestsFor(b, deps.destination.costs, capability));
+  if (capability === 'unknown' && batches.some((b) => b.op === 'list-join')) {
     // The first join batch probes bulk membership: one bulk upsert and one membership check on top.
     addRequests(requests, { bulkUpsertWithList: 1, membershipCheck: 1 });
   }
@@ -225,21 +256,8 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
       if (lists.toCreate > 0) addRequests(requests, { listLists: 1, createList: lists.toCreate });
       else addRequests(requests, { listLists: 1 });
     }
-    await finishPlanning(ctx, collector, inputs.totals, requests, planned.floor, 0);
+    await finishPlanning(ctx, collector, totals, requests, planner.floor, 0);
     return;
-  }
-
-  if (exp.membership === 'list' && state.listIds === undefined) {
-    const tally = new RequestTally();
-    state.listIds = await withSession(ctx, tally, (call, session) =>
-      resolveLists(
-        { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
-        ctx.segments.map((s) => listTitle(exp, s)),
-      ),
-    );
-    addRequests(state.requests, tally.requests);
-    addRequests(requests, tally.requests);
-    await deps.store.addRequests(run.id, tally.requests, tally.throttled);
   }
 
   const address = {
@@ -249,7 +267,7 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
     ...(state.listIds ? { listIds: state.listIds } : {}),
   };
   const messages: SendBatchMessageInput[] = [];
-  for (const batch of planned.batches) messages.push(...toMessages(batch, address, messages.length));
+  for (const batch of batches) messages.push(...toMessages(batch, address, messages.length));
   while (state.emitted < messages.length) {
     const chunk = messages.slice(state.emitted, state.emitted + SEND_CHUNK);
     await deps.sendQueue.send(chunk);
@@ -259,15 +277,7 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
       return;
     }
   }
-  await finishPlanning(
-    ctx,
-    collector,
-    inputs.totals,
-    requests,
-    planned.floor,
-    messages.length,
-    state.listIds,
-  );
+  await finishPlanning(ctx, collector, totals, requests, planner.floor, messages.length, state.listIds);
 };
 
 type CollectResult = 'done' | 'paused' | 'cap' | 'cancelled';
@@ -307,38 +317,43 @@ const collect = async (
   return 'done';
 };
 
-/** Every contact in the union of current and snapshot, in key order, with its decision. */
+/** Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`. */
 const decideAll = (
   collector: ContactCollector,
   snapshot: Map<string, SnapshotEntry>,
   segmentCount: number,
-) => {
+  use: (input: PlanInput) => void,
+): DiffTotals => {
   const keys = new Set(collector.contacts.keys());
   for (const key of snapshot.keys()) if (!collector.heldBack.has(key)) keys.add(key);
   const totals = emptyDiffTotals(segmentCount);
-  const inputs: PlanInput[] = [];
   for (const key of [...keys].sort()) {
     const contact = collector.contacts.get(key);
     const previous = snapshot.get(key);
     let current: PlanInput['current'];
     if (contact !== undefined) {
-      if (canonicalContact(contact.data).length > MAX_CONTACT_CHARS) {
+      // Serialised once: both the size check and the hash need it.
+      const canonical = canonicalContact(contact.data);
+      if (canonical.length > MAX_CONTACT_CHARS) {
         collector.skip(0, contact.profileId, 'contact_too_large');
         continue;
       }
-      current = { data: contact.data, hash: contentHash(contact.data) };
+      current = { data: contact.data, hash: hashCanonical(canonical) };
     }
     const decision = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
     tally(totals, decision);
-    inputs.push({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
+    use({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
   }
-  return { inputs, totals };
+  return totals;
 };
 
-const batchesFor = (ctx: Context, inputs: PlanInput[], capability: BulkMembership) => {
+const batchPlanner = (
+  ctx: Context,
+  capability: BulkMembership,
+  emit: (batch: PlannedBatch) => void,
+): BatchPlanner => {
   const { deps, exp } = ctx;
-  const batches: PlannedBatch[] = [];
-  const planner = new BatchPlanner(
+  return new BatchPlanner(
     {
       mode: exp.membership,
       onLeave: exp.onLeave,
@@ -348,11 +363,8 @@ const batchesFor = (ctx: Context, inputs: PlanInput[], capability: BulkMembershi
       capability,
       sizes: { bulk: deps.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
     },
-    (b) => batches.push(b),
+    emit,
   );
-  for (const input of inputs) planner.add(input);
-  planner.finish();
-  return { batches, floor: planner.floor };
 };
 
 const withSession = async <T>(

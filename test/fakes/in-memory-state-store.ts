@@ -335,6 +335,21 @@ export class InMemoryStateStore implements StateStore {
   async deleteSnapshot(exportId: string): Promise<void> {
     this.snapshotContacts.delete(exportId);
     this.snapshotMembers.delete(exportId);
+    this.snapshotListIds.delete(exportId);
+  }
+
+  private readonly snapshotListIds = new Map<string, Record<string, string>>();
+
+  async snapshotLists(exportId: string): Promise<Record<string, string>> {
+    return { ...this.snapshotListIds.get(exportId) };
+  }
+
+  async setSnapshotList(exportId: string, segmentId: string, listId: string): Promise<void> {
+    const lists = this.snapshotListIds.get(exportId) ?? {};
+    const previous = lists[segmentId];
+    if (previous === listId) return;
+    if (previous !== undefined) this.snapshotMembers.get(exportId)?.delete(segmentId);
+    this.snapshotListIds.set(exportId, { ...lists, [segmentId]: listId });
   }
 
   // Destination lists

@@ -610,6 +610,29 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect((await readAll(store, other)).map((e) => e.key)).toEqual(['zed@example.com']);
       });
 
+      it("pointing a segment at a different list drops its memberships, and only that segment's", async () => {
+        const exportId = uid('exp');
+        await store.setSnapshotList(exportId, 'seg-a', 'list-1');
+        await store.setSnapshotList(exportId, 'seg-b', 'list-2');
+        await store.applySnapshot(exportId, [
+          change('ann@example.com', { hash: 'h1', join: ['seg-a', 'seg-b'] }),
+          change('bob@example.com', { hash: 'h2', join: ['seg-a'] }),
+        ]);
+
+        await store.setSnapshotList(exportId, 'seg-a', 'list-1'); // same list: nothing changes
+        expect((await readAll(store, exportId)).map((e) => e.segmentIds)).toEqual([
+          ['seg-a', 'seg-b'],
+          ['seg-a'],
+        ]);
+
+        await store.setSnapshotList(exportId, 'seg-a', 'list-9'); // the list was recreated
+        expect(await readAll(store, exportId)).toEqual([
+          { key: 'ann@example.com', hash: 'h1', segmentIds: ['seg-b'] },
+          { key: 'bob@example.com', hash: 'h2', segmentIds: [] },
+        ]);
+        expect(await store.snapshotLists(exportId)).toEqual({ 'seg-a': 'list-9', 'seg-b': 'list-2' });
+      });
+
       it('a contact with memberships but no hash reads back with an empty hash', async () => {
         const exportId = uid('exp');
 

@@ -37,6 +37,7 @@ export const keys = {
   snapshotPk: (exportId: string) => `SNAP#${exportId}`,
   contactSk: (key: string) => `C#${key}`,
   memberSk: (segmentId: string, key: string) => `M#${segmentId}#${key}`,
+  snapshotListSk: (segmentId: string) => `L#${segmentId}`,
 } as const;
 
 export const pad = (n: number, width: number): string => String(n).padStart(width, '0');

@@ -1,4 +1,4 @@
-import { QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { SnapshotChange, StoredSnapshotEntry } from '#lib/ports/state-store.ts';
 import { batchWrite } from './batch-write.ts';
@@ -54,7 +54,7 @@ export async function* readSnapshot(ctx: TableContext, exportId: string): AsyncI
           );
         }
         entry(sk.slice(prefix.length)).segmentIds.push(s);
-      } else {
+      } else if (!sk.startsWith('L#')) {
         throw new CorruptItemError({ pk: keys.snapshotPk(exportId), sk }, 'sk', 'is not a snapshot item');
       }
     }
@@ -115,4 +115,79 @@ export const deleteSnapshot = async (ctx: TableContext, exportId: string): Promi
     await batchWrite(ctx, deletes);
     start = out.LastEvaluatedKey;
   } while (start);
+};
+
+const ListItemSchema = z.object({ s: z.string().min(1), l: z.string().min(1) });
+
+/** The `L#<segmentId>` items: which destination list each segment's memberships refer to. */
+export const snapshotLists = async (ctx: TableContext, exportId: string): Promise<Record<string, string>> => {
+  const lists: Record<string, string> = {};
+  let start: Item | undefined;
+  do {
+    const out = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)',
+        ExpressionAttributeValues: { ':pk': { S: keys.snapshotPk(exportId) }, ':l': { S: 'L#' } },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const { s, l } = fromItem(ListItemSchema, item);
+      lists[s] = l;
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return lists;
+};
+
+/**
+ * Points a segment at a list; a different list than before drops the segment's memberships first
+ * (one key-only Query on `M#<segmentId>#`, then batched deletes), then records the new list.
+ */
+export const setSnapshotList = async (
+  ctx: TableContext,
+  exportId: string,
+  segmentId: string,
+  listId: string,
+): Promise<void> => {
+  const pk = keys.snapshotPk(exportId);
+  const current = await ctx.client.send(
+    new GetItemCommand({
+      TableName: ctx.tableName,
+      Key: toItem({ pk, sk: keys.snapshotListSk(segmentId) }),
+      ConsistentRead: true,
+    }),
+  );
+  const previous = current.Item ? fromItem(ListItemSchema, current.Item).l : undefined;
+  if (previous === listId) return;
+  if (previous !== undefined) {
+    let start: Item | undefined;
+    do {
+      const out = await ctx.client.send(
+        new QueryCommand({
+          TableName: ctx.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':m': { S: `M#${segmentId}#` } },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      await batchWrite(
+        ctx,
+        (out.Items ?? []).map((item) => ({
+          DeleteRequest: { Key: { pk: { S: pk }, sk: { S: item.sk?.S ?? '' } } },
+        })),
+      );
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+  await ctx.client.send(
+    new PutItemCommand({
+      TableName: ctx.tableName,
+      Item: toItem({ pk, sk: keys.snapshotListSk(segmentId), s: segmentId, l: listId }),
+    }),
+  );
 };

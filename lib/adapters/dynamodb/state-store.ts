@@ -277,6 +277,14 @@ export class DynamoDbStateStore implements StateStore {
     return snapshot.deleteSnapshot(this.ctx, exportId);
   }
 
+  snapshotLists(exportId: string): Promise<Record<string, string>> {
+    return snapshot.snapshotLists(this.ctx, exportId);
+  }
+
+  setSnapshotList(exportId: string, segmentId: string, listId: string): Promise<void> {
+    return snapshot.setSnapshotList(this.ctx, exportId, segmentId, listId);
+  }
+
   // Destination lists
 
   getList(connectionId: string, title: string): Promise<ListMapping | undefined> {

@@ -20,7 +20,7 @@ export interface JoinContext {
 }
 
 const PROBE_STALE_MS = 2 * 60_000;
-const POLL_MS = 250;
+const POLL_MS = 50;
 
 const currentCapability = (connection: Connection, now: number, recheckMs: number): BulkMembership => {
   const { state, checkedAt } = connection.bulkMembership;

@@ -106,6 +106,22 @@ describe('export pipeline (in-memory ports)', () => {
     expect(h.destination.contacts.get('p3@example.com')?.fields.FirstName).toBe('Renamed');
   });
 
+  it('a list deleted in Autopilot is recreated on the next run and every member added again', async () => {
+    await h.start();
+    await h.drain();
+    const [deletedId] = [...h.destination.lists].find(([, l]) => l.title === 'Customers') ?? [];
+    if (deletedId === undefined) throw new Error('no Customers list');
+    h.destination.lists.delete(deletedId);
+    const { run } = await h.start();
+    await h.drain();
+    const second = await h.run(run.id);
+    expect(second.status).toBe('succeeded');
+    expect(h.destination.memberEmails('Customers')).toEqual(emails(100, 160));
+    expect(second.planning).toMatchObject({ unchanged: 170, joins: [0, 60, 0] });
+    // The other lists were not touched.
+    expect(second.progress.requests).toEqual({ listLists: 1, createList: 1, upsertWithList: 60 });
+  });
+
   it('an unchanged re-run sends nothing but the list lookup', async () => {
     await h.start();
     await h.drain();
