@@ -26,7 +26,8 @@ export const countAwsCalls = (clients: { dynamo: DynamoDBClient; sqs: SQSClient 
   clients.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName);
-      const entry = (counts.dynamodb[command] ??= { calls: 0, items: 0 });
+      const entry = counts.dynamodb[command] ?? { calls: 0, items: 0 };
+      counts.dynamodb[command] = entry;
       entry.calls++;
       entry.items += itemsOf(command, args.input as AnyInput);
       return next(args);
@@ -37,7 +38,8 @@ export const countAwsCalls = (clients: { dynamo: DynamoDBClient; sqs: SQSClient 
     (next, context) => async (args) => {
       const command = String(context.commandName);
       const input = args.input as AnyInput;
-      const entry = (counts.sqs[command] ??= { calls: 0, messages: 0, bytes: 0 });
+      const entry = counts.sqs[command] ?? { calls: 0, messages: 0, bytes: 0 };
+      counts.sqs[command] = entry;
       entry.calls++;
       const entries = (input.Entries as Array<{ MessageBody?: string }> | undefined) ?? [];
       const bodies =
