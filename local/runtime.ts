@@ -72,6 +72,8 @@ export interface LocalRuntimeOptions {
   logger?: Logger;
   metrics?: Metrics;
   notifier?: Notifier;
+  /** Seconds before a failed batch is retried, doubling per attempt (default 1 locally; 30 in AWS). */
+  retryBaseSeconds?: number;
   /** Start the sender workers at once (default) or only when `startSenders()` is called. */
   startSenders?: boolean;
   /** Tests wrap the destination the handlers use (e.g. to simulate a crash mid-batch). */
@@ -236,6 +238,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         SEND_DLQ_URL: send.dlqUrl,
         SENDER_RESERVE_MS: String(Math.min(20_000, Math.floor(senderTimeoutMs / 4))),
         SENDER_PARALLELISM: '1',
+        SENDER_RETRY_BASE_SECONDS: String(options.retryBaseSeconds ?? 1),
       }),
       api: ApiEnvSchema.parse({ ...base, PLAN_QUEUE_URL: plan.queueUrl }),
     };

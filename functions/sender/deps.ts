@@ -1,3 +1,4 @@
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { SqsDeadLetters, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
@@ -14,6 +15,9 @@ import {
 export interface SenderDeps {
   send: SendBatchDeps;
   parallelism: number;
+  /** Makes a failed message visible again after `seconds` rather than the queue's timeout. */
+  retryLater(receiptHandle: string, seconds: number): Promise<void>;
+  retryBaseSeconds: number;
   flushMetrics(): void;
 }
 
@@ -44,6 +48,16 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
       },
     },
     parallelism: env.SENDER_PARALLELISM,
+    retryLater: async (receiptHandle, seconds) => {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: env.SEND_QUEUE_URL,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    },
+    retryBaseSeconds: env.SENDER_RETRY_BASE_SECONDS,
     flushMetrics: () => common.metrics.flush?.(),
   };
 };

@@ -59,6 +59,11 @@ export const SenderEnvSchema = BaseEnvSchema.extend({
   SENDER_RESERVE_MS: int(20_000),
   /** Messages of one invocation processed at once (they share the connection's rate budget). */
   SENDER_PARALLELISM: int(5),
+  /**
+   * A failed batch is retried after this many seconds, doubling per receive (capped at 15 min),
+   * instead of waiting out the queue's visibility timeout (6 × the function timeout).
+   */
+  SENDER_RETRY_BASE_SECONDS: int(30),
 });
 export type SenderEnv = z.infer<typeof SenderEnvSchema>;
 
