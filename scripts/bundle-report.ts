@@ -53,7 +53,7 @@ const main = async (): Promise<void> => {
   try {
     const sizes: BundleSize[] = [];
     for (const [name, entry] of Object.entries(FUNCTION_ENTRIES) as [FunctionName, string][]) {
-      const outfile = join(dir, name, 'index.mjs');
+      const outfile = join(dir, name, 'index.cjs');
       const result = await build({ ...esbuildBuildOptions(join(REPO_ROOT, entry), outfile), metafile: true });
       sizes.push({
         name,
@@ -68,7 +68,7 @@ const main = async (): Promise<void> => {
       return;
     }
     console.log(
-      'Lambda bundles (ESM, minified, AWS SDK v3 from the Lambda runtime; same esbuild options as the stack)\n',
+      'Lambda bundles (CommonJS, minified, AWS SDK v3 from the Lambda runtime; same esbuild options as the stack)\n',
     );
     for (const s of sizes) {
       console.log(

@@ -1,7 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER, REPO_ROOT } from '../../cdk/constructs/bundling.ts';
+import { REPO_ROOT } from '../../cdk/constructs/bundling.ts';
+
+/** ES-module bundles still contain CommonJS dependencies that call `require`; give them one. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);";
 
 /** Scratch space inside the repository (gitignored), so bundles resolve externals from its node_modules. */
 export const BENCH_TMP = join(REPO_ROOT, 'bench', '.tmp');

@@ -17,20 +17,20 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 export const RUNTIME = Runtime.NODEJS_24_X;
 const NODE_TARGET = 'node24';
 
-/** ESM bundles still contain CommonJS dependencies that call `require`; give them one. */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __autopilotCreateRequire } from 'node:module'; const require = __autopilotCreateRequire(import.meta.url);";
-
 export const BUNDLE = {
   target: NODE_TARGET,
-  format: 'esm',
+  /**
+   * CommonJS: the AWS SDK the runtime provides is CommonJS, and an ES-module bundle importing it
+   * makes Node scan and format-check every SDK file at cold start (~100 ms; bench/bundles.ts).
+   * Our code needs neither `import.meta` nor top-level await.
+   */
+  format: 'cjs',
   minify: true,
   /** Maps are for stack traces (`--enable-source-maps`), not for reading code: no sources inside. */
   sourceMap: true,
   sourcesContent: false,
   /** Prefer packages' ESM builds (tree-shakes the AWS SDK v3). */
   mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_BANNER,
   /**
    * The AWS SDK v3 comes from the Lambda Node.js runtime, which ships it: bundled, it is ~400 KB of
    * every function and most of its cold start (bench/: bundle size and init time). We use only
@@ -42,12 +42,11 @@ export const BUNDLE = {
 /** NodejsFunction `bundling` props for {@link BUNDLE}; local esbuild, never Docker. */
 export const nodejsBundlingOptions = (): BundlingOptions => ({
   target: BUNDLE.target,
-  format: OutputFormat.ESM,
+  format: OutputFormat.CJS,
   minify: BUNDLE.minify,
   sourceMap: BUNDLE.sourceMap,
   sourcesContent: BUNDLE.sourcesContent,
   mainFields: [...BUNDLE.mainFields],
-  banner: BUNDLE.banner,
   bundleAwsSDK: false,
   externalModules: [...BUNDLE.external],
   forceDockerBundling: false,
@@ -66,7 +65,6 @@ export const esbuildBuildOptions = (entry: string, outfile: string): BuildOption
   sourcemap: BUNDLE.sourceMap,
   sourcesContent: BUNDLE.sourcesContent,
   mainFields: [...BUNDLE.mainFields],
-  banner: { js: BUNDLE.banner },
   external: [...BUNDLE.external],
   absWorkingDir: REPO_ROOT,
   logLevel: 'warning',

@@ -36,7 +36,7 @@ export const houseEnvironment = (logLevel: string): Record<string, string> => ({
 });
 
 /**
- * The house Lambda: arm64, newest Node.js, one ESM bundle (AWS SDK included) built by local
+ * The house Lambda: arm64, newest Node.js, one CommonJS bundle (AWS SDK from the runtime) built by local
  * esbuild, its own log group with a retention, and its own role that starts with nothing but
  * writing to that log group (no AWS managed policy). Grants are added by the stack.
  */

@@ -217,7 +217,7 @@ describe('functions', () => {
     ['Sender', 300, 512],
     ['Api', 10, 512],
   ] as const)(
-    '%s: arm64, Node.js 24, ESM with source maps, %i s, %i MB, own log group',
+    '%s: arm64, Node.js 24, CommonJS with source maps, %i s, %i MB, own log group',
     (name, timeout, memory) => {
       const props = fnProps(name);
       expect(props).toMatchObject({
