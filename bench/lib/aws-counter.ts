@@ -25,11 +25,14 @@ export const countAwsCalls = (clients: { dynamo: DynamoDBClient; sqs: SQSClient 
   const counts: AwsCounts = { dynamodb: {}, sqs: {} };
   clients.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
-      const command = String(context.commandName);
+      const raw = String(context.commandName);
+      // The shared rate budget's slot reservations are priced per Autopilot request, apart.
+      const key = (args.input as { Key?: { sk?: { S?: string } } }).Key;
+      const command = raw === 'UpdateItemCommand' && key?.sk?.S === 'RATE' ? 'RateBudgetUpdate' : raw;
       const entry = counts.dynamodb[command] ?? { calls: 0, items: 0 };
       counts.dynamodb[command] = entry;
       entry.calls++;
-      entry.items += itemsOf(command, args.input as AnyInput);
+      entry.items += itemsOf(raw, args.input as AnyInput);
       return next(args);
     },
     { step: 'initialize', name: 'benchCounter' },

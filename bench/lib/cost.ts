@@ -54,6 +54,9 @@ export const costPer100k = (counts: RunCounts, options: { senders: number; rate:
   const transactItems = d.TransactWriteItemsCommand?.items ?? 0;
   // Transactions cost twice; the run item they update carries its counters (~2 KB → 2 units).
   const wru = (writeItems + batchItems + transactItems * 2 * 2) * scale;
+  // At 5/s every request reserves its own slot: one conditional write each (several per write only
+  // at high budgets, as in the local measurement).
+  const rateWru = requests;
   const rru = ((d.GetItemCommand?.calls ?? 0) + (d.QueryCommand?.calls ?? 0) * 4) * scale;
   const s = counts.aws.sqs;
   // Every 64 KB of a message is billed as one request; receive and delete are requests too.
@@ -100,7 +103,14 @@ export const costPer100k = (counts: RunCounts, options: { senders: number; rate:
       quantity: wru,
       unit: 'WRU',
       usd: (wru / 1e6) * PRICES.dynamoPerMillionWru,
-      assumption: 'items ≤ 1 KB except the run item (2 KB) in batch transactions',
+      assumption: 'state and snapshot; items ≤ 1 KB except the run item (2 KB) in batch transactions',
+    },
+    {
+      item: 'DynamoDB writes (rate budget)',
+      quantity: rateWru,
+      unit: 'WRU',
+      usd: (rateWru / 1e6) * PRICES.dynamoPerMillionWru,
+      assumption: 'one slot reservation per Autopilot request at 5/s',
     },
     {
       item: 'DynamoDB reads',

@@ -26,6 +26,8 @@ export const contactsOf = (dataset: SampleDataset, matching: DataMatching): Map<
 export interface Floor {
   /** Whole requests: each bulk group rounded up (a request cannot be split). */
   requests: number;
+  /** List mode: the title lookup and the creation of lists that do not exist yet (DESIGN.md §2 planning). */
+  listSetup: number;
   joins: number;
   leaves: number;
   changedWithoutJoin: number;
@@ -35,12 +37,15 @@ export interface Floor {
 /**
  * The fewest requests DESIGN.md §2 allows for going from `before` to `after`: a join costs one
  * request (1/100 when bulk membership works), a leave one, a changed contact 1/100, an unchanged one
- * nothing; in field mode every written contact 1/100. Computed from the data, not from the run.
+ * nothing; in field mode every written contact 1/100. List mode also resolves its lists as §2's
+ * planning step says: one lookup by title per run, one creation per list that does not exist yet.
+ * Computed from the data, not from the run. What the exporter adds on top (the one-time bulk-
+ * membership probe, retries, 429s) counts against it.
  */
 export const floorOf = (
   before: Map<string, SnapshotEntry>,
   after: Map<string, SnapshotEntry>,
-  options: { mode: 'list' | 'field'; bulkMembership: boolean; segmentCount: number },
+  options: { mode: 'list' | 'field'; bulkMembership: boolean; segmentCount: number; listsToCreate: number },
 ): Floor => {
   const keys = new Set([...before.keys(), ...after.keys()]);
   let leaves = 0;
@@ -57,11 +62,13 @@ export const floorOf = (
     if (changed || d.joins !== 0 || d.leaves !== 0) writes++;
   }
   const joins = joinsPerSegment.reduce((a, b) => a + b, 0);
+  const listSetup = options.mode === 'list' ? 1 + options.listsToCreate : 0;
   const requests =
     options.mode === 'field'
       ? Math.ceil(writes / 100)
       : (options.bulkMembership ? joinsPerSegment.reduce((n, j) => n + Math.ceil(j / 100), 0) : joins) +
         leaves +
-        Math.ceil(changedWithoutJoin / 100);
-  return { requests, joins, leaves, changedWithoutJoin, writes };
+        Math.ceil(changedWithoutJoin / 100) +
+        listSetup;
+  return { requests, listSetup, joins, leaves, changedWithoutJoin, writes };
 };

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench`: every benchmark in turn (each in its own process, so they do not disturb one
+ * another): the pipeline against the rate budget, the planner at 100,000 profiles, and the Lambda
+ * bundles. Results land in bench/results/. Extra arguments go to the pipeline benchmark.
+ *
+ *   npm run bench                      # defaults: 10,000 profiles, modes list, list-bulk, field
+ *   npm run bench -- --profiles 20000 --modes list
+ */
+import { spawnSync } from 'node:child_process';
+
+const steps: Array<[string, string[]]> = [
+  ['bench/pipeline.ts', process.argv.slice(2)],
+  ['bench/planner.ts', []],
+  ['bench/bundles.ts', []],
+];
+
+for (const [script, args] of steps) {
+  console.log(`\n=== ${script} ${args.join(' ')}`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`${script} failed (exit ${result.status})`);
+    process.exit(result.status ?? 1);
+  }
+}
+console.log('\nAll results are in bench/results/.');
