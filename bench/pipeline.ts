@@ -20,6 +20,7 @@ import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
 import {
   applyChurn,
   generateSampleProfiles,
+  SAMPLE_DATA_MATCHING,
   seedDynamoDbSegments,
   syncDynamoDbSegments,
 } from '#local/sample-data.ts';
@@ -50,25 +51,6 @@ const RESULTS = 'bench/results';
  * lost budget. 120/s leaves headroom, so the figure measures our pacing, not the machine.
  */
 const MAX_BUDGET = 120;
-
-const MATCHING = {
-  email: 'email',
-  fields: {
-    FirstName: 'first_name',
-    LastName: 'last_name',
-    Company: 'company',
-    MailingCity: 'city',
-    MailingCountry: 'country',
-  },
-  custom: [
-    { name: 'Plan', type: 'string', source: 'plan' },
-    { name: 'Seats', type: 'integer', source: 'seats' },
-    { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
-    { name: 'Trial', type: 'boolean', source: 'trial' },
-    { name: 'Signup Date', type: 'date', source: 'signup_date' },
-  ],
-  updatedAt: 'updated_at',
-} as const;
 
 /** Routes only the senders call (the planner's list lookups and creations are setup, not sending). */
 const SENDER_ROUTES = new Set([
@@ -198,7 +180,7 @@ const benchMode = async (mode: Mode) => {
       connectionId: connection.id,
       segmentIds: dataset.segments.map((s) => s.id),
       membership: mode === 'field' ? 'field' : 'list',
-      dataMatching: MATCHING,
+      dataMatching: SAMPLE_DATA_MATCHING,
     });
 
     // The budget: a first export takes about TARGET_SECONDS (from a dry run's request count).
@@ -215,7 +197,7 @@ const benchMode = async (mode: Mode) => {
     // The stand-in enforces the same limit Autopilot would: our budget must keep every sender under it.
     runtime.standIn?.configure({ ratePerSecond: budget, burst: budget });
 
-    const matching = DataMatchingSchema.parse(MATCHING);
+    const matching = DataMatchingSchema.parse(SAMPLE_DATA_MATCHING);
     const segmentCount = dataset.segments.length;
     const floorOptions = {
       mode: mode === 'field' ? ('field' as const) : ('list' as const),

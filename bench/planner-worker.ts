@@ -26,7 +26,7 @@ import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Connection, ExportRecord } from '#lib/ports/state-store.ts';
 import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
 import { startRun } from '#lib/use-cases/start-run.ts';
-import { SAMPLE_SEGMENTS } from '#local/sample-data.ts';
+import { SAMPLE_DATA_MATCHING, SAMPLE_SEGMENTS } from '#local/sample-data.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
 import { InMemoryQueue } from '#test/fakes/in-memory-queue.ts';
@@ -79,26 +79,6 @@ const stableJson = (value: unknown): string =>
 
 const MB = 2 ** 20;
 const mb = (bytes: number): number => Math.round((bytes / MB) * 10) / 10;
-
-/** What `npm start` exports: five standard fields, five typed custom fields, merge by update time. */
-const DATA_MATCHING = {
-  email: 'email',
-  fields: {
-    FirstName: 'first_name',
-    LastName: 'last_name',
-    Company: 'company',
-    MailingCity: 'city',
-    MailingCountry: 'country',
-  },
-  custom: [
-    { name: 'Plan', type: 'string', source: 'plan' },
-    { name: 'Seats', type: 'integer', source: 'seats' },
-    { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
-    { name: 'Trial', type: 'boolean', source: 'trial' },
-    { name: 'Signup Date', type: 'date', source: 'signup_date' },
-  ],
-  updatedAt: 'updated_at',
-};
 
 /** The production planner's settings (functions/shared/env.ts defaults). */
 const SETTINGS = (pageSize: number): PlanRunDeps['settings'] => ({
@@ -158,7 +138,7 @@ const measure = async (
       connectionId: connection.id,
       segmentIds: SAMPLE_SEGMENTS.map((s) => s.id),
       membership: mode,
-      dataMatching: DATA_MATCHING,
+      dataMatching: SAMPLE_DATA_MATCHING,
     }),
     id: 'exp-1',
     createdBy: 'admin',

@@ -38,6 +38,29 @@ export interface SampleSegment {
   name: string;
 }
 
+/**
+ * How the sample profiles map onto Autopilot contacts (what `npm start` and the benchmarks export):
+ * five standard fields, five typed custom fields, merges decided by update time.
+ */
+export const SAMPLE_DATA_MATCHING = {
+  email: 'email',
+  fields: {
+    FirstName: 'first_name',
+    LastName: 'last_name',
+    Company: 'company',
+    MailingCity: 'city',
+    MailingCountry: 'country',
+  },
+  custom: [
+    { name: 'Plan', type: 'string', source: 'plan' },
+    { name: 'Seats', type: 'integer', source: 'seats' },
+    { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
+    { name: 'Trial', type: 'boolean', source: 'trial' },
+    { name: 'Signup Date', type: 'date', source: 'signup_date' },
+  ],
+  updatedAt: 'updated_at',
+} as const;
+
 export const SAMPLE_SEGMENTS: readonly SampleSegment[] = [
   { id: 'newsletter', name: 'Newsletter subscribers' },
   { id: 'active-customers', name: 'Active customers' },

@@ -2,6 +2,7 @@ import { TransientError } from '#lib/domain/errors.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Destination, DestinationSession, RequestHooks } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 
 /** Counts every request a session makes, by kind, and how many were answered 429. */
 export class RequestTally {
@@ -18,18 +19,45 @@ export class RequestTally {
   }
 }
 
-/** Opens a session whose every request waits for the connection's shared rate budget. */
-export const openBudgetedSession = (
-  destination: Destination,
-  apiKey: string,
-  budget: { rateBudget: RateBudget; connectionId: string; ratePerSecond: number },
+export interface ConnectionAccessDeps {
+  destination: Destination;
+  secrets: SecretProvider;
+  rateBudget: RateBudget;
+  clock: Clock;
+  settings: { maxAttempts: number; baseDelayMs: number };
+}
+
+export interface ConnectionAccess {
+  session: DestinationSession;
+  /** Runs one destination call under the retry policy. */
+  call: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * A session on a connection whose every request waits for the connection's shared rate budget and
+ * is counted in `tally`, with `call` applying the retry policy (see `withRetries`).
+ */
+export const accessConnection = async (
+  deps: ConnectionAccessDeps,
+  connection: { id: string; ratePerSecond: number },
   tally: RequestTally,
-): DestinationSession => {
+  timing: { remainingMs: () => number; reserveMs: number },
+): Promise<ConnectionAccess> => {
+  const apiKey = await deps.secrets.getApiKey(connection.id);
   const hooks: RequestHooks = {
-    beforeRequest: () => budget.rateBudget.acquire(budget.connectionId, budget.ratePerSecond),
+    beforeRequest: () => deps.rateBudget.acquire(connection.id, connection.ratePerSecond),
     afterResponse: (kind, status) => tally.record(kind, status),
   };
-  return destination.open(apiKey, hooks);
+  const policy: RetryPolicy = {
+    clock: deps.clock,
+    rateBudget: deps.rateBudget,
+    connectionId: connection.id,
+    maxAttempts: deps.settings.maxAttempts,
+    baseDelayMs: deps.settings.baseDelayMs,
+    ratePerSecond: connection.ratePerSecond,
+    ...timing,
+  };
+  return { session: deps.destination.open(apiKey, hooks), call: (fn) => withRetries(policy, fn) };
 };
 
 /** Raised when rate limiting lasted so long that the remaining invocation time is too short. */

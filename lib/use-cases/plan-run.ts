@@ -21,7 +21,7 @@ import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Connection, ExportRecord, PlanningStats, RunRecord } from '#lib/ports/state-store.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
-import { openBudgetedSession, RequestTally, withRetries } from './destination-calls.ts';
+import { accessConnection, RequestTally } from './destination-calls.ts';
 import { buildEstimate } from './estimate.ts';
 import { type PlannerCheckpoint, parseCheckpoint, serialiseCheckpoint } from './planning/checkpoint.ts';
 import { toMessages } from './planning/emit.ts';
@@ -212,11 +212,13 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
   // retitled) has nobody on it yet, so what the snapshot remembers for it must not count.
   if (exp.membership === 'list' && run.trigger !== 'dry-run' && state.listIds === undefined) {
     const tally = new RequestTally();
-    const listIds = await withSession(ctx, tally, (call, session) =>
-      resolveLists(
-        { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
-        ctx.segments.map((s) => listTitle(exp, s)),
-      ),
+    const { session, call } = await accessConnection(deps, connection, tally, {
+      remainingMs: ctx.remainingMs,
+      reserveMs: deps.settings.reserveMs / 2,
+    });
+    const listIds = await resolveLists(
+      { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
+      ctx.segments.map((s) => listTitle(exp, s)),
     );
     addRequests(state.requests, tally.requests);
     await deps.store.addRequests(run.id, tally.requests, tally.throttled);
@@ -365,35 +367,6 @@ const batchPlanner = (
     },
     emit,
   );
-};
-
-const withSession = async <T>(
-  ctx: Context,
-  tally: RequestTally,
-  work: (
-    call: <R>(fn: () => Promise<R>) => Promise<R>,
-    session: ReturnType<Destination['open']>,
-  ) => Promise<T>,
-): Promise<T> => {
-  const { deps, connection } = ctx;
-  const apiKey = await deps.secrets.getApiKey(connection.id);
-  const session = openBudgetedSession(
-    deps.destination,
-    apiKey,
-    { rateBudget: deps.rateBudget, connectionId: connection.id, ratePerSecond: connection.ratePerSecond },
-    tally,
-  );
-  const policy = {
-    clock: deps.clock,
-    rateBudget: deps.rateBudget,
-    connectionId: connection.id,
-    maxAttempts: deps.settings.maxAttempts,
-    baseDelayMs: deps.settings.baseDelayMs,
-    ratePerSecond: connection.ratePerSecond,
-    remainingMs: ctx.remainingMs,
-    reserveMs: deps.settings.reserveMs / 2,
-  };
-  return work((fn) => withRetries(policy, fn), session);
 };
 
 const stats = (

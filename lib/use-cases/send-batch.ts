@@ -7,16 +7,16 @@ import {
 } from '#lib/domain/messages.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import { toIssues } from '#lib/domain/validation.ts';
-import type { ContactResult, Destination, DestinationSession } from '#lib/ports/destination.ts';
+import type { ContactResult, Destination } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { Connection, RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
 import {
-  openBudgetedSession,
+  accessConnection,
+  type ConnectionAccess,
   RequestTally,
   ThrottledTooLongError,
-  withRetries,
 } from './destination-calls.ts';
 import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
 import { joinList } from './sending/list-join.ts';
@@ -90,14 +90,13 @@ export const sendBatch = async (
   const tally = new RequestTally();
   try {
     const results = await deliver(deps, batch, run, connection, tally, remainingMs);
-    const outcome = await withSingleRetries(deps, batch, results, connection, tally, remainingMs);
-    await deps.store.applySnapshot(batch.exportId, snapshotChanges(batch, run, outcome.results));
+    await deps.store.applySnapshot(batch.exportId, snapshotChanges(batch, run, results));
     const recorded = await deps.store.recordBatch(
       batch.runId,
       batch.batchNo,
-      outcomeOf(outcome.results, tally, batch.batchNo, deps.settings.maskEmails),
+      outcomeOf(results, tally, batch.batchNo, deps.settings.maskEmails),
     );
-    countDelivery(deps, tally, outcome.results);
+    countDelivery(deps, tally, results);
     log.info('batch sent', {
       op: batch.op,
       contacts: batch.items.length,
@@ -162,7 +161,7 @@ const drop = async (
   return 'done';
 };
 
-/** Opens a session, re-reading the key once if the destination refuses a cached one. */
+/** Delivers the batch, re-reading the key once if the destination refuses a cached one. */
 const deliver = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
@@ -172,8 +171,12 @@ const deliver = async (
   remainingMs: () => number,
 ): Promise<ContactResult[]> => {
   const attempt = async (): Promise<ContactResult[]> => {
-    const session = await openSession(deps, connection, tally);
-    return execute(deps, batch, run, connection, session, remainingMs);
+    const access = await accessConnection(deps, connection, tally, {
+      remainingMs,
+      reserveMs: deps.settings.reserveMs,
+    });
+    const results = await execute(deps, batch, run, connection, access);
+    return withSingleRetries(deps, batch, results, access);
   };
   try {
     return await attempt();
@@ -190,41 +193,13 @@ const deliver = async (
   }
 };
 
-const openSession = async (
-  deps: SendBatchDeps,
-  connection: Connection,
-  tally: RequestTally,
-): Promise<DestinationSession> => {
-  const apiKey = await deps.secrets.getApiKey(connection.id);
-  return openBudgetedSession(
-    deps.destination,
-    apiKey,
-    { rateBudget: deps.rateBudget, connectionId: connection.id, ratePerSecond: connection.ratePerSecond },
-    tally,
-  );
-};
-
-const policyFor = (deps: SendBatchDeps, connection: Connection, remainingMs: () => number) => ({
-  clock: deps.clock,
-  rateBudget: deps.rateBudget,
-  connectionId: connection.id,
-  maxAttempts: deps.settings.maxAttempts,
-  baseDelayMs: deps.settings.baseDelayMs,
-  ratePerSecond: connection.ratePerSecond,
-  remainingMs,
-  reserveMs: deps.settings.reserveMs,
-});
-
 const execute = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
   run: RunRecord,
   connection: Connection,
-  session: DestinationSession,
-  remainingMs: () => number,
+  { session, call }: ConnectionAccess,
 ): Promise<ContactResult[]> => {
-  const policy = policyFor(deps, connection, remainingMs);
-  const call = <T>(fn: () => Promise<T>): Promise<T> => withRetries(policy, fn);
   switch (batch.op) {
     case 'upsert':
       return call(() => session.upsertMany(batch.items.map((i) => i.data)));
@@ -262,16 +237,11 @@ const withSingleRetries = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
   results: ContactResult[],
-  connection: Connection,
-  tally: RequestTally,
-  remainingMs: () => number,
-): Promise<{ results: ContactResult[] }> => {
-  if (batch.op !== 'upsert') return { results };
+  { session, call }: ConnectionAccess,
+): Promise<ContactResult[]> => {
+  if (batch.op !== 'upsert') return results;
   const rejected = results.flatMap((r, i) => (r.ok ? [] : [i]));
-  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return { results };
-  const session = await openSession(deps, connection, tally);
-  const call = <T>(fn: () => Promise<T>): Promise<T> =>
-    withRetries(policyFor(deps, connection, remainingMs), fn);
+  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return results;
   const merged = [...results];
   for (const i of rejected) {
     const item = batch.items[i];
@@ -279,7 +249,7 @@ const withSingleRetries = async (
     const [single] = await call(() => session.upsertMany([item.data]));
     if (single !== undefined) merged[i] = single;
   }
-  return { results: merged };
+  return merged;
 };
 
 const keyOf = (email: string): string => email.toLowerCase();

@@ -12,6 +12,7 @@ import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
 import {
   applyChurn,
   generateSampleProfiles,
+  SAMPLE_DATA_MATCHING,
   seedDynamoDbSegments,
   syncDynamoDbSegments,
 } from '../sample-data.ts';
@@ -183,24 +184,7 @@ const main = async (): Promise<void> => {
       connectionId: connection.id,
       segmentIds: segments.map((s) => s.id),
       membership: options.mode,
-      dataMatching: {
-        email: 'email',
-        fields: {
-          FirstName: 'first_name',
-          LastName: 'last_name',
-          Company: 'company',
-          MailingCity: 'city',
-          MailingCountry: 'country',
-        },
-        custom: [
-          { name: 'Plan', type: 'string', source: 'plan' },
-          { name: 'Seats', type: 'integer', source: 'seats' },
-          { name: 'Lifetime Value', type: 'float', source: 'lifetime_value' },
-          { name: 'Trial', type: 'boolean', source: 'trial' },
-          { name: 'Signup Date', type: 'date', source: 'signup_date' },
-        ],
-        updatedAt: 'updated_at',
-      },
+      dataMatching: SAMPLE_DATA_MATCHING,
     });
     console.log(
       `Created connection "${connection.displayName}" (budget ${connection.ratePerSecond} requests/s) and export "${exp.name}" (${exp.membership} mode).\n`,

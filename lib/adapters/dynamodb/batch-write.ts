@@ -41,7 +41,10 @@ const writeChunk = async (ctx: TableContext, chunk: WriteRequest[]): Promise<voi
   }
 };
 
-/** Every key (`pk`, `sk`) in `pk` whose sort key starts with `prefix`, strongly consistent. */
+/**
+ * Every key (`pk`, `sk`) in `pk` whose sort key starts with `prefix` (all of them for ''), strongly
+ * consistent.
+ */
 export const queryKeys = async (ctx: TableContext, pk: string, prefix: string): Promise<Item[]> => {
   const found: Item[] = [];
   let start: Item | undefined;
@@ -49,8 +52,12 @@ export const queryKeys = async (ctx: TableContext, pk: string, prefix: string): 
     const out = await ctx.client.send(
       new QueryCommand({
         TableName: ctx.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+        // DynamoDB refuses an empty begins_with operand.
+        KeyConditionExpression: prefix === '' ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': { S: pk },
+          ...(prefix === '' ? {} : { ':prefix': { S: prefix } }),
+        },
         ProjectionExpression: 'pk, sk',
         ConsistentRead: true,
         ExclusiveStartKey: start,

@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { SnapshotChange, StoredSnapshotEntry } from '#lib/ports/state-store.ts';
-import { batchWrite } from './batch-write.ts';
+import { batchWrite, deleteRequests, queryKeys } from './batch-write.ts';
 import { CorruptItemError, fromItem, type Item, keys, type TableContext, toItem } from './records.ts';
 
 const ContactItemSchema = z.object({ h: z.string(), e: z.string().optional() });
@@ -95,26 +95,10 @@ export const applySnapshot = async (
   await batchWrite(ctx, [...writes.values()]);
 };
 
-/** Deletes every snapshot item of an export: one paged key-only Query, then batched deletes. */
+/** Deletes every snapshot item of an export (contacts, memberships, list pointers). */
 export const deleteSnapshot = async (ctx: TableContext, exportId: string): Promise<void> => {
   const pk = keys.snapshotPk(exportId);
-  let start: Item | undefined;
-  do {
-    const out = await ctx.client.send(
-      new QueryCommand({
-        TableName: ctx.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ProjectionExpression: 'pk, sk',
-        ExclusiveStartKey: start,
-      }),
-    );
-    const deletes: WriteRequest[] = (out.Items ?? []).map((item) => ({
-      DeleteRequest: { Key: { pk: { S: pk }, sk: { S: item.sk?.S ?? '' } } },
-    }));
-    await batchWrite(ctx, deletes);
-    start = out.LastEvaluatedKey;
-  } while (start);
+  await batchWrite(ctx, deleteRequests(await queryKeys(ctx, pk, '')));
 };
 
 const ListItemSchema = z.object({ s: z.string().min(1), l: z.string().min(1) });
@@ -163,26 +147,7 @@ export const setSnapshotList = async (
   const previous = current.Item ? fromItem(ListItemSchema, current.Item).l : undefined;
   if (previous === listId) return;
   if (previous !== undefined) {
-    let start: Item | undefined;
-    do {
-      const out = await ctx.client.send(
-        new QueryCommand({
-          TableName: ctx.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-          ExpressionAttributeValues: { ':pk': { S: pk }, ':m': { S: `M#${segmentId}#` } },
-          ProjectionExpression: 'pk, sk',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      await batchWrite(
-        ctx,
-        (out.Items ?? []).map((item) => ({
-          DeleteRequest: { Key: { pk: { S: pk }, sk: { S: item.sk?.S ?? '' } } },
-        })),
-      );
-      start = out.LastEvaluatedKey;
-    } while (start);
+    await batchWrite(ctx, deleteRequests(await queryKeys(ctx, pk, `M#${segmentId}#`)));
   }
   await ctx.client.send(
     new PutItemCommand({
