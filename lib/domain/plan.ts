@@ -7,6 +7,21 @@ export type LeavePolicy = 'remove' | 'keep';
 export type BulkMembership = 'supported' | 'unsupported' | 'unknown';
 
 /**
+ * What a connection's bulk membership is known to be now: an answer older than `recheckMs` counts
+ * as unknown, so the next bulk batch probes again.
+ */
+export const capabilityAt = (
+  bulkMembership: { state: BulkMembership; checkedAt?: string | undefined },
+  now: number,
+  recheckMs: number,
+): BulkMembership => {
+  const { state, checkedAt } = bulkMembership;
+  if (state === 'unknown' || checkedAt === undefined || now - Date.parse(checkedAt) > recheckMs)
+    return 'unknown';
+  return state;
+};
+
+/**
  * What a destination charges, in requests, for each kind of operation. The planner asks this
  * instead of assuming Autopilot's prices.
  */

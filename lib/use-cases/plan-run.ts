@@ -1,80 +1,25 @@
 import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts';
 import { ContactCollector } from '#lib/domain/collector.ts';
-import { type DiffTotals, decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
+import { emptyDiffTotals } from '#lib/domain/diff.ts';
 import { FatalRunError } from '#lib/domain/errors.ts';
-import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
-import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
-import { mapProfile } from '#lib/domain/mapping.ts';
+import { listTitle } from '#lib/domain/export-config.ts';
 import { MESSAGE_VERSION, type PlanMessage, type SendBatchMessageInput } from '#lib/domain/messages.ts';
-import {
-  addRequests,
-  BatchPlanner,
-  type BulkMembership,
-  type PlanInput,
-  type PlannedBatch,
-  requestsFor,
-} from '#lib/domain/plan.ts';
+import { addRequests, capabilityAt, type PlannedBatch, requestsFor } from '#lib/domain/plan.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import type { Destination } from '#lib/ports/destination.ts';
-import type { RateBudget } from '#lib/ports/rate-budget.ts';
-import type { SecretProvider } from '#lib/ports/secret-provider.ts';
-import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
-import type { Connection, ExportRecord, PlanningStats, RunRecord } from '#lib/ports/state-store.ts';
-import type { WorkQueue } from '#lib/ports/work-queue.ts';
-import { accessConnection, RequestTally } from './destination-calls.ts';
-import { buildEstimate } from './estimate.ts';
+import type { SegmentInfo } from '#lib/ports/segment-source.ts';
+import { RequestTally } from './destination-calls.ts';
 import { type PlannerCheckpoint, parseCheckpoint, serialiseCheckpoint } from './planning/checkpoint.ts';
+import { collect, readSnapshot } from './planning/collect.ts';
+import type { Context, PlanRunDeps } from './planning/context.ts';
+import { batchPlanner, decideAll } from './planning/decide.ts';
 import { toMessages } from './planning/emit.ts';
-import { knownLists, resolveLists } from './planning/lists.ts';
-import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
+import { finishPlanning, stats } from './planning/finish.ts';
+import { knownLists, resolveRunLists } from './planning/lists.ts';
+import { endRun, fatalReason } from './run-lifecycle.ts';
 
-export interface PlannerSettings {
-  /** Profiles read per segment-source page. */
-  pageSize: number;
-  /** Contacts per message when each costs one request. */
-  perContactBatchSize: number;
-  /** Stop and checkpoint when less than this much invocation time is left. */
-  reserveMs: number;
-  /** Re-probe bulk membership when the last answer is older than this. */
-  probeRecheckMs: number;
-  maxAttempts: number;
-  baseDelayMs: number;
-}
+export type { PlannerSettings, PlanRunDeps } from './planning/context.ts';
 
-export interface PlanRunDeps extends LifecycleDeps {
-  segments: SegmentSource;
-  destination: Destination;
-  secrets: SecretProvider;
-  rateBudget: RateBudget;
-  sendQueue: WorkQueue<SendBatchMessageInput>;
-  planQueue: WorkQueue<PlanMessage>;
-  settings: PlannerSettings;
-}
-
-/** A contact's serialised form may not outgrow one queue message. */
-const MAX_CONTACT_CHARS = 200_000;
 const SEND_CHUNK = 50;
-
-/** The capability the planner batches for: a stale answer is re-probed by the first bulk batch. */
-export const planningCapability = (
-  connection: Connection,
-  now: number,
-  recheckMs: number,
-): BulkMembership => {
-  const { state, checkedAt } = connection.bulkMembership;
-  if (state === 'unknown') return 'unknown';
-  if (checkedAt === undefined || now - Date.parse(checkedAt) > recheckMs) return 'unknown';
-  return state;
-};
-
-interface Context {
-  deps: PlanRunDeps;
-  run: RunRecord;
-  exp: ExportRecord;
-  connection: Connection;
-  segments: SegmentInfo[];
-  remainingMs: () => number;
-}
 
 /**
  * Plans one run (DESIGN.md §2 "Planning"): reads every segment page by page, maps, validates and
@@ -131,22 +76,6 @@ export const planRun = async (
 const loadCheckpoint = async (ctx: Context): Promise<PlannerCheckpoint | undefined> => {
   const text = await ctx.deps.store.loadCheckpoint(ctx.run.id);
   return text === undefined ? undefined : parseCheckpoint(text);
-};
-
-const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEntry>> => {
-  const index = new Map(ctx.run.segmentIds.map((id, i) => [id, i]));
-  const snapshot = new Map<string, SnapshotEntry>();
-  for await (const entry of ctx.deps.store.readSnapshot(ctx.exp.id)) {
-    let segments = 0;
-    for (const id of entry.segmentIds) {
-      const i = index.get(id);
-      // Segments the export no longer selects are not this run's business.
-      if (i !== undefined) segments |= 1 << i;
-    }
-    if (segments === 0 && entry.hash === '') continue;
-    snapshot.set(entry.key, { hash: entry.hash, segments, ...(entry.email ? { email: entry.email } : {}) });
-  }
-  return snapshot;
 };
 
 const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Promise<void> => {
@@ -208,37 +137,15 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
     state.phase = 'emit';
   }
 
-  // Lists first: a list that changed since the last run (deleted in Autopilot and recreated, or
-  // retitled) has nobody on it yet, so what the snapshot remembers for it must not count.
+  // Lists first: what the snapshot remembers for a list that changed must not count.
   if (exp.membership === 'list' && run.trigger !== 'dry-run' && state.listIds === undefined) {
     const tally = new RequestTally();
-    const { session, call } = await accessConnection(deps, connection, tally, {
-      remainingMs: ctx.remainingMs,
-      reserveMs: deps.settings.reserveMs / 2,
-    });
-    const listIds = await resolveLists(
-      { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
-      ctx.segments.map((s) => listTitle(exp, s)),
-    );
+    state.listIds = await resolveRunLists(ctx, snapshot, tally);
     addRequests(state.requests, tally.requests);
     await deps.store.addRequests(run.id, tally.requests, tally.throttled);
-    const remembered = await deps.store.snapshotLists(exp.id);
-    for (const [i, segmentId] of run.segmentIds.entries()) {
-      const listId = listIds[i] ?? '';
-      const previous = remembered[segmentId];
-      if (previous !== undefined && previous !== listId) {
-        for (const entry of snapshot.values()) entry.segments &= ~(1 << i);
-        deps.logger.warn('segment list changed since the last run; every member is added to the new list', {
-          runId: run.id,
-          segmentId,
-        });
-      }
-      await deps.store.setSnapshotList(exp.id, segmentId, listId);
-    }
-    state.listIds = listIds;
   }
 
-  const capability = planningCapability(connection, deps.clock.now(), deps.settings.probeRecheckMs);
+  const capability = capabilityAt(connection.bulkMembership, deps.clock.now(), deps.settings.probeRecheckMs);
   const batches: PlannedBatch[] = [];
   const planner = batchPlanner(ctx, capability, (b) => batches.push(b));
   // Each decision goes straight to the batch planner: no array of every contact's decision.
@@ -280,148 +187,4 @@ const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Pr
     }
   }
   await finishPlanning(ctx, collector, totals, requests, planner.floor, messages.length, state.listIds);
-};
-
-type CollectResult = 'done' | 'paused' | 'cap' | 'cancelled';
-
-const CANCEL_CHECK_PAGES = 10;
-
-const collect = async (
-  ctx: Context,
-  collector: ContactCollector,
-  state: PlannerCheckpoint,
-): Promise<CollectResult> => {
-  const { deps, run, exp } = ctx;
-  let pages = 0;
-  while (state.segmentIndex < run.segmentIds.length) {
-    const i = state.segmentIndex;
-    const segmentId = run.segmentIds[i] ?? '';
-    const page = await deps.segments.readPage(segmentId, state.cursor, deps.settings.pageSize);
-    for (const profile of page.profiles) collector.add(i, profile.id, mapProfile(profile, exp.dataMatching));
-    for (const skipped of page.skipped) collector.skip(i, skipped.profileId, skipped.reason);
-    if (collector.capExceeded) return 'cap';
-    if (page.next === undefined) {
-      state.segmentIndex++;
-      delete state.cursor;
-    } else {
-      state.cursor = page.next;
-    }
-    const short = ctx.remainingMs() < deps.settings.reserveMs;
-    if (short || ++pages % CANCEL_CHECK_PAGES === 0) {
-      const latest = await deps.store.getRun(run.id);
-      if (latest?.cancelRequested) {
-        await endRun(deps, run, 'cancelled', 'Cancelled while planning.');
-        return 'cancelled';
-      }
-    }
-    if (short && state.segmentIndex < run.segmentIds.length) return 'paused';
-  }
-  return 'done';
-};
-
-/** Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`. */
-const decideAll = (
-  collector: ContactCollector,
-  snapshot: Map<string, SnapshotEntry>,
-  segmentCount: number,
-  use: (input: PlanInput) => void,
-): DiffTotals => {
-  const keys = new Set(collector.contacts.keys());
-  for (const key of snapshot.keys()) if (!collector.heldBack.has(key)) keys.add(key);
-  const totals = emptyDiffTotals(segmentCount);
-  for (const key of [...keys].sort()) {
-    const contact = collector.contacts.get(key);
-    const previous = snapshot.get(key);
-    let current: PlanInput['current'];
-    if (contact !== undefined) {
-      // Serialised once: both the size check and the hash need it.
-      const canonical = canonicalContact(contact.data);
-      if (canonical.length > MAX_CONTACT_CHARS) {
-        collector.skip(0, contact.profileId, 'contact_too_large');
-        continue;
-      }
-      current = { data: contact.data, hash: hashCanonical(canonical) };
-    }
-    const decision = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
-    tally(totals, decision);
-    use({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
-  }
-  return totals;
-};
-
-const batchPlanner = (
-  ctx: Context,
-  capability: BulkMembership,
-  emit: (batch: PlannedBatch) => void,
-): BatchPlanner => {
-  const { deps, exp } = ctx;
-  return new BatchPlanner(
-    {
-      mode: exp.membership,
-      onLeave: exp.onLeave,
-      segmentCount: ctx.segments.length,
-      membershipFields: ctx.segments.map((s) => membershipFieldName(exp, s)),
-      costs: deps.destination.costs,
-      capability,
-      sizes: { bulk: deps.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
-    },
-    emit,
-  );
-};
-
-const stats = (
-  ctx: Context,
-  collector: ContactCollector,
-  totals: ReturnType<typeof emptyDiffTotals>,
-  listIds?: readonly string[],
-): PlanningStats => ({
-  segments: ctx.segments.map((s, i) => ({
-    id: s.id,
-    name: s.name,
-    profiles: collector.counts.profilesPerSegment[i] ?? s.profiles,
-    ...(listIds?.[i] ? { listId: listIds[i] } : {}),
-  })),
-  profilesRead: collector.counts.profilesRead,
-  distinct: collector.contacts.size,
-  invalid: collector.counts.invalid,
-  fieldIssues: collector.counts.fieldIssues,
-  merged: collector.counts.merged,
-  overCapProfiles: collector.counts.overCapProfiles,
-  heldBack: collector.heldBack.size,
-  added: totals.added,
-  changed: totals.changed,
-  unchanged: totals.unchanged,
-  left: totals.left,
-  joins: totals.joins,
-  leaves: totals.leaves,
-});
-
-const finishPlanning = async (
-  ctx: Context,
-  collector: ContactCollector,
-  totals: ReturnType<typeof emptyDiffTotals>,
-  requests: Record<string, number>,
-  floor: number,
-  batchesTotal: number,
-  listIds?: readonly string[],
-): Promise<void> => {
-  const { deps, run, connection } = ctx;
-  const now = deps.clock.now();
-  const planningFinishedAt = new Date(now).toISOString();
-  await deps.store.completePlanning(run.id, {
-    planning: stats(ctx, collector, totals, listIds),
-    estimate: buildEstimate(requests, floor, connection.ratePerSecond, false),
-    batchesTotal,
-    planningFinishedAt,
-  });
-  await deps.store.deleteCheckpoint(run.id);
-  if (run.trigger === 'dry-run') {
-    await deps.store.transitionRun(run.id, ['planning'], 'succeeded', {
-      finishedAt: planningFinishedAt,
-      durationMs: now - Date.parse(run.createdAt),
-    });
-    return;
-  }
-  await deps.store.transitionRun(run.id, ['planning'], 'sending');
-  await finaliseIfComplete(deps, run.id);
 };

@@ -1,4 +1,3 @@
-import { bitsOf } from '#lib/domain/diff.ts';
 import { FatalRunError } from '#lib/domain/errors.ts';
 import {
   type SendBatchMessage,
@@ -10,17 +9,12 @@ import { toIssues } from '#lib/domain/validation.ts';
 import type { ContactResult, Destination } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
-import type { Connection, RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
-import {
-  accessConnection,
-  type ConnectionAccess,
-  RequestTally,
-  ThrottledTooLongError,
-} from './destination-calls.ts';
+import { RequestTally, ThrottledTooLongError } from './destination-calls.ts';
 import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
-import { joinList } from './sending/list-join.ts';
+import { deliver } from './sending/deliver.ts';
 import { droppedOutcome, outcomeOf } from './sending/outcome.ts';
+import { snapshotChanges } from './sending/snapshot-changes.ts';
 
 export interface SenderSettings {
   maxAttempts: number;
@@ -159,146 +153,4 @@ const drop = async (
   deps.metrics?.count('ContactsDropped', batch.items.length);
   deps.logger.info('batch dropped', { runId: batch.runId, batchNo: batch.batchNo, why });
   return 'done';
-};
-
-/** Delivers the batch, re-reading the key once if the destination refuses a cached one. */
-const deliver = async (
-  deps: SendBatchDeps,
-  batch: SendBatchMessage,
-  run: RunRecord,
-  connection: Connection,
-  tally: RequestTally,
-  remainingMs: () => number,
-): Promise<ContactResult[]> => {
-  const attempt = async (): Promise<ContactResult[]> => {
-    const access = await accessConnection(deps, connection, tally, {
-      remainingMs,
-      reserveMs: deps.settings.reserveMs,
-    });
-    const results = await execute(deps, batch, run, connection, access);
-    return withSingleRetries(deps, batch, results, access);
-  };
-  try {
-    return await attempt();
-  } catch (error) {
-    if (
-      !(error instanceof FatalRunError) ||
-      error.reason !== 'invalid_api_key' ||
-      deps.secrets.evict === undefined
-    ) {
-      throw error;
-    }
-    deps.secrets.evict(connection.id);
-    return attempt();
-  }
-};
-
-const execute = async (
-  deps: SendBatchDeps,
-  batch: SendBatchMessage,
-  run: RunRecord,
-  connection: Connection,
-  { session, call }: ConnectionAccess,
-): Promise<ContactResult[]> => {
-  switch (batch.op) {
-    case 'upsert':
-      return call(() => session.upsertMany(batch.items.map((i) => i.data)));
-    case 'list-join':
-      return joinList(
-        {
-          store: deps.store,
-          session,
-          connection,
-          claimant: `${run.id}#${batch.batchNo}`,
-          clock: deps.clock,
-          logger: deps.logger,
-          call,
-          recheckMs: deps.settings.probeRecheckMs,
-          probeWaitMs: deps.settings.probeWaitMs,
-        },
-        batch.items,
-        batch.listId,
-      );
-    case 'list-leave': {
-      const results: ContactResult[] = [];
-      for (const item of batch.items)
-        results.push(await call(() => session.removeFromList(batch.listId, item.email)));
-      return results;
-    }
-  }
-};
-
-/**
- * A bulk upsert reports rejected contacts without a reason (autopilot-api.md §5.2); retrying a few
- * of them one by one either gets them in or tells us why. Many rejections suggest a systemic cause:
- * those are recorded as they are rather than multiplied into single requests.
- */
-const withSingleRetries = async (
-  deps: SendBatchDeps,
-  batch: SendBatchMessage,
-  results: ContactResult[],
-  { session, call }: ConnectionAccess,
-): Promise<ContactResult[]> => {
-  if (batch.op !== 'upsert') return results;
-  const rejected = results.flatMap((r, i) => (r.ok ? [] : [i]));
-  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return results;
-  const merged = [...results];
-  for (const i of rejected) {
-    const item = batch.items[i];
-    if (item === undefined) continue;
-    const [single] = await call(() => session.upsertMany([item.data]));
-    if (single !== undefined) merged[i] = single;
-  }
-  return merged;
-};
-
-const keyOf = (email: string): string => email.toLowerCase();
-const sentAs = (email: string): { email?: string } => (email === keyOf(email) ? {} : { email });
-
-/** The snapshot changes of the contacts the destination accepted (and only those). */
-const snapshotChanges = (
-  batch: SendBatchMessage,
-  run: RunRecord,
-  results: readonly ContactResult[],
-): SnapshotChange[] => {
-  const ids = (mask: number): string[] =>
-    bitsOf(mask, run.segmentIds.length).map((i) => run.segmentIds[i] ?? '');
-  const changes: SnapshotChange[] = [];
-  batch.items.forEach((item, i) => {
-    if (!results[i]?.ok) return;
-    switch (batch.op) {
-      case 'upsert': {
-        const it = item as Extract<SendBatchMessage, { op: 'upsert' }>['items'][number];
-        changes.push({
-          key: keyOf(it.data.email),
-          hash: it.hash,
-          ...sentAs(it.data.email),
-          join: ids(it.join),
-          leave: ids(it.leave),
-          forget: it.forget,
-        });
-        break;
-      }
-      case 'list-join': {
-        const it = item as Extract<SendBatchMessage, { op: 'list-join' }>['items'][number];
-        const segment = run.segmentIds[batch.segment] ?? '';
-        changes.push({
-          key: keyOf(it.data.email),
-          hash: it.hash,
-          ...sentAs(it.data.email),
-          join: [segment],
-          leave: [],
-          forget: false,
-        });
-        break;
-      }
-      case 'list-leave': {
-        const it = item as Extract<SendBatchMessage, { op: 'list-leave' }>['items'][number];
-        const segment = run.segmentIds[batch.segment] ?? '';
-        changes.push({ key: keyOf(it.email), hash: null, join: [], leave: [segment], forget: it.forget });
-        break;
-      }
-    }
-  });
-  return changes;
 };

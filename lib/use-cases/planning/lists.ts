@@ -1,7 +1,11 @@
+import type { SnapshotEntry } from '#lib/domain/diff.ts';
 import { TransientError } from '#lib/domain/errors.ts';
+import { listTitle } from '#lib/domain/export-config.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { DestinationSession, ListRef } from '#lib/ports/destination.ts';
 import type { StateStore } from '#lib/ports/state-store.ts';
+import { accessConnection, type RequestTally } from '../destination-calls.ts';
+import type { Context } from './context.ts';
 
 export interface ListContext {
   store: StateStore;
@@ -101,4 +105,39 @@ export const knownLists = async (
     if (mapping !== undefined && 'listId' in mapping) known++;
   }
   return { known, toCreate: distinct.length - known };
+};
+
+/**
+ * Resolves this run's lists, and forgets what the snapshot remembers for any segment whose list
+ * changed since the last run (deleted in Autopilot and recreated, or retitled): nobody is on a new
+ * list yet, so every member must join it again.
+ */
+export const resolveRunLists = async (
+  ctx: Context,
+  snapshot: Map<string, SnapshotEntry>,
+  tally: RequestTally,
+): Promise<string[]> => {
+  const { deps, run, exp, connection } = ctx;
+  const { session, call } = await accessConnection(deps, connection, tally, {
+    remainingMs: ctx.remainingMs,
+    reserveMs: deps.settings.reserveMs / 2,
+  });
+  const listIds = await resolveLists(
+    { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
+    ctx.segments.map((s) => listTitle(exp, s)),
+  );
+  const remembered = await deps.store.snapshotLists(exp.id);
+  for (const [i, segmentId] of run.segmentIds.entries()) {
+    const listId = listIds[i] ?? '';
+    const previous = remembered[segmentId];
+    if (previous !== undefined && previous !== listId) {
+      for (const entry of snapshot.values()) entry.segments &= ~(1 << i);
+      deps.logger.warn('segment list changed since the last run; every member is added to the new list', {
+        runId: run.id,
+        segmentId,
+      });
+    }
+    await deps.store.setSnapshotList(exp.id, segmentId, listId);
+  }
+  return listIds;
 };

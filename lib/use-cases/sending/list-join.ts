@@ -1,4 +1,4 @@
-import type { BulkMembership, JoinItem } from '#lib/domain/plan.ts';
+import { type BulkMembership, capabilityAt, type JoinItem } from '#lib/domain/plan.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { ContactResult, DestinationSession } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
@@ -21,13 +21,6 @@ export interface JoinContext {
 
 const PROBE_STALE_MS = 2 * 60_000;
 const POLL_MS = 50;
-
-const currentCapability = (connection: Connection, now: number, recheckMs: number): BulkMembership => {
-  const { state, checkedAt } = connection.bulkMembership;
-  if (state === 'unknown' || checkedAt === undefined || now - Date.parse(checkedAt) > recheckMs)
-    return 'unknown';
-  return state;
-};
 
 /** One request per contact: upsert carrying the list (works whatever bulk does). */
 const oneByOne = async (
@@ -88,7 +81,7 @@ const awaitProbe = async (ctx: JoinContext): Promise<BulkMembership> => {
     await ctx.clock.sleep(POLL_MS);
     const latest = await ctx.store.getConnection(ctx.connection.id);
     if (latest === undefined) return 'unknown';
-    const capability = currentCapability(latest, ctx.clock.now(), ctx.recheckMs);
+    const capability = capabilityAt(latest.bulkMembership, ctx.clock.now(), ctx.recheckMs);
     if (capability !== 'unknown') return capability;
     if (latest.bulkMembership.probe === undefined) break;
   }
@@ -102,7 +95,7 @@ export const joinList = async (
   listId: string,
 ): Promise<ContactResult[]> => {
   const now = ctx.clock.now();
-  let capability = currentCapability(ctx.connection, now, ctx.recheckMs);
+  let capability = capabilityAt(ctx.connection.bulkMembership, now, ctx.recheckMs);
   if (capability === 'unknown') {
     const claimed = await ctx.store.claimProbe(ctx.connection.id, ctx.claimant, {
       now: new Date(now).toISOString(),

@@ -1,0 +1,61 @@
+import type { ContactCollector } from '#lib/domain/collector.ts';
+import type { SnapshotEntry } from '#lib/domain/diff.ts';
+import { mapProfile } from '#lib/domain/mapping.ts';
+import { endRun } from '../run-lifecycle.ts';
+import type { PlannerCheckpoint } from './checkpoint.ts';
+import type { Context } from './context.ts';
+
+/** The snapshot as bit masks over the run's segments (segments it no longer selects are ignored). */
+export const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEntry>> => {
+  const index = new Map(ctx.run.segmentIds.map((id, i) => [id, i]));
+  const snapshot = new Map<string, SnapshotEntry>();
+  for await (const entry of ctx.deps.store.readSnapshot(ctx.exp.id)) {
+    let segments = 0;
+    for (const id of entry.segmentIds) {
+      const i = index.get(id);
+      // Segments the export no longer selects are not this run's business.
+      if (i !== undefined) segments |= 1 << i;
+    }
+    if (segments === 0 && entry.hash === '') continue;
+    snapshot.set(entry.key, { hash: entry.hash, segments, ...(entry.email ? { email: entry.email } : {}) });
+  }
+  return snapshot;
+};
+
+export type CollectResult = 'done' | 'paused' | 'cap' | 'cancelled';
+
+const CANCEL_CHECK_PAGES = 10;
+
+/** Phase one: reads the segments page by page into the collector, pausing when time runs short. */
+export const collect = async (
+  ctx: Context,
+  collector: ContactCollector,
+  state: PlannerCheckpoint,
+): Promise<CollectResult> => {
+  const { deps, run, exp } = ctx;
+  let pages = 0;
+  while (state.segmentIndex < run.segmentIds.length) {
+    const i = state.segmentIndex;
+    const segmentId = run.segmentIds[i] ?? '';
+    const page = await deps.segments.readPage(segmentId, state.cursor, deps.settings.pageSize);
+    for (const profile of page.profiles) collector.add(i, profile.id, mapProfile(profile, exp.dataMatching));
+    for (const skipped of page.skipped) collector.skip(i, skipped.profileId, skipped.reason);
+    if (collector.capExceeded) return 'cap';
+    if (page.next === undefined) {
+      state.segmentIndex++;
+      delete state.cursor;
+    } else {
+      state.cursor = page.next;
+    }
+    const short = ctx.remainingMs() < deps.settings.reserveMs;
+    if (short || ++pages % CANCEL_CHECK_PAGES === 0) {
+      const latest = await deps.store.getRun(run.id);
+      if (latest?.cancelRequested) {
+        await endRun(deps, run, 'cancelled', 'Cancelled while planning.');
+        return 'cancelled';
+      }
+    }
+    if (short && state.segmentIndex < run.segmentIds.length) return 'paused';
+  }
+  return 'done';
+};

@@ -1,0 +1,41 @@
+import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import type { Destination } from '#lib/ports/destination.ts';
+import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
+import type { Connection, ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
+import type { WorkQueue } from '#lib/ports/work-queue.ts';
+import type { LifecycleDeps } from '../run-lifecycle.ts';
+
+export interface PlannerSettings {
+  /** Profiles read per segment-source page. */
+  pageSize: number;
+  /** Contacts per message when each costs one request. */
+  perContactBatchSize: number;
+  /** Stop and checkpoint when less than this much invocation time is left. */
+  reserveMs: number;
+  /** Re-probe bulk membership when the last answer is older than this. */
+  probeRecheckMs: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+}
+
+export interface PlanRunDeps extends LifecycleDeps {
+  segments: SegmentSource;
+  destination: Destination;
+  secrets: SecretProvider;
+  rateBudget: RateBudget;
+  sendQueue: WorkQueue<SendBatchMessageInput>;
+  planQueue: WorkQueue<PlanMessage>;
+  settings: PlannerSettings;
+}
+
+/** One planning invocation: the run, its export and connection as loaded at its start. */
+export interface Context {
+  deps: PlanRunDeps;
+  run: RunRecord;
+  exp: ExportRecord;
+  connection: Connection;
+  segments: SegmentInfo[];
+  remainingMs: () => number;
+}

@@ -1,0 +1,60 @@
+import type { ContactCollector } from '#lib/domain/collector.ts';
+import { type DiffTotals, decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
+import { membershipFieldName } from '#lib/domain/export-config.ts';
+import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
+import { BatchPlanner, type BulkMembership, type PlanInput, type PlannedBatch } from '#lib/domain/plan.ts';
+import type { Context } from './context.ts';
+
+/** A contact's serialised form may not outgrow one queue message. */
+const MAX_CONTACT_CHARS = 200_000;
+
+/** Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`. */
+export const decideAll = (
+  collector: ContactCollector,
+  snapshot: Map<string, SnapshotEntry>,
+  segmentCount: number,
+  use: (input: PlanInput) => void,
+): DiffTotals => {
+  const keys = new Set(collector.contacts.keys());
+  for (const key of snapshot.keys()) if (!collector.heldBack.has(key)) keys.add(key);
+  const totals = emptyDiffTotals(segmentCount);
+  for (const key of [...keys].sort()) {
+    const contact = collector.contacts.get(key);
+    const previous = snapshot.get(key);
+    let current: PlanInput['current'];
+    if (contact !== undefined) {
+      // Serialised once: both the size check and the hash need it.
+      const canonical = canonicalContact(contact.data);
+      if (canonical.length > MAX_CONTACT_CHARS) {
+        collector.skip(0, contact.profileId, 'contact_too_large');
+        continue;
+      }
+      current = { data: contact.data, hash: hashCanonical(canonical) };
+    }
+    const decision = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
+    tally(totals, decision);
+    use({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
+  }
+  return totals;
+};
+
+/** The batch planner for this run's export, destination and bulk-membership capability. */
+export const batchPlanner = (
+  ctx: Context,
+  capability: BulkMembership,
+  emit: (batch: PlannedBatch) => void,
+): BatchPlanner => {
+  const { deps, exp } = ctx;
+  return new BatchPlanner(
+    {
+      mode: exp.membership,
+      onLeave: exp.onLeave,
+      segmentCount: ctx.segments.length,
+      membershipFields: ctx.segments.map((s) => membershipFieldName(exp, s)),
+      costs: deps.destination.costs,
+      capability,
+      sizes: { bulk: deps.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
+    },
+    emit,
+  );
+};

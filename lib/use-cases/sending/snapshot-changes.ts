@@ -1,0 +1,51 @@
+import { bitsOf } from '#lib/domain/diff.ts';
+import type { SendBatchMessage } from '#lib/domain/messages.ts';
+import type { ContactResult } from '#lib/ports/destination.ts';
+import type { RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
+
+const keyOf = (email: string): string => email.toLowerCase();
+/** The address as sent, kept only when its case differs from the key. */
+const sentAs = (email: string): { email?: string } => (email === keyOf(email) ? {} : { email });
+
+/** The snapshot changes of the contacts the destination accepted (and only those). */
+export const snapshotChanges = (
+  batch: SendBatchMessage,
+  run: RunRecord,
+  results: readonly ContactResult[],
+): SnapshotChange[] => {
+  const accepted = <T>(items: readonly T[]): T[] => items.filter((_, i) => results[i]?.ok === true);
+  const segmentIds = (mask: number): string[] =>
+    bitsOf(mask, run.segmentIds.length).map((i) => run.segmentIds[i] ?? '');
+  switch (batch.op) {
+    case 'upsert':
+      return accepted(batch.items).map((it) => ({
+        key: keyOf(it.data.email),
+        hash: it.hash,
+        ...sentAs(it.data.email),
+        join: segmentIds(it.join),
+        leave: segmentIds(it.leave),
+        forget: it.forget,
+      }));
+    case 'list-join': {
+      const segment = run.segmentIds[batch.segment] ?? '';
+      return accepted(batch.items).map((it) => ({
+        key: keyOf(it.data.email),
+        hash: it.hash,
+        ...sentAs(it.data.email),
+        join: [segment],
+        leave: [],
+        forget: false,
+      }));
+    }
+    case 'list-leave': {
+      const segment = run.segmentIds[batch.segment] ?? '';
+      return accepted(batch.items).map((it) => ({
+        key: keyOf(it.email),
+        hash: null,
+        join: [],
+        leave: [segment],
+        forget: it.forget,
+      }));
+    }
+  }
+};
