@@ -33,6 +33,7 @@ import { InMemoryQueue } from '#test/fakes/in-memory-queue.ts';
 import { InMemoryRateBudget } from '#test/fakes/in-memory-rate-budget.ts';
 import { InMemoryStateStore } from '#test/fakes/in-memory-state-store.ts';
 import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
+import { aConnection } from '#test/fixtures/state-records.ts';
 import { HeapSampler, sampledPort } from './lib/heap-sampler.ts';
 import { SerialisingQueue } from './lib/serialising-queue.ts';
 
@@ -115,22 +116,7 @@ const measure = async (
   const sampler = new HeapSampler();
   const store = new InMemoryStateStore();
   const now = new Date(clock.now()).toISOString();
-  const connection: Connection = {
-    id: 'conn-1',
-    displayName: 'Autopilot (bench)',
-    type: 'autopilot',
-    status: 'active',
-    consent: { acceptedBy: 'admin@example.com', acceptedAt: now, noticeVersion: '2026-01' },
-    sharing: 'admins',
-    cap: 100_000,
-    ratePerSecond: 5,
-    bulkMembership: { state: 'unknown' },
-    createdBy: 'admin',
-    createdAt: now,
-    updatedBy: 'admin',
-    updatedAt: now,
-    version: 1,
-  };
+  const connection = aConnection({ displayName: 'Autopilot (bench)', createdAt: now, updatedAt: now });
   await store.putConnection(connection, { expectNew: true });
   const exp: ExportRecord = {
     ...ExportConfigSchema.parse({

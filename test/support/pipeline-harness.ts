@@ -15,6 +15,7 @@ import { InMemoryRateBudget } from '#test/fakes/in-memory-rate-budget.ts';
 import { InMemorySegmentSource } from '#test/fakes/in-memory-segments.ts';
 import { InMemoryStateStore } from '#test/fakes/in-memory-state-store.ts';
 import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
+import { aConnection } from '#test/fixtures/state-records.ts';
 
 export const plannerSettings: PlanRunDeps['settings'] = {
   pageSize: 50,
@@ -98,23 +99,7 @@ export class PipelineHarness {
 
   async addConnection(overrides: Partial<Connection> = {}): Promise<Connection> {
     const now = new Date(this.clock.now()).toISOString();
-    const connection: Connection = {
-      id: 'conn-1',
-      displayName: 'Autopilot (marketing)',
-      type: 'autopilot',
-      status: 'active',
-      consent: { acceptedBy: 'admin@example.com', acceptedAt: now, noticeVersion: '2026-01' },
-      sharing: 'admins',
-      cap: 100_000,
-      ratePerSecond: 5,
-      bulkMembership: { state: 'unknown' },
-      createdBy: 'admin',
-      createdAt: now,
-      updatedBy: 'admin',
-      updatedAt: now,
-      version: 1,
-      ...overrides,
-    };
+    const connection = aConnection({ createdAt: now, updatedAt: now, ...overrides });
     await this.store.putConnection(connection, { expectNew: true });
     await this.secrets.putApiKey(connection.id, 'key-1');
     return connection;
