@@ -23,7 +23,7 @@ import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { Connection, ExportRecord } from '#lib/ports/state-store.ts';
+import type { ExportRecord } from '#lib/ports/state-store.ts';
 import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
 import { startRun } from '#lib/use-cases/start-run.ts';
 import { SAMPLE_DATA_MATCHING, SAMPLE_SEGMENTS } from '#local/sample-data.ts';

@@ -1,9 +1,4 @@
-import {
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetters } from '#lib/adapters/sqs/work-queue.ts';
@@ -15,7 +10,7 @@ import {
   SqsEventSource,
   type SqsEventSourceOptions,
 } from '#local/sqs-event-source.ts';
-import { localSqs, uniqueName } from '#test/support/aws.ts';
+import { localSqs, receiveAll as receiveAllFrom, uniqueName } from '#test/support/aws.ts';
 
 let sqs: SQSClient;
 beforeAll(() => {
@@ -67,23 +62,8 @@ const until = async (condition: () => boolean, timeoutMs = 20_000): Promise<void
   }
 };
 
-const receiveAll = async (queueUrl: string, count: number, timeoutMs = 15_000): Promise<Message[]> => {
-  const received: Message[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (received.length < count && Date.now() < deadline) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    received.push(...Messages);
-  }
-  return received;
-};
+const receiveAll = (queueUrl: string, count: number, timeoutMs = 15_000): Promise<Message[]> =>
+  receiveAllFrom(sqs, queueUrl, count, timeoutMs);
 
 const failures = (records: readonly SQSRecord[]): SQSBatchResponse => ({
   batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })),

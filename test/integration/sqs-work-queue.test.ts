@@ -16,7 +16,7 @@ import {
 } from '#lib/adapters/sqs/work-queue.ts';
 import { TransientError, ValidationError } from '#lib/domain/errors.ts';
 import { MAX_MESSAGE_BYTES } from '#lib/domain/messages.ts';
-import { localSqs, uniqueName } from '#test/support/aws.ts';
+import { localSqs, receiveAll as receiveAllFrom, uniqueName } from '#test/support/aws.ts';
 
 const Msg = z.object({ n: z.number().int(), pad: z.string().default('') });
 type Msg = z.infer<typeof Msg>;
@@ -32,24 +32,8 @@ const newQueue = async (): Promise<string> => {
   return QueueUrl;
 };
 
-/** Receives until `count` messages arrived (or `timeoutMs`), deleting nothing. */
-const receiveAll = async (queueUrl: string, count: number, timeoutMs = 10_000): Promise<Message[]> => {
-  const received: Message[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (received.length < count && Date.now() < deadline) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    received.push(...Messages);
-  }
-  return received;
-};
+const receiveAll = (queueUrl: string, count: number, timeoutMs = 10_000): Promise<Message[]> =>
+  receiveAllFrom(sqs, queueUrl, count, timeoutMs);
 
 const depth = async (queueUrl: string): Promise<number> => {
   const { Attributes = {} } = await sqs.send(

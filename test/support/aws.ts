@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { segmentTableDefinition, stateTableDefinition } from '#lib/adapters/dynamodb/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/dynamodb-local.ts';
@@ -28,4 +28,28 @@ export const createTables = async (
   await client.send(new CreateTableCommand(stateTableDefinition(stateTable)));
   await client.send(new CreateTableCommand(segmentTableDefinition(segmentTable)));
   return { stateTable, segmentTable };
+};
+
+/** Receives until `count` messages arrived (or `timeoutMs`), deleting nothing. */
+export const receiveAll = async (
+  sqs: SQSClient,
+  queueUrl: string,
+  count: number,
+  timeoutMs: number,
+): Promise<Message[]> => {
+  const received: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (received.length < count && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    received.push(...Messages);
+  }
+  return received;
 };
