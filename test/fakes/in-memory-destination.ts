@@ -1,6 +1,6 @@
 import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
 import type { ContactData } from '#lib/domain/contact.ts';
-import { FatalRunError, TransientError } from '#lib/domain/errors.ts';
+import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type {
   ContactResult,
   Destination,
@@ -15,24 +15,55 @@ export interface FakeDestinationOptions {
   validKeys?: string[];
 }
 
+/** One request as the fake saw it, for fault rules to decide on. */
+export interface FakeRequest {
+  kind: string;
+  /** 1-based count of requests so far (this one included). */
+  n: number;
+  /** The contacts the request writes or asks about. */
+  emails: string[];
+}
+
+/**
+ * What a fault rule makes of one request. `after: true` applies the write first and then loses the
+ * answer (the client cannot tell whether it took effect).
+ */
+export type FakeFault =
+  | { kind: 'throttle'; retryAfterMs?: number }
+  | { kind: 'transient'; status?: number; after?: boolean }
+  | { kind: 'permanent'; status?: number; after?: boolean };
+
 /**
  * An Autopilot-shaped destination in memory, priced like Autopilot, with switches for the
- * behaviours the sender must survive: 429s, transient errors, rejected contacts, a revoked key.
+ * behaviours the sender must survive: 429s, transient errors (before or after the write took
+ * effect), permanent rejections, rejected contacts, a revoked key, and a hook run before each
+ * request (tests use it to cancel or delete things mid-batch).
  */
 export class InMemoryDestination implements Destination {
   readonly name = 'fake-autopilot';
   readonly costs = autopilotCosts;
-  readonly contacts = new Map<string, ContactData>();
+  readonly contacts = new Map<string, ContactData & { unsubscribed?: boolean }>();
   readonly lists = new Map<string, { title: string; members: Set<string> }>();
   readonly requests: Array<{ kind: string; status: number }> = [];
+  /** Every API key a request carried (the key must never be used after its connection is gone). */
+  readonly keysUsed: string[] = [];
   bulkListMembership: boolean;
   readonly validKeys: Set<string>;
   /** Emails the destination refuses (bulk: missing from the map; single: 400). */
   readonly rejects = new Set<string>();
+  /** A bulk request containing one of these emails is refused whole (400); so is a single request. */
+  readonly poison = new Set<string>();
   /** The next N requests answer 429 / 503. */
   throttleNext = 0;
   failNext = 0;
+  /** Retry-After (ms) carried by the throttled answers, when set. */
+  retryAfterMs: number | undefined;
+  /** Decides a fault for each request (after `throttleNext`/`failNext`). */
+  fault: ((request: FakeRequest) => FakeFault | undefined) | undefined;
+  /** Runs before each request is answered (after the rate budget granted it). */
+  beforeRequest: ((request: FakeRequest) => Promise<void> | void) | undefined;
   private listSeq = 0;
+  private seen = 0;
 
   constructor(options: FakeDestinationOptions = {}) {
     this.bulkListMembership = options.bulkListMembership ?? false;
@@ -49,8 +80,11 @@ export class InMemoryDestination implements Destination {
   }
 
   open(apiKey: string, hooks?: RequestHooks): DestinationSession {
-    const request = async <T>(kind: string, work: () => T): Promise<T> => {
+    const request = async <T>(kind: string, emails: string[], work: () => T): Promise<T> => {
       await hooks?.beforeRequest(kind);
+      const info: FakeRequest = { kind, n: ++this.seen, emails };
+      await this.beforeRequest?.(info);
+      this.keysUsed.push(apiKey);
       let status = 200;
       try {
         if (!this.validKeys.has(apiKey)) {
@@ -60,14 +94,31 @@ export class InMemoryDestination implements Destination {
         if (this.throttleNext > 0) {
           this.throttleNext--;
           status = 429;
-          throw new TransientError('429 Too Many Requests', { status: 429, rateLimited: true });
+          throw this.throttled();
         }
         if (this.failNext > 0) {
           this.failNext--;
           status = 503;
           throw new TransientError('503 Service Unavailable', { status: 503 });
         }
-        return work();
+        if (emails.some((e) => this.poison.has(e.toLowerCase()))) {
+          status = 400;
+          throw new PermanentError('400 Bad Request', { status: 400, reason: 'rejected_request' });
+        }
+        const fault = this.fault?.(info);
+        if (fault === undefined) return work();
+        if (fault.kind === 'throttle') {
+          status = 429;
+          throw this.throttled(fault.retryAfterMs);
+        }
+        if (fault.kind === 'transient') {
+          status = fault.status ?? 503;
+          if (fault.after) work();
+          throw new TransientError(`${status} (fake fault)`, { status });
+        }
+        status = fault.status ?? 400;
+        if (fault.after) work();
+        throw new PermanentError(`${status} (fake fault)`, { status, reason: `rejected_${status}` });
       } finally {
         this.requests.push({ kind, status });
         hooks?.afterResponse(kind, status, 1);
@@ -81,44 +132,57 @@ export class InMemoryDestination implements Destination {
         email: c.email,
         fields: { ...prev?.fields, ...c.fields },
         custom: { ...prev?.custom, ...c.custom },
+        ...(prev?.unsubscribed === undefined ? {} : { unsubscribed: prev.unsubscribed }),
       });
       return { email: c.email, ok: true };
     };
     const list = (id: string) => {
       const l = this.lists.get(id);
-      if (l === undefined) throw new Error(`unknown list ${id}`);
+      if (l === undefined) throw new PermanentError(`unknown list ${id}`, { status: 404 });
       return l;
     };
     return {
-      verify: () => request('listLists', () => undefined),
+      verify: () => request('listLists', [], () => undefined),
       findLists: () =>
-        request('listLists', (): ListRef[] => [...this.lists].map(([id, l]) => ({ id, title: l.title }))),
+        request('listLists', [], (): ListRef[] => [...this.lists].map(([id, l]) => ({ id, title: l.title }))),
       createList: (title) =>
-        request('createList', (): ListRef => {
+        request('createList', [], (): ListRef => {
           const id = `contactlist_${++this.listSeq}`;
           this.lists.set(id, { title, members: new Set() });
           return { id, title };
         }),
       upsertMany: (contacts, listId) =>
-        request(listId ? 'bulkUpsertWithList' : 'bulkUpsert', () =>
-          contacts.map((c) => {
-            const r = upsert(c);
-            if (r.ok && listId && this.bulkListMembership) list(listId).members.add(key(c.email));
-            return r;
-          }),
+        request(
+          listId ? 'bulkUpsertWithList' : 'bulkUpsert',
+          contacts.map((c) => c.email),
+          () =>
+            contacts.map((c) => {
+              const r = upsert(c);
+              if (r.ok && listId && this.bulkListMembership) list(listId).members.add(key(c.email));
+              return r;
+            }),
         ),
       upsertIntoList: (contact, listId) =>
-        request('upsertWithList', () => {
+        request('upsertWithList', [contact.email], () => {
           const r = upsert(contact);
           if (r.ok) list(listId).members.add(key(contact.email));
           return r;
         }),
       removeFromList: (listId, email) =>
-        request('listRemove', (): ContactResult => {
+        request('listRemove', [email], (): ContactResult => {
           list(listId).members.delete(key(email));
           return { email, ok: true };
         }),
-      isMember: (listId, email) => request('membershipCheck', () => list(listId).members.has(key(email))),
+      isMember: (listId, email) =>
+        request('membershipCheck', [email], () => list(listId).members.has(key(email))),
     };
+  }
+
+  private throttled(retryAfterMs = this.retryAfterMs): TransientError {
+    return new TransientError('429 Too Many Requests', {
+      status: 429,
+      rateLimited: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
   }
 }

@@ -1,10 +1,16 @@
+import { TransientError } from '#lib/domain/errors.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
 
 /** Captures what was queued; tests drain it into the consumer under test. */
 export class InMemoryQueue<T> implements WorkQueue<T> {
   readonly messages: Array<{ body: T; delaySeconds: number }> = [];
+  /** `send` calls so far (1-based numbers go into `failSends`). */
+  sends = 0;
+  /** The `send` calls (by number) that fail without enqueuing anything, as a throttled SQS would. */
+  readonly failSends = new Set<number>();
 
   async send(messages: readonly T[], options: { delaySeconds?: number } = {}): Promise<void> {
+    if (this.failSends.has(++this.sends)) throw new TransientError('SendMessageBatch failed (fake)');
     for (const body of messages)
       this.messages.push({ body: structuredClone(body), delaySeconds: options.delaySeconds ?? 0 });
   }

@@ -130,17 +130,51 @@ export class PipelineHarness {
     return startRun(this.startDeps, { exportId, trigger, requestedBy: 'tester' });
   }
 
-  /** Processes queued plan messages, then send messages, until both queues are empty. */
+  /** Messages SQS gave up on after `maxReceiveCount` receives (the queues' redrive policy). */
+  readonly exhausted: Array<{ queue: 'plan' | 'send'; body: unknown }> = [];
+  readonly maxReceiveCount = 5;
+
+  /**
+   * Processes queued plan messages, then send messages, until both queues are empty. Like SQS, a
+   * message whose handler throws (or answers `retry`) comes back, and after `maxReceiveCount`
+   * receives it moves to the dead-letter queue (`exhausted`).
+   */
   async drain(options: { sendResults?: SendResult[] } = {}): Promise<void> {
+    const receives = new Map<unknown, number>();
+    const received = (body: unknown): number => {
+      const n = (receives.get(body) ?? 0) + 1;
+      receives.set(body, n);
+      return n;
+    };
     for (let guard = 0; guard < 10_000; guard++) {
       const plan = this.planQueue.take();
-      for (const message of plan) await planRun(this.planDeps, message, () => this.remainingMs());
+      for (const message of plan) {
+        const receiveCount = received(message);
+        try {
+          await planRun(this.planDeps, message, () => this.remainingMs());
+        } catch {
+          if (receiveCount >= this.maxReceiveCount) this.exhausted.push({ queue: 'plan', body: message });
+          else this.planQueue.messages.push({ body: message, delaySeconds: 0 });
+          receives.set(message, receiveCount);
+        }
+      }
       const batches = this.sendQueue.take();
       for (const batch of batches) {
-        const result = await sendBatch(this.sendDeps, JSON.stringify(batch), () => this.remainingMs());
+        const receiveCount = received(batch);
+        let result: SendResult;
+        try {
+          result = await sendBatch(this.sendDeps, JSON.stringify(batch), () => this.remainingMs(), {
+            receiveCount,
+            maxReceiveCount: this.maxReceiveCount,
+          });
+        } catch {
+          result = 'retry';
+        }
         options.sendResults?.push(result);
-        // What SQS would do with a failed delivery: deliver it again later.
-        if (result === 'retry') await this.sendQueue.send([batch]);
+        if (result === 'retry') {
+          if (receiveCount >= this.maxReceiveCount) this.exhausted.push({ queue: 'send', body: batch });
+          else this.sendQueue.messages.push({ body: batch, delaySeconds: 0 });
+        }
       }
       if (plan.length === 0 && batches.length === 0) return;
     }
