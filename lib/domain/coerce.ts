@@ -4,7 +4,20 @@ import type { CustomFieldType } from './export-config.ts';
 export type Coerced<T> = { ok: true; value: T | undefined } | { ok: false; reason: string };
 
 const EMPTY: Coerced<never> = { ok: true, value: undefined };
+
+/*
+ * Every value is measured before any pattern sees it, so no attribute can make coercion slow
+ * (a 400 KB digit run once took minutes). Limits, in UTF-16 code units after trimming:
+ * - text: 10,000;
+ * - integer and float: 64 (a double has 17 significant digits; 64 leaves room for signs,
+ *   leading zeros and an exponent, and anything longer is not a number anyone meant);
+ * - date: 100 (ISO-8601 with nanoseconds and an offset is 35; `Date#toString` with a long
+ *   zone name is under 90).
+ * Longer values are refused as `too_long`.
+ */
 const MAX_TEXT = 10_000;
+export const MAX_NUMBER_TEXT = 64;
+export const MAX_DATE_TEXT = 100;
 
 const isBlank = (v: unknown): boolean =>
   v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
@@ -27,26 +40,41 @@ export const coerceText = (raw: unknown): Coerced<string> => {
 };
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
-const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter splits a digit run between two quantifiers in n
+// ways and backtracks quadratically before failing on a trailing bad character.
+const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** A decimal integer text (already trimmed) → its value; undefined when it is not one or too long. */
+export const parseIntegerText = (text: string): number | undefined =>
+  text.length <= MAX_NUMBER_TEXT && INTEGER_TEXT.test(text) ? Number(text) : undefined;
+
+/** A decimal number text (already trimmed, exponent allowed) → its value; undefined otherwise. */
+export const parseNumberText = (text: string): number | undefined =>
+  text.length <= MAX_NUMBER_TEXT && NUMBER_TEXT.test(text) ? Number(text) : undefined;
 
 const coerceInteger = (raw: unknown): Coerced<number> => {
   if (isBlank(raw)) return EMPTY;
-  let n: number;
+  let n: number | undefined;
   if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string' && INTEGER_TEXT.test(raw.trim())) n = Number(raw.trim());
-  else if (typeof raw === 'bigint') n = Number(raw);
-  else return { ok: false, reason: 'not_an_integer' };
-  if (!Number.isSafeInteger(n)) return { ok: false, reason: 'not_an_integer' };
+  else if (typeof raw === 'string') {
+    const t = raw.trim();
+    if (t.length > MAX_NUMBER_TEXT) return { ok: false, reason: 'too_long' };
+    n = parseIntegerText(t);
+  } else if (typeof raw === 'bigint') n = Number(raw);
+  if (n === undefined || !Number.isSafeInteger(n)) return { ok: false, reason: 'not_an_integer' };
   return { ok: true, value: n };
 };
 
 const coerceFloat = (raw: unknown): Coerced<number> => {
   if (isBlank(raw)) return EMPTY;
-  let n: number;
+  let n: number | undefined;
   if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string' && NUMBER_TEXT.test(raw.trim())) n = Number(raw.trim());
-  else return { ok: false, reason: 'not_a_number' };
-  if (!Number.isFinite(n)) return { ok: false, reason: 'not_a_number' };
+  else if (typeof raw === 'string') {
+    const t = raw.trim();
+    if (t.length > MAX_NUMBER_TEXT) return { ok: false, reason: 'too_long' };
+    n = parseNumberText(t);
+  }
+  if (n === undefined || !Number.isFinite(n)) return { ok: false, reason: 'not_a_number' };
   return { ok: true, value: n };
 };
 
@@ -65,7 +93,10 @@ const coerceBoolean = (raw: unknown): Coerced<boolean> => {
   return { ok: false, reason: 'not_a_boolean' };
 };
 
-/** Epoch milliseconds from a Date, an ISO-8601 / RFC-1123 string, or epoch seconds/milliseconds. */
+/**
+ * Epoch milliseconds from a Date, an ISO-8601 / RFC-1123 string, or epoch seconds/milliseconds.
+ * A string over MAX_DATE_TEXT is not a date.
+ */
 export const toEpochMillis = (raw: unknown): number | undefined => {
   if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? undefined : raw.getTime();
   if (typeof raw === 'number' && Number.isFinite(raw)) {
@@ -74,6 +105,7 @@ export const toEpochMillis = (raw: unknown): number | undefined => {
   }
   if (typeof raw === 'string' && raw.trim() !== '') {
     const t = raw.trim();
+    if (t.length > MAX_DATE_TEXT) return undefined;
     if (INTEGER_TEXT.test(t)) return toEpochMillis(Number(t));
     const ms = Date.parse(t);
     return Number.isNaN(ms) ? undefined : ms;
@@ -83,6 +115,7 @@ export const toEpochMillis = (raw: unknown): number | undefined => {
 
 const coerceDate = (raw: unknown): Coerced<string> => {
   if (isBlank(raw)) return EMPTY;
+  if (typeof raw === 'string' && raw.trim().length > MAX_DATE_TEXT) return { ok: false, reason: 'too_long' };
   const ms = toEpochMillis(raw);
   if (ms === undefined || Math.abs(ms) > 8.64e15) return { ok: false, reason: 'not_a_date' };
   return { ok: true, value: new Date(ms).toISOString() };

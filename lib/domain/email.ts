@@ -8,6 +8,7 @@ export type EmailRejection =
   | 'too_long'
   | 'contains_whitespace'
   | 'control_character'
+  | 'invalid_unicode'
   | 'missing_at'
   | 'multiple_at'
   | 'empty_local_part'
@@ -16,6 +17,7 @@ export type EmailRejection =
 
 export type EmailCheck = { ok: true; email: string; key: string } | { ok: false; reason: EmailRejection };
 
+/** RFC 5321's limit; checked before any pattern runs, so every pattern below sees ≤ 254 characters. */
 const MAX_EMAIL_LENGTH = 254;
 const MAX_LOCAL_LENGTH = 64;
 // Letters (any script), digits and hyphens; no leading/trailing hyphen.
@@ -33,6 +35,12 @@ export const checkEmail = (raw: unknown): EmailCheck => {
     if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) {
       return { ok: false, reason: 'control_character' };
     }
+    // A surrogate must be half of a pair: a lone one is not text and cannot be sent as UTF-8.
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = email.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return { ok: false, reason: 'invalid_unicode' };
+      i++;
+    } else if (code >= 0xdc00 && code <= 0xdfff) return { ok: false, reason: 'invalid_unicode' };
   }
   if (/\s/u.test(email)) return { ok: false, reason: 'contains_whitespace' };
   const at = email.indexOf('@');

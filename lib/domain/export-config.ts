@@ -40,6 +40,16 @@ export const DEFAULT_CAP = 100_000;
 
 const profileField = z.string().trim().min(1, 'must name a profile field').max(200);
 
+const MAX_CUSTOM_FIELD_NAME = 100;
+
+/**
+ * Names that are object internals: a contact keys its custom values by name, and `__proto__` as a
+ * key is the prototype setter (the value would vanish), while `constructor` and `prototype` are
+ * found on objects that never had such a field. Only the exact spellings are special to JavaScript,
+ * so "Prototype" or "Constructor" remain ordinary names.
+ */
+const RESERVED_CUSTOM_FIELD_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * A custom field's human name ("Plan Name"). Destinations encode it (Autopilot: `string--Plan--Name`),
  * so names that would not survive that round trip are refused.
@@ -47,10 +57,23 @@ const profileField = z.string().trim().min(1, 'must name a profile field').max(2
 export const CustomFieldNameSchema = z
   .string()
   .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .refine((n) => n === n.trim(), 'must not start or end with a space')
-  .refine((n) => !/\s{2,}|[\t\r\n]/.test(n), 'must not contain tabs, line breaks or repeated spaces')
-  .refine((n) => !n.includes('--'), 'must not contain "--" (the field-name separator)');
+  .max(MAX_CUSTOM_FIELD_NAME, `must be at most ${MAX_CUSTOM_FIELD_NAME} characters`)
+  .check((ctx) => {
+    const n = ctx.value;
+    // zod runs every check even after `max` failed: the pattern below must not see a long name.
+    if (n.length > MAX_CUSTOM_FIELD_NAME) return;
+    const problem =
+      n !== n.trim()
+        ? 'must not start or end with a space'
+        : /\s{2,}|[\t\r\n]/.test(n)
+          ? 'must not contain tabs, line breaks or repeated spaces'
+          : n.includes('--')
+            ? 'must not contain "--" (the field-name separator)'
+            : RESERVED_CUSTOM_FIELD_NAMES.has(n)
+              ? `"${n}" is a reserved name; choose another`
+              : undefined;
+    if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: n });
+  });
 
 export const CustomFieldMappingSchema = z.object({
   name: CustomFieldNameSchema,
@@ -85,7 +108,44 @@ export const DataMatchingSchema = z
   });
 export type DataMatching = z.infer<typeof DataMatchingSchema>;
 
-const segmentId = z.string().trim().min(1, 'must not be empty').max(200);
+const MAX_SEGMENT_ID = 200;
+const NOT_A_SEGMENT_ID = '"__proto__" is not a supported segment id';
+
+/**
+ * `__proto__` cannot be a key of the per-segment overrides below (zod's records skip it without a
+ * word, as they must: on a plain object it is the prototype setter), so a segment with that id is
+ * refused rather than half supported. Every other id, `constructor` included, is looked up as an
+ * own key.
+ */
+const segmentId = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_SEGMENT_ID)
+  .refine((id) => id !== '__proto__', NOT_A_SEGMENT_ID);
+
+/**
+ * Per-segment overrides. Keys are checked here, before zod's record sees them: a `__proto__` key
+ * (JSON can carry one) is refused instead of skipped, and an over-long key is refused and left out
+ * so no pattern runs on it.
+ */
+const bySegment = <V extends z.ZodType<string>>(value: V) =>
+  z.preprocess(
+    (input: Record<string, z.input<V>>, ctx) => {
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+      const refuse = (key: string, message: string) =>
+        ctx.issues.push({ code: 'custom', message, path: [key], input });
+      const kept: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(input)) {
+        if (key === '__proto__') refuse(key, NOT_A_SEGMENT_ID);
+        else if (key.length > MAX_SEGMENT_ID) {
+          refuse(`${key.slice(0, 40)}…`, `a segment id is at most ${MAX_SEGMENT_ID} characters`);
+        } else kept[key] = v;
+      }
+      return kept;
+    },
+    z.record(segmentId, value),
+  );
 
 export const ExportConfigSchema = z
   .object({
@@ -100,9 +160,9 @@ export const ExportConfigSchema = z
     membership: z.enum(['list', 'field']).default('list'),
     onLeave: z.enum(['remove', 'keep']).default('remove'),
     /** List mode: Autopilot list title per segment id (default: the segment's name). */
-    listTitles: z.record(segmentId, z.string().trim().min(1).max(200)).default({}),
+    listTitles: bySegment(z.string().trim().min(1).max(200)).prefault({}),
     /** Field mode: boolean custom field name per segment id (default: "Segment <segment name>"). */
-    membershipFields: z.record(segmentId, CustomFieldNameSchema).default({}),
+    membershipFields: bySegment(CustomFieldNameSchema).prefault({}),
     cap: z.number().int().positive().max(10_000_000).default(DEFAULT_CAP),
     capPolicy: z.enum(['fail', 'truncate']).default('fail'),
     scheduled: z.boolean().default(false),
@@ -139,8 +199,13 @@ export const ExportConfigSchema = z
 export type ExportConfig = z.infer<typeof ExportConfigSchema>;
 export type ExportConfigInput = z.input<typeof ExportConfigSchema>;
 
+/** The override for `id`, never something every object inherits (a segment may be called `constructor`). */
+const overrideFor = (overrides: Record<string, string>, id: string): string | undefined =>
+  Object.hasOwn(overrides, id) ? overrides[id] : undefined;
+
 export const membershipFieldName = (config: ExportConfig, segment: { id: string; name: string }): string =>
-  config.membershipFields[segment.id] ?? `Segment ${segment.name}`.replace(/\s+/g, ' ').replaceAll('--', '-');
+  overrideFor(config.membershipFields, segment.id) ??
+  `Segment ${segment.name}`.replace(/\s+/g, ' ').replaceAll('--', '-');
 
 export const listTitle = (config: ExportConfig, segment: { id: string; name: string }): string =>
-  config.listTitles[segment.id] ?? segment.name;
+  overrideFor(config.listTitles, segment.id) ?? segment.name;

@@ -67,7 +67,10 @@ export interface ContactWrite {
 export type ParseResult = { ok: true; write: ContactWrite } | { ok: false; message: string };
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+const ISO_DATE_START = /^\d{4}-\d{2}-\d{2}/;
+const MAX_DATE_TEXT = 64;
 
+/** Length first: the pattern only ever sees an address-sized string. */
 export function isEmailShaped(value: string): boolean {
   return value.length <= 254 && EMAIL_SHAPE.test(value);
 }
@@ -160,7 +163,9 @@ function normaliseCustomValue(fieldType: CustomFieldType, value: unknown): Field
     case 'boolean':
       return typeof value === 'boolean' ? value : undefined;
     case 'date': {
-      if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
+      // Measured before the pattern runs: no ISO-8601 timestamp is longer.
+      if (typeof value !== 'string' || value.length > MAX_DATE_TEXT || !ISO_DATE_START.test(value))
+        return undefined;
       const ms = Date.parse(value);
       return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
     }

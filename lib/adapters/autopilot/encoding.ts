@@ -1,3 +1,4 @@
+import { parseIntegerText, parseNumberText } from '#lib/domain/coerce.ts';
 import type { ContactData, CustomValue } from '#lib/domain/contact.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import {
@@ -53,8 +54,8 @@ export const parseCustomFieldKey = (key: string): { type: CustomFieldType; name:
   return { type, name: rest.replaceAll('--', ' ') };
 };
 
-const INTEGER_TEXT = /^[+-]?\d+$/;
-const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+/** Longer than any timestamp either format can write (ISO-8601 with nanoseconds and offset: 35). */
+const MAX_TIMESTAMP_TEXT = 64;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 const RFC_1123 =
   /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})$/;
@@ -62,6 +63,7 @@ const RFC_1123 =
 /** Autopilot timestamps: ISO-8601 (2017 output) or RFC-1123 (2015 output). Anything else is undefined. */
 export const parseTimestamp = (text: string): Date | undefined => {
   const t = text.trim();
+  if (t.length > MAX_TIMESTAMP_TEXT) return undefined;
   if (!ISO_8601.test(t) && !RFC_1123.test(t)) return undefined;
   const ms = Date.parse(t);
   return Number.isNaN(ms) ? undefined : new Date(ms);
@@ -73,11 +75,11 @@ const encodeValue = (type: CustomFieldType, value: CustomValue): WireValue | { e
     case 'string':
       return typeof value === 'string' ? value : String(value);
     case 'integer': {
-      const n = typeof value === 'string' && INTEGER_TEXT.test(value.trim()) ? Number(value.trim()) : value;
+      const n = typeof value === 'string' ? parseIntegerText(value.trim()) : value;
       return typeof n === 'number' && Number.isSafeInteger(n) ? n : { error: 'not_an_integer' };
     }
     case 'float': {
-      const n = typeof value === 'string' && NUMBER_TEXT.test(value.trim()) ? Number(value.trim()) : value;
+      const n = typeof value === 'string' ? parseNumberText(value.trim()) : value;
       return typeof n === 'number' && Number.isFinite(n) ? n : { error: 'not_a_number' };
     }
     case 'boolean':
@@ -130,7 +132,9 @@ export const decodeContact = (record: ContactRecord): AutopilotContact => {
     if (typeof value === 'string') fields[field] = value;
     else if (typeof value === 'number' || typeof value === 'boolean') fields[field] = String(value);
   }
-  const custom: AutopilotContact['custom'] = {};
+  // No prototype: a kind is whatever the account holds, `__proto__` and `constructor` included,
+  // and a field the contact lacks must read as absent.
+  const custom: AutopilotContact['custom'] = Object.create(null);
   for (const f of record.custom_fields ?? []) {
     if (f.deleted === true || !isCustomFieldType(f.fieldType)) continue;
     const value = decodeValue(f.value);

@@ -11,13 +11,36 @@ export interface RequestContext {
 }
 
 const MAX_SERVER_TEXT = 200;
-const EMAIL_LIKE = /[^\s@"'<>(),;:[\]]+@[^\s@"'<>(),;:[\]]+/g;
+/**
+ * Server and error texts are read up to this length before any pattern sees them: a message shows
+ * at most MAX_SERVER_TEXT, and the known phrases sit at the start of short messages.
+ */
+const MAX_EXAMINED_TEXT = 1000;
+/** Longest `Retry-After` read: an HTTP date is 29 characters. */
+const MAX_RETRY_AFTER_TEXT = 64;
+
+// The look-behind lets a match start only where a run of address characters starts. Without it, a
+// long run with no `@` was rescanned from each of its characters: quadratic in the message length.
+const EMAIL_LIKE = /(?<![^\s@"'<>(),;:[\]])[^\s@"'<>(),;:[\]]+@[^\s@"'<>(),;:[\]]+/g;
+/** Characters that end an address-like word (`@` does not: it is inside one). */
+const WORD_BREAK = /[\s"'<>(),;:[\]]/;
+
+/** The first `max` characters, less a trailing word cut in half, so no part of an address escapes. */
+const examined = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  let end = max;
+  if (!WORD_BREAK.test(text.charAt(end))) {
+    while (end > 0 && !WORD_BREAK.test(text.charAt(end - 1))) end--;
+  }
+  return `${text.slice(0, end)}…`;
+};
 
 /** Masks email addresses and blanks every secret; for anything headed into a message or log. */
 export const redact = (text: string, secrets: readonly string[]): string => {
   let out = text;
+  // Whole secrets go first, before the cut could split one and hide it from this search.
   for (const s of secrets) if (s.length > 0) out = out.split(s).join('[redacted]');
-  return out.replace(EMAIL_LIKE, (m) => maskEmail(m));
+  return examined(out, MAX_EXAMINED_TEXT).replace(EMAIL_LIKE, (m) => maskEmail(m));
 };
 
 /** A contact id prints as is (not personal); an email is masked. */
@@ -28,23 +51,29 @@ const describe = (ctx: RequestContext): string =>
   `Autopilot ${ctx.route}${ctx.subject === undefined ? '' : ` (${ctx.subject})`}`;
 
 /** Machine-readable reasons for the messages the API is known to send (autopilot-api.md §2). */
-export const reasonFromMessage = (message: string | undefined): string | undefined => {
-  if (message === undefined) return undefined;
+export const reasonFromMessage = (raw: string | undefined): string | undefined => {
+  if (raw === undefined) return undefined;
+  const message = raw.slice(0, MAX_EXAMINED_TEXT);
   if (/contact (could )?not (be )?found/i.test(message)) return 'contact_not_found';
   if (/list (does not exist|not found|could not be found)/i.test(message)) return 'list_not_found';
   if (/invalid contact_id_or_email/i.test(message)) return 'invalid_contact_id_or_email';
   return undefined;
 };
 
-const isMissingKeyMessage = (message: string | undefined): boolean =>
-  message !== undefined &&
-  /autopilot\s*api\s*key|autopilot key/i.test(message) &&
-  /\bno\b|missing|not provided|required/i.test(message);
+const isMissingKeyMessage = (raw: string | undefined): boolean => {
+  if (raw === undefined) return false;
+  const message = raw.slice(0, MAX_EXAMINED_TEXT);
+  return (
+    /autopilot\s*api\s*key|autopilot key/i.test(message) &&
+    /\bno\b|missing|not provided|required/i.test(message)
+  );
+};
 
 /** `Retry-After` as seconds or an HTTP date → milliseconds from `now`; undefined when absent or unreadable. */
 export const parseRetryAfter = (value: string | undefined, now = Date.now()): number | undefined => {
   if (value === undefined) return undefined;
   const v = value.trim();
+  if (v.length > MAX_RETRY_AFTER_TEXT) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
