@@ -227,6 +227,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       planner: PlannerEnvSchema.parse({
         ...base,
         PLAN_QUEUE_URL: plan.queueUrl,
+        PLAN_DLQ_URL: plan.dlqUrl,
         SEND_QUEUE_URL: send.queueUrl,
         PLANNER_PAGE_SIZE: String(options.plannerPageSize ?? 1000),
         PER_CONTACT_BATCH_SIZE: String(options.perContactBatchSize ?? 25),
@@ -239,6 +240,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         SENDER_RESERVE_MS: String(Math.min(20_000, Math.floor(senderTimeoutMs / 4))),
         SENDER_PARALLELISM: '1',
         SENDER_RETRY_BASE_SECONDS: String(options.retryBaseSeconds ?? 1),
+        MAX_RECEIVE_COUNT: String(maxReceiveCount),
       }),
       api: ApiEnvSchema.parse({ ...base, PLAN_QUEUE_URL: plan.queueUrl }),
     };

@@ -1,6 +1,7 @@
-import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import { SqsDeadLetters, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
+import type { DeadLetters } from '#lib/ports/work-queue.ts';
 import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 import type { ApiDeps } from '../api/deps.ts';
@@ -22,6 +23,8 @@ export interface PlannerDeps {
   start: StartRunDeps;
   /** For the one HTTP route the planner serves: `POST /exports/{id}/runs`. */
   api: ApiDeps;
+  /** Where unreadable plan messages go (the plan queue's DLQ; logged only when none is configured). */
+  planDeadLetters: DeadLetters;
   flushMetrics(): void;
 }
 
@@ -79,6 +82,10 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
       maxBodyBytes: 64 * 1024,
       defaultRatePerSecond: 5,
     },
+    planDeadLetters:
+      env.PLAN_DLQ_URL === undefined
+        ? { send: async () => {} }
+        : new SqsDeadLetters({ client: sqs, queueUrl: env.PLAN_DLQ_URL }),
     flushMetrics: () => common.metrics.flush?.(),
   };
 };

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context, SQSBatchResponse } from 'aws-lambda';
 import * as z from 'zod';
-import { PlanMessageSchema } from '#lib/domain/messages.ts';
+import { type PlanMessage, PlanMessageSchema } from '#lib/domain/messages.ts';
 import { RunTriggerSchema } from '#lib/domain/run.ts';
+import { toIssues } from '#lib/domain/validation.ts';
 import { planRun } from '#lib/use-cases/plan-run.ts';
 import { type RefreshSummary, startScheduledRuns } from '#lib/use-cases/scheduled-refresh.ts';
 import { type StartRunResult, startRun } from '#lib/use-cases/start-run.ts';
@@ -23,6 +24,19 @@ export const StartRunEventSchema = z.object({
 
 export type PlannerResult = SQSBatchResponse | RefreshSummary | StartRunResult | APIGatewayProxyResultV2;
 
+const parsePlanMessage = (body: string): { ok: true; value: PlanMessage } | { ok: false; reason: string } => {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'body is not JSON' };
+  }
+  const parsed = PlanMessageSchema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = toIssues(parsed.error).slice(0, 5);
+  return { ok: false, reason: issues.map((i) => `${i.path || '(message)'}: ${i.reason}`).join('; ') };
+};
+
 const isHttpEvent = (event: unknown): event is APIGatewayProxyEventV2 =>
   typeof event === 'object' && event !== null && 'requestContext' in event && 'rawPath' in event;
 
@@ -40,12 +54,17 @@ export const createPlannerHandler = (deps: PlannerDeps) => {
           event,
           1,
           async (record) => {
-            const message = PlanMessageSchema.safeParse(JSON.parse(record.body));
-            if (!message.success) {
-              deps.plan.logger.error('malformed plan message dropped', { messageId: record.messageId });
+            const message = parsePlanMessage(record.body);
+            if (!message.ok) {
+              // Retrying cannot make it readable: straight to the dead-letter queue, with the reason.
+              deps.plan.logger.error('malformed plan message sent to the dead-letter queue', {
+                messageId: record.messageId,
+                reason: message.reason,
+              });
+              await deps.planDeadLetters.send(record.body, message.reason);
               return 'done';
             }
-            await planRun(deps.plan, message.data, remainingTime(context));
+            await planRun(deps.plan, message.value, remainingTime(context));
             return 'done';
           },
           (record, error) =>

@@ -18,6 +18,8 @@ export interface SenderDeps {
   /** Makes a failed message visible again after `seconds` rather than the queue's timeout. */
   retryLater(receiptHandle: string, seconds: number): Promise<void>;
   retryBaseSeconds: number;
+  /** The send queue's redrive limit (its last delivery records what still fails). */
+  maxReceiveCount: number;
   flushMetrics(): void;
 }
 
@@ -58,6 +60,7 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
       );
     },
     retryBaseSeconds: env.SENDER_RETRY_BASE_SECONDS,
+    maxReceiveCount: env.MAX_RECEIVE_COUNT,
     flushMetrics: () => common.metrics.flush?.(),
   };
 };

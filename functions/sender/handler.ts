@@ -11,7 +11,11 @@ export const createSenderHandler =
       return await processRecords(
         event,
         deps.parallelism,
-        (record) => sendBatch(deps.send, record.body, remainingTime(context)),
+        (record) =>
+          sendBatch(deps.send, record.body, remainingTime(context), {
+            receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
+            maxReceiveCount: deps.maxReceiveCount,
+          }),
         (record, error) =>
           deps.send.logger.error('batch failed unexpectedly; SQS will retry', {
             messageId: record.messageId,

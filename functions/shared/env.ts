@@ -36,6 +36,8 @@ const segmentSourceRule = (env: BaseEnv, ctx: z.RefinementCtx): void => {
 
 export const PlannerEnvSchema = BaseEnvSchema.extend({
   PLAN_QUEUE_URL: z.url(),
+  /** Where a plan message that can never be read goes at once (the plan queue's DLQ). */
+  PLAN_DLQ_URL: z.url().optional(),
   SEND_QUEUE_URL: z.url(),
   PLANNER_PAGE_SIZE: int(1_000),
   PER_CONTACT_BATCH_SIZE: int(25),
@@ -47,7 +49,12 @@ export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
 export const ApiEnvSchema = BaseEnvSchema.extend({
   PLAN_QUEUE_URL: z.url(),
   /** Rate budget of a new connection when the admin gives none (deploy config; Autopilot documents 5). */
-  DEFAULT_RATE_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
+  DEFAULT_RATE_PER_SECOND: z.coerce.number().min(0.1).max(1000).default(5),
+  /**
+   * Longest wait for Autopilot when checking an API key. Well inside the API function's timeout, so a
+   * slow Autopilot is a 503 the admin can retry, never a timed-out function.
+   */
+  KEY_CHECK_TIMEOUT_MS: int(6_000),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(64 * 1024),
 }).superRefine(segmentSourceRule);
@@ -64,8 +71,24 @@ export const SenderEnvSchema = BaseEnvSchema.extend({
    * instead of waiting out the queue's visibility timeout (6 × the function timeout).
    */
   SENDER_RETRY_BASE_SECONDS: int(30),
+  /**
+   * The send queue's redrive `maxReceiveCount`: on that delivery a batch still failing transiently is
+   * recorded as failed contacts (retried by the next run) instead of being left to the DLQ.
+   */
+  MAX_RECEIVE_COUNT: int(5),
 });
 export type SenderEnv = z.infer<typeof SenderEnvSchema>;
+
+export const WatchdogEnvSchema = BaseEnvSchema.extend({
+  /** A run with no progress for this long is ended as stalled (twice the longest healthy gap). */
+  STALL_AFTER_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(30),
+});
+export type WatchdogEnv = z.infer<typeof WatchdogEnvSchema>;
 
 /** Parses the environment once at cold start; a bad setting names the variable and why. */
 export const loadEnv = <S extends z.ZodType>(

@@ -11,6 +11,30 @@ export const MESSAGE_VERSION = 1 as const;
 /** Stay under SQS's 256 KiB limit (the 1 MiB quota is newer and not universal), with headroom. */
 export const MAX_MESSAGE_BYTES = 240 * 1024;
 
+/**
+ * Largest contact (its JSON, in UTF-8 bytes) the planner sends: one such contact plus the message
+ * envelope still fits one queue message. Larger contacts are skipped as `too_large`.
+ */
+export const MAX_CONTACT_BYTES = 200 * 1024;
+
+/** UTF-8 length of a string without encoding it (a lone surrogate counts as U+FFFD: 3 bytes). */
+export const utf8Length = (text: string): number => {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+};
+
 const id = z.string().min(1).max(200);
 
 export const ContactDataSchema = z.object({

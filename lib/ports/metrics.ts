@@ -5,6 +5,7 @@ export type MetricName =
   | 'RunsFailed'
   | 'RunsCancelled'
   | 'RunsSkipped'
+  | 'RunsStalled'
   | 'ContactsAccepted'
   | 'ContactsFailed'
   | 'ContactsDropped'

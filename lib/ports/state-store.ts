@@ -21,6 +21,11 @@ export const ConnectionSchema = z.object({
     checkedAt: iso.optional(),
     /** A probe in progress: which batch runs it (`runId#batchNo`) and since when (a stale claim may be taken over). */
     probe: z.object({ claimant: z.string(), startedAt: iso }).optional(),
+    /**
+     * The run whose own probe last confirmed `supported`. A run trusts bulk membership only after
+     * confirming it itself (docs/reliability.md): the answer of an earlier run is a belief, not evidence.
+     */
+    verifiedRun: z.string().optional(),
   }),
   createdBy: z.string(),
   createdAt: iso,
@@ -40,6 +45,8 @@ export const ExportRecordSchema = ExportConfigSchema.and(
     version: z.number().int().min(1),
     /** The run holding the export's one-active-run lock. */
     activeRunId: z.string().optional(),
+    /** The dry run holding the export's one-active-dry-run lock (dry runs never block real runs). */
+    activeDryRunId: z.string().optional(),
     lastRun: z.object({ runId: z.string(), status: RunStatusSchema, finishedAt: iso.optional() }).optional(),
   }),
 );
@@ -107,8 +114,24 @@ export const RunRecordSchema = z.object({
   /** The export's settings as this run uses them (an edit mid-run does not change a run). */
   segmentIds: z.array(z.string()),
   membership: z.enum(['list', 'field']),
+  /** The whole export configuration, frozen when the run started (absent on runs recorded before). */
+  config: ExportConfigSchema.optional(),
   planningDone: z.boolean(),
+  /**
+   * Set once, when the plan is decided (before any batch is queued): batches numbered 0…total-1.
+   * A batch numbered beyond it is never recorded, so `batchesDone` can never exceed it.
+   */
   batchesTotal: z.number().optional(),
+  /** Contact operations in the decided plan: accepted + failed + dropped never exceeds it. */
+  itemsPlanned: z.number().optional(),
+  /** Batches the planner has queued so far (a resumed planner continues after them). */
+  batchesQueued: z.number().optional(),
+  /** The planner saved a checkpoint: a resume without one means it expired. */
+  checkpointed: z.boolean().optional(),
+  /** The planner invocation holding this run's planning, and until when (its deadline). */
+  planLease: z.object({ holder: z.string(), until: iso }).optional(),
+  /** Last time planning or sending moved forward; the watchdog ends runs that stop moving. */
+  lastProgressAt: iso.optional(),
   cancelRequested: z.boolean().optional(),
   estimate: RequestEstimateSchema.optional(),
   planning: PlanningStatsSchema.optional(),
@@ -116,8 +139,14 @@ export const RunRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
-/** What one batch did, recorded once however often SQS delivers it. */
+/**
+ * What part of one batch did, recorded exactly once however often SQS delivers it. A batch is
+ * recorded in ranges of its items (`from` … `to`), so the work of a delivery that fails half way is
+ * kept and only the rest is sent again.
+ */
 export interface BatchOutcome {
+  /** When it was recorded (the run's last progress). */
+  at: string;
   accepted: number;
   failed: Record<string, number>;
   dropped: number;
@@ -155,12 +184,50 @@ export interface StoredSnapshotEntry {
 
 export type ListMapping = { listId: string } | { claimedBy: string; claimedAt: string };
 
+/** How far the sending of one batch has got: items before `next` are recorded; `done` when all are. */
+export interface BatchState {
+  next: number;
+  done: boolean;
+}
+
+/** Which items of a batch an outcome covers; `final` marks the batch done. */
+export interface BatchRange {
+  from: number;
+  to: number;
+  final: boolean;
+}
+
+/** Whether a range was recorded by this call, and where the batch stands now. */
+export interface RecordResult {
+  recorded: boolean;
+  state: BatchState;
+}
+
+/** A batch number the run's decided plan does not contain (or the run has no plan yet). */
+export class BatchOutsidePlanError extends Error {
+  override readonly name = 'BatchOutsidePlanError';
+  constructor(
+    readonly runId: string,
+    readonly batchNo: number,
+  ) {
+    super(`Batch ${batchNo} is not part of the decided plan of run ${runId}`);
+  }
+}
+
+/** Which of an export's two run locks: one real run and one dry run may be active at once. */
+export type RunSlot = 'run' | 'dry-run';
+
 /**
  * Everything the pipeline remembers (DynamoDB in AWS). Writes that must happen once are
  * conditional and report whether they won.
  */
 export interface StateStore {
   // Connections
+  /**
+   * Creates (`expectNew`) or revises (`expectVersion`) the connection. A revision leaves `status` and
+   * `bulkMembership` as stored (system state, changed only through their own methods, which never
+   * change `version`).
+   */
   putConnection(
     connection: Connection,
     condition: { expectVersion?: number; expectNew?: boolean },
@@ -170,19 +237,34 @@ export interface StateStore {
   deleteConnection(id: string): Promise<void>;
   /**
    * Claims the bulk-membership probe for `claimant` (one batch: `runId#batchNo`). Succeeds only while an
-   * answer is still needed (state unknown, or last checked before `answerStaleBefore`) and no other
-   * claimant holds a claim younger than `claimStaleBefore`.
+   * answer is still needed — state unknown, last checked before `answerStaleBefore`, or `supported`
+   * but not yet confirmed by `forRun` — and no other claimant holds a claim younger than
+   * `claimStaleBefore`.
    */
   claimProbe(
     connectionId: string,
     claimant: string,
-    times: { now: string; claimStaleBefore: string; answerStaleBefore: string },
+    times: { now: string; claimStaleBefore: string; answerStaleBefore: string; forRun: string },
   ): Promise<boolean>;
-  /** Records the probe's answer (or, with `result` unknown, releases the claim). */
-  settleProbe(connectionId: string, claimant: string, result: BulkMembership, now: string): Promise<void>;
+  /**
+   * Records the probe's answer (or, with `result` unknown, releases the claim). A `supported` answer
+   * records `verifiedRun`; the others clear it.
+   */
+  settleProbe(
+    connectionId: string,
+    claimant: string,
+    result: BulkMembership,
+    now: string,
+    verifiedRun?: string,
+  ): Promise<void>;
   setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void>;
 
   // Exports
+  /**
+   * Creates (`expectNew`) or revises (`expectVersion`) the export's configuration. A revision leaves the
+   * system's own fields (run locks, last run) as stored: they are not the user's to overwrite, and
+   * system writes never change `version`.
+   */
   putExport(
     record: ExportRecord,
     condition: { expectVersion?: number; expectNew?: boolean },
@@ -190,13 +272,17 @@ export interface StateStore {
   getExport(id: string): Promise<ExportRecord | undefined>;
   listExports(): Promise<ExportRecord[]>;
   deleteExport(id: string): Promise<void>;
-  /** Takes the export's one-active-run lock (or takes it over from `replacing`, a run known to be dead). */
-  claimActiveRun(exportId: string, runId: string, replacing?: string): Promise<boolean>;
-  /** Releases the lock held by `runId` and records the run as the export's last. */
+  /**
+   * Takes one of the export's run locks (or takes it over from `replacing`, a run known to be dead).
+   * False when the export is gone or another run holds it.
+   */
+  claimActiveRun(exportId: string, runId: string, replacing?: string, slot?: RunSlot): Promise<boolean>;
+  /** Releases the lock held by `runId` and, for a real run, records it as the export's last. */
   releaseActiveRun(
     exportId: string,
     runId: string,
-    lastRun: NonNullable<ExportRecord['lastRun']>,
+    lastRun: NonNullable<ExportRecord['lastRun']> | undefined,
+    slot?: RunSlot,
   ): Promise<void>;
 
   // Runs
@@ -211,17 +297,45 @@ export interface StateStore {
     to: RunRecord['status'],
     patch?: Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>>,
   ): Promise<boolean>;
-  /** Planning finished: totals, estimate, batch count; the run is now waiting for its batches. */
+  /**
+   * Takes the planning lease of a run for one planner invocation until `until` (its deadline), so
+   * two deliveries of a plan message never plan at once. Succeeds when no lease is held, the held
+   * one ended before `now`, or `holder` already holds it.
+   */
+  leasePlanning(id: string, holder: string, now: string, until: string): Promise<boolean>;
+  releasePlanning(id: string, holder: string): Promise<void>;
+  /**
+   * Decides the run's plan: its batch count and contact operations, before any batch is queued.
+   * False when a different plan was decided already (the same plan again is a no-op, true).
+   */
+  commitPlan(id: string, plan: { batchesTotal: number; itemsPlanned: number; at: string }): Promise<boolean>;
+  /** Planning moved on: a checkpoint was saved, or more batches were queued. */
+  notePlanning(
+    id: string,
+    update: { at: string; checkpointed?: boolean; batchesQueued?: number },
+  ): Promise<void>;
+  /** Planning finished: totals and estimate; the run is now waiting for its batches. */
   completePlanning(
     id: string,
-    update: Pick<RunRecord, 'planning' | 'estimate' | 'batchesTotal' | 'planningFinishedAt'>,
+    update: Pick<RunRecord, 'planning' | 'estimate' | 'planningFinishedAt'>,
   ): Promise<void>;
   /** Saves planning figures on the way (e.g. for a run that fails on the cap). */
   savePlanning(id: string, update: Pick<RunRecord, 'planning' | 'estimate'>): Promise<void>;
   requestCancel(id: string): Promise<void>;
-  /** Records a batch's outcome exactly once; 'duplicate' when this batch was already recorded. */
-  recordBatch(runId: string, batchNo: number, outcome: BatchOutcome): Promise<'recorded' | 'duplicate'>;
-  isBatchRecorded(runId: string, batchNo: number): Promise<boolean>;
+  /**
+   * Records the outcome of items `from`…`to` of a batch exactly once, in one transaction with the run's
+   * counters (and `batchesDone` when `final`). Recorded only when the batch stands at `from` (nothing
+   * recorded yet when 0) and is not done; otherwise nothing changes and the result says where the batch
+   * stands. Throws BatchOutsidePlanError for a batch number outside the run's decided plan.
+   */
+  recordBatch(
+    runId: string,
+    batchNo: number,
+    range: BatchRange,
+    outcome: BatchOutcome,
+  ): Promise<RecordResult>;
+  /** Where the batch stands; undefined when nothing of it is recorded. */
+  getBatch(runId: string, batchNo: number): Promise<BatchState | undefined>;
   /** Adds requests made by a delivery that did not complete (they were still sent). */
   addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void>;
   listErrorSamples(runId: string, limit: number): Promise<ErrorSample[]>;

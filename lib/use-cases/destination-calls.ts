@@ -34,18 +34,25 @@ export interface ConnectionAccess {
 }
 
 /**
- * A session on a connection whose every request waits for the connection's shared rate budget and
- * is counted in `tally`, with `call` applying the retry policy (see `withRetries`).
+ * A session on a connection whose every request waits for the connection's shared rate budget —
+ * never past the invocation's remaining time minus `reserveMs` (SlotTooLateError instead) — and is
+ * counted in `tally`, with `call` applying the retry policy (see `withRetries`). `beforeEachRequest`
+ * runs first and may throw to stop the work (a sender re-checking its run while it sends).
  */
 export const accessConnection = async (
   deps: ConnectionAccessDeps,
   connection: { id: string; ratePerSecond: number },
   tally: RequestTally,
   timing: { remainingMs: () => number; reserveMs: number },
+  beforeEachRequest?: () => Promise<void>,
 ): Promise<ConnectionAccess> => {
   const apiKey = await deps.secrets.getApiKey(connection.id);
   const hooks: RequestHooks = {
-    beforeRequest: () => deps.rateBudget.acquire(connection.id, connection.ratePerSecond),
+    beforeRequest: async () => {
+      await beforeEachRequest?.();
+      const notAfter = deps.clock.now() + timing.remainingMs() - timing.reserveMs;
+      await deps.rateBudget.acquire(connection.id, connection.ratePerSecond, { notAfter });
+    },
     afterResponse: (kind, status) => tally.record(kind, status),
   };
   const policy: RetryPolicy = {
@@ -87,10 +94,14 @@ export interface RetryPolicy {
 export const throttleBackOffMs = (ratePerSecond: number): number =>
   Math.min(2_000, Math.max(200, 5_000 / ratePerSecond));
 
+/** Longest Retry-After honoured: a larger (or nonsense) value would park every sender for hours. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 /**
  * Calls the destination, retrying transient failures a few times with jittered exponential backoff.
- * A 429 backs every sender off through the shared budget and is retried without using an attempt;
- * if rate limiting outlasts the invocation, ThrottledTooLongError hands the work back intact.
+ * A 429 backs every sender off through the shared budget (Retry-After capped at one minute) and is
+ * retried without using an attempt; if rate limiting outlasts the invocation, ThrottledTooLongError
+ * hands the work back intact. No wait ever runs past the remaining time minus the reserve.
  */
 export const withRetries = async <T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> => {
   let attempts = 0;
@@ -99,15 +110,20 @@ export const withRetries = async <T>(policy: RetryPolicy, call: () => Promise<T>
       return await call();
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
+      const spare = policy.remainingMs() - policy.reserveMs;
       if (error.details.rateLimited) {
-        const wait = error.details.retryAfterMs ?? throttleBackOffMs(policy.ratePerSecond);
+        const asked = error.details.retryAfterMs ?? throttleBackOffMs(policy.ratePerSecond);
+        const wait = Math.min(
+          MAX_RETRY_AFTER_MS,
+          Math.max(0, Number.isFinite(asked) ? asked : MAX_RETRY_AFTER_MS),
+        );
         await policy.rateBudget.backOff(policy.connectionId, wait);
-        if (policy.remainingMs() < policy.reserveMs) throw new ThrottledTooLongError(error.message);
+        if (spare < wait) throw new ThrottledTooLongError(error.message);
         continue;
       }
       attempts++;
-      if (attempts >= policy.maxAttempts || policy.remainingMs() < policy.reserveMs) throw error;
       const delay = policy.baseDelayMs * 2 ** (attempts - 1);
+      if (attempts >= policy.maxAttempts || spare < delay) throw error;
       await policy.clock.sleep(delay / 2 + Math.random() * (delay / 2));
     }
   }

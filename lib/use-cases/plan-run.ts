@@ -1,31 +1,33 @@
-import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts';
-import { ContactCollector } from '#lib/domain/collector.ts';
-import { emptyDiffTotals } from '#lib/domain/diff.ts';
 import { FatalRunError } from '#lib/domain/errors.ts';
-import { listTitle } from '#lib/domain/export-config.ts';
-import { MESSAGE_VERSION, type PlanMessage, type SendBatchMessageInput } from '#lib/domain/messages.ts';
-import { addRequests, capabilityAt, type PlannedBatch, requestsFor } from '#lib/domain/plan.ts';
+import { MESSAGE_VERSION, type PlanMessage } from '#lib/domain/messages.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import type { SegmentInfo } from '#lib/ports/segment-source.ts';
-import { RequestTally } from './destination-calls.ts';
-import { type PlannerCheckpoint, parseCheckpoint, serialiseCheckpoint } from './planning/checkpoint.ts';
-import { collect, readSnapshot } from './planning/collect.ts';
-import type { Context, PlanRunDeps } from './planning/context.ts';
-import { batchPlanner, decideAll } from './planning/decide.ts';
-import { toMessages } from './planning/emit.ts';
-import { finishPlanning, stats } from './planning/finish.ts';
-import { knownLists, resolveRunLists } from './planning/lists.ts';
-import { endRun, fatalReason } from './run-lifecycle.ts';
+import type { RunRecord } from '#lib/ports/state-store.ts';
+import { parseCheckpoint } from './planning/checkpoint.ts';
+import type { Context, PlanRunDeps, RunExport } from './planning/context.ts';
+import { plan } from './planning/plan.ts';
+import { endRun, fatalReason, finaliseIfComplete } from './run-lifecycle.ts';
 
 export type { PlannerSettings, PlanRunDeps } from './planning/context.ts';
 
-const SEND_CHUNK = 50;
+/** SQS delays a message by at most 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+
+export const CHECKPOINT_EXPIRED_REASON =
+  'The planning state of this run expired before planning could resume (planner checkpoints are kept ' +
+  'for 2 days). Nothing more will be sent for this run; start the export again.';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * Plans one run (DESIGN.md §2 "Planning"): reads every segment page by page, maps, validates and
- * merges profiles, enforces the cap before anything is sent, diffs against the snapshot, resolves
- * lists and queues batches. Checkpoints and re-queues itself when time runs short, so no segment
- * size reaches the Lambda time limit.
+ * Plans one run (docs/architecture.md, "Planning"): reads every segment page by page, maps, validates
+ * and merges profiles, enforces the cap before anything is sent, diffs against the snapshot, resolves
+ * lists and queues batches. Checkpoints and re-queues itself when time runs short, so no segment size
+ * reaches the Lambda time limit.
+ *
+ * Safe under at-least-once delivery: one invocation at a time holds the run's planning lease; the
+ * plan is decided once, from a frozen snapshot, and saved before its first batch is queued, so a plan
+ * message delivered again resumes or does nothing — it never plans again against a snapshot that
+ * senders have already moved.
  */
 export const planRun = async (
   deps: PlanRunDeps,
@@ -33,158 +35,102 @@ export const planRun = async (
   remainingMs: () => number,
 ): Promise<void> => {
   const run = await deps.store.getRun(message.runId);
-  if (run === undefined || isTerminal(run.status)) return;
-  const log = deps.logger.child({ runId: run.id, exportId: run.exportId });
+  if (run === undefined) {
+    deps.logger.warn('plan message for an unknown run ignored', { runId: message.runId });
+    return;
+  }
+  if (isTerminal(run.status)) return;
+  if (run.planningDone) {
+    await finaliseIfComplete(deps, run.id);
+    return;
+  }
+  const now = deps.clock.now();
+  const holder = `${now.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  if (!(await deps.store.leasePlanning(run.id, holder, iso(now), iso(now + remainingMs())))) {
+    await lookAgainLater(deps, run.id, message, now);
+    return;
+  }
+  let outcome: 'done' | 'paused' = 'done';
+  try {
+    outcome = await planLeased(deps, run, remainingMs);
+  } finally {
+    await deps.store.releasePlanning(run.id, holder);
+  }
+  // Queued after the lease is released, so the next invocation can take it at once.
+  if (outcome === 'paused') {
+    await deps.planQueue.send([
+      { v: MESSAGE_VERSION, type: 'plan', runId: run.id, exportId: run.exportId, resume: true },
+    ]);
+  }
+};
+
+/** Another invocation is planning this run: look again when its lease (its deadline) has passed. */
+const lookAgainLater = async (
+  deps: PlanRunDeps,
+  runId: string,
+  message: PlanMessage,
+  now: number,
+): Promise<void> => {
+  const latest = await deps.store.getRun(runId);
+  const until = latest?.planLease ? Date.parse(latest.planLease.until) : now;
+  const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil((until - now) / 1000) + 1));
+  deps.logger.info('run is being planned by another invocation; looking again later', {
+    runId,
+    delaySeconds,
+  });
+  await deps.planQueue.send([{ ...message, resume: true }], { delaySeconds });
+};
+
+const planLeased = async (
+  deps: PlanRunDeps,
+  run: RunRecord,
+  remainingMs: () => number,
+): Promise<'done' | 'paused'> => {
   if (run.cancelRequested) {
     await endRun(deps, run, 'cancelled', 'Cancelled before planning finished.');
-    return;
+    return 'done';
   }
-  const exp = await deps.store.getExport(run.exportId);
-  if (exp === undefined) {
+  const live = await deps.store.getExport(run.exportId);
+  if (live === undefined) {
     await endRun(deps, run, 'failed', 'The export was deleted before its run could be planned.');
-    return;
+    return 'done';
   }
   const connection = await deps.store.getConnection(run.connectionId);
-  if (connection === undefined || exp.connectionId !== run.connectionId) {
+  if (connection === undefined || live.connectionId !== run.connectionId) {
     await endRun(deps, run, 'cancelled', 'The export lost its connection before the run could be planned.');
-    return;
+    return 'done';
   }
-  const segments: SegmentInfo[] = [];
+  const segments = [];
   for (const id of run.segmentIds) {
     const info = await deps.segments.getSegment(id);
     if (info === undefined) {
       await endRun(deps, run, 'failed', `Segment ${id} no longer exists.`);
-      return;
+      return 'done';
     }
     segments.push(info);
   }
+  // The configuration frozen at run start: an edit made while the run plans does not change it.
+  const exp: RunExport = { ...(run.config ?? live), id: live.id };
   const ctx: Context = { deps, run, exp, connection, segments, remainingMs };
+  const text = await deps.store.loadCheckpoint(run.id);
+  if (text === undefined && (run.checkpointed === true || run.batchesTotal !== undefined)) {
+    await endRun(deps, run, 'failed', CHECKPOINT_EXPIRED_REASON);
+    return 'done';
+  }
   try {
-    await plan(ctx, message.resume ? await loadCheckpoint(ctx) : undefined);
+    return await plan(ctx, text === undefined ? undefined : parseCheckpoint(text));
   } catch (error) {
     if (error instanceof FatalRunError) {
       if (error.reason === 'invalid_api_key')
         await deps.store.setConnectionStatus(connection.id, 'invalid_key');
       await endRun(deps, run, 'failed', fatalReason(error));
-      return;
+      return 'done';
     }
-    log.error('planning failed; the message will be retried', { error: String(error) });
+    deps.logger.error('planning failed; the message will be retried', {
+      runId: run.id,
+      exportId: run.exportId,
+      error: String(error),
+    });
     throw error;
   }
-};
-
-const loadCheckpoint = async (ctx: Context): Promise<PlannerCheckpoint | undefined> => {
-  const text = await ctx.deps.store.loadCheckpoint(ctx.run.id);
-  return text === undefined ? undefined : parseCheckpoint(text);
-};
-
-const plan = async (ctx: Context, checkpoint: PlannerCheckpoint | undefined): Promise<void> => {
-  const { deps, run, exp, connection } = ctx;
-  const snapshot = checkpoint ? new Map(checkpoint.snapshot) : await readSnapshot(ctx);
-  const cap = effectiveCap(exp.cap, connection.cap);
-  const collectorOptions = {
-    segmentIds: run.segmentIds,
-    cap,
-    policy: exp.capPolicy,
-    isKnown: (key: string) => snapshot.has(key),
-  };
-  const collector = checkpoint
-    ? ContactCollector.fromState(collectorOptions, checkpoint.collector)
-    : new ContactCollector(collectorOptions);
-  const state: PlannerCheckpoint = checkpoint ?? {
-    v: 1,
-    phase: 'collect',
-    segmentIndex: 0,
-    collector: collector.toState(),
-    snapshot: [],
-    emitted: 0,
-    requests: {},
-  };
-  const save = async (): Promise<void> => {
-    await deps.store.saveCheckpoint(
-      run.id,
-      serialiseCheckpoint({ ...state, collector: collector.toState(), snapshot: [...snapshot] }),
-    );
-    await deps.planQueue.send([
-      { v: MESSAGE_VERSION, type: 'plan', runId: run.id, exportId: exp.id, resume: true },
-    ]);
-    deps.logger.info('planning checkpointed; continuing in a new invocation', {
-      runId: run.id,
-      phase: state.phase,
-      segmentIndex: state.segmentIndex,
-      emitted: state.emitted,
-    });
-  };
-
-  if (state.phase === 'collect') {
-    const done = await collect(ctx, collector, state);
-    if (done === 'cap') {
-      const sizes: SegmentSize[] = ctx.segments.map((s) => ({
-        id: s.id,
-        name: s.name,
-        profiles: s.profiles,
-      }));
-      await deps.store.savePlanning(run.id, {
-        planning: stats(ctx, collector, emptyDiffTotals(sizes.length)),
-      });
-      await endRun(deps, run, 'failed', capExceeded(collector.contacts.size + 1, cap, sizes).message);
-      return;
-    }
-    if (done === 'paused' || done === 'cancelled') {
-      if (done === 'paused') await save();
-      return;
-    }
-    state.phase = 'emit';
-  }
-
-  // Lists first: what the snapshot remembers for a list that changed must not count.
-  if (exp.membership === 'list' && run.trigger !== 'dry-run' && state.listIds === undefined) {
-    const tally = new RequestTally();
-    state.listIds = await resolveRunLists(ctx, snapshot, tally);
-    addRequests(state.requests, tally.requests);
-    await deps.store.addRequests(run.id, tally.requests, tally.throttled);
-  }
-
-  const capability = capabilityAt(connection.bulkMembership, deps.clock.now(), deps.settings.probeRecheckMs);
-  const batches: PlannedBatch[] = [];
-  const planner = batchPlanner(ctx, capability, (b) => batches.push(b));
-  // Each decision goes straight to the batch planner: no array of every contact's decision.
-  const totals = decideAll(collector, snapshot, run.segmentIds.length, (input) => planner.add(input));
-  planner.finish();
-  const requests: Record<string, number> = { ...state.requests };
-  for (const b of batches) addRequests(requests, requestsFor(b, deps.destination.costs, capability));
-  if (capability === 'unknown' && batches.some((b) => b.op === 'list-join')) {
-    // The first join batch probes bulk membership: one bulk upsert and one membership check on top.
-    addRequests(requests, { bulkUpsertWithList: 1, membershipCheck: 1 });
-  }
-
-  if (run.trigger === 'dry-run') {
-    const titles = ctx.segments.map((s) => listTitle(exp, s));
-    if (exp.membership === 'list') {
-      const lists = await knownLists(deps.store, connection.id, titles);
-      if (lists.toCreate > 0) addRequests(requests, { listLists: 1, createList: lists.toCreate });
-      else addRequests(requests, { listLists: 1 });
-    }
-    await finishPlanning(ctx, collector, totals, requests, planner.floor, 0);
-    return;
-  }
-
-  const address = {
-    runId: run.id,
-    exportId: exp.id,
-    connectionId: connection.id,
-    ...(state.listIds ? { listIds: state.listIds } : {}),
-  };
-  const messages: SendBatchMessageInput[] = [];
-  for (const batch of batches) messages.push(...toMessages(batch, address, messages.length));
-  while (state.emitted < messages.length) {
-    const chunk = messages.slice(state.emitted, state.emitted + SEND_CHUNK);
-    await deps.sendQueue.send(chunk);
-    state.emitted += chunk.length;
-    if (state.emitted < messages.length && ctx.remainingMs() < deps.settings.reserveMs) {
-      await save();
-      return;
-    }
-  }
-  await finishPlanning(ctx, collector, totals, requests, planner.floor, messages.length, state.listIds);
 };

@@ -38,7 +38,9 @@ export const fatalReason = (error: FatalRunError): string => FATAL_REASONS[error
 const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
   const run = await deps.store.getRun(runId);
   if (run === undefined) return;
-  if (run.trigger !== 'dry-run') {
+  if (run.trigger === 'dry-run')
+    await deps.store.releaseActiveRun(run.exportId, run.id, undefined, 'dry-run');
+  else {
     await deps.store.releaseActiveRun(run.exportId, run.id, {
       runId: run.id,
       status: run.status,
@@ -88,6 +90,17 @@ export const endRun = async (
   });
   if (won) await afterEnd(deps, run.id);
   return won;
+};
+
+/** A dry run ends when its planning does: `succeeded`, its lock released. */
+export const completeDryRun = async (deps: LifecycleDeps, run: RunRecord): Promise<void> => {
+  const won = await deps.store.transitionRun(
+    run.id,
+    ['planning'],
+    'succeeded',
+    timing(run, deps.clock.now()),
+  );
+  if (won) await afterEnd(deps, run.id);
 };
 
 /**

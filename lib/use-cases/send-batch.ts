@@ -1,4 +1,3 @@
-import { FatalRunError } from '#lib/domain/errors.ts';
 import {
   type SendBatchMessage,
   type SendBatchMessageInput,
@@ -6,20 +5,20 @@ import {
 } from '#lib/domain/messages.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import { toIssues } from '#lib/domain/validation.ts';
-import type { ContactResult, Destination } from '#lib/ports/destination.ts';
+import type { Destination } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import { BatchOutsidePlanError, type RunRecord } from '#lib/ports/state-store.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
-import { RequestTally, ThrottledTooLongError } from './destination-calls.ts';
+import { RequestTally } from './destination-calls.ts';
 import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
-import { deliver } from './sending/deliver.ts';
-import { droppedOutcome, outcomeOf } from './sending/outcome.ts';
-import { snapshotChanges } from './sending/snapshot-changes.ts';
+import { type Delivery, deliver } from './sending/deliver.ts';
+import { recordProgress } from './sending/record.ts';
 
 export interface SenderSettings {
   maxAttempts: number;
   baseDelayMs: number;
-  /** Keep this much invocation time in hand; a batch throttled past it goes back on the queue. */
+  /** Keep this much invocation time in hand; a batch that would wait past it goes back on the queue. */
   reserveMs: number;
   requeueDelaySeconds: number;
   probeRecheckMs: number;
@@ -38,94 +37,187 @@ export interface SendBatchDeps extends LifecycleDeps {
   settings: SenderSettings;
 }
 
+/** Which delivery of the message this is, as SQS counts them, and how many it allows before the DLQ. */
+export interface DeliveryCount {
+  receiveCount: number;
+  maxReceiveCount: number;
+}
+
 /** `retry`: leave the message for SQS to redeliver. */
 export type SendResult = 'done' | 'retry';
 
+/** Failure reason of contacts whose requests were still failing on the message's last delivery. */
+export const RETRIES_EXHAUSTED = 'retries_exhausted';
+
 /**
- * Sends one batch (DESIGN.md §2 "Sending"): idempotent on `runId#batchNo`, stops for cancelled or
- * failed runs and removed connections, classifies every failure, and records the outcome and the
- * snapshot exactly once. The last batch finalises the run.
+ * Sends one batch (docs/architecture.md, "Sending"): idempotent on `runId#batchNo`, stops for
+ * cancelled or ended runs and removed connections (also while sending), classifies every failure,
+ * and records the outcome and the snapshot exactly once — in ranges, so a delivery that fails half way
+ * keeps what it did and hands only the rest back. A permanent rejection, or a request still failing on
+ * the message's last delivery, is recorded as failed contacts (the next run sends them again) rather
+ * than left to the dead-letter queue, where it would hold the run open. The last batch finalises the run.
  */
 export const sendBatch = async (
   deps: SendBatchDeps,
   body: string,
   remainingMs: () => number,
+  count: DeliveryCount = { receiveCount: 1, maxReceiveCount: Number.POSITIVE_INFINITY },
 ): Promise<SendResult> => {
   const message = parse(body);
-  if (!message.ok) {
-    deps.logger.error('malformed batch message sent to the dead-letter queue', { reason: message.reason });
-    await deps.deadLetters.send(body, message.reason);
-    deps.metrics?.count('BatchesDeadLettered');
-    return 'done';
-  }
+  if (!message.ok) return deadLetter(deps, body, message.reason, 'malformed batch message');
   const batch = message.value;
   const log = deps.logger.child({ runId: batch.runId, exportId: batch.exportId, batchNo: batch.batchNo });
   const run = await deps.store.getRun(batch.runId);
-  if (run === undefined) {
-    log.warn('batch for an unknown run sent to the dead-letter queue');
-    await deps.deadLetters.send(body, `run ${batch.runId} does not exist`);
-    deps.metrics?.count('BatchesDeadLettered');
-    return 'done';
+  if (run === undefined)
+    return deadLetter(deps, body, `run ${batch.runId} does not exist`, 'batch for an unknown run');
+  if (run.batchesTotal === undefined || batch.batchNo >= run.batchesTotal) {
+    return deadLetter(
+      deps,
+      body,
+      `batch ${batch.batchNo} is not part of the plan of run ${run.id}`,
+      'batch outside its run',
+    );
   }
-  if (await deps.store.isBatchRecorded(batch.runId, batch.batchNo)) {
+  const state = await deps.store.getBatch(batch.runId, batch.batchNo);
+  if (state?.done) {
     log.info('batch already recorded; redelivery ignored');
     return 'done';
   }
-  if (run.cancelRequested && !isTerminal(run.status)) {
-    await endRun(deps, run, 'cancelled', 'Cancelled by request.');
-  }
-  if (isTerminal(run.status) || run.cancelRequested) return drop(deps, batch, 'run is no longer active');
-  const connection = await deps.store.getConnection(batch.connectionId);
-  if (connection === undefined) {
-    await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
-    return drop(deps, batch, 'connection removed');
-  }
-
-  const tally = new RequestTally();
+  const from = state?.next ?? 0;
   try {
-    const results = await deliver(deps, batch, run, connection, tally, remainingMs);
-    await deps.store.applySnapshot(batch.exportId, snapshotChanges(batch, run, results));
-    const recorded = await deps.store.recordBatch(
-      batch.runId,
-      batch.batchNo,
-      outcomeOf(results, tally, batch.batchNo, deps.settings.maskEmails),
-    );
-    countDelivery(deps, tally, results);
-    log.info('batch sent', {
-      op: batch.op,
-      contacts: batch.items.length,
-      recorded,
-      requests: tally.requests,
-    });
-    if (recorded === 'recorded') await finaliseIfComplete(deps, batch.runId);
-    return 'done';
+    if (run.cancelRequested === true && !isTerminal(run.status)) {
+      await endRun(deps, run, 'cancelled', 'Cancelled by request.');
+    }
+    if (isTerminal(run.status) || run.cancelRequested === true)
+      return await close(deps, batch, run, from, [], 'dropped');
+    const connection = await deps.store.getConnection(batch.connectionId);
+    if (connection === undefined) {
+      deps.secrets.evict?.(batch.connectionId);
+      await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
+      return await close(deps, batch, run, from, [], 'dropped');
+    }
+    const tally = new RequestTally();
+    const delivery = await deliver(deps, batch, from, run, connection, tally, remainingMs);
+    countDelivery(deps, tally, delivery);
+    return await settle(deps, batch, run, from, delivery, tally, count);
   } catch (error) {
-    if (error instanceof FatalRunError) {
-      log.error('run failed: destination refused the connection', { reason: error.reason });
-      if (error.reason === 'invalid_api_key')
-        await deps.store.setConnectionStatus(connection.id, 'invalid_key');
-      await endRun(deps, run, 'failed', fatalReason(error));
-      return drop(deps, batch, error.reason, tally);
-    }
-    await deps.store.addRequests(batch.runId, tally.requests, tally.throttled);
-    countDelivery(deps, tally, []);
-    if (error instanceof ThrottledTooLongError) {
-      deps.metrics?.count('BatchesRequeued');
-      log.warn('rate limited for too long; batch put back on the queue', { requeues: batch.requeues + 1 });
-      await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], {
-        delaySeconds: deps.settings.requeueDelaySeconds,
-      });
-      return 'done';
-    }
-    log.warn('batch failed transiently; SQS will redeliver it', { error: String(error) });
-    return 'retry';
+    if (error instanceof BatchOutsidePlanError)
+      return deadLetter(deps, body, error.message, 'batch outside its run');
+    throw error;
   }
 };
 
-const countDelivery = (deps: SendBatchDeps, tally: RequestTally, results: readonly ContactResult[]): void => {
-  const accepted = results.filter((r) => r.ok).length;
+/** Records what the delivery did and decides what becomes of the rest of the batch. */
+const settle = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+  from: number,
+  { results, stop }: Delivery,
+  tally: RequestTally,
+  count: DeliveryCount,
+): Promise<SendResult> => {
+  const log = deps.logger.child({ runId: batch.runId, exportId: batch.exportId, batchNo: batch.batchNo });
+  if (stop === undefined) {
+    if (await recordProgress(deps, batch, run, { from, results, rest: { count: 0 } }, tally)) {
+      await finaliseIfComplete(deps, batch.runId);
+    }
+    log.info('batch sent', { op: batch.op, contacts: results.length, requests: tally.requests });
+    return 'done';
+  }
+  switch (stop.kind) {
+    case 'cancelled':
+      await endRun(deps, run, 'cancelled', 'Cancelled by request.');
+      return close(deps, batch, run, from, results, 'dropped', tally);
+    case 'connection_removed':
+      deps.secrets.evict?.(batch.connectionId);
+      await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
+      return close(deps, batch, run, from, results, 'dropped', tally);
+    case 'fatal':
+      log.error('run failed: destination refused the connection', { reason: stop.error.reason });
+      if (stop.error.reason === 'invalid_api_key')
+        await deps.store.setConnectionStatus(batch.connectionId, 'invalid_key');
+      await endRun(deps, run, 'failed', fatalReason(stop.error));
+      return close(deps, batch, run, from, results, 'dropped', tally);
+    case 'transient':
+      if (count.receiveCount >= count.maxReceiveCount) {
+        log.warn('batch still failing on its last delivery; the rest is counted as failed', {
+          error: stop.error.message,
+        });
+        return close(deps, batch, run, from, results, RETRIES_EXHAUSTED, tally);
+      }
+      await recordProgress(deps, batch, run, { from, results }, tally);
+      if (results.length === 0) {
+        log.warn('batch failed transiently; SQS will redeliver it', { error: stop.error.message });
+        return 'retry';
+      }
+      // Progress was made: hand the rest back as a fresh message, so retries of a batch that moves
+      // forward never count towards the dead-letter limit.
+      return handBack(deps, batch, log, 'failed transiently after progress');
+    case 'out_of_time':
+      await recordProgress(deps, batch, run, { from, results }, tally);
+      deps.metrics?.count('BatchesRequeued');
+      return handBack(deps, batch, log, 'rate budget or invocation time ran out');
+  }
+};
+
+const handBack = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  log: ReturnType<SendBatchDeps['logger']['child']>,
+  why: string,
+): Promise<SendResult> => {
+  log.warn('rest of the batch put back on the queue', { why, requeues: batch.requeues + 1 });
+  await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], {
+    delaySeconds: deps.settings.requeueDelaySeconds,
+  });
+  return 'done';
+};
+
+/** Records what was delivered and closes the batch: the items not delivered are dropped (or failed). */
+const close = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+  from: number,
+  results: Delivery['results'],
+  restAs: 'dropped' | typeof RETRIES_EXHAUSTED,
+  tally: RequestTally = new RequestTally(),
+): Promise<SendResult> => {
+  const count = batch.items.length - from - results.length;
+  const rest =
+    restAs === 'dropped'
+      ? ({ count, as: 'dropped' } as const)
+      : ({ count, as: 'failed', reason: restAs } as const);
+  if (await recordProgress(deps, batch, run, { from, results, rest }, tally)) {
+    if (restAs === 'dropped') deps.metrics?.count('ContactsDropped', count);
+    await finaliseIfComplete(deps, batch.runId);
+  }
+  deps.logger.info('batch closed', {
+    runId: batch.runId,
+    batchNo: batch.batchNo,
+    sent: results.length,
+    rest: restAs,
+  });
+  return 'done';
+};
+
+const deadLetter = async (
+  deps: SendBatchDeps,
+  body: string,
+  reason: string,
+  what: string,
+): Promise<SendResult> => {
+  deps.logger.error(`${what} sent to the dead-letter queue`, { reason });
+  await deps.deadLetters.send(body, reason);
+  deps.metrics?.count('BatchesDeadLettered');
+  return 'done';
+};
+
+const countDelivery = (deps: SendBatchDeps, tally: RequestTally, delivery: Delivery): void => {
+  const accepted = delivery.results.filter((r) => r.ok).length;
   deps.metrics?.count('ContactsAccepted', accepted);
-  deps.metrics?.count('ContactsFailed', results.length - accepted);
+  deps.metrics?.count('ContactsFailed', delivery.results.length - accepted);
   deps.metrics?.count('DestinationRequests', tally.total);
   deps.metrics?.count('DestinationThrottled', tally.throttled);
 };
@@ -141,16 +233,4 @@ const parse = (body: string): { ok: true; value: SendBatchMessage } | { ok: fals
   if (result.success) return { ok: true, value: result.data };
   const issues = toIssues(result.error).slice(0, 5);
   return { ok: false, reason: issues.map((i) => `${i.path || '(message)'}: ${i.reason}`).join('; ') };
-};
-
-const drop = async (
-  deps: SendBatchDeps,
-  batch: SendBatchMessage,
-  why: string,
-  tally?: RequestTally,
-): Promise<SendResult> => {
-  await deps.store.recordBatch(batch.runId, batch.batchNo, droppedOutcome(batch.items.length, tally));
-  deps.metrics?.count('ContactsDropped', batch.items.length);
-  deps.logger.info('batch dropped', { runId: batch.runId, batchNo: batch.batchNo, why });
-  return 'done';
 };

@@ -1,3 +1,4 @@
+import type { ExportConfig } from '#lib/domain/export-config.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { MESSAGE_VERSION } from '#lib/domain/messages.ts';
 import type { CostModel } from '#lib/domain/plan.ts';
@@ -6,7 +7,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { Connection, ExportRecord, RunRecord, StateStore } from '#lib/ports/state-store.ts';
+import type { Connection, ExportRecord, RunRecord, RunSlot, StateStore } from '#lib/ports/state-store.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import { upperBoundEstimate } from './estimate.ts';
 
@@ -69,8 +70,9 @@ export const runnableConnection = async (store: StateStore, exp: ExportRecord): 
 };
 
 /**
- * Starts a run of one export: records it, takes the export's one-active-run lock (a dry run needs
- * none) and queues planning. When another run is still active, records a `skipped` run instead.
+ * Starts a run of one export: records it with the export's configuration frozen, takes the export's
+ * one-active-run lock (a dry run takes the one-active-dry-run lock, which never blocks real runs) and
+ * queues planning. When another run is still active, records a `skipped` run instead.
  */
 export const startRun = async (
   deps: StartRunDeps,
@@ -105,6 +107,7 @@ export const startRun = async (
     createdAt: new Date(now).toISOString(),
     segmentIds: exp.segmentIds,
     membership: exp.membership,
+    config: configOf(exp),
     planningDone: false,
     progress: emptyProgress(),
     estimate: upperBoundEstimate(
@@ -118,9 +121,14 @@ export const startRun = async (
   await store.createRun(run);
   const log = deps.logger.child({ runId: run.id, exportId: exp.id });
 
-  if (request.trigger !== 'dry-run' && !(await takeLock(store, exp, run.id))) {
-    const active = exp.activeRunId ?? 'another run';
-    const reason = `Run ${active} of this export is still in progress; runs never overlap.`;
+  const slot: RunSlot = request.trigger === 'dry-run' ? 'dry-run' : 'run';
+  if (!(await takeLock(store, exp, run.id, slot))) {
+    const latest = await store.getExport(exp.id);
+    const active = (slot === 'run' ? latest?.activeRunId : latest?.activeDryRunId) ?? 'another run';
+    const reason =
+      slot === 'run'
+        ? `Run ${active} of this export is still in progress; runs never overlap.`
+        : `Dry run ${active} of this export is still in progress; one dry run at a time.`;
     await store.transitionRun(run.id, ['planning'], 'skipped', {
       reason,
       finishedAt: run.createdAt,
@@ -139,12 +147,32 @@ export const startRun = async (
 };
 
 /** Takes the lock, or takes it over from a run that has already ended (or never got recorded). */
-const takeLock = async (store: StateStore, exp: ExportRecord, runId: string): Promise<boolean> => {
-  if (await store.claimActiveRun(exp.id, runId)) return true;
+const takeLock = async (
+  store: StateStore,
+  exp: ExportRecord,
+  runId: string,
+  slot: RunSlot,
+): Promise<boolean> => {
+  if (await store.claimActiveRun(exp.id, runId, undefined, slot)) return true;
   const current = await store.getExport(exp.id);
-  const holder = current?.activeRunId;
-  if (holder === undefined) return store.claimActiveRun(exp.id, runId);
+  const holder = slot === 'run' ? current?.activeRunId : current?.activeDryRunId;
+  if (holder === undefined) return store.claimActiveRun(exp.id, runId, undefined, slot);
   const active = await store.getRun(holder);
   if (active !== undefined && !isTerminal(active.status)) return false;
-  return store.claimActiveRun(exp.id, runId, holder);
+  return store.claimActiveRun(exp.id, runId, holder, slot);
 };
+
+/** The export's configuration alone (no record bookkeeping), frozen into the run. */
+export const configOf = (exp: ExportRecord): ExportConfig => ({
+  name: exp.name,
+  connectionId: exp.connectionId,
+  segmentIds: exp.segmentIds,
+  dataMatching: exp.dataMatching,
+  membership: exp.membership,
+  onLeave: exp.onLeave,
+  listTitles: exp.listTitles,
+  membershipFields: exp.membershipFields,
+  cap: exp.cap,
+  capPolicy: exp.capPolicy,
+  scheduled: exp.scheduled,
+});

@@ -1,6 +1,6 @@
 import { slotsPerReservation } from '#lib/adapters/dynamodb/rate-budget.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import { type RateBudget, SlotTooLateError } from '#lib/ports/rate-budget.ts';
 
 /**
  * The DynamoDB budget's GCRA (lib/adapters/dynamodb/README.md) on a Map: one shared `tat` per
@@ -17,7 +17,11 @@ export class InMemoryRateBudget implements RateBudget {
 
   private readonly reserved = new Map<string, number[]>();
 
-  async acquire(connectionId: string, ratePerSecond: number): Promise<void> {
+  async acquire(
+    connectionId: string,
+    ratePerSecond: number,
+    options: { notAfter?: number } = {},
+  ): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const interval = 1000 / ratePerSecond;
     const now = this.clock.now();
@@ -35,6 +39,12 @@ export class InMemoryRateBudget implements RateBudget {
         connectionId,
         Array.from({ length: k - 1 }, (_, i) => start + (i + 1) * interval),
       );
+    }
+    if (options.notAfter !== undefined && slot > options.notAfter) {
+      const back = this.reserved.get(connectionId) ?? [];
+      back.unshift(slot);
+      this.reserved.set(connectionId, back);
+      throw new SlotTooLateError(connectionId, slot);
     }
     const list = this.grants.get(connectionId) ?? [];
     list.push(slot);

@@ -1,14 +1,19 @@
 import type { BulkMembership } from '#lib/domain/plan.ts';
 import {
   type BatchOutcome,
+  BatchOutsidePlanError,
+  type BatchRange,
+  type BatchState,
   type Connection,
   ConnectionSchema,
   type ErrorSample,
   type ExportRecord,
   ExportRecordSchema,
   type ListMapping,
+  type RecordResult,
   type RunRecord,
   RunRecordSchema,
+  type RunSlot,
   type SnapshotChange,
   type StateStore,
   type StoredSnapshotEntry,
@@ -38,6 +43,28 @@ const addCounts = (target: Record<string, number>, add: Record<string, number>):
 
 const runSortKey = (run: RunRecord): string => `${run.createdAt}#${run.id}`;
 
+/** Fields the system owns: a user's revision never overwrites them. */
+const CONNECTION_SYSTEM_FIELDS = ['status', 'bulkMembership'] as const;
+const EXPORT_SYSTEM_FIELDS = ['activeRunId', 'activeDryRunId', 'lastRun'] as const;
+
+const keepSystemFields = <T extends object>(
+  next: T,
+  existing: T | undefined,
+  fields: readonly string[],
+): T => {
+  if (existing === undefined) return next;
+  const merged: Record<string, unknown> = { ...(next as Record<string, unknown>) };
+  for (const f of fields) {
+    const value = (existing as Record<string, unknown>)[f];
+    if (value === undefined) delete merged[f];
+    else merged[f] = value;
+  }
+  return merged as T;
+};
+
+const lockField = (slot: RunSlot): 'activeRunId' | 'activeDryRunId' =>
+  slot === 'run' ? 'activeRunId' : 'activeDryRunId';
+
 /**
  * A faithful in-memory `StateStore` for unit tests: the same conditions, exactly-once batches,
  * claims and snapshot semantics as `DynamoDbStateStore` (both pass test/support/state-store-contract.ts).
@@ -48,7 +75,7 @@ export class InMemoryStateStore implements StateStore {
   private readonly connections = new Map<string, Connection>();
   private readonly exports = new Map<string, ExportRecord>();
   private readonly runs = new Map<string, RunRecord>();
-  private readonly batches = new Map<string, Set<number>>();
+  private readonly batches = new Map<string, Map<number, BatchState>>();
   private readonly samples = new Map<string, (ErrorSample & { sortKey: string })[]>();
   private readonly checkpoints = new Map<string, string>();
   /** exportId → key → { h, e } */
@@ -60,8 +87,12 @@ export class InMemoryStateStore implements StateStore {
   // Connections
 
   async putConnection(connection: Connection, condition: Condition): Promise<boolean> {
-    if (!conditionHolds(this.connections.get(connection.id), condition)) return false;
-    this.connections.set(connection.id, clone(connection));
+    const existing = this.connections.get(connection.id);
+    if (!conditionHolds(existing, condition)) return false;
+    this.connections.set(
+      connection.id,
+      clone(keepSystemFields(connection, existing, CONNECTION_SYSTEM_FIELDS)),
+    );
     return true;
   }
 
@@ -83,17 +114,19 @@ export class InMemoryStateStore implements StateStore {
   async claimProbe(
     connectionId: string,
     claimant: string,
-    times: { now: string; claimStaleBefore: string; answerStaleBefore: string },
+    times: { now: string; claimStaleBefore: string; answerStaleBefore: string; forRun: string },
   ): Promise<boolean> {
     const c = this.connections.get(connectionId);
     if (!c) return false;
-    const { probe, state, checkedAt } = c.bulkMembership;
+    const { probe, state, checkedAt, verifiedRun } = c.bulkMembership;
     if (probe && probe.claimant !== claimant && !(probe.startedAt < times.claimStaleBefore)) return false;
     const answerNeeded =
-      state === 'unknown' || checkedAt === undefined || checkedAt < times.answerStaleBefore;
+      state === 'unknown' ||
+      checkedAt === undefined ||
+      checkedAt < times.answerStaleBefore ||
+      (state === 'supported' && verifiedRun !== times.forRun);
     if (!answerNeeded) return false;
     c.bulkMembership = { ...c.bulkMembership, probe: { claimant, startedAt: times.now } };
-    c.version += 1;
     return true;
   }
 
@@ -102,26 +135,35 @@ export class InMemoryStateStore implements StateStore {
     claimant: string,
     result: BulkMembership,
     now: string,
+    verifiedRun?: string,
   ): Promise<void> {
     const c = this.connections.get(connectionId);
     if (!c || c.bulkMembership.probe?.claimant !== claimant) return;
-    const { probe: _released, ...rest } = c.bulkMembership;
-    c.bulkMembership = result === 'unknown' ? rest : { ...rest, state: result, checkedAt: now };
-    c.version += 1;
+    const { probe: _released, verifiedRun: _previous, ...rest } = c.bulkMembership;
+    if (result === 'unknown') {
+      c.bulkMembership = { ...rest, ...(_previous === undefined ? {} : { verifiedRun: _previous }) };
+      return;
+    }
+    c.bulkMembership = {
+      ...rest,
+      state: result,
+      checkedAt: now,
+      ...(result === 'supported' && verifiedRun !== undefined ? { verifiedRun } : {}),
+    };
   }
 
   async setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void> {
     const c = this.connections.get(connectionId);
     if (!c) return;
     c.status = status;
-    c.version += 1;
   }
 
   // Exports
 
   async putExport(record: ExportRecord, condition: Condition): Promise<boolean> {
-    if (!conditionHolds(this.exports.get(record.id), condition)) return false;
-    this.exports.set(record.id, clone(record));
+    const existing = this.exports.get(record.id);
+    if (!conditionHolds(existing, condition)) return false;
+    this.exports.set(record.id, clone(keepSystemFields(record, existing, EXPORT_SYSTEM_FIELDS)));
     return true;
   }
 
@@ -140,28 +182,34 @@ export class InMemoryStateStore implements StateStore {
     this.exports.delete(id);
   }
 
-  async claimActiveRun(exportId: string, runId: string, replacing?: string): Promise<boolean> {
+  async claimActiveRun(
+    exportId: string,
+    runId: string,
+    replacing?: string,
+    slot: RunSlot = 'run',
+  ): Promise<boolean> {
     const e = this.exports.get(exportId);
     if (!e) return false;
-    const holder = e.activeRunId;
+    const field = lockField(slot);
+    const holder = e[field];
     if (holder !== undefined && holder !== runId && (replacing === undefined || holder !== replacing)) {
       return false;
     }
-    e.activeRunId = runId;
-    e.version += 1;
+    e[field] = runId;
     return true;
   }
 
   async releaseActiveRun(
     exportId: string,
     runId: string,
-    lastRun: NonNullable<ExportRecord['lastRun']>,
+    lastRun: NonNullable<ExportRecord['lastRun']> | undefined,
+    slot: RunSlot = 'run',
   ): Promise<void> {
     const e = this.exports.get(exportId);
     if (!e) return;
-    if (e.activeRunId === runId) delete e.activeRunId;
-    e.lastRun = clone(lastRun);
-    e.version += 1;
+    const field = lockField(slot);
+    if (e[field] === runId) delete e[field];
+    if (lastRun !== undefined) e.lastRun = clone(lastRun);
   }
 
   // Runs
@@ -209,9 +257,46 @@ export class InMemoryStateStore implements StateStore {
     return true;
   }
 
+  async leasePlanning(id: string, holder: string, now: string, until: string): Promise<boolean> {
+    const r = this.mustRun(id);
+    const lease = r.planLease;
+    if (lease !== undefined && lease.holder !== holder && !(lease.until < now)) return false;
+    r.planLease = { holder, until };
+    return true;
+  }
+
+  async releasePlanning(id: string, holder: string): Promise<void> {
+    const r = this.runs.get(id);
+    if (r?.planLease?.holder === holder) delete r.planLease;
+  }
+
+  async commitPlan(
+    id: string,
+    plan: { batchesTotal: number; itemsPlanned: number; at: string },
+  ): Promise<boolean> {
+    const r = this.mustRun(id);
+    if (r.batchesTotal !== undefined)
+      return r.batchesTotal === plan.batchesTotal && r.itemsPlanned === plan.itemsPlanned;
+    r.batchesTotal = plan.batchesTotal;
+    r.itemsPlanned = plan.itemsPlanned;
+    r.lastProgressAt = plan.at;
+    return true;
+  }
+
+  async notePlanning(
+    id: string,
+    update: { at: string; checkpointed?: boolean; batchesQueued?: number },
+  ): Promise<void> {
+    const r = this.mustRun(id);
+    r.lastProgressAt = update.at;
+    if (update.checkpointed) r.checkpointed = true;
+    if (update.batchesQueued !== undefined)
+      r.batchesQueued = Math.max(r.batchesQueued ?? 0, update.batchesQueued);
+  }
+
   async completePlanning(
     id: string,
-    update: Pick<RunRecord, 'planning' | 'estimate' | 'batchesTotal' | 'planningFinishedAt'>,
+    update: Pick<RunRecord, 'planning' | 'estimate' | 'planningFinishedAt'>,
   ): Promise<void> {
     const r = this.mustRun(id);
     r.planningDone = true;
@@ -229,15 +314,27 @@ export class InMemoryStateStore implements StateStore {
   async recordBatch(
     runId: string,
     batchNo: number,
+    range: BatchRange,
     outcome: BatchOutcome,
-  ): Promise<'recorded' | 'duplicate'> {
+  ): Promise<RecordResult> {
     const r = this.mustRun(runId);
-    const done = this.batches.get(runId) ?? new Set<number>();
-    if (done.has(batchNo)) return 'duplicate';
-    done.add(batchNo);
-    this.batches.set(runId, done);
+    if (r.batchesTotal === undefined || batchNo >= r.batchesTotal)
+      throw new BatchOutsidePlanError(runId, batchNo);
+    const states = this.batches.get(runId) ?? new Map<number, BatchState>();
+    this.batches.set(runId, states);
+    const current = states.get(batchNo);
+    if (
+      (current === undefined && range.from !== 0) ||
+      current?.done ||
+      (current !== undefined && current.next !== range.from)
+    ) {
+      return { recorded: false, state: current ?? { next: 0, done: false } };
+    }
+    const state = { next: range.to, done: range.final };
+    states.set(batchNo, state);
+    r.lastProgressAt = outcome.at;
     const p = r.progress;
-    p.batchesDone += 1;
+    if (range.final) p.batchesDone += 1;
     p.accepted += outcome.accepted;
     p.failed += Object.values(outcome.failed).reduce((a, b) => a + b, 0);
     p.dropped += outcome.dropped;
@@ -250,16 +347,17 @@ export class InMemoryStateStore implements StateStore {
         email: s.email,
         reason: s.reason,
         batchNo: s.batchNo ?? batchNo,
-        sortKey: `${String(batchNo).padStart(8, '0')}#${n}`,
+        sortKey: `${String(batchNo).padStart(8, '0')}#${String(range.from).padStart(4, '0')}#${n}`,
       });
     });
     samples.sort((a, b) => (a.sortKey < b.sortKey ? -1 : 1));
     this.samples.set(runId, samples);
-    return 'recorded';
+    return { recorded: true, state: { ...state } };
   }
 
-  async isBatchRecorded(runId: string, batchNo: number): Promise<boolean> {
-    return this.batches.get(runId)?.has(batchNo) ?? false;
+  async getBatch(runId: string, batchNo: number): Promise<BatchState | undefined> {
+    const state = this.batches.get(runId)?.get(batchNo);
+    return state && { ...state };
   }
 
   async addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void> {

@@ -55,6 +55,26 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
     await expect(read).rejects.toMatchObject({ name: 'CorruptItemError', field: 'progress.accepted' });
   });
 
+  it("a corrupt snapshot item's error names its key with the contact's email masked", async () => {
+    const exportId = uniqueName('exp');
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: `SNAP#${exportId}` }, sk: { S: 'C#jane.doe@example.com' }, h: { N: '12' } },
+      }),
+    );
+
+    const read = (async () => {
+      for await (const _ of store.readSnapshot(exportId)) {
+        // reading is what fails
+      }
+    })();
+
+    await expect(read).rejects.toMatchObject({ name: 'CorruptItemError', key: { sk: 'C#j***@example.com' } });
+    await expect(read).rejects.toThrow('sk=C#j***@example.com');
+    await read.catch((error: Error) => expect(error.message).not.toContain('jane.doe'));
+  });
+
   it('a corrupt connection in a listing names its key too', async () => {
     const id = uniqueName('conn');
     await store.putConnection(aConnection({ id }), { expectNew: true });
@@ -73,14 +93,15 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
   it('batches and samples expire after 30 days, the run itself never', async () => {
     const run = aRun({ id: uniqueName('run'), status: 'sending' });
     await store.createRun(run);
+    await store.commitPlan(run.id, { batchesTotal: 2, itemsPlanned: 200, at: run.createdAt });
     const before = Math.floor(Date.now() / 1000);
 
-    await store.recordBatch(run.id, 1, aBatchOutcome());
+    await store.recordBatch(run.id, 1, { from: 0, to: 100, final: true }, aBatchOutcome());
 
     const items = await partition(`RUN#${run.id}`);
     const ttl = (sk: string) => items.find((i) => i.sk?.S === sk)?.expiresAt?.N;
     expect(Number(ttl('BATCH#00000001')) - before).toBeGreaterThanOrEqual(30 * 86_400 - 5);
-    expect(Number(ttl('ERR#00000001#0')) - before).toBeLessThanOrEqual(30 * 86_400 + 5);
+    expect(Number(ttl('ERR#00000001#0000#0')) - before).toBeLessThanOrEqual(30 * 86_400 + 5);
     expect(ttl('META')).toBeUndefined();
   });
 

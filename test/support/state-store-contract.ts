@@ -5,6 +5,9 @@ import { aBatchOutcome, aConnection, anExportRecord, aRun } from '#test/fixtures
 
 const uid = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
+/** A whole batch recorded in one go. */
+const whole = { from: 0, to: 100, final: true } as const;
+
 const change = (key: string, patch: Partial<SnapshotChange> = {}): SnapshotChange => ({
   key,
   hash: null,
@@ -87,15 +90,23 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(await store.getConnection(a.id)).toBeUndefined();
       });
 
-      it('flags a connection and bumps its version so a stale edit cannot undo the flag', async () => {
+      it("flags a connection without touching the user's version, and a user's edit cannot undo the flag", async () => {
         const c = aConnection({ id: uid('conn') });
         await store.putConnection(c, { expectNew: true });
 
         await store.setConnectionStatus(c.id, 'invalid_key');
         await store.setConnectionStatus(uid('missing'), 'invalid_key');
 
-        expect(await store.getConnection(c.id)).toMatchObject({ status: 'invalid_key', version: 2 });
-        expect(await store.putConnection({ ...c, version: 2 }, { expectVersion: 1 })).toBe(false);
+        expect(await store.getConnection(c.id)).toMatchObject({ status: 'invalid_key', version: 1 });
+        // An edit made from the read before the flag succeeds, and leaves the flag (and the probe's answer) alone.
+        const edited = { ...c, displayName: 'Renamed', status: 'active' as const, version: 2 };
+        expect(await store.putConnection(edited, { expectVersion: 1 })).toBe(true);
+        expect(await store.getConnection(c.id)).toMatchObject({
+          displayName: 'Renamed',
+          status: 'invalid_key',
+          bulkMembership: c.bulkMembership,
+          version: 2,
+        });
       });
     });
 
@@ -107,10 +118,12 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         now: string,
         claimStaleBefore: string,
         answerStaleBefore = '2024-12-25T00:00:00.000Z',
+        forRun = 'run-x',
       ) => ({
         now,
         claimStaleBefore,
         answerStaleBefore,
+        forRun,
       });
 
       it('lets one batch probe at a time, its own retry again, and another take over a stale claim', async () => {
@@ -162,10 +175,26 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         await store.settleProbe(c.id, 'run-b#0', 'unsupported', T1);
         expect((await store.getConnection(c.id))?.bulkMembership.state).toBe('unknown');
 
-        await store.settleProbe(c.id, 'run-a#0', 'supported', T1);
+        await store.settleProbe(c.id, 'run-a#0', 'supported', T1, 'run-a');
         const after = await store.getConnection(c.id);
-        expect(after?.bulkMembership).toEqual({ state: 'supported', checkedAt: T1 });
-        expect(after?.version).toBe(3);
+        expect(after?.bulkMembership).toEqual({ state: 'supported', checkedAt: T1, verifiedRun: 'run-a' });
+        expect(after?.version).toBe(1);
+      });
+
+      it("a fresh 'supported' answer is confirmed once by each run: its own run may not probe again, another may", async () => {
+        const c = aConnection({ id: uid('conn') });
+        await store.putConnection(c, { expectNew: true });
+        await store.claimProbe(c.id, 'run-a#0', times(T0, T0, undefined, 'run-a'));
+        await store.settleProbe(c.id, 'run-a#0', 'supported', T0, 'run-a');
+
+        expect(await store.claimProbe(c.id, 'run-a#1', times(T1, T0, undefined, 'run-a'))).toBe(false);
+        expect(await store.claimProbe(c.id, 'run-b#0', times(T1, T0, undefined, 'run-b'))).toBe(true);
+        await store.settleProbe(c.id, 'run-b#0', 'unsupported', T2, 'run-b');
+        // A refuted belief forgets which run had confirmed it.
+        expect((await store.getConnection(c.id))?.bulkMembership).toEqual({
+          state: 'unsupported',
+          checkedAt: T2,
+        });
       });
 
       it("an 'unknown' answer releases the claim and keeps what was known", async () => {
@@ -262,14 +291,41 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(await store.getExport(e.id)).toMatchObject({ activeRunId: 'r1', lastRun: { runId: 'r2' } });
       });
 
-      it('lock changes bump the version so an edit made from an older read cannot drop the lock', async () => {
+      it("lock changes leave the user's version alone, and an edit from an older read cannot drop the lock", async () => {
         const e = anExportRecord({ id: uid('exp') });
         await store.putExport(e, { expectNew: true });
 
         await store.claimActiveRun(e.id, 'r1');
+        await store.claimActiveRun(e.id, 'd1', undefined, 'dry-run');
 
-        expect(await store.putExport({ ...e, name: 'Edited', version: 2 }, { expectVersion: 1 })).toBe(false);
-        expect((await store.getExport(e.id))?.activeRunId).toBe('r1');
+        expect(await store.getExport(e.id)).toMatchObject({
+          version: 1,
+          activeRunId: 'r1',
+          activeDryRunId: 'd1',
+        });
+        expect(await store.putExport({ ...e, name: 'Edited', version: 2 }, { expectVersion: 1 })).toBe(true);
+        expect(await store.getExport(e.id)).toMatchObject({
+          name: 'Edited',
+          version: 2,
+          activeRunId: 'r1',
+          activeDryRunId: 'd1',
+        });
+      });
+
+      it('the dry-run lock is separate from the run lock, and a dry run is never recorded as the last run', async () => {
+        const e = anExportRecord({ id: uid('exp') });
+        await store.putExport(e, { expectNew: true });
+
+        expect(await store.claimActiveRun(e.id, 'r1')).toBe(true);
+        expect(await store.claimActiveRun(e.id, 'd1', undefined, 'dry-run')).toBe(true);
+        expect(await store.claimActiveRun(e.id, 'd2', undefined, 'dry-run')).toBe(false);
+        await store.releaseActiveRun(e.id, 'd1', undefined, 'dry-run');
+
+        const after = await store.getExport(e.id);
+        expect(after?.activeRunId).toBe('r1');
+        expect(after?.activeDryRunId).toBeUndefined();
+        expect(after?.lastRun).toBeUndefined();
+        expect(await store.claimActiveRun(e.id, 'd2', undefined, 'dry-run')).toBe(true);
       });
     });
 
@@ -394,14 +450,12 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         await store.completePlanning(run.id, {
           planning,
           estimate,
-          batchesTotal: 15,
           planningFinishedAt: '2025-01-01T00:00:30.000Z',
         });
 
         expect(await store.getRun(run.id)).toEqual({
           ...run,
           planningDone: true,
-          batchesTotal: 15,
           planning,
           estimate,
           planningFinishedAt: '2025-01-01T00:00:30.000Z',
@@ -421,22 +475,82 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         const missing = uid('run');
 
         await expect(store.requestCancel(missing)).rejects.toThrow(missing);
-        await expect(store.recordBatch(missing, 1, aBatchOutcome())).rejects.toThrow(missing);
+        await expect(store.recordBatch(missing, 1, whole, aBatchOutcome())).rejects.toThrow(missing);
         await expect(store.addRequests(missing, { bulkUpsert: 1 }, 0)).rejects.toThrow(missing);
-        expect(await store.isBatchRecorded(missing, 1)).toBe(false);
+        expect(await store.getBatch(missing, 1)).toBeUndefined();
+      });
+
+      it('one planner holds the planning lease until it releases it or its deadline passes', async () => {
+        const run = aRun({ id: uid('run') });
+        await store.createRun(run);
+        const T = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+
+        const a = await store.leasePlanning(run.id, 'a', T(0), T(60));
+        const b = await store.leasePlanning(run.id, 'b', T(10), T(70));
+        const aAgain = await store.leasePlanning(run.id, 'a', T(20), T(80));
+        const bAfterDeadline = await store.leasePlanning(run.id, 'b', T(81), T(140));
+        await store.releasePlanning(run.id, 'a'); // no longer a's: nothing happens
+        const c = await store.leasePlanning(run.id, 'c', T(90), T(150));
+        await store.releasePlanning(run.id, 'b');
+        const cAfterRelease = await store.leasePlanning(run.id, 'c', T(91), T(150));
+
+        expect([a, b, aAgain, bAfterDeadline, c, cAfterRelease]).toEqual([
+          true,
+          false,
+          true,
+          true,
+          false,
+          true,
+        ]);
+      });
+
+      it('decides a plan once: the same plan again is accepted, a different one refused', async () => {
+        const run = aRun({ id: uid('run') });
+        await store.createRun(run);
+        const at = '2025-01-01T00:01:00.000Z';
+
+        expect(await store.commitPlan(run.id, { batchesTotal: 60, itemsPlanned: 6_000, at })).toBe(true);
+        expect(await store.commitPlan(run.id, { batchesTotal: 60, itemsPlanned: 6_000, at })).toBe(true);
+        expect(await store.commitPlan(run.id, { batchesTotal: 10, itemsPlanned: 1_000, at })).toBe(false);
+        await store.notePlanning(run.id, {
+          at: '2025-01-01T00:02:00.000Z',
+          checkpointed: true,
+          batchesQueued: 50,
+        });
+
+        expect(await store.getRun(run.id)).toMatchObject({
+          batchesTotal: 60,
+          itemsPlanned: 6_000,
+          checkpointed: true,
+          batchesQueued: 50,
+          lastProgressAt: '2025-01-01T00:02:00.000Z',
+        });
       });
     });
 
     describe('batch progress', () => {
-      it('adds a batch’s outcome to the run’s progress', async () => {
+      /** A run whose plan has `batches` batches. */
+      const plannedRun = async (batches = 20) => {
         const run = aRun({ id: uid('run'), status: 'sending' });
         await store.createRun(run);
+        await store.commitPlan(run.id, {
+          batchesTotal: batches,
+          itemsPlanned: batches * 100,
+          at: run.createdAt,
+        });
+        return run;
+      };
 
-        await store.recordBatch(run.id, 1, aBatchOutcome());
+      it('adds a batch’s outcome to the run’s progress', async () => {
+        const run = await plannedRun();
+
+        await store.recordBatch(run.id, 1, whole, aBatchOutcome());
         await store.recordBatch(
           run.id,
           2,
+          whole,
           aBatchOutcome({
+            at: '2025-01-01T00:05:00.000Z',
             accepted: 50,
             failed: { rejected_email: 1, 'weird reason: #1.x': 2, '': 1 },
             dropped: 3,
@@ -445,7 +559,8 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
           }),
         );
 
-        expect((await store.getRun(run.id))?.progress).toEqual({
+        const after = await store.getRun(run.id);
+        expect(after?.progress).toEqual({
           batchesDone: 2,
           accepted: 148,
           failed: 6,
@@ -454,23 +569,23 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
           failedByReason: { rejected_email: 3, 'weird reason: #1.x': 2, '(none)': 1 },
           requests: { bulkUpsert: 2, 'list.add': 4 },
         });
-        expect(await store.isBatchRecorded(run.id, 1)).toBe(true);
-        expect(await store.isBatchRecorded(run.id, 3)).toBe(false);
+        expect(after?.lastProgressAt).toBe('2025-01-01T00:05:00.000Z');
+        expect(await store.getBatch(run.id, 1)).toEqual({ next: 100, done: true });
+        expect(await store.getBatch(run.id, 3)).toBeUndefined();
       });
 
       it('a redelivered batch is not counted twice', async () => {
-        const run = aRun({ id: uid('run'), status: 'sending' });
-        await store.createRun(run);
+        const run = await plannedRun();
 
-        const first = await store.recordBatch(run.id, 7, aBatchOutcome());
-        const again = await store.recordBatch(run.id, 7, aBatchOutcome());
+        const first = await store.recordBatch(run.id, 7, whole, aBatchOutcome());
+        const again = await store.recordBatch(run.id, 7, whole, aBatchOutcome());
         const concurrent = await Promise.all(
-          [1, 2, 3, 4].map(() => store.recordBatch(run.id, 8, aBatchOutcome({ accepted: 10 }))),
+          [1, 2, 3, 4].map(() => store.recordBatch(run.id, 8, whole, aBatchOutcome({ accepted: 10 }))),
         );
 
-        expect([first, again]).toEqual(['recorded', 'duplicate']);
-        expect(concurrent.filter((r) => r === 'recorded')).toHaveLength(1);
-        expect(concurrent.filter((r) => r === 'duplicate')).toHaveLength(3);
+        expect([first.recorded, again.recorded]).toEqual([true, false]);
+        expect(again.state).toEqual({ next: 100, done: true });
+        expect(concurrent.filter((r) => r.recorded)).toHaveLength(1);
         expect((await store.getRun(run.id))?.progress).toMatchObject({
           batchesDone: 2,
           accepted: 108,
@@ -480,13 +595,47 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(await store.listErrorSamples(run.id, 100)).toHaveLength(2);
       });
 
+      it('records a batch in ranges, each exactly once, and counts the batch done once', async () => {
+        const run = await plannedRun();
+        const part = (accepted: number) => aBatchOutcome({ accepted, failed: {}, samples: [] });
+
+        const first = await store.recordBatch(run.id, 4, { from: 0, to: 10, final: false }, part(10));
+        const stale = await store.recordBatch(run.id, 4, { from: 0, to: 12, final: false }, part(12));
+        const second = await store.recordBatch(run.id, 4, { from: 10, to: 25, final: true }, part(15));
+        const late = await store.recordBatch(run.id, 4, { from: 10, to: 25, final: true }, part(15));
+
+        expect([first.recorded, stale.recorded, second.recorded, late.recorded]).toEqual([
+          true,
+          false,
+          true,
+          false,
+        ]);
+        expect(stale.state).toEqual({ next: 10, done: false });
+        expect(late.state).toEqual({ next: 25, done: true });
+        expect((await store.getRun(run.id))?.progress).toMatchObject({ batchesDone: 1, accepted: 25 });
+        expect(await store.getBatch(run.id, 4)).toEqual({ next: 25, done: true });
+      });
+
+      it('refuses a batch number outside the decided plan, and any batch of a run with no plan', async () => {
+        const run = await plannedRun(3);
+        const unplanned = aRun({ id: uid('run'), status: 'sending' });
+        await store.createRun(unplanned);
+
+        await expect(store.recordBatch(run.id, 3, whole, aBatchOutcome())).rejects.toMatchObject({
+          name: 'BatchOutsidePlanError',
+        });
+        await expect(store.recordBatch(unplanned.id, 0, whole, aBatchOutcome())).rejects.toMatchObject({
+          name: 'BatchOutsidePlanError',
+        });
+        expect((await store.getRun(run.id))?.progress.batchesDone).toBe(0);
+      });
+
       it('counts every batch when many different batches finish at once', async () => {
-        const run = aRun({ id: uid('run'), status: 'sending' });
-        await store.createRun(run);
+        const run = await plannedRun();
 
         await Promise.all(
           Array.from({ length: 12 }, (_, i) =>
-            store.recordBatch(run.id, i + 1, aBatchOutcome({ accepted: 1, failed: {}, samples: [] })),
+            store.recordBatch(run.id, i + 1, whole, aBatchOutcome({ accepted: 1, failed: {}, samples: [] })),
           ),
         );
 
@@ -508,14 +657,13 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         });
       });
 
-      it('keeps at most five error samples per batch, in batch order', async () => {
-        const run = aRun({ id: uid('run'), status: 'sending' });
-        await store.createRun(run);
+      it('keeps at most five error samples per recorded range, in batch order', async () => {
+        const run = await plannedRun();
         const samples = (batch: number, n: number) =>
           Array.from({ length: n }, (_, i) => ({ email: `u${batch}-${i}@***`, reason: `r${i}` }));
 
-        await store.recordBatch(run.id, 12, aBatchOutcome({ samples: samples(12, 2) }));
-        await store.recordBatch(run.id, 3, aBatchOutcome({ samples: samples(3, 8) }));
+        await store.recordBatch(run.id, 12, whole, aBatchOutcome({ samples: samples(12, 2) }));
+        await store.recordBatch(run.id, 3, whole, aBatchOutcome({ samples: samples(3, 8) }));
 
         const all = await store.listErrorSamples(run.id, 100);
         expect(all.map((s) => `${s.batchNo}:${s.email}`)).toEqual([

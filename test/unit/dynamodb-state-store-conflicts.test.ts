@@ -1,5 +1,6 @@
 import {
   DynamoDBClient,
+  GetItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -15,6 +16,8 @@ import { aBatchOutcome } from '#test/fixtures/state-records.ts';
 const client = new DynamoDBClient({ region: 'eu-west-1' });
 const dynamo = mockClient(client);
 const store = new DynamoDbStateStore({ client, tableName: 'state', clock: new FakeClock() });
+
+const whole = { from: 0, to: 100, final: true } as const;
 
 const cancelled = (...codes: string[]): TransactionCanceledException =>
   new TransactionCanceledException({
@@ -35,23 +38,29 @@ describe('DynamoDbStateStore under contention', () => {
       .rejectsOnce(cancelled('None', 'TransactionConflict'))
       .resolves({});
 
-    expect(await store.recordBatch('run-1', 4, aBatchOutcome())).toBe('recorded');
+    expect(await store.recordBatch('run-1', 4, whole, aBatchOutcome())).toMatchObject({ recorded: true });
     expect(dynamo.commandCalls(TransactWriteItemsCommand)).toHaveLength(3);
   });
 
-  it('a retry that finds the batch already recorded reports a duplicate', async () => {
+  it('a retry that finds the batch already recorded reports where the batch stands', async () => {
     dynamo
       .on(TransactWriteItemsCommand)
       .rejectsOnce(cancelled('TransactionConflict', 'None'))
       .rejectsOnce(cancelled('ConditionalCheckFailed', 'None'));
+    dynamo.on(GetItemCommand).resolves({
+      Item: { pk: { S: 'RUN#run-1' }, sk: { S: 'BATCH#00000004' }, next: { N: '100' }, done: { BOOL: true } },
+    });
 
-    expect(await store.recordBatch('run-1', 4, aBatchOutcome())).toBe('duplicate');
+    expect(await store.recordBatch('run-1', 4, whole, aBatchOutcome())).toEqual({
+      recorded: false,
+      state: { next: 100, done: true },
+    });
   });
 
   it('gives up with a transient error when the run item stays contended', async () => {
     dynamo.on(TransactWriteItemsCommand).rejects(cancelled('None', 'TransactionConflict'));
 
-    await expect(store.recordBatch('run-1', 4, aBatchOutcome())).rejects.toMatchObject({
+    await expect(store.recordBatch('run-1', 4, whole, aBatchOutcome())).rejects.toMatchObject({
       name: 'TransientError',
     });
   });
@@ -68,7 +77,7 @@ describe('DynamoDbStateStore under contention', () => {
   it('writes counters for arbitrary reason strings through placeholders', async () => {
     dynamo.on(TransactWriteItemsCommand).resolves({});
 
-    await store.recordBatch('run-1', 1, aBatchOutcome({ failed: { 'a.b #c': 1, status: 2 } }));
+    await store.recordBatch('run-1', 1, whole, aBatchOutcome({ failed: { 'a.b #c': 1, status: 2 } }));
 
     const update =
       dynamo.commandCalls(TransactWriteItemsCommand)[0]?.args[0].input.TransactItems?.[1]?.Update;

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { TransientError } from '#lib/domain/errors.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
-import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import { type RateBudget, SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import { isConditionFailed, keys, toItem } from './records.ts';
 
 const MAX_ROUNDS = 25;
@@ -60,15 +60,31 @@ export class DynamoDbRateBudget implements RateBudget {
     this.onGrant = options.onGrant;
   }
 
-  async acquire(connectionId: string, ratePerSecond: number): Promise<void> {
+  async acquire(
+    connectionId: string,
+    ratePerSecond: number,
+    options: { notAfter?: number } = {},
+  ): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const interval = 1000 / ratePerSecond;
     const slot =
       this.takeReserved(connectionId, interval) ?? (await this.reserve(connectionId, ratePerSecond));
+    if (options.notAfter !== undefined && slot > options.notAfter) {
+      // Kept for this instance's other senders (a later deadline may still use it), never slept on.
+      this.giveBack(connectionId, slot);
+      throw new SlotTooLateError(connectionId, slot);
+    }
     // Measured again: the call itself took time, which counts towards the wait.
     const wait = slot - this.clock.now();
     this.onGrant?.({ connectionId, slotAt: slot, waitMs: Math.max(0, wait) });
     if (wait > 0) await this.clock.sleep(wait);
+  }
+
+  private giveBack(connectionId: string, slot: number): void {
+    const pool = this.reserved.get(connectionId) ?? [];
+    pool.push(slot);
+    pool.sort((a, b) => a - b);
+    this.reserved.set(connectionId, pool);
   }
 
   private takeReserved(connectionId: string, maxLateness: number): number | undefined {

@@ -1,6 +1,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
+import { maskEmail } from '#lib/domain/email.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import { TTL_ATTRIBUTE } from './tables.ts';
 
@@ -30,9 +31,9 @@ export const keys = {
   export: (id: string) => ({ pk: `EXPORT#${id}`, sk: 'META' }),
   run: (id: string) => ({ pk: `RUN#${id}`, sk: 'META' }),
   batch: (runId: string, batchNo: number) => ({ pk: `RUN#${runId}`, sk: `BATCH#${pad(batchNo, 8)}` }),
-  sample: (runId: string, batchNo: number, n: number) => ({
+  sample: (runId: string, batchNo: number, from: number, n: number) => ({
     pk: `RUN#${runId}`,
-    sk: `ERR#${pad(batchNo, 8)}#${n}`,
+    sk: `ERR#${pad(batchNo, 8)}#${pad(from, 4)}#${n}`,
   }),
   snapshotPk: (exportId: string) => `SNAP#${exportId}`,
   contactSk: (key: string) => `C#${key}`,
@@ -45,15 +46,29 @@ export const pad = (n: number, width: number): string => String(n).padStart(widt
 /** Attributes that address an item rather than describe the record. */
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', TTL_ATTRIBUTE] as const;
 
+/**
+ * Snapshot sort keys end in a contact's email (`C#<email>`, `M#<segment>#<email>`): personal data
+ * that must not reach a log line through an error message.
+ */
+export const maskSortKey = (sk: string): string => {
+  if (!sk.startsWith('C#') && !sk.startsWith('M#')) return sk;
+  const cut = sk.lastIndexOf('#');
+  return `${sk.slice(0, cut + 1)}${maskEmail(sk.slice(cut + 1))}`;
+};
+
 /** An item read back did not match its schema: a bug, a manual edit, or a migration gone wrong. */
 export class CorruptItemError extends Error {
   override readonly name = 'CorruptItemError';
+  /** The item's key, with any email in it masked. */
+  readonly key: { pk: string; sk: string };
   constructor(
-    readonly key: { pk: string; sk: string },
+    key: { pk: string; sk: string },
     readonly field: string,
     detail: string,
   ) {
-    super(`Corrupt state item (pk=${key.pk}, sk=${key.sk}): field "${field}" ${detail}`);
+    const masked = { pk: key.pk, sk: maskSortKey(key.sk) };
+    super(`Corrupt state item (pk=${masked.pk}, sk=${masked.sk}): field "${field}" ${detail}`);
+    this.key = masked;
   }
 }
 

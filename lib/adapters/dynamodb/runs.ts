@@ -6,10 +6,15 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod';
 import { TransientError } from '#lib/domain/errors.ts';
 import {
   type BatchOutcome,
+  BatchOutsidePlanError,
+  type BatchRange,
+  type BatchState,
   type ErrorSample,
+  type RecordResult,
   type RunRecord,
   RunRecordSchema,
 } from '#lib/ports/state-store.ts';
@@ -27,8 +32,9 @@ import {
   type TableContext,
   toItem,
 } from './records.ts';
+import { TTL_ATTRIBUTE } from './tables.ts';
 
-/** Most error samples kept per batch. */
+/** Most error samples kept per recorded range of a batch. */
 export const SAMPLES_PER_BATCH = 5;
 const CONFLICT_ATTEMPTS = 10;
 
@@ -217,44 +223,71 @@ const addCounters = (
   return `ADD ${parts.join(', ')}`;
 };
 
+const BatchItemSchema = z.object({ next: z.number().int().min(0).optional(), done: z.boolean().optional() });
+
+/** Where a batch stands; items recorded before ranges existed (no `next`) were whole batches, done. */
+export const getBatch = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+): Promise<BatchState | undefined> => {
+  const out = await ctx.client.send(
+    new GetItemCommand({
+      TableName: ctx.tableName,
+      Key: toItem(keys.batch(runId, batchNo)),
+      ConsistentRead: true,
+      ProjectionExpression: '#n, #d, pk, sk',
+      ExpressionAttributeNames: { '#n': 'next', '#d': 'done' },
+    }),
+  );
+  if (out.Item === undefined) return undefined;
+  const item = fromItem(BatchItemSchema, out.Item);
+  return item.next === undefined ? { next: 0, done: true } : { next: item.next, done: item.done ?? false };
+};
+
 /**
- * One transaction: put `BATCH#n` if absent, add the counters to the run, and write up to five error
- * samples. A redelivered batch fails the put's condition, so nothing in the transaction happens.
+ * One transaction: move `BATCH#n` from `from` to `to` (create it when `from` is 0), add the counters
+ * to the run (and `batchesDone` when the range is final), and write up to five error samples. A
+ * redelivery, or a concurrent sender of the same batch, fails the batch item's condition, so nothing
+ * in the transaction happens twice; the run's condition refuses batch numbers outside its plan.
  */
 export const recordBatch = async (
   ctx: TableContext,
   runId: string,
   batchNo: number,
+  range: BatchRange,
   outcome: BatchOutcome,
-): Promise<'recorded' | 'duplicate'> => {
+): Promise<RecordResult> => {
   const failed = Object.values(outcome.failed).reduce((a, b) => a + b, 0);
   const e = new Expr();
-  const UpdateExpression = addCounters(
+  const UpdateExpression = `${addCounters(
     e,
     {
-      batchesDone: 1,
+      batchesDone: range.final ? 1 : 0,
       accepted: outcome.accepted,
       failed,
       dropped: outcome.dropped,
       throttled: outcome.throttled,
     },
     { failedByReason: outcome.failed, requests: outcome.requests },
-  );
-  const ConditionExpression = mustExist(e);
+  )} SET ${e.path('lastProgressAt')} = ${e.value(outcome.at)}`;
+  const ConditionExpression = `${mustExist(e)} AND ${e.path('batchesTotal')} > ${e.value(batchNo)}`;
+  const b = new Expr();
+  const batchCondition =
+    range.from === 0
+      ? `attribute_not_exists(${b.path('pk')})`
+      : `${b.path('next')} = ${b.value(range.from)} AND ${b.path('done')} = ${b.value(false)}`;
   const items: TransactWriteItem[] = [
     {
-      Put: {
+      Update: {
         TableName: ctx.tableName,
-        Item: toItem({
-          ...keys.batch(runId, batchNo),
-          accepted: outcome.accepted,
-          failed,
-          dropped: outcome.dropped,
-          throttled: outcome.throttled,
-          recordedAt: new Date(ctx.clock.now()).toISOString(),
-          expiresAt: expiresAt(ctx, ctx.ttlDays.batches),
-        }),
-        ConditionExpression: 'attribute_not_exists(pk)',
+        Key: toItem(keys.batch(runId, batchNo)),
+        UpdateExpression:
+          `SET ${b.path('next')} = ${b.value(range.to)}, ${b.path('done')} = ${b.value(range.final)}, ` +
+          `${b.path('recordedAt')} = ${b.value(outcome.at)}, ` +
+          `${b.path(TTL_ATTRIBUTE)} = ${b.value(expiresAt(ctx, ctx.ttlDays.batches))}`,
+        ConditionExpression: batchCondition,
+        ...b.attributes(),
       },
     },
     {
@@ -271,7 +304,7 @@ export const recordBatch = async (
         Put: {
           TableName: ctx.tableName,
           Item: toItem({
-            ...keys.sample(runId, batchNo, n),
+            ...keys.sample(runId, batchNo, range.from, n),
             email: s.email,
             reason: s.reason,
             batchNo: s.batchNo ?? batchNo,
@@ -281,35 +314,87 @@ export const recordBatch = async (
       }),
     ),
   ];
-  return retryConflicts(ctx, async () => {
+  return retryConflicts(ctx, async (): Promise<RecordResult> => {
     try {
       await ctx.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
-      return 'recorded';
+      return { recorded: true, state: { next: range.to, done: range.final } };
     } catch (error) {
       if (errorName(error) !== 'TransactionCanceledException') throw error;
       const [batch, run] = cancellationCodes(error);
-      if (batch === 'ConditionalCheckFailed') return 'duplicate';
-      if (run === 'ConditionalCheckFailed') throw new RunNotFoundError(runId);
+      if (batch === 'ConditionalCheckFailed') {
+        return { recorded: false, state: (await getBatch(ctx, runId, batchNo)) ?? { next: 0, done: false } };
+      }
+      if (run === 'ConditionalCheckFailed') {
+        if ((await getRun(ctx, runId)) === undefined) throw new RunNotFoundError(runId);
+        throw new BatchOutsidePlanError(runId, batchNo);
+      }
       throw error;
     }
   });
 };
 
-export const isBatchRecorded = async (
+/** Takes the planning lease when free, expired, or already ours. */
+export const leasePlanning = (
   ctx: TableContext,
-  runId: string,
-  batchNo: number,
-): Promise<boolean> => {
-  const out = await ctx.client.send(
-    new GetItemCommand({
-      TableName: ctx.tableName,
-      Key: toItem(keys.batch(runId, batchNo)),
-      ConsistentRead: true,
-      ProjectionExpression: 'pk',
-    }),
+  id: string,
+  holder: string,
+  now: string,
+  until: string,
+): Promise<boolean> =>
+  updateRun(
+    ctx,
+    id,
+    { planLease: { holder, until } },
+    (e) =>
+      `${mustExist(e)} AND (attribute_not_exists(${e.path('planLease')}) OR ` +
+      `${e.path('planLease', 'until')} < ${e.value(now)} OR ${e.path('planLease', 'holder')} = ${e.value(holder)})`,
   );
-  return out.Item !== undefined;
+
+export const releasePlanning = async (ctx: TableContext, id: string, holder: string): Promise<void> => {
+  const e = new Expr();
+  try {
+    await ctx.client.send(
+      new UpdateItemCommand({
+        TableName: ctx.tableName,
+        Key: toItem(keys.run(id)),
+        UpdateExpression: `REMOVE ${e.path('planLease')}`,
+        ConditionExpression: `${e.path('planLease', 'holder')} = ${e.value(holder)}`,
+        ...e.attributes(),
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error; // not ours (any more): nothing to release
+  }
 };
+
+/** Records the plan once; the same plan again is accepted, a different one refused. */
+export const commitPlan = async (
+  ctx: TableContext,
+  id: string,
+  plan: { batchesTotal: number; itemsPlanned: number; at: string },
+): Promise<boolean> => {
+  const won = await updateRun(
+    ctx,
+    id,
+    { batchesTotal: plan.batchesTotal, itemsPlanned: plan.itemsPlanned, lastProgressAt: plan.at },
+    (e) => `${mustExist(e)} AND attribute_not_exists(${e.path('batchesTotal')})`,
+  );
+  if (won) return true;
+  const run = await getRun(ctx, id);
+  if (run === undefined) throw new RunNotFoundError(id);
+  return run.batchesTotal === plan.batchesTotal && run.itemsPlanned === plan.itemsPlanned;
+};
+
+export const notePlanning = (
+  ctx: TableContext,
+  id: string,
+  update: { at: string; checkpointed?: boolean; batchesQueued?: number },
+): Promise<void> =>
+  setRunFields(ctx, id, {
+    lastProgressAt: update.at,
+    ...(update.checkpointed ? { checkpointed: true } : {}),
+    ...(update.batchesQueued === undefined ? {} : { batchesQueued: update.batchesQueued }),
+  });
 
 export const addRequests = async (
   ctx: TableContext,

@@ -11,13 +11,17 @@ import type { BulkMembership } from '#lib/domain/plan.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import {
   type BatchOutcome,
+  type BatchRange,
+  type BatchState,
   type Connection,
   ConnectionSchema,
   type ErrorSample,
   type ExportRecord,
   ExportRecordSchema,
   type ListMapping,
+  type RecordResult,
   type RunRecord,
+  type RunSlot,
   type SnapshotChange,
   type StateStore,
   type StoredSnapshotEntry,
@@ -42,6 +46,13 @@ export { CorruptItemError } from './records.ts';
 export { RunNotFoundError } from './runs.ts';
 
 type Key = { pk: string; sk: string };
+
+/** Fields the system owns on connections and exports: a user's revision never overwrites them. */
+const CONNECTION_SYSTEM_FIELDS = ['status', 'bulkMembership'] as const;
+const EXPORT_SYSTEM_FIELDS = ['activeRunId', 'activeDryRunId', 'lastRun'] as const;
+
+const lockField = (slot: RunSlot): 'activeRunId' | 'activeDryRunId' =>
+  slot === 'run' ? 'activeRunId' : 'activeDryRunId';
 type WriteCondition = { expectVersion?: number; expectNew?: boolean };
 
 export interface DynamoDbStateStoreOptions {
@@ -56,8 +67,8 @@ export interface DynamoDbStateStoreOptions {
  * read back is validated with the port's schemas (a corrupt item throws `CorruptItemError` naming
  * its key and field); every write that must happen once is conditional.
  *
- * System writes on a connection or export (probe, status flag, run lock) bump its `version`, so an
- * edit based on an earlier read fails its `expectVersion` instead of silently undoing them.
+ * System writes on a connection or export (probe, status flag, run lock) leave its `version` alone, and
+ * a user's revision never overwrites them: the user's version counts the user's edits only.
  */
 export class DynamoDbStateStore implements StateStore {
   private readonly ctx: TableContext;
@@ -77,6 +88,7 @@ export class DynamoDbStateStore implements StateStore {
     return this.putVersioned(
       { ...connection, ...keys.connection(connection.id), gsi1pk: 'CONNS', gsi1sk: connection.id },
       condition,
+      CONNECTION_SYSTEM_FIELDS,
     );
   }
 
@@ -95,19 +107,23 @@ export class DynamoDbStateStore implements StateStore {
   claimProbe(
     connectionId: string,
     claimant: string,
-    times: { now: string; claimStaleBefore: string; answerStaleBefore: string },
+    times: { now: string; claimStaleBefore: string; answerStaleBefore: string; forRun: string },
   ): Promise<boolean> {
     return this.update(keys.connection(connectionId), (e) => {
       const probe = e.path('bulkMembership', 'probe');
       const checkedAt = e.path('bulkMembership', 'checkedAt');
+      const state = e.path('bulkMembership', 'state');
+      const verifiedRun = e.path('bulkMembership', 'verifiedRun');
       return {
-        update: `SET ${probe} = ${e.value({ claimant, startedAt: times.now })} ADD ${e.path('version')} ${e.value(1)}`,
+        update: `SET ${probe} = ${e.value({ claimant, startedAt: times.now })}`,
         condition:
           `attribute_exists(${e.path('pk')}) AND (attribute_not_exists(${probe}) OR ` +
           `${e.path('bulkMembership', 'probe', 'startedAt')} < ${e.value(times.claimStaleBefore)} OR ` +
           `${e.path('bulkMembership', 'probe', 'claimant')} = ${e.value(claimant)}) AND ` +
-          `(${e.path('bulkMembership', 'state')} = ${e.value('unknown')} OR attribute_not_exists(${checkedAt}) OR ` +
-          `${checkedAt} < ${e.value(times.answerStaleBefore)})`,
+          `(${state} = ${e.value('unknown')} OR attribute_not_exists(${checkedAt}) OR ` +
+          `${checkedAt} < ${e.value(times.answerStaleBefore)} OR ` +
+          `(${state} = ${e.value('supported')} AND (attribute_not_exists(${verifiedRun}) OR ` +
+          `${verifiedRun} <> ${e.value(times.forRun)})))`,
       };
     });
   }
@@ -117,15 +133,27 @@ export class DynamoDbStateStore implements StateStore {
     claimant: string,
     result: BulkMembership,
     now: string,
+    verifiedRun?: string,
   ): Promise<void> {
     await this.update(keys.connection(connectionId), (e) => {
-      const set =
-        result === 'unknown'
-          ? ''
-          : `SET ${e.path('bulkMembership', 'state')} = ${e.value(result)}, ` +
-            `${e.path('bulkMembership', 'checkedAt')} = ${e.value(now)} `;
+      const probe = e.path('bulkMembership', 'probe');
+      if (result === 'unknown') {
+        return {
+          update: `REMOVE ${probe}`,
+          condition: `${e.path('bulkMembership', 'probe', 'claimant')} = ${e.value(claimant)}`,
+        };
+      }
+      const verified = e.path('bulkMembership', 'verifiedRun');
+      const set = [
+        `${e.path('bulkMembership', 'state')} = ${e.value(result)}`,
+        `${e.path('bulkMembership', 'checkedAt')} = ${e.value(now)}`,
+      ];
+      const remove = [probe];
+      if (result === 'supported' && verifiedRun !== undefined)
+        set.push(`${verified} = ${e.value(verifiedRun)}`);
+      else remove.push(verified);
       return {
-        update: `${set}REMOVE ${e.path('bulkMembership', 'probe')} ADD ${e.path('version')} ${e.value(1)}`,
+        update: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         condition: `${e.path('bulkMembership', 'probe', 'claimant')} = ${e.value(claimant)}`,
       };
     });
@@ -133,7 +161,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void> {
     await this.update(keys.connection(connectionId), (e) => ({
-      update: `SET ${e.path('status')} = ${e.value(status)} ADD ${e.path('version')} ${e.value(1)}`,
+      update: `SET ${e.path('status')} = ${e.value(status)}`,
       condition: `attribute_exists(${e.path('pk')})`,
     }));
   }
@@ -144,6 +172,7 @@ export class DynamoDbStateStore implements StateStore {
     return this.putVersioned(
       { ...record, ...keys.export(record.id), gsi1pk: 'EXPORTS', gsi1sk: record.id },
       condition,
+      EXPORT_SYSTEM_FIELDS,
     );
   }
 
@@ -159,37 +188,43 @@ export class DynamoDbStateStore implements StateStore {
     return this.delete(keys.export(id));
   }
 
-  claimActiveRun(exportId: string, runId: string, replacing?: string): Promise<boolean> {
+  claimActiveRun(
+    exportId: string,
+    runId: string,
+    replacing?: string,
+    slot: RunSlot = 'run',
+  ): Promise<boolean> {
     return this.update(keys.export(exportId), (e) => {
-      const holder = e.path('activeRunId');
+      const holder = e.path(lockField(slot));
       const run = e.value(runId);
       const takeover = replacing === undefined ? '' : ` OR ${holder} = ${e.value(replacing)}`;
       return {
-        update: `SET ${holder} = ${run} ADD ${e.path('version')} ${e.value(1)}`,
+        update: `SET ${holder} = ${run}`,
         condition: `attribute_exists(${e.path('pk')}) AND (attribute_not_exists(${holder}) OR ${holder} = ${run}${takeover})`,
       };
     });
   }
 
   /**
-   * The holder releases the lock and records itself as the last run. A run that does not hold the
-   * lock (a skipped run, or a dead run that was taken over and finished late) still records itself
-   * as the last run — it is the run that finished most recently — but leaves the lock alone.
+   * The holder releases the lock and (a real run) records itself as the last run. A run that does not
+   * hold the lock (a skipped run, or a dead run that was taken over and finished late) still records
+   * itself as the last run — it is the run that finished most recently — but leaves the lock alone.
    */
   async releaseActiveRun(
     exportId: string,
     runId: string,
-    lastRun: NonNullable<ExportRecord['lastRun']>,
+    lastRun: NonNullable<ExportRecord['lastRun']> | undefined,
+    slot: RunSlot = 'run',
   ): Promise<void> {
     const released = await this.update(keys.export(exportId), (e) => ({
       update:
-        `SET ${e.path('lastRun')} = ${e.value(lastRun)} REMOVE ${e.path('activeRunId')} ` +
-        `ADD ${e.path('version')} ${e.value(1)}`,
-      condition: `${e.path('activeRunId')} = ${e.value(runId)}`,
+        (lastRun === undefined ? '' : `SET ${e.path('lastRun')} = ${e.value(lastRun)} `) +
+        `REMOVE ${e.path(lockField(slot))}`,
+      condition: `${e.path(lockField(slot))} = ${e.value(runId)}`,
     }));
-    if (released) return;
+    if (released || lastRun === undefined) return;
     await this.update(keys.export(exportId), (e) => ({
-      update: `SET ${e.path('lastRun')} = ${e.value(lastRun)} ADD ${e.path('version')} ${e.value(1)}`,
+      update: `SET ${e.path('lastRun')} = ${e.value(lastRun)}`,
       condition: `attribute_exists(${e.path('pk')})`,
     }));
   }
@@ -218,9 +253,28 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /** Sets `planningDone` and the totals; the status is the caller's to move. */
+  leasePlanning(id: string, holder: string, now: string, until: string): Promise<boolean> {
+    return runs.leasePlanning(this.ctx, id, holder, now, until);
+  }
+
+  releasePlanning(id: string, holder: string): Promise<void> {
+    return runs.releasePlanning(this.ctx, id, holder);
+  }
+
+  commitPlan(id: string, plan: { batchesTotal: number; itemsPlanned: number; at: string }): Promise<boolean> {
+    return runs.commitPlan(this.ctx, id, plan);
+  }
+
+  notePlanning(
+    id: string,
+    update: { at: string; checkpointed?: boolean; batchesQueued?: number },
+  ): Promise<void> {
+    return runs.notePlanning(this.ctx, id, update);
+  }
+
   completePlanning(
     id: string,
-    update: Pick<RunRecord, 'planning' | 'estimate' | 'batchesTotal' | 'planningFinishedAt'>,
+    update: Pick<RunRecord, 'planning' | 'estimate' | 'planningFinishedAt'>,
   ): Promise<void> {
     return runs.setRunFields(this.ctx, id, { ...update, planningDone: true });
   }
@@ -233,12 +287,17 @@ export class DynamoDbStateStore implements StateStore {
     return runs.setRunFields(this.ctx, id, { cancelRequested: true });
   }
 
-  recordBatch(runId: string, batchNo: number, outcome: BatchOutcome): Promise<'recorded' | 'duplicate'> {
-    return runs.recordBatch(this.ctx, runId, batchNo, outcome);
+  recordBatch(
+    runId: string,
+    batchNo: number,
+    range: BatchRange,
+    outcome: BatchOutcome,
+  ): Promise<RecordResult> {
+    return runs.recordBatch(this.ctx, runId, batchNo, range, outcome);
   }
 
-  isBatchRecorded(runId: string, batchNo: number): Promise<boolean> {
-    return runs.isBatchRecorded(this.ctx, runId, batchNo);
+  getBatch(runId: string, batchNo: number): Promise<BatchState | undefined> {
+    return runs.getBatch(this.ctx, runId, batchNo);
   }
 
   addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void> {
@@ -345,12 +404,21 @@ export class DynamoDbStateStore implements StateStore {
     await this.ctx.client.send(new DeleteItemCommand({ TableName: this.ctx.tableName, Key: toItem(key) }));
   }
 
-  private async putVersioned(item: Record<string, unknown>, condition: WriteCondition): Promise<boolean> {
+  /**
+   * A create (`expectNew`) puts the whole item. A revision (`expectVersion`) updates the user's fields
+   * only, leaving `systemFields` (run locks, probe answers, status flags) as the system last wrote them.
+   */
+  private async putVersioned(
+    item: Record<string, unknown>,
+    condition: WriteCondition,
+    systemFields: readonly string[],
+  ): Promise<boolean> {
     const e = new Expr();
     const clauses: string[] = [];
     if (condition.expectNew) clauses.push(`attribute_not_exists(${e.path('pk')})`);
     if (condition.expectVersion !== undefined) {
       clauses.push(`${e.path('version')} = ${e.value(condition.expectVersion)}`);
+      if (!condition.expectNew) return this.revise(item, clauses.join(' AND '), e, systemFields);
     }
     try {
       await this.ctx.client.send(
@@ -358,6 +426,33 @@ export class DynamoDbStateStore implements StateStore {
           TableName: this.ctx.tableName,
           Item: toItem(item),
           ...(clauses.length > 0 ? { ConditionExpression: clauses.join(' AND '), ...e.attributes() } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async revise(
+    item: Record<string, unknown>,
+    condition: string,
+    e: Expr,
+    systemFields: readonly string[],
+  ): Promise<boolean> {
+    const skip = new Set<string>(['pk', 'sk', ...systemFields]);
+    const set = Object.entries(item)
+      .filter(([k, v]) => !skip.has(k) && v !== undefined)
+      .map(([k, v]) => `${e.path(k)} = ${e.value(v)}`);
+    try {
+      await this.ctx.client.send(
+        new UpdateItemCommand({
+          TableName: this.ctx.tableName,
+          Key: toItem({ pk: item.pk, sk: item.sk }),
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: condition,
+          ...e.attributes(),
         }),
       );
       return true;

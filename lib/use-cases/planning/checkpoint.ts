@@ -1,11 +1,16 @@
 import * as z from 'zod';
 import type { CollectorState } from '#lib/domain/collector.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
+import type { BulkMembership } from '#lib/domain/plan.ts';
 
 /**
  * What the planner saves when it runs short of time, so the next invocation continues where it
  * stopped. The snapshot is frozen at the start of planning: batches already sent by this run update
  * the live snapshot, and re-reading it would change the plan under our feet.
+ *
+ * In phase `emit` the checkpoint *is* the decided plan: collector, frozen snapshot, lists and the
+ * bulk-membership capability together rebuild exactly the same numbered batches, so a planner that
+ * resumes (or a plan message delivered again) queues the same batches, never a new plan.
  */
 export interface PlannerCheckpoint {
   v: 1;
@@ -17,6 +22,8 @@ export interface PlannerCheckpoint {
   /** Batches already queued (emit phase). */
   emitted: number;
   listIds?: string[];
+  /** The bulk-membership capability the plan was priced and sized with (phase `emit`). */
+  capability?: BulkMembership;
   /** Requests made while planning so far (list lookups), by kind. */
   requests: Record<string, number>;
 }
@@ -31,6 +38,7 @@ const CheckpointEnvelopeSchema = z.object({
   snapshot: z.array(z.tuple([z.string(), z.object({ hash: z.string(), segments: z.number() }).loose()])),
   emitted: z.number().int().min(0),
   listIds: z.array(z.string()).optional(),
+  capability: z.enum(['supported', 'unsupported', 'unknown']).optional(),
   requests: z.record(z.string(), z.number()),
 });
 

@@ -1,6 +1,7 @@
 import type { ContactCollector } from '#lib/domain/collector.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
 import { mapProfile } from '#lib/domain/mapping.ts';
+import { MAX_CONTACT_BYTES, utf8Length } from '#lib/domain/messages.ts';
 import { endRun } from '../run-lifecycle.ts';
 import type { PlannerCheckpoint } from './checkpoint.ts';
 import type { Context } from './context.ts';
@@ -38,7 +39,16 @@ export const collect = async (
     const i = state.segmentIndex;
     const segmentId = run.segmentIds[i] ?? '';
     const page = await deps.segments.readPage(segmentId, state.cursor, deps.settings.pageSize);
-    for (const profile of page.profiles) collector.add(i, profile.id, mapProfile(profile, exp.dataMatching));
+    for (const profile of page.profiles) {
+      const outcome = mapProfile(profile, exp.dataMatching);
+      // Checked in bytes, as the queue counts them: a contact that cannot travel is skipped here,
+      // never left to fail the whole plan when its batch is queued.
+      if (outcome.ok && utf8Length(JSON.stringify(outcome.contact.data)) > MAX_CONTACT_BYTES) {
+        collector.skip(i, profile.id, 'too_large');
+        continue;
+      }
+      collector.add(i, profile.id, outcome);
+    }
     for (const skipped of page.skipped) collector.skip(i, skipped.profileId, skipped.reason);
     if (collector.capExceeded) return 'cap';
     if (page.next === undefined) {

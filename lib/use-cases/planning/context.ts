@@ -1,9 +1,10 @@
+import type { ExportConfig } from '#lib/domain/export-config.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import type { Destination } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
-import type { Connection, ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
+import type { Connection, RunRecord } from '#lib/ports/state-store.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import type { LifecycleDeps } from '../run-lifecycle.ts';
 
@@ -30,11 +31,14 @@ export interface PlanRunDeps extends LifecycleDeps {
   settings: PlannerSettings;
 }
 
+/** The export as the run uses it: its configuration frozen when the run started, and its id. */
+export type RunExport = ExportConfig & { id: string };
+
 /** One planning invocation: the run, its export and connection as loaded at its start. */
 export interface Context {
   deps: PlanRunDeps;
   run: RunRecord;
-  exp: ExportRecord;
+  exp: RunExport;
   connection: Connection;
   segments: SegmentInfo[];
   remainingMs: () => number;

@@ -5,9 +5,6 @@ import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
 import { BatchPlanner, type BulkMembership, type PlanInput, type PlannedBatch } from '#lib/domain/plan.ts';
 import type { Context } from './context.ts';
 
-/** A contact's serialised form may not outgrow one queue message. */
-const MAX_CONTACT_CHARS = 200_000;
-
 /** Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`. */
 export const decideAll = (
   collector: ContactCollector,
@@ -23,13 +20,7 @@ export const decideAll = (
     const previous = snapshot.get(key);
     let current: PlanInput['current'];
     if (contact !== undefined) {
-      // Serialised once: both the size check and the hash need it.
-      const canonical = canonicalContact(contact.data);
-      if (canonical.length > MAX_CONTACT_CHARS) {
-        collector.skip(0, contact.profileId, 'contact_too_large');
-        continue;
-      }
-      current = { data: contact.data, hash: hashCanonical(canonical) };
+      current = { data: contact.data, hash: hashCanonical(canonicalContact(contact.data)) };
     }
     const decision = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
     tally(totals, decision);

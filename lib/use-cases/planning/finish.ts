@@ -2,7 +2,7 @@ import type { ContactCollector } from '#lib/domain/collector.ts';
 import type { emptyDiffTotals } from '#lib/domain/diff.ts';
 import type { PlanningStats } from '#lib/ports/state-store.ts';
 import { buildEstimate } from '../estimate.ts';
-import { finaliseIfComplete } from '../run-lifecycle.ts';
+import { completeDryRun, finaliseIfComplete } from '../run-lifecycle.ts';
 import type { Context } from './context.ts';
 
 /** What planning found, as the run record keeps it. */
@@ -40,7 +40,6 @@ export const finishPlanning = async (
   totals: ReturnType<typeof emptyDiffTotals>,
   requests: Record<string, number>,
   floor: number,
-  batchesTotal: number,
   listIds?: readonly string[],
 ): Promise<void> => {
   const { deps, run, connection } = ctx;
@@ -49,15 +48,11 @@ export const finishPlanning = async (
   await deps.store.completePlanning(run.id, {
     planning: stats(ctx, collector, totals, listIds),
     estimate: buildEstimate(requests, floor, connection.ratePerSecond, false),
-    batchesTotal,
     planningFinishedAt,
   });
   await deps.store.deleteCheckpoint(run.id);
   if (run.trigger === 'dry-run') {
-    await deps.store.transitionRun(run.id, ['planning'], 'succeeded', {
-      finishedAt: planningFinishedAt,
-      durationMs: now - Date.parse(run.createdAt),
-    });
+    await completeDryRun(deps, run);
     return;
   }
   await deps.store.transitionRun(run.id, ['planning'], 'sending');

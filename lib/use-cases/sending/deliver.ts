@@ -1,59 +1,114 @@
-import { FatalRunError } from '#lib/domain/errors.ts';
+import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type { SendBatchMessage } from '#lib/domain/messages.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
+import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import type { Connection, RunRecord } from '#lib/ports/state-store.ts';
-import { accessConnection, type ConnectionAccess, type RequestTally } from '../destination-calls.ts';
+import {
+  accessConnection,
+  type ConnectionAccess,
+  type RequestTally,
+  ThrottledTooLongError,
+} from '../destination-calls.ts';
 import type { SendBatchDeps } from '../send-batch.ts';
 import { joinList } from './list-join.ts';
+import { rejectedAll } from './rejections.ts';
+import { StopDelivery, watchRun } from './watch.ts';
 
-/** Delivers the batch, re-reading the key once if the destination refuses a cached one. */
+/** Why a delivery ended before the batch's last item. */
+export type Stop =
+  | { kind: 'cancelled' | 'connection_removed' | 'out_of_time' }
+  | { kind: 'fatal'; error: FatalRunError }
+  | { kind: 'transient'; error: TransientError };
+
+/** The results of items `from`, `from + 1`, … in order, and why it stopped short (if it did). */
+export interface Delivery {
+  results: ContactResult[];
+  stop?: Stop;
+}
+
+/**
+ * Sends the batch's items from `from` on, keeping each result as it comes, so that whatever stops the
+ * delivery (a cancel, a removed connection, a request still failing after its retries, the
+ * invocation running out of time) the work already done is kept and recorded. A refused key is
+ * re-read once (it may have just been rotated) before the run is failed.
+ */
 export const deliver = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
+  from: number,
   run: RunRecord,
   connection: Connection,
   tally: RequestTally,
   remainingMs: () => number,
-): Promise<ContactResult[]> => {
-  const attempt = async (): Promise<ContactResult[]> => {
-    const access = await accessConnection(deps, connection, tally, {
-      remainingMs,
-      reserveMs: deps.settings.reserveMs,
-    });
-    const results = await execute(deps, batch, run, connection, access);
-    return withSingleRetries(deps, batch, results, access);
-  };
-  try {
-    return await attempt();
-  } catch (error) {
-    if (
-      !(error instanceof FatalRunError) ||
-      error.reason !== 'invalid_api_key' ||
-      deps.secrets.evict === undefined
-    ) {
+): Promise<Delivery> => {
+  const results: ContactResult[] = [];
+  const watch = watchRun(deps, { runId: run.id, connectionId: connection.id });
+  let keyReread = false;
+  for (;;) {
+    try {
+      const access = await accessConnection(
+        deps,
+        connection,
+        tally,
+        { remainingMs, reserveMs: deps.settings.reserveMs },
+        watch,
+      );
+      await execute(deps, batch, from + results.length, run, connection, access, results);
+      return { results };
+    } catch (error) {
+      if (error instanceof StopDelivery) return { results, stop: { kind: error.why } };
+      if (error instanceof SlotTooLateError || error instanceof ThrottledTooLongError) {
+        return { results, stop: { kind: 'out_of_time' } };
+      }
+      if (error instanceof FatalRunError) {
+        if (error.reason === 'invalid_api_key' && !keyReread && deps.secrets.evict !== undefined) {
+          keyReread = true;
+          deps.secrets.evict(connection.id);
+          continue;
+        }
+        return { results, stop: { kind: 'fatal', error } };
+      }
+      if (error instanceof TransientError) return { results, stop: { kind: 'transient', error } };
       throw error;
     }
-    deps.secrets.evict(connection.id);
-    return attempt();
   }
 };
 
 const execute = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
+  start: number,
   run: RunRecord,
   connection: Connection,
   { session, call }: ConnectionAccess,
-): Promise<ContactResult[]> => {
+  into: ContactResult[],
+): Promise<void> => {
   switch (batch.op) {
-    case 'upsert':
-      return call(() => session.upsertMany(batch.items.map((i) => i.data)));
+    case 'upsert': {
+      const items = batch.items.slice(start);
+      if (items.length === 0) return;
+      let results: ContactResult[];
+      try {
+        results = await call(() => session.upsertMany(items.map((i) => i.data)));
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        results = rejectedAll(
+          items.map((i) => i.data.email),
+          error,
+        );
+      }
+      const offset = into.length;
+      into.push(...results);
+      await retrySingly(deps, items, into, offset, call, session);
+      return;
+    }
     case 'list-join':
       return joinList(
         {
           store: deps.store,
           session,
           connection,
+          runId: run.id,
           claimant: `${run.id}#${batch.batchNo}`,
           clock: deps.clock,
           logger: deps.logger,
@@ -61,38 +116,44 @@ const execute = async (
           recheckMs: deps.settings.probeRecheckMs,
           probeWaitMs: deps.settings.probeWaitMs,
         },
-        batch.items,
+        batch.items.slice(start),
         batch.listId,
+        into,
       );
-    case 'list-leave': {
-      const results: ContactResult[] = [];
-      for (const item of batch.items)
-        results.push(await call(() => session.removeFromList(batch.listId, item.email)));
-      return results;
-    }
+    case 'list-leave':
+      for (const item of batch.items.slice(start)) {
+        into.push(await call(() => session.removeFromList(batch.listId, item.email)));
+      }
+      return;
   }
 };
 
 /**
- * A bulk upsert reports rejected contacts without a reason (autopilot-api.md §5.2); retrying a few
- * of them one by one either gets them in or tells us why. Many rejections suggest a systemic cause:
- * those are recorded as they are rather than multiplied into single requests.
+ * A bulk upsert reports rejected contacts without a reason; retrying a few of them one by one either
+ * gets them in or tells us why. Many rejections suggest a systemic cause: those are recorded as they
+ * are rather than multiplied into single requests. Results are replaced in place, so a delivery
+ * stopped during these retries keeps the bulk answer.
  */
-const withSingleRetries = async (
+const retrySingly = async (
   deps: SendBatchDeps,
-  batch: SendBatchMessage,
-  results: ContactResult[],
-  { session, call }: ConnectionAccess,
-): Promise<ContactResult[]> => {
-  if (batch.op !== 'upsert') return results;
-  const rejected = results.flatMap((r, i) => (r.ok ? [] : [i]));
-  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return results;
-  const merged = [...results];
+  items: ReadonlyArray<{ data: import('#lib/domain/contact.ts').ContactData }>,
+  into: ContactResult[],
+  offset: number,
+  call: ConnectionAccess['call'],
+  session: ConnectionAccess['session'],
+): Promise<void> => {
+  const rejected = items.flatMap((_, i) => (into[offset + i]?.ok === false ? [i] : []));
+  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return;
   for (const i of rejected) {
-    const item = batch.items[i];
+    const item = items[i];
     if (item === undefined) continue;
-    const [single] = await call(() => session.upsertMany([item.data]));
-    if (single !== undefined) merged[i] = single;
+    let single: ContactResult | undefined;
+    try {
+      [single] = await call(() => session.upsertMany([item.data]));
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      [single] = rejectedAll([item.data.email], error);
+    }
+    if (single !== undefined) into[offset + i] = single;
   }
-  return merged;
 };

@@ -3,14 +3,20 @@ import type { ContactResult } from '#lib/ports/destination.ts';
 import type { BatchOutcome, ErrorSample } from '#lib/ports/state-store.ts';
 import type { RequestTally } from '../destination-calls.ts';
 
-const SAMPLES_PER_BATCH = 5;
+const SAMPLES_PER_RANGE = 5;
 
-/** Folds per-contact results into the counts recorded for the batch. */
+/** What happens to the items after the delivered ones when a range closes the batch. */
+export type Rest =
+  | { count: 0 }
+  | { count: number; as: 'dropped' }
+  | { count: number; as: 'failed'; reason: string };
+
+/** Folds per-contact results (and the batch's rest, when it closes it) into the counts recorded for them. */
 export const outcomeOf = (
   results: readonly ContactResult[],
+  rest: Rest,
   tally: RequestTally,
-  batchNo: number,
-  maskEmails: boolean,
+  context: { batchNo: number; maskEmails: boolean; at: string },
 ): BatchOutcome => {
   const failed: Record<string, number> = {};
   const samples: ErrorSample[] = [];
@@ -21,25 +27,23 @@ export const outcomeOf = (
       continue;
     }
     failed[r.reason] = (failed[r.reason] ?? 0) + 1;
-    if (samples.length < SAMPLES_PER_BATCH) {
-      samples.push({ email: maskEmails ? maskEmail(r.email) : r.email, reason: r.reason, batchNo });
+    if (samples.length < SAMPLES_PER_RANGE) {
+      const email = context.maskEmails ? maskEmail(r.email) : r.email;
+      samples.push({ email, reason: r.reason, batchNo: context.batchNo });
     }
   }
+  let dropped = 0;
+  if (rest.count > 0 && 'as' in rest) {
+    if (rest.as === 'dropped') dropped = rest.count;
+    else failed[rest.reason] = (failed[rest.reason] ?? 0) + rest.count;
+  }
   return {
+    at: context.at,
     accepted,
     failed,
-    dropped: 0,
+    dropped,
     requests: { ...tally.requests },
     throttled: tally.throttled,
     samples,
   };
 };
-
-export const droppedOutcome = (count: number, tally?: RequestTally): BatchOutcome => ({
-  accepted: 0,
-  failed: {},
-  dropped: count,
-  requests: tally ? { ...tally.requests } : {},
-  throttled: tally?.throttled ?? 0,
-  samples: [],
-});

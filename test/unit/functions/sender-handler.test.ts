@@ -42,6 +42,7 @@ describe('sender handler', () => {
         retries.push([handle, seconds]);
       },
       retryBaseSeconds: 30,
+      maxReceiveCount: 5,
       flushMetrics: () => {},
     });
     h.destination.failNext = 3; // the batch's one delivery exhausts its attempts

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceProfile } from '#lib/domain/contact.ts';
-import { planRun } from '#lib/use-cases/plan-run.ts';
-import { cancelRun } from '#lib/use-cases/manage-runs.ts';
 import { deleteExport } from '#lib/use-cases/manage-exports.ts';
+import { cancelRun } from '#lib/use-cases/manage-runs.ts';
+import { planRun } from '#lib/use-cases/plan-run.ts';
 import { sendBatch } from '#lib/use-cases/send-batch.ts';
 import { PipelineHarness } from '#test/support/pipeline-harness.ts';
 
@@ -91,7 +91,7 @@ describe('a permanent rejection is an outcome, not an endless retry', () => {
     h.segments.set('seg-a', 'Newsletter', people(0, 150));
     await h.addConnection();
     await h.addExport({ membership: 'field' });
-    h.destination.poison.add('p7@example.com'); // the whole first bulk request answers 400
+    h.destination.poison.add('p0@example.com'); // the whole first bulk request answers 400
     const { run } = await h.start();
     await h.drain();
     const done = await h.run(run.id);
@@ -114,7 +114,7 @@ describe('a permanent rejection is an outcome, not an endless retry', () => {
     await h.addConnection();
     await h.addExport({ membership: 'field' });
     h.destination.fault = (r) =>
-      r.emails.includes('p7@example.com') ? { kind: 'transient', status: 503 } : undefined;
+      r.emails.includes('p0@example.com') ? { kind: 'transient', status: 503 } : undefined;
     const { run } = await h.start();
     await h.drain();
     const done = await h.run(run.id);
@@ -128,7 +128,11 @@ describe('contacts that cannot fit a message', () => {
   it('one oversized multibyte contact is skipped as too_large and the rest are sent', async () => {
     const h = new PipelineHarness();
     const huge = '漢'.repeat(10_000);
-    const custom = Array.from({ length: 19 }, (_, i) => ({ name: `Note ${i}`, type: 'string', source: `n${i}` }));
+    const custom = Array.from({ length: 19 }, (_, i) => ({
+      name: `Note ${i}`,
+      type: 'string',
+      source: `n${i}`,
+    }));
     const big: Record<string, unknown> = {};
     for (let i = 0; i < 19; i++) big[`n${i}`] = huge;
     h.segments.set('seg-a', 'Newsletter', [...people(0, 20), person(20, big)]);
@@ -163,7 +167,11 @@ describe('a sender never waits past its remaining time', () => {
     const [batch] = h.sendQueue.take();
     const started = h.clock.now();
     const remaining = 20_000;
-    const result = await sendBatch(h.sendDeps, JSON.stringify(batch), () => remaining - (h.clock.now() - started));
+    const result = await sendBatch(
+      h.sendDeps,
+      JSON.stringify(batch),
+      () => remaining - (h.clock.now() - started),
+    );
     expect(h.clock.now() - started).toBeLessThanOrEqual(remaining);
     expect(result).toBe('done');
     expect(h.sendQueue.messages).toHaveLength(1); // handed back, delayed
@@ -188,7 +196,9 @@ describe('progress inside a batch survives its failure', () => {
   it('one request failing past its retries does not make the batch send its earlier requests again', async () => {
     const h = new PipelineHarness();
     h.segments.set('seg-a', 'Newsletter', people(0, 25));
-    await h.addConnection({ bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() } });
+    await h.addConnection({
+      bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() },
+    });
     await h.addExport();
     let failures = 0;
     h.destination.fault = (r) =>
@@ -244,7 +254,9 @@ describe('cancel and removal stop a batch being sent', () => {
   const setUp = async () => {
     const h = new PipelineHarness();
     h.segments.set('seg-a', 'Newsletter', people(0, 25));
-    await h.addConnection({ bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() } });
+    await h.addConnection({
+      bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() },
+    });
     await h.addExport();
     const { run } = await h.start();
     for (const m of h.planQueue.take()) await planRun(h.planDeps, m, h.remainingMs);

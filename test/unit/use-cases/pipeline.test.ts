@@ -64,11 +64,12 @@ describe('export pipeline (in-memory ports)', () => {
     const sent = h.destination.requests.filter((r) => r.status === 200).length;
     expect(done.estimate?.upperBound).toBe(false);
     // Priced as the worst case while bulk membership is unknown: 200 joins one by one, plus the
-    // probe's own bulk upsert and membership check, plus the list lookup and 3 list creations.
+    // probe's own bulk upsert and its two membership checks (before and after), plus the list lookup
+    // and 3 list creations.
     expect(done.estimate?.requests).toEqual({
       upsertWithList: 200,
       bulkUpsertWithList: 1,
-      membershipCheck: 1,
+      membershipCheck: 2,
       listLists: 1,
       createList: 3,
     });
@@ -261,7 +262,8 @@ describe('bulk-membership probe', () => {
       expect((await h.run(run.id)).status).toBe('succeeded');
       expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 250));
       expect((await h.store.getConnection('conn-1'))?.bulkMembership.state).toBe(state);
-      expect(h.destination.count('membershipCheck')).toBe(1);
+      // The witness is checked before (not on the list) and after the bulk upsert.
+      expect(h.destination.count('membershipCheck')).toBe(2);
       if (honour) {
         expect(h.destination.count('bulkUpsertWithList')).toBe(3);
         expect(h.destination.count('upsertWithList')).toBe(0);
@@ -273,7 +275,7 @@ describe('bulk-membership probe', () => {
     },
   );
 
-  it('a known-supported connection plans bulk batches and estimates them exactly', async () => {
+  it('a known-supported connection plans bulk batches, confirms the answer once per run, and estimates exactly', async () => {
     const h = new PipelineHarness();
     h.destination.bulkListMembership = true;
     h.segments.set('seg-a', 'Newsletter', people(0, 250));
@@ -284,8 +286,13 @@ describe('bulk-membership probe', () => {
     const { run } = await h.start();
     await h.drain();
     const done = await h.run(run.id);
-    expect(done.estimate?.requests).toEqual({ bulkUpsertWithList: 3, listLists: 1, createList: 1 });
-    expect(h.destination.count()).toBe(5);
+    expect(done.estimate?.requests).toEqual({
+      bulkUpsertWithList: 3,
+      membershipCheck: 2,
+      listLists: 1,
+      createList: 1,
+    });
+    expect(h.destination.count()).toBe(7);
   });
 });
 
@@ -370,7 +377,7 @@ describe('planning', () => {
       };
     };
     const long = await outcome(15 * 60_000);
-    const short = await outcome(500); // below the reserve: checkpoint after every page / chunk
+    const short = await outcome(999); // below the reserve: checkpoint after every page / chunk
     expect(long.planInvocations).toBe(1);
     expect(short.planInvocations).toBeGreaterThan(3);
     expect({ ...short, planInvocations: 0 }).toEqual({ ...long, planInvocations: 0 });

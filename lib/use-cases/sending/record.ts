@@ -1,0 +1,91 @@
+import type { SendBatchMessage } from '#lib/domain/messages.ts';
+import type { ContactResult } from '#lib/ports/destination.ts';
+import type { RunRecord } from '#lib/ports/state-store.ts';
+import { RequestTally } from '../destination-calls.ts';
+import type { SendBatchDeps } from '../send-batch.ts';
+import { outcomeOf, type Rest } from './outcome.ts';
+import { snapshotChanges } from './snapshot-changes.ts';
+
+/** A part of a batch to record: items `from` onwards have `results`; `rest` closes the batch. */
+export interface Progress {
+  from: number;
+  results: readonly ContactResult[];
+  /** Set when this record closes the batch: what became of the items after the results. */
+  rest?: Rest;
+}
+
+const sliceOf = (batch: SendBatchMessage, from: number, to: number): SendBatchMessage => {
+  switch (batch.op) {
+    case 'upsert':
+      return { ...batch, items: batch.items.slice(from, to) };
+    case 'list-join':
+      return { ...batch, items: batch.items.slice(from, to) };
+    case 'list-leave':
+      return { ...batch, items: batch.items.slice(from, to) };
+  }
+};
+
+/**
+ * Records one delivery's progress through a batch exactly once: the snapshot changes of the accepted
+ * contacts first (idempotent, so a crash between the two writes only repeats them), then the range's
+ * counts in one conditional transaction. When another delivery of the same batch recorded part of
+ * the range meanwhile, only what it has not recorded is recorded; its requests still count. Returns
+ * whether the batch is now done.
+ */
+export const recordProgress = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+  progress: Progress,
+  tally: RequestTally,
+): Promise<boolean> => {
+  const { from, results, rest } = progress;
+  const total = batch.items.length;
+  const delivered = from + results.length;
+  const changes = snapshotChanges(sliceOf(batch, from, delivered), run, results);
+  if (changes.length > 0) {
+    await deps.store.applySnapshot(batch.exportId, changes);
+    // An export deleted while this batch was sending must not keep the emails just written for it.
+    if ((await deps.store.getExport(batch.exportId)) === undefined)
+      await deps.store.deleteSnapshot(batch.exportId);
+  }
+  const final = rest !== undefined;
+  let start = from;
+  let requests = tally;
+  for (;;) {
+    const mine = results.slice(start - from);
+    const restNow: Rest = final ? (rest as Rest) : { count: 0 };
+    if (mine.length === 0 && !final) break;
+    const outcome = outcomeOf(mine, restNow, requests, {
+      batchNo: batch.batchNo,
+      maskEmails: deps.settings.maskEmails,
+      at: new Date(deps.clock.now()).toISOString(),
+    });
+    const to = final ? total : delivered;
+    const result = await deps.store.recordBatch(
+      batch.runId,
+      batch.batchNo,
+      { from: start, to, final },
+      outcome,
+    );
+    if (result.recorded) return final;
+    // Requests are counted once, with the first range that records them.
+    if (requests.total > 0) {
+      await deps.store.addRequests(batch.runId, requests.requests, requests.throttled);
+      requests = new RequestTally();
+    }
+    if (result.state.done) return true;
+    if (result.state.next <= start || result.state.next > delivered) {
+      // Another delivery is ahead of ours (or the batch stands before where we started): its record stands.
+      deps.logger.info('batch progress recorded by another delivery', {
+        runId: batch.runId,
+        batchNo: batch.batchNo,
+        next: result.state.next,
+      });
+      return false;
+    }
+    start = result.state.next;
+  }
+  if (requests.total > 0) await deps.store.addRequests(batch.runId, requests.requests, requests.throttled);
+  return false;
+};
