@@ -21,6 +21,7 @@ export const CONTEXT_KEYS = [
   'defaultRatePerSecond',
   'alertEmail',
   'autopilotBaseUrl',
+  'stallAfterMinutes',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -105,6 +106,15 @@ const ContextSchema = z
       .default(5),
     alertEmail: optional(z.email('must be an e-mail address')),
     autopilotBaseUrl: httpsUrl.default('https://api2.autopilothq.com/v1'),
+    stallAfterMinutes: z.coerce
+      .number({ error: 'must be a whole number of minutes' })
+      .int('must be a whole number of minutes')
+      .min(
+        20,
+        'must be at least 20 minutes (a healthy run can be quiet for 15: a planner invocation or a retry delay)',
+      )
+      .max(1440, 'must be at most 1440 minutes (a day)')
+      .default(30),
   })
   .superRefine((c, ctx) => {
     if ((c.oidcIssuer === undefined) !== (c.oidcAudience === undefined)) {
@@ -118,6 +128,13 @@ const ContextSchema = z
     }
   });
 
+/** Without a regex: `/\/+$/` backtracks quadratically on a long run of slashes. */
+const trimTrailingSlashes = (url: string): string => {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 47) end--;
+  return url.slice(0, end);
+};
+
 /** Validated deploy settings. */
 export interface DeployConfig {
   refreshCron: string;
@@ -128,6 +145,8 @@ export interface DeployConfig {
   defaultRatePerSecond: number;
   alertEmail?: string;
   autopilotBaseUrl: string;
+  /** A run with no progress for this long is ended by the watchdog as stalled. */
+  stallAfterMinutes: number;
 }
 
 export class DeployConfigError extends Error {
@@ -155,7 +174,8 @@ export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): De
     senderMaxConcurrency: c.senderMaxConcurrency,
     defaultRatePerSecond: c.defaultRatePerSecond,
     ...(c.alertEmail ? { alertEmail: c.alertEmail } : {}),
-    autopilotBaseUrl: c.autopilotBaseUrl.replace(/\/+$/, ''),
+    autopilotBaseUrl: trimTrailingSlashes(c.autopilotBaseUrl),
+    stallAfterMinutes: c.stallAfterMinutes,
   };
 };
 

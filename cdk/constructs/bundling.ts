@@ -75,6 +75,7 @@ export const FUNCTION_ENTRIES = {
   planner: 'functions/planner/index.ts',
   sender: 'functions/sender/index.ts',
   api: 'functions/api/index.ts',
+  watchdog: 'functions/watchdog/index.ts',
 } as const;
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 

@@ -22,6 +22,8 @@ const REASONS = {
     "Publishing to an SSE-KMS topic needs kms:GenerateDataKey* and kms:Decrypt (AWS SNS docs); CDK's topic grant scopes them to the topic's own key.",
   plannerVersions:
     "CDK's grantInvoke adds '<planner ARN>:*' (its versions and aliases); the schedule's role can still invoke nothing but the planner.",
+  watchdogVersions:
+    "CDK's grantInvoke adds '<watchdog ARN>:*' (its versions and aliases); the watchdog schedule's role can still invoke nothing but the watchdog.",
   publicOpenApi:
     'GET /openapi.json serves the public API description so clients can discover the API before signing in; it returns no data and every other route requires a JWT.',
 } as const;
@@ -39,7 +41,8 @@ export const nagAcknowledgements = (stacks: {
   const iam5 = (what: string): string => `AwsSolutions-IAM5[${what}]`;
   const secretArn = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_PREFIX}*`;
   const plannerId = stateless.getLogicalId(stateless.planner.fn.node.defaultChild as CfnFunction);
-  const functions = [stateless.planner, stateless.sender, stateless.api];
+  const watchdogId = stateless.getLogicalId(stateless.watchdog.fn.node.defaultChild as CfnFunction);
+  const functions = [stateless.planner, stateless.sender, stateless.api, stateless.watchdog];
   const readsSegments = [stateless.planner, stateless.api];
 
   return [
@@ -48,12 +51,12 @@ export const nagAcknowledgements = (stacks: {
       finding: iam5(`Resource::${stateful.stateTable.exportName}/index/*`),
       reason: REASONS.tableIndexes,
     })),
-    ...functions.map((f) => ({
+    ...[stateless.planner, stateless.sender, stateless.api].map((f) => ({
       scope: f.role,
       finding: iam5(`Resource::${secretArn}`),
       reason: REASONS.secretPrefix,
     })),
-    ...[stateless.planner, stateless.sender].map((f) => ({
+    ...[stateless.planner, stateless.sender, stateless.watchdog].map((f) => ({
       scope: f.role,
       finding: iam5('Action::kms:GenerateDataKey*'),
       reason: REASONS.topicKey,
@@ -69,6 +72,11 @@ export const nagAcknowledgements = (stacks: {
       scope: stateless.schedule.role,
       finding: iam5(`Resource::<${plannerId}.Arn>:*`),
       reason: REASONS.plannerVersions,
+    },
+    {
+      scope: stateless.watchdogSchedule.role,
+      finding: iam5(`Resource::<${watchdogId}.Arn>:*`),
+      reason: REASONS.watchdogVersions,
     },
     {
       scope: stateless.httpApi.route('GET', '/openapi.json'),

@@ -9,7 +9,8 @@ import { HttpApi } from '../constructs/http-api.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { Notifications } from '../constructs/notifications.ts';
 import { RefreshSchedule } from '../constructs/refresh-schedule.ts';
-import { WorkQueue } from '../constructs/work-queue.ts';
+import { WatchdogSchedule } from '../constructs/watchdog-schedule.ts';
+import { MAX_RECEIVE_COUNT, WorkQueue } from '../constructs/work-queue.ts';
 import type { JwtTrust, TableRef } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -24,7 +25,17 @@ export const SIZING = {
   planner: { timeout: Duration.minutes(15), memorySize: 1024 },
   sender: { timeout: Duration.minutes(5), memorySize: 512 },
   api: { timeout: Duration.seconds(10), memorySize: 512 },
+  watchdog: { timeout: Duration.minutes(1), memorySize: 256 },
 } as const;
+
+/**
+ * How long the API waits for Autopilot when it checks a key: well inside the API's own timeout, so a
+ * slow Autopilot is a 503 the admin can retry, not a timed-out function (a 500).
+ */
+export const KEY_CHECK_TIMEOUT = Duration.seconds(6);
+
+/** How often the watchdog looks for stalled runs. */
+export const WATCHDOG_EVERY = Duration.minutes(5);
 
 /** Plan messages are processed one at a time, by at most two planners. */
 export const PLANNER_EVENT_SOURCE = { batchSize: 1, maxConcurrency: 2 } as const;
@@ -51,6 +62,8 @@ export class StatelessStack extends Stack {
   readonly planner: HouseFunction;
   readonly sender: HouseFunction;
   readonly api: HouseFunction;
+  readonly watchdog: HouseFunction;
+  readonly watchdogSchedule: WatchdogSchedule;
   readonly planQueue: WorkQueue;
   readonly sendQueue: WorkQueue;
   readonly notifications: Notifications;
@@ -99,6 +112,7 @@ export class StatelessStack extends Stack {
         ...segments,
         NOTIFY_TOPIC_ARN: topic.topicArn,
         PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
+        PLAN_DLQ_URL: this.planQueue.deadLetterQueue.queueUrl,
         SEND_QUEUE_URL: this.sendQueue.queue.queueUrl,
       },
     });
@@ -112,6 +126,7 @@ export class StatelessStack extends Stack {
         SEND_QUEUE_URL: this.sendQueue.queue.queueUrl,
         SEND_DLQ_URL: this.sendQueue.deadLetterQueue.queueUrl,
         SENDER_PARALLELISM: String(SENDER_BATCH_SIZE),
+        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
       },
     });
     this.api = new HouseFunction(this, 'Api', {
@@ -123,6 +138,17 @@ export class StatelessStack extends Stack {
         ...segments,
         PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
         DEFAULT_RATE_PER_SECOND: String(config.defaultRatePerSecond),
+        KEY_CHECK_TIMEOUT_MS: String(KEY_CHECK_TIMEOUT.toMilliseconds()),
+      },
+    });
+    this.watchdog = new HouseFunction(this, 'Watchdog', {
+      name: 'watchdog',
+      description: 'autopilot-export watchdog: ends runs that stopped moving, so no export stays wedged',
+      ...SIZING.watchdog,
+      environment: {
+        ...common,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        STALL_AFTER_MINUTES: String(config.stallAfterMinutes),
       },
     });
 
@@ -141,6 +167,8 @@ export class StatelessStack extends Stack {
     stateTable.grantReadWriteData(planner);
     segmentTable.grantReadData(planner);
     this.planQueue.queue.grantSendMessages(planner);
+    // Unreadable plan messages go straight to the DLQ (retrying cannot make them readable).
+    this.planQueue.deadLetterQueue.grantSendMessages(planner);
     planner.addEventSource(
       new SqsEventSource(this.planQueue.queue, { ...PLANNER_EVENT_SOURCE, reportBatchItemFailures: true }),
     );
@@ -171,6 +199,15 @@ export class StatelessStack extends Stack {
     this.planQueue.queue.grantSendMessages(api);
     api.addToRolePolicy(secrets(SECRET_ACTIONS.manage));
 
+    // Watchdog: reads exports and runs, ends stalled runs (releasing their locks), notifies.
+    const watchdog = this.watchdog.fn;
+    stateTable.grantReadWriteData(watchdog);
+    topic.grantPublish(watchdog);
+    this.watchdogSchedule = new WatchdogSchedule(this, 'WatchdogSchedule', {
+      watchdog,
+      every: WATCHDOG_EVERY,
+    });
+
     this.schedule = new RefreshSchedule(this, 'RefreshSchedule', {
       planner,
       cron: config.refreshCron,
@@ -186,7 +223,7 @@ export class StatelessStack extends Stack {
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: this.stackName,
-      functions: { planner, sender, api },
+      functions: { planner, sender, api, watchdog },
       queues: { plan: this.planQueue, send: this.sendQueue },
       httpApi: this.httpApi.httpApi,
       otherAlarms: [
@@ -215,6 +252,7 @@ export class StatelessStack extends Stack {
     output('PlannerFunctionName', planner.functionName);
     output('SenderFunctionName', sender.functionName);
     output('ApiFunctionName', api.functionName);
+    output('WatchdogFunctionName', watchdog.functionName);
     output('ScheduleName', this.schedule.schedule.scheduleName);
   }
 }

@@ -10,6 +10,7 @@ describe('deploy config', () => {
       senderMaxConcurrency: 2,
       defaultRatePerSecond: 5,
       autopilotBaseUrl: 'https://api2.autopilothq.com/v1',
+      stallAfterMinutes: 30,
     });
   });
 
@@ -23,6 +24,7 @@ describe('deploy config', () => {
       defaultRatePerSecond: 2.5,
       alertEmail: 'ops@example.com',
       autopilotBaseUrl: 'https://autopilot.example.com/v1/',
+      stallAfterMinutes: '45',
     });
     expect(config).toEqual({
       refreshCron: '30 6 ? * MON-FRI *',
@@ -32,7 +34,14 @@ describe('deploy config', () => {
       defaultRatePerSecond: 2.5,
       alertEmail: 'ops@example.com',
       autopilotBaseUrl: 'https://autopilot.example.com/v1',
+      stallAfterMinutes: 45,
     });
+  });
+
+  it('refuses a stall time a healthy run could reach', () => {
+    expect(() => parseDeployConfig({ stallAfterMinutes: 10 })).toThrow(
+      /stallAfterMinutes: must be at least 20/,
+    );
   });
 
   it('treats an empty -c value as not set', () => {

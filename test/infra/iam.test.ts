@@ -19,10 +19,17 @@ beforeAll(() => {
   byRole = identityStatements(s.statelessTemplate);
 });
 
-const roleOf = (name: 'Planner' | 'Sender' | 'Api'): { action: string; resource: unknown }[] =>
+const roleOf = (name: 'Planner' | 'Sender' | 'Api' | 'Watchdog'): { action: string; resource: unknown }[] =>
   grantsOf(
     byRole.get(
-      idOf({ Planner: s.stateless.planner, Sender: s.stateless.sender, Api: s.stateless.api }[name].role),
+      idOf(
+        {
+          Planner: s.stateless.planner,
+          Sender: s.stateless.sender,
+          Api: s.stateless.api,
+          Watchdog: s.stateless.watchdog,
+        }[name].role,
+      ),
     ) ?? [],
   );
 
@@ -141,24 +148,27 @@ describe('IAM', () => {
   });
 
   it('gives each function only its own queues and tables', () => {
-    const resourcesFor = (name: 'Planner' | 'Sender' | 'Api', action: string) =>
+    const resourcesFor = (name: 'Planner' | 'Sender' | 'Api' | 'Watchdog', action: string) =>
       roleOf(name)
         .filter((g) => g.action === action)
         .map((g) => JSON.stringify(g.resource));
     const arn = (q: IConstruct) => JSON.stringify({ 'Fn::GetAtt': [idOf(q), 'Arn'] });
     const { planQueue, sendQueue } = s.stateless;
-    const [plan, send, sendDlq] = [
+    const [plan, planDlq, send, sendDlq] = [
       arn(planQueue.queue),
+      arn(planQueue.deadLetterQueue),
       arn(sendQueue.queue),
       arn(sendQueue.deadLetterQueue),
     ];
 
     expect(resourcesFor('Planner', 'sqs:ReceiveMessage')).toEqual([plan]);
-    expect(resourcesFor('Planner', 'sqs:SendMessage').sort()).toEqual([plan, send].sort());
+    expect(resourcesFor('Planner', 'sqs:SendMessage').sort()).toEqual([plan, planDlq, send].sort());
     expect(resourcesFor('Sender', 'sqs:ReceiveMessage')).toEqual([send]);
     expect(resourcesFor('Sender', 'sqs:SendMessage').sort()).toEqual([send, sendDlq].sort());
     expect(resourcesFor('Api', 'sqs:ReceiveMessage')).toEqual([]);
     expect(resourcesFor('Api', 'sqs:SendMessage')).toEqual([plan]);
+    expect(resourcesFor('Watchdog', 'sqs:SendMessage')).toEqual([]);
+    expect(roleOf('Watchdog').some((g) => g.action.startsWith('secretsmanager:'))).toBe(false);
 
     const segmentTable = (name: 'Planner' | 'Sender' | 'Api') =>
       roleOf(name).filter((g) => JSON.stringify(g.resource).includes('SegmentTableArn'));
@@ -176,6 +186,18 @@ describe('IAM', () => {
       expect(stateWrites.length).toBeGreaterThan(0);
     }
     expect(roleOf('Api').some((g) => g.action === 'sns:Publish')).toBe(false);
+  });
+
+  it("lets the watchdog schedule's role invoke the watchdog and nothing else", () => {
+    const role = idOf(s.stateless.watchdogSchedule.role);
+    const watchdog = idOf(s.stateless.watchdog.fn);
+    const policies = Object.values(
+      s.statelessTemplate.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+    );
+    const text = JSON.stringify(policies);
+    expect(text).toContain('lambda:InvokeFunction');
+    expect(text).toContain(watchdog);
+    expect(text).not.toContain(idOf(s.stateless.planner.fn));
   });
 
   it("lets the schedule's role invoke the planner and nothing else", () => {

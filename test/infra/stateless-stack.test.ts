@@ -1,10 +1,17 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
-import { ApiEnvSchema, BaseEnvSchema, PlannerEnvSchema, SenderEnvSchema } from '#functions/shared/env.ts';
+import {
+  ApiEnvSchema,
+  BaseEnvSchema,
+  PlannerEnvSchema,
+  SenderEnvSchema,
+  WatchdogEnvSchema,
+} from '#functions/shared/env.ts';
 import { METRICS_NAMESPACE, SECRET_PREFIX, SERVICE_NAME } from '../../cdk/config.ts';
 import { ROUTES } from '../../cdk/constructs/http-api.ts';
-import { SIZING } from '../../cdk/stacks/stateless-stack.ts';
+import { MAX_RECEIVE_COUNT } from '../../cdk/constructs/work-queue.ts';
+import { KEY_CHECK_TIMEOUT, SIZING } from '../../cdk/stacks/stateless-stack.ts';
 import { idOf, resourcesOf, type Synthesized, synthesize } from './support.ts';
 
 let s: Synthesized;
@@ -12,9 +19,16 @@ beforeAll(() => {
   s = synthesize({ senderMaxConcurrency: '7', alertEmail: 'ops@example.com' });
 });
 
-const fnId = (name: 'Planner' | 'Sender' | 'Api'): string =>
-  idOf({ Planner: s.stateless.planner, Sender: s.stateless.sender, Api: s.stateless.api }[name].fn);
-const fnProps = (name: 'Planner' | 'Sender' | 'Api') =>
+type FnName = 'Planner' | 'Sender' | 'Api' | 'Watchdog';
+const house = (name: FnName) =>
+  ({
+    Planner: s.stateless.planner,
+    Sender: s.stateless.sender,
+    Api: s.stateless.api,
+    Watchdog: s.stateless.watchdog,
+  })[name];
+const fnId = (name: FnName): string => idOf(house(name).fn);
+const fnProps = (name: FnName) =>
   resourcesOf(s.statelessTemplate, 'AWS::Lambda::Function')[fnId(name)]?.Properties as {
     Environment: { Variables: Record<string, unknown> };
     [k: string]: unknown;
@@ -216,6 +230,7 @@ describe('functions', () => {
     ['Planner', 900, 1024],
     ['Sender', 300, 512],
     ['Api', 10, 512],
+    ['Watchdog', 60, 256],
   ] as const)(
     '%s: arm64, Node.js 24, CommonJS with source maps, %i s, %i MB, own log group',
     (name, timeout, memory) => {
@@ -227,15 +242,14 @@ describe('functions', () => {
         Timeout: timeout,
         MemorySize: memory,
       });
-      const house = { Planner: s.stateless.planner, Sender: s.stateless.sender, Api: s.stateless.api }[name];
-      expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: idOf(house.logGroup) } });
+      expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: idOf(house(name).logGroup) } });
       expect(props.Environment.Variables).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
-      const logs = resourcesOf(s.statelessTemplate, 'AWS::Logs::LogGroup')[idOf(house.logGroup)];
+      const logs = resourcesOf(s.statelessTemplate, 'AWS::Logs::LogGroup')[idOf(house(name).logGroup)];
       expect(logs?.Properties?.RetentionInDays).toBe(30);
     },
   );
@@ -243,7 +257,12 @@ describe('functions', () => {
   // Keys the house construct adds for Powertools and Node, outside the functions' own schemas.
   const HOUSE_KEYS = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
   // Requested in ApiEnvSchema (the connection's default rate budget); allowed until it lands.
-  const schemas = { Planner: PlannerEnvSchema, Sender: SenderEnvSchema, Api: ApiEnvSchema } as const;
+  const schemas = {
+    Planner: PlannerEnvSchema,
+    Sender: SenderEnvSchema,
+    Api: ApiEnvSchema,
+    Watchdog: WatchdogEnvSchema,
+  } as const;
 
   it.each(Object.keys(schemas) as (keyof typeof schemas)[])(
     '%s gets every variable its env schema requires, and none it does not know',
@@ -277,6 +296,29 @@ describe('functions', () => {
     });
   });
 
+  it("tells the sender the send queue's redrive limit, so its last delivery records what still fails", () => {
+    expect(fnProps('Sender').Environment.Variables.MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
+    s.statelessTemplate.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: MAX_RECEIVE_COUNT }),
+    });
+  });
+
+  it("checks API keys within the API's own timeout, so a slow Autopilot is a 503, never a timed-out function", () => {
+    const api = fnProps('Api');
+    expect(api.Environment.Variables.KEY_CHECK_TIMEOUT_MS).toBe(String(KEY_CHECK_TIMEOUT.toMilliseconds()));
+    expect(KEY_CHECK_TIMEOUT.toMilliseconds()).toBeLessThan((api.Timeout as number) * 1000 - 2_000);
+  });
+
+  it('runs the watchdog every 5 minutes with the configured stall time', () => {
+    s.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId('Watchdog'), 'Arn'] } }),
+    });
+    expect(fnProps('Watchdog').Environment.Variables.STALL_AFTER_MINUTES).toBe('30');
+    const other = synthesize({ stallAfterMinutes: '90' });
+    expect(JSON.stringify(other.statelessTemplate.toJSON())).toContain('"STALL_AFTER_MINUTES":"90"');
+  });
+
   it('shares the secret prefix and service name with the runtime defaults', () => {
     expect(BaseEnvSchema.shape.SECRET_PREFIX.parse(undefined)).toBe(SECRET_PREFIX);
     expect(BaseEnvSchema.shape.POWERTOOLS_SERVICE_NAME.parse(undefined)).toBe(SERVICE_NAME);
@@ -303,7 +345,20 @@ describe('alarms, notifications and dashboard', () => {
       Endpoint: 'ops@example.com',
       TopicArn: topicRef(),
     });
-    s.statelessTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    s.statelessTemplate.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: Match.objectLike({
+              StringEquals: { 'aws:SourceAccount': Match.anyValue() },
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+            }),
+          }),
+        ]),
+      },
+    });
     for (const name of ['Planner', 'Sender']) {
       expect(fnProps(name as 'Planner').Environment.Variables.NOTIFY_TOPIC_ARN).toEqual(topicRef());
     }
