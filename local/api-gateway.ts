@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { LocalRuntime } from './runtime.ts';
 
@@ -31,11 +31,28 @@ export interface LocalResponse {
 const PUBLIC = new Set(['GET /openapi.json']);
 const PLANNER_ROUTE = /^\/exports\/[^/]+\/runs$/;
 
-const unauthorized = (): LocalResponse => ({
-  status: 401,
-  headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
-  body: JSON.stringify({ message: 'Unauthorized' }),
+/**
+ * Problem details, as the API documents its errors. (In AWS, API Gateway's JWT authorizer answers a
+ * 401 itself with `{"message":"Unauthorized"}`; HTTP APIs cannot change that body.)
+ */
+const problem = (
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): LocalResponse => ({
+  status,
+  headers: { 'content-type': 'application/problem+json', ...headers },
+  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
 });
+
+const unauthorized = (): LocalResponse =>
+  problem(
+    401,
+    'Unauthorized',
+    `Send "Authorization: Bearer <token>" with one of the dev tokens: ${Object.keys(DEV_TOKENS).join(', ')}.`,
+    { 'www-authenticate': 'Bearer realm="autopilot-export"' },
+  );
 
 /**
  * What API Gateway does in front of the functions: the JWT authorizer (dev tokens here; API Gateway
@@ -103,53 +120,101 @@ export const invokeLocalApi = async (
   };
 };
 
+/** API Gateway refuses payloads over 10 MB; the local server does the same. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface LocalServerOptions {
+  host?: string;
+  maxBodyBytes?: number;
+  /** A request must arrive whole (headers and body) within this; API Gateway allows 30 s. */
+  requestTimeoutMs?: number;
+  /** Its headers within this. */
+  headersTimeoutMs?: number;
+}
+
+const tooLarge = (limit: number): LocalResponse =>
+  problem(413, 'Content Too Large', `The request body is larger than ${limit} bytes.`, {
+    connection: 'close',
+  });
+
+const send = (res: ServerResponse, response: LocalResponse): void => {
+  res.writeHead(response.status, response.headers).end(response.body);
+};
+
+/**
+ * Reads a body of at most `limit` bytes; undefined when it is larger (then the rest is discarded,
+ * never kept, so a client still sending gets the 413 rather than a reset).
+ */
 const readBody = (req: IncomingMessage, limit: number): Promise<string | undefined> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      // API Gateway refuses payloads over 10 MB; keep memory bounded the same way.
-      if (size > limit) {
-        resolve(undefined);
-        req.destroy();
+      if (size <= limit) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
-    });
+      chunks.length = 0;
+      req.off('data', onData);
+      req.resume();
+      resolve(undefined);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString()));
     req.on('error', reject);
   });
+
+const declaredLength = (req: IncomingMessage): number => Number(req.headers['content-length'] ?? 0);
 
 /** Serves the local API over HTTP on loopback, as API Gateway would in AWS. */
 export const startLocalApiServer = (
   runtime: LocalRuntime,
   port: number,
-  host = '127.0.0.1',
-): Promise<Server> =>
-  new Promise((resolve, reject) => {
-    const server = createServer(async (req, res) => {
-      try {
-        const body = await readBody(req, 10 * 1024 * 1024);
-        if (body === undefined) {
-          res
-            .writeHead(413, { 'content-type': 'application/json' })
-            .end('{"message":"Request Entity Too Large"}');
-          return;
-        }
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-        const response = await invokeLocalApi(runtime, {
-          method: req.method ?? 'GET',
-          url: req.url ?? '/',
-          headers,
-          body,
-        });
-        res.writeHead(response.status, response.headers).end(response.body);
-      } catch {
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
+  options: LocalServerOptions = {},
+): Promise<Server> => {
+  const limit = options.maxBodyBytes ?? MAX_PAYLOAD_BYTES;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      if (declaredLength(req) > limit) {
+        req.resume();
+        send(res, tooLarge(limit));
+        return;
       }
-    });
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+      const body = await readBody(req, limit);
+      if (body === undefined) {
+        send(res, tooLarge(limit));
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      send(
+        res,
+        await invokeLocalApi(runtime, { method: req.method ?? 'GET', url: req.url ?? '/', headers, body }),
+      );
+    } catch {
+      send(res, problem(500, 'Internal Server Error', 'The local API failed; see the log.'));
+    }
+  };
+  const server = createServer(
+    // Timeouts are enforced on this check's tick: keep it well below them.
+    { connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(requestTimeout / 4))) },
+    (req, res) => void handle(req, res),
+  );
+  server.requestTimeout = requestTimeout;
+  server.headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
+  // A client that announces a body too large (Expect: 100-continue) is answered before it sends it.
+  server.on('checkContinue', (req, res) => {
+    if (declaredLength(req) > limit) {
+      send(res, tooLarge(limit));
+      return;
+    }
+    res.writeContinue();
+    void handle(req, res);
   });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, options.host ?? '127.0.0.1', () => resolve(server));
+  });
+};

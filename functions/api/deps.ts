@@ -35,6 +35,8 @@ export interface ApiDeps {
   newId: (kind: 'conn' | 'exp' | 'run') => string;
   maxBodyBytes: number;
   defaultRatePerSecond: number;
+  /** Longest wait for Autopilot to answer a key check (default 6 s). */
+  keyCheckTimeoutMs?: number;
 }
 
 export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps & { flushMetrics(): void } => {
@@ -43,7 +45,8 @@ export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps &
     store: common.store,
     segments: segmentSource(env, common.dynamo, overrides),
     secrets: secretProvider(env, common.clock, overrides),
-    destination: destination(env, overrides),
+    // The API only checks keys: its requests time out with the key check, not the senders' 30 s.
+    destination: destination({ ...env, AUTOPILOT_TIMEOUT_MS: env.KEY_CHECK_TIMEOUT_MS }, overrides),
     planQueue: new SqsWorkQueue<PlanMessage>({
       client: sqsClient(overrides),
       queueUrl: env.PLAN_QUEUE_URL,
@@ -56,6 +59,7 @@ export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps &
     newId: (kind) => newId(kind, common.clock.now()),
     maxBodyBytes: env.MAX_BODY_BYTES,
     defaultRatePerSecond: env.DEFAULT_RATE_PER_SECOND,
+    keyCheckTimeoutMs: env.KEY_CHECK_TIMEOUT_MS,
     flushMetrics: () => common.metrics.flush?.(),
   };
 };

@@ -1,8 +1,27 @@
 import * as z from 'zod';
+import { ACCESS_TEXT } from '#lib/domain/access.ts';
+import { MAX_ID_BYTES } from '#lib/domain/validation.ts';
 import type { Route } from './router.ts';
 
 const toJson = (schema: z.ZodType, io: 'input' | 'output'): unknown =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+
+type JsonSchema = { properties?: Record<string, JsonSchema>; required?: string[]; default?: unknown };
+
+/**
+ * For a body that replaces a resource (PUT): every property with a default is required, here and in
+ * nested objects, because leaving it out would reset it (the use case refuses that).
+ */
+const requireDefaults = (schema: JsonSchema): JsonSchema => {
+  if (schema.properties === undefined) return schema;
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties).map(([k, v]) => [k, requireDefaults(v)]),
+  );
+  const defaulted = Object.entries(schema.properties)
+    .filter(([, v]) => v.default !== undefined)
+    .map(([k]) => k);
+  return { ...schema, properties, required: [...new Set([...(schema.required ?? []), ...defaulted])] };
+};
 
 /**
  * The OpenAPI 3.1 description, generated from the same route table and zod schemas the API runs
@@ -15,12 +34,16 @@ export const buildOpenApi = (
   const names = new Map(Object.entries(named).map(([name, schema]) => [schema, name]));
   const components: Record<string, unknown> = {};
   // A named schema is written once under components (with its input or output shape) and referenced.
-  const schemaOf = (schema: z.ZodType, io: 'input' | 'output'): unknown => {
+  const schemaOf = (schema: z.ZodType, io: 'input' | 'output', replaces = false): unknown => {
     const name = names.get(schema);
-    if (name === undefined) return toJson(schema, io);
+    const shape = () => {
+      const generated = toJson(schema, io);
+      return replaces ? requireDefaults(generated as JsonSchema) : generated;
+    };
+    if (name === undefined) return shape();
     // Input and output shapes differ where defaults apply, so each gets its own entry.
     const key = io === 'input' ? `${name}Input` : name;
-    components[key] ??= toJson(schema, io);
+    components[key] ??= shape();
     return { $ref: `#/components/schemas/${key}` };
   };
   const paths: Record<string, Record<string, unknown>> = {};
@@ -29,7 +52,8 @@ export const buildOpenApi = (
       name: m[1],
       in: 'path',
       required: true,
-      schema: { type: 'string' },
+      description: `At most ${MAX_ID_BYTES} bytes, no control characters`,
+      schema: { type: 'string', minLength: 1 },
     }));
     const query = (route.query ?? []).map((q) => ({
       name: q.name,
@@ -56,14 +80,14 @@ export const buildOpenApi = (
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
       summary: route.summary,
-      description: `Access: ${route.access}.`,
-      ...(route.public ? { security: [] } : {}),
+      description: `Access: ${ACCESS_TEXT[route.action]}.`,
+      ...(route.action === 'public' ? { security: [] } : {}),
       ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
       ...(route.body
         ? {
             requestBody: {
-              required: true,
-              content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+              required: !route.body.safeParse(undefined).success,
+              content: { 'application/json': { schema: schemaOf(route.body, 'input', route.replaces) } },
             },
           }
         : {}),

@@ -1,5 +1,7 @@
 import type * as z from 'zod';
-import type { Caller } from '#lib/domain/access.ts';
+import { type Action, authorizeRole, type Caller } from '#lib/domain/access.ts';
+import { ValidationError } from '#lib/domain/errors.ts';
+import { idIssue } from '#lib/domain/validation.ts';
 import type { ApiDeps } from './deps.ts';
 import { type ApiRequest, type ApiResponse, callerOf } from './http.ts';
 import { problem, problemFor } from './problems.ts';
@@ -19,16 +21,30 @@ export interface Route {
   path: string;
   operationId: string;
   summary: string;
-  /** Who may call it, for the document (the check itself lives in lib/domain/access.ts). */
-  access: string;
-  public?: boolean;
+  /**
+   * What the route does, in lib/domain/access.ts's terms: the router refuses a role that may never
+   * do it before reading the request; the use case decides on the resource. `public` needs no identity.
+   */
+  action: Action | 'public';
   query?: Array<{ name: string; description: string; schema: z.ZodType }>;
+  /** The request body; a route without one refuses any body but `{}`. */
   body?: z.ZodType;
+  /** PUT semantics: the body replaces the resource, so fields with defaults must be sent too. */
+  replaces?: boolean;
   responses: Array<{ status: number; description: string; schema?: z.ZodType }>;
   handle: (ctx: RouteContext) => Promise<ApiResponse>;
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Path parameters are ids: bounded and printable before any of them reaches the store. */
+const checkParams = (params: Record<string, string>): void => {
+  const issues = Object.entries(params).flatMap(([name, value]) => {
+    const reason = idIssue(value);
+    return reason === undefined ? [] : [{ path: `path.${name}`, reason }];
+  });
+  if (issues.length > 0) throw new ValidationError(issues);
+};
 
 const matchPath = (template: string, path: string): Record<string, string> | undefined => {
   const want = template.split('/').filter(Boolean);
@@ -77,10 +93,16 @@ const parseBody = (
   }
 };
 
+/** No body, or `{}`: nothing a route without a body would silently ignore. */
+const isEmpty = (body: unknown): boolean =>
+  body === undefined ||
+  (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+
 /**
- * Matches a request to a route, checks identity (401 without one, 403 without one of our groups),
- * parses the body (413 too large, 415 not JSON, 400 malformed) and turns every thrown error into a
- * problem response. Authorization of the action itself happens in the use cases.
+ * Matches a request to a route, checks identity (401 without one, 403 without one of our groups or
+ * with a role that may never do the route's action), checks path ids, parses the body (413 too
+ * large, 415 not JSON, 400 malformed or sent to a route that takes none) and turns every thrown
+ * error into a problem response. The use cases then authorize the action on the resource.
  */
 export const createRouter =
   (routes: readonly Route[], deps: ApiDeps) =>
@@ -92,15 +114,13 @@ export const createRouter =
     const match = matches.find((m) => m.route.method === request.method);
     if (match === undefined) {
       const allow = [...new Set(matches.map((m) => m.route.method))].join(', ');
-      return {
-        ...problem(405, `${request.method} is not supported here; use ${allow}.`),
-        headers: { allow },
-      };
+      const refused = problem(405, `${request.method} is not supported here; use ${allow}.`);
+      return { ...refused, headers: { ...refused.headers, allow } };
     }
     const { route, params } = match;
     try {
       let caller: Caller = { id: 'anonymous', role: 'viewer' };
-      if (!route.public) {
+      if (route.action !== 'public') {
         if (request.identity === undefined)
           return problem(401, 'Sign in: this request carried no identity token.');
         const known = callerOf(request.identity);
@@ -111,12 +131,17 @@ export const createRouter =
           );
         }
         caller = known;
+        authorizeRole(caller, route.action);
       }
+      checkParams(params);
       let body: unknown;
       if (BODY_METHODS.has(route.method)) {
         const parsed = parseBody(request, deps.maxBodyBytes);
         if (!parsed.ok) return parsed.response;
         body = parsed.body;
+        if (route.body === undefined && !isEmpty(body)) {
+          throw new ValidationError([{ path: '', reason: 'this request takes no body' }]);
+        }
       }
       return await route.handle({ deps, caller, params, query: request.query, body });
     } catch (error) {

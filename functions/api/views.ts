@@ -48,6 +48,15 @@ export const ExportViewSchema = ExportConfigSchema.and(
 );
 export type ExportView = z.infer<typeof ExportViewSchema>;
 
+/** An export as a save returns it: with what the save noticed but did not refuse. */
+export const SavedExportViewSchema = ExportViewSchema.and(
+  z.object({
+    warnings: z
+      .array(z.object({ path: z.string(), reason: z.string() }))
+      .meta({ description: 'Mapped attributes the selected segments do not seem to carry (sampled)' }),
+  }),
+);
+
 export const exportView = (
   exp: ExportRecord,
   connection: Connection | undefined,
@@ -82,6 +91,11 @@ export const RunViewSchema = z.object({
   finishedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
   progress: z.object({
+    unit: z.enum(['memberships', 'contacts']).meta({
+      description:
+        'What accepted, failed and dropped count: list memberships in list mode (a contact on two lists ' +
+        'counts twice), contacts in field mode',
+    }),
     batchesDone: z.number(),
     batchesTotal: z.number().nullable(),
     percent: z.number().nullable(),
@@ -92,7 +106,7 @@ export const RunViewSchema = z.object({
     requests: z.record(z.string(), z.number()),
     throttled: z.number(),
   }),
-  /** When the run should finish at its rate budget (sending runs only). */
+  /** When the run should finish at its rate budget (sending runs only); never before now. */
   eta: z.string().nullable(),
   estimate: RequestEstimateSchema.nullable(),
   planning: PlanningStatsSchema.nullable(),
@@ -118,15 +132,27 @@ export type RunView = z.infer<typeof RunViewSchema>;
 const sum = (counts: Record<string, number> | readonly number[]): number =>
   Object.values(counts).reduce((a: number, b: number) => a + b, 0);
 
+/** The latest instant a Date can hold. */
+const MAX_TIME = 8.64e15;
+
+/**
+ * When a sending run should finish at its rate budget: the requests still planned at the budget's
+ * pace from now, so never before now; null when it cannot be told (no final estimate, no pace).
+ */
+const etaOf = (run: RunRecord, now: number): string | null => {
+  const estimate = run.estimate;
+  if (run.status !== 'sending' || estimate === undefined || estimate.upperBound) return null;
+  if (!(estimate.ratePerSecond > 0)) return null;
+  const remaining = Math.max(0, estimate.totalRequests - sum(run.progress.requests));
+  const at = now + (remaining / estimate.ratePerSecond) * 1000;
+  return Number.isFinite(at) && at <= MAX_TIME ? new Date(Math.max(now, at)).toISOString() : null;
+};
+
 export const runView = (run: RunRecord, samples: ErrorSample[], now: number): RunView => {
   const p = run.progress;
   const total = run.batchesTotal ?? null;
   const percent = total === null ? null : total === 0 ? 100 : Math.floor((p.batchesDone / total) * 100);
-  let eta: string | null = null;
-  if (run.status === 'sending' && run.estimate && !run.estimate.upperBound) {
-    const remaining = Math.max(0, run.estimate.totalRequests - sum(p.requests));
-    eta = new Date(now + (remaining / run.estimate.ratePerSecond) * 1000).toISOString();
-  }
+  const eta = etaOf(run, now);
   const planning = run.planning ?? null;
   const dryRun =
     run.trigger === 'dry-run' && planning && run.estimate
@@ -152,7 +178,12 @@ export const runView = (run: RunRecord, samples: ErrorSample[], now: number): Ru
     createdAt: run.createdAt,
     finishedAt: run.finishedAt ?? null,
     durationMs: run.durationMs ?? null,
-    progress: { ...p, batchesTotal: total, percent },
+    progress: {
+      unit: run.membership === 'list' ? ('memberships' as const) : ('contacts' as const),
+      ...p,
+      batchesTotal: total,
+      percent,
+    },
     eta,
     estimate: run.estimate ?? null,
     planning,

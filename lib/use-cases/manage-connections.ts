@@ -8,9 +8,9 @@ import {
   ValidationError,
 } from '#lib/domain/errors.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import { parseOrThrow } from '#lib/domain/validation.ts';
+import { nameText, parseOrThrow } from '#lib/domain/validation.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { Destination } from '#lib/ports/destination.ts';
+import type { Destination, ListRef } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { Connection, ExportRecord, StateStore } from '#lib/ports/state-store.ts';
@@ -25,6 +25,11 @@ export interface ConnectionDeps {
   newId: () => string;
   /** Budget for connections created without one (deploy config). */
   defaultRatePerSecond?: number;
+  /**
+   * Longest wait for Autopilot to answer a key check, well inside the API function's timeout (a
+   * slow answer is a 503 the admin can retry, never a function timeout).
+   */
+  keyCheckTimeoutMs?: number;
 }
 
 /** Removing a connection also ends runs, which needs the lifecycle's notifier. */
@@ -34,6 +39,16 @@ export type ConnectionRemovalDeps = ConnectionDeps & LifecycleDeps;
 export const PRIVACY_NOTICE_VERSION = '2026-11';
 export const DEFAULT_RATE_PER_SECOND = 5;
 export const DEFAULT_CONNECTION_CAP = 100_000;
+export const DEFAULT_KEY_CHECK_TIMEOUT_MS = 6_000;
+
+/**
+ * Requests per second a connection may use. Autopilot documents 5/s and raises it per account on
+ * request; below 0.1/s (one request in 10 s) a batch could not finish within a sender's lifetime.
+ */
+const ratePerSecond = z
+  .number()
+  .min(0.1, 'must be at least 0.1 (one request every 10 seconds)')
+  .max(1000, 'must be at most 1000');
 
 const apiKey = z
   .string()
@@ -44,7 +59,7 @@ const apiKey = z
 
 export const CreateConnectionInputSchema = z
   .object({
-    displayName: z.string().trim().min(1, 'must not be empty').max(200),
+    displayName: nameText(200),
     apiKey,
     consent: z.object({
       accepted: z.literal(true, 'must be true: an admin has to accept the data-privacy notice'),
@@ -55,8 +70,10 @@ export const CreateConnectionInputSchema = z
     }),
     sharing: z.enum(['admins', 'admins+contributors']).default('admins'),
     cap: z.number().int().positive().max(10_000_000).default(DEFAULT_CONNECTION_CAP),
-    // Autopilot documents 5/s and raises it per account on request.
-    ratePerSecond: z.number().positive().max(1000).default(DEFAULT_RATE_PER_SECOND),
+    // No default here: the deployment's default applies (createConnection).
+    ratePerSecond: ratePerSecond
+      .optional()
+      .meta({ description: "Default: the deployment's defaultRatePerSecond (5 unless configured)." }),
   })
   .strict();
 export type CreateConnectionInput = z.input<typeof CreateConnectionInputSchema>;
@@ -72,17 +89,41 @@ export class KeyVerificationError extends Error {
   }
 }
 
-/** Asks the destination whether a key works, with one cheap authenticated read. Never logs the key. */
-export const verifyApiKey = async (destination: Destination, key: string): Promise<void> => {
+const LATE = Symbol('late');
+
+/** `work` within the key-check deadline (real time: it guards the API function's own timeout). */
+const withinDeadline = async <T>(ms: number, work: Promise<T>): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), ms);
+  });
   try {
-    await destination.open(key).verify();
+    const result = await Promise.race([work, late]);
+    if (result === LATE) throw new TransientError(`Autopilot did not answer within ${ms} ms`);
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * Asks the destination whether a key works, with one cheap authenticated read (the account's lists,
+ * which rotate-key compares), within the key-check deadline. Never logs the key.
+ */
+export const checkApiKey = async (deps: ConnectionDeps, key: string): Promise<ListRef[]> => {
+  const ms = deps.keyCheckTimeoutMs ?? DEFAULT_KEY_CHECK_TIMEOUT_MS;
+  try {
+    return await withinDeadline(ms, deps.destination.open(key).findLists());
   } catch (error) {
     if (error instanceof FatalRunError) {
       throw new KeyVerificationError('Autopilot rejected this API key; check it and try again.', false);
     }
     if (error instanceof TransientError) {
+      const status = error.details.status;
       throw new KeyVerificationError(
-        'Autopilot could not be reached to verify the key; try again shortly.',
+        status === undefined
+          ? 'Autopilot did not answer in time; try again.'
+          : `Autopilot could not check the key right now (it answered ${status}); try again shortly.`,
         true,
       );
     }
@@ -97,14 +138,26 @@ export const UpdateConnectionInputSchema = z
   .object({
     /** The version the caller last read; a concurrent edit makes the update fail with 409. */
     version: z.number().int().min(1),
-    displayName: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+    displayName: nameText(200).optional(),
     sharing: z.enum(['admins', 'admins+contributors']).optional(),
     cap: z.number().int().positive().max(10_000_000).optional(),
-    ratePerSecond: z.number().positive().max(1000).optional(),
+    ratePerSecond: ratePerSecond.optional(),
   })
   .strict();
 
-export const RotateKeyInputSchema = z.object({ apiKey }).strict();
+export const RotateKeyInputSchema = z
+  .object({
+    apiKey,
+    newAccount: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'Confirms the key opens a different Autopilot account: every export on the connection forgets what it ' +
+          'sent and sends everything again on its next run.',
+      }),
+  })
+  .strict();
 
 const getOrThrow = async (store: StateStore, id: string): Promise<Connection> => {
   const connection = await store.getConnection(id);
@@ -151,7 +204,41 @@ export const updateConnection = async (
   return next;
 };
 
-/** Replaces the API key after verifying the new one; a connection flagged for a rejected key is usable again. */
+/**
+ * A key of another Autopilot account: the exports remember lists, and not one of them exists in
+ * the account the key opens. Their snapshots would claim contacts are on lists that do not exist.
+ */
+const refuseAnotherAccount = async (store: StateStore, exports: ExportRecord[], lists: ListRef[]) => {
+  const remembered = (await Promise.all(exports.map((e) => store.snapshotLists(e.id)))).flatMap((m) =>
+    Object.values(m),
+  );
+  const known = new Set(lists.map((l) => l.id));
+  if (remembered.length === 0 || remembered.some((id) => known.has(id))) return;
+  throw new ConflictError(
+    `This key opens a different Autopilot account: none of the ${remembered.length} list(s) this connection's ` +
+      'exports have filled exist there. To switch accounts, send the key again with "newAccount": true; each ' +
+      'export then forgets what it sent and sends everything again on its next run.',
+    { code: 'different_account', exports: exports.map((e) => e.id) },
+  );
+};
+
+const refuseWhileRunning = async (store: StateStore, exports: ExportRecord[]): Promise<void> => {
+  for (const exp of exports) {
+    const run = exp.activeRunId === undefined ? undefined : await store.getRun(exp.activeRunId);
+    if (run !== undefined && !isTerminal(run.status)) {
+      throw new ConflictError(`Run ${run.id} of export "${exp.name}" is in progress; cancel it first.`, {
+        code: 'run_in_progress',
+        runId: run.id,
+      });
+    }
+  }
+};
+
+/**
+ * Replaces the API key after checking the new one; a connection flagged for a rejected key is usable
+ * again. A key of another account is refused unless the admin confirms it (`newAccount`), which
+ * resets what the connection's exports remember of the old account.
+ */
 export const rotateKey = async (
   deps: ConnectionDeps,
   id: string,
@@ -159,22 +246,31 @@ export const rotateKey = async (
   caller: Caller,
 ): Promise<Connection> => {
   authorize(caller, 'connection:manage');
-  const { apiKey: key } = parseOrThrow(RotateKeyInputSchema, input);
+  const { apiKey: key, newAccount = false } = parseOrThrow(RotateKeyInputSchema, input);
   const current = await getOrThrow(deps.store, id);
-  await verifyApiKey(deps.destination, key);
+  const lists = await checkApiKey(deps, key);
+  const exports = await exportsUsing(deps.store, id);
+  if (newAccount) await refuseWhileRunning(deps.store, exports);
+  else await refuseAnotherAccount(deps.store, exports, lists);
   await deps.secrets.putApiKey(id, key);
   deps.secrets.evict?.(id);
+  if (newAccount) for (const exp of exports) await deps.store.deleteSnapshot(exp.id);
+  await deps.store.setConnectionStatus(id, 'active');
   const latest = await getOrThrow(deps.store, id);
   const next: Connection = {
     ...latest,
-    status: 'active',
     updatedBy: caller.id,
     updatedAt: new Date(deps.clock.now()).toISOString(),
     version: latest.version + 1,
   };
   await saveVersioned(deps.store, next, latest.version);
-  deps.logger.info('connection key rotated', { connectionId: id, by: caller.id, wasStatus: current.status });
-  return next;
+  deps.logger.info('connection key rotated', {
+    connectionId: id,
+    by: caller.id,
+    wasStatus: current.status,
+    ...(newAccount ? { newAccount, snapshotsReset: exports.map((e) => e.id) } : {}),
+  });
+  return getOrThrow(deps.store, id);
 };
 
 /** Exports that use a connection. */
@@ -218,6 +314,12 @@ export const deleteConnection = async (
     }
   }
   await deps.store.deleteConnection(id);
+  // An export saved on it after the listing above (createExport checks again after saving, so one
+  // of the two always sees the other) must not point at a connection that is gone.
+  for (const exp of await exportsUsing(deps.store, id)) {
+    await detachExport(deps.store, exp.id, id, caller, now);
+    detached.push(exp.id);
+  }
   await deps.secrets.deleteApiKey(id);
   deps.logger.info('connection removed', { connectionId: id, by: caller.id, detached, cancelledRuns });
   return { detached, cancelledRuns };
@@ -257,7 +359,7 @@ export const createConnection = async (
   authorize(caller, 'connection:manage');
   const actor = caller.id;
   const parsed = parseOrThrow(CreateConnectionInputSchema, input);
-  await verifyApiKey(deps.destination, parsed.apiKey);
+  await checkApiKey(deps, parsed.apiKey);
   const now = new Date(deps.clock.now()).toISOString();
   const connection: Connection = {
     id: deps.newId(),

@@ -1,12 +1,25 @@
 import * as z from 'zod';
-import { authorize, type Caller, can } from '#lib/domain/access.ts';
+import { type Action, authorize, type Caller, can } from '#lib/domain/access.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#lib/domain/errors.ts';
-import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import {
+  DataMatchingSchema,
+  type ExportConfig,
+  ExportConfigSchema,
+  listTitle,
+  membershipFieldName,
+} from '#lib/domain/export-config.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import { parseOrThrow } from '#lib/domain/validation.ts';
+import {
+  type Issue,
+  idText,
+  nameText,
+  omittedDefaults,
+  parseOrThrow,
+  toIssues,
+} from '#lib/domain/validation.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { SegmentSource } from '#lib/ports/segment-source.ts';
+import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Connection, ExportRecord, StateStore } from '#lib/ports/state-store.ts';
 
 export interface ExportDeps {
@@ -17,15 +30,59 @@ export interface ExportDeps {
   newId: () => string;
 }
 
+/**
+ * An export configuration as a person sends it: the stored shape, with names free of control
+ * characters and ids bounded. Records are read back with the stored shape, so one saved before
+ * these rules stays readable.
+ */
+export const ExportInputSchema = ExportConfigSchema.safeExtend({
+  name: nameText(200),
+  connectionId: idText().nullable(),
+  // Keys are checked against the selected segments by the stored shape's refinement.
+  listTitles: z.record(z.string(), nameText(200)).default({}),
+});
+
 /** Every selected segment must exist in the source; the error names each missing one by path. */
-export const checkSegmentsExist = async (segments: SegmentSource, ids: readonly string[]): Promise<void> => {
-  const missing: Array<{ path: string; reason: string }> = [];
+export const checkSegmentsExist = async (
+  segments: SegmentSource,
+  ids: readonly string[],
+): Promise<SegmentInfo[]> => {
+  const missing: Issue[] = [];
+  const found: SegmentInfo[] = [];
   for (const [i, id] of ids.entries()) {
-    if ((await segments.getSegment(id)) === undefined) {
+    const segment = await segments.getSegment(id);
+    if (segment === undefined) {
       missing.push({ path: `segmentIds.${i}`, reason: `no segment "${id}" exists in the segment source` });
-    }
+    } else found.push(segment);
   }
   if (missing.length > 0) throw new ValidationError(missing);
+  return found;
+};
+
+/**
+ * Each segment needs its own list (or membership field): two sharing one would merge into it, and
+ * one segment's leavers would come off the other's list. Names both, whether the clash is explicit
+ * or comes from two segments with the same name.
+ */
+const checkDistinctTargets = (config: ExportConfig, segments: readonly SegmentInfo[]): void => {
+  const list = config.membership === 'list';
+  const field = list ? 'listTitles' : 'membershipFields';
+  const target = (s: SegmentInfo) => (list ? listTitle(config, s) : membershipFieldName(config, s));
+  // Custom fields are matched without regard to case; list titles exactly.
+  const key = (s: SegmentInfo) => (list ? target(s) : target(s).toLowerCase());
+  const what = list ? 'list title' : 'membership field';
+  const issues = segments.flatMap((s) => {
+    const others = segments.filter((o) => o.id !== s.id && key(o) === key(s)).map((o) => `"${o.id}"`);
+    if (others.length === 0) return [];
+    const reason = `segment ${others.join(', ')} has the same ${what} "${target(s)}"; give each segment its own`;
+    return [{ path: `${field}.${s.id}`, reason }];
+  });
+  if (issues.length > 0) throw new ValidationError(issues);
+};
+
+/** What a saved configuration is checked against beyond its schema: the segments it selects. */
+const checkAgainstSegments = async (deps: ExportDeps, config: ExportConfig): Promise<void> => {
+  checkDistinctTargets(config, await checkSegmentsExist(deps.segments, config.segmentIds));
 };
 
 export const getExportOrThrow = async (store: StateStore, id: string): Promise<ExportRecord> => {
@@ -50,6 +107,19 @@ export const governingConnections = async (store: StateStore, exp: ExportRecord)
   return connection === undefined ? [] : [connection];
 };
 
+/**
+ * The one rule for every action on an export or its runs: the connection governing it decides (an
+ * export that is gone, detached or whose connection was removed has none: admins only).
+ */
+export const authorizeOnExport = async (
+  store: StateStore,
+  caller: Caller,
+  action: Action,
+  exp: ExportRecord | undefined,
+): Promise<void> => {
+  authorize(caller, action, exp === undefined ? [] : await governingConnections(store, exp));
+};
+
 const now = (clock: Clock): string => new Date(clock.now()).toISOString();
 
 /** Saves a new export. Saving never runs it. */
@@ -58,9 +128,9 @@ export const createExport = async (
   input: unknown,
   caller: Caller,
 ): Promise<ExportRecord> => {
-  const config = parseOrThrow(ExportConfigSchema.strict(), input);
+  const config = parseOrThrow(ExportInputSchema.strict(), input);
   authorize(caller, 'export:write', await connectionFor(deps.store, config.connectionId));
-  await checkSegmentsExist(deps.segments, config.segmentIds);
+  await checkAgainstSegments(deps, config);
   const at = now(deps.clock);
   const record: ExportRecord = {
     ...config,
@@ -74,12 +144,37 @@ export const createExport = async (
   if (!(await deps.store.putExport(record, { expectNew: true }))) {
     throw new ConflictError('An export with this id already exists.');
   }
+  // A connection removed since the check above did not see this export (deleteConnection sweeps
+  // again after removing it, so one of the two always notices).
+  if (config.connectionId !== null && (await deps.store.getConnection(config.connectionId)) === undefined) {
+    await deps.store.deleteExport(record.id);
+    throw new ConflictError(
+      'The connection was removed while the export was being saved; nothing was saved.',
+      {
+        code: 'connection_removed',
+      },
+    );
+  }
   deps.logger.info('export created', { exportId: record.id, by: caller.id });
   return record;
 };
 
-/** The whole configuration replaced, as the editor saves it; `version` guards concurrent edits. */
-export const UpdateExportInputSchema = ExportConfigSchema.and(z.object({ version: z.number().int().min(1) }));
+/**
+ * The whole configuration, as the editor saves it: every field is sent (a field left out would
+ * silently reset to its default), nothing unknown; `version` guards concurrent edits.
+ */
+export const UpdateExportInputSchema = ExportInputSchema.safeExtend({
+  version: z.number().int().min(1),
+}).strict();
+
+const fullDocument = (input: unknown): Issue[] => {
+  const dataMatching =
+    typeof input === 'object' && input !== null ? (input as Record<string, unknown>).dataMatching : undefined;
+  return [
+    ...omittedDefaults(ExportConfigSchema.shape, input),
+    ...omittedDefaults(DataMatchingSchema.shape, dataMatching, 'dataMatching'),
+  ];
+};
 
 const saveEdit = async (
   deps: ExportDeps,
@@ -101,15 +196,20 @@ export const updateExport = async (
   caller: Caller,
 ): Promise<ExportRecord> => {
   const current = await getExportOrThrow(deps.store, id);
-  authorize(caller, 'export:write', await governingConnections(deps.store, current));
-  const { version, ...config } = parseOrThrow(UpdateExportInputSchema, input);
+  await authorizeOnExport(deps.store, caller, 'export:write', current);
+  const missing = fullDocument(input);
+  const parsed = UpdateExportInputSchema.safeParse(input);
+  if (!parsed.success || missing.length > 0) {
+    throw new ValidationError([...missing, ...(parsed.success ? [] : toIssues(parsed.error))]);
+  }
+  const { version, ...config } = parsed.data;
   authorize(caller, 'export:write', await connectionFor(deps.store, config.connectionId));
   if (version !== current.version) {
     throw new ConflictError('The export changed since you read it; reload and try again.', {
       currentVersion: current.version,
     });
   }
-  await checkSegmentsExist(deps.segments, config.segmentIds);
+  await checkAgainstSegments(deps, config);
   const next: ExportRecord = {
     ...current,
     ...config,
@@ -130,7 +230,7 @@ export const setSchedule = async (
 ): Promise<ExportRecord> => {
   const { scheduled } = parseOrThrow(z.object({ scheduled: z.boolean() }).strict(), input);
   const current = await getExportOrThrow(deps.store, id);
-  authorize(caller, 'export:write', await governingConnections(deps.store, current));
+  await authorizeOnExport(deps.store, caller, 'export:write', current);
   const next: ExportRecord = {
     ...current,
     scheduled,
@@ -150,7 +250,7 @@ export const duplicateExport = async (
   caller: Caller,
 ): Promise<ExportRecord> => {
   const source = await getExportOrThrow(deps.store, id);
-  authorize(caller, 'export:write', await governingConnections(deps.store, source));
+  await authorizeOnExport(deps.store, caller, 'export:write', source);
   const { activeRunId: _run, lastRun: _last, id: _id, version: _v, ...config } = source;
   const at = now(deps.clock);
   const copy: ExportRecord = {
@@ -169,20 +269,47 @@ export const duplicateExport = async (
   return copy;
 };
 
+/** A delete's hold on the export's run lock: `delete:<epoch ms>:<nonce>`, so a later one knows its age. */
+const DELETE_CLAIM = /^delete:(\d{1,16}):/;
+/** A delete that held the lock this long died half way: another may take over (the API times out in seconds). */
+const DELETE_CLAIM_STALE_MS = 5 * 60_000;
+
 /**
  * Deletes an export and the snapshot of what it sent (email keys are personal data). Refused while a
- * run is active: cancel it first. Autopilot lists are left as they are.
+ * run is active: cancel it first. Autopilot lists are left as they are. Of concurrent deletes exactly
+ * one succeeds: each first takes the export's run lock, which only one can hold (the store has no
+ * conditional delete); the others find it held by a delete and answer that the export is gone.
  */
 export const deleteExport = async (deps: ExportDeps, id: string, caller: Caller): Promise<void> => {
   const current = await getExportOrThrow(deps.store, id);
-  authorize(caller, 'export:write', await governingConnections(deps.store, current));
-  if (current.activeRunId !== undefined) {
-    const run = await deps.store.getRun(current.activeRunId);
-    if (run !== undefined && !isTerminal(run.status)) {
-      throw new ConflictError(`Run ${run.id} of this export is in progress; cancel it first.`, {
-        runId: run.id,
-      });
+  await authorizeOnExport(deps.store, caller, 'export:write', current);
+  const now = deps.clock.now();
+  const holder = current.activeRunId;
+  let replacing: string | undefined;
+  if (holder !== undefined) {
+    const claimedAt = DELETE_CLAIM.exec(holder)?.[1];
+    if (claimedAt !== undefined) {
+      if (now - Number(claimedAt) < DELETE_CLAIM_STALE_MS)
+        throw new NotFoundError(`Export ${id} is being deleted.`);
+    } else {
+      const run = await deps.store.getRun(holder);
+      if (run !== undefined && !isTerminal(run.status)) {
+        throw new ConflictError(`Run ${run.id} of this export is in progress; cancel it first.`, {
+          runId: run.id,
+        });
+      }
     }
+    replacing = holder;
+  }
+  const claim = `delete:${now}:${globalThis.crypto.randomUUID()}`;
+  if (!(await deps.store.claimActiveRun(id, claim, replacing))) {
+    const latest = await deps.store.getExport(id);
+    if (latest === undefined || DELETE_CLAIM.test(latest.activeRunId ?? '')) {
+      throw new NotFoundError(`Export ${id} does not exist.`);
+    }
+    throw new ConflictError('A run of this export started while it was being deleted; cancel it first.', {
+      runId: latest.activeRunId,
+    });
   }
   await deps.store.deleteExport(id);
   await deps.store.deleteSnapshot(id);

@@ -1,8 +1,8 @@
-import { authorize, type Caller } from '#lib/domain/access.ts';
+import type { Caller } from '#lib/domain/access.ts';
 import { ConflictError, NotFoundError } from '#lib/domain/errors.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/ports/state-store.ts';
-import { getExportOrThrow, governingConnections } from './manage-exports.ts';
+import { authorizeOnExport, getExportOrThrow } from './manage-exports.ts';
 import { endRun, type LifecycleDeps } from './run-lifecycle.ts';
 import { RunRefusedError, type StartRunDeps, type StartRunResult, startRun } from './start-run.ts';
 
@@ -17,7 +17,7 @@ export const requestRun = async (
   caller: Caller,
 ): Promise<StartRunResult> => {
   const exp = await getExportOrThrow(deps.store, exportId);
-  authorize(caller, 'run:start', await governingConnections(deps.store, exp));
+  await authorizeOnExport(deps.store, caller, 'run:start', exp);
   try {
     return await startRun(deps, {
       exportId,
@@ -43,7 +43,7 @@ export const getRunOrThrow = async (
 export const cancelRun = async (deps: LifecycleDeps, runId: string, caller: Caller): Promise<RunRecord> => {
   const run = await getRunOrThrow(deps, runId);
   const exp = await deps.store.getExport(run.exportId);
-  authorize(caller, 'run:cancel', exp ? await governingConnections(deps.store, exp) : []);
+  await authorizeOnExport(deps.store, caller, 'run:cancel', exp);
   if (isTerminal(run.status)) throw new ConflictError(`Run ${runId} has already ended (${run.status}).`);
   await deps.store.requestCancel(runId);
   await endRun(deps, run, 'cancelled', `Cancelled by ${caller.id}.`);

@@ -6,6 +6,9 @@ import { FileLogger } from '../file-logger.ts';
 import { startLocalRuntime } from '../runtime.ts';
 import { generateSampleProfiles, seedDynamoDbSegments } from '../sample-data.ts';
 
+/** How long stopping waits for the local services (a sender mid-batch, DynamoDB Local) before giving up. */
+const STOP_WAIT_MS = 15_000;
+
 /** The stand-in's key for local connections: fixed, so the README's curl examples work as written. */
 export const LOCAL_STANDIN_KEY = 'standin-local-0123456789abcdef';
 
@@ -80,13 +83,23 @@ autopilot-export API on http://127.0.0.1:${port}   (OpenAPI: http://127.0.0.1:${
 
 Try:  curl -s http://127.0.0.1:${port}/segments -H 'Authorization: Bearer dev-viewer'
 Stop with Ctrl-C.`);
-  const stop = async (): Promise<void> => {
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    // A second signal means "now": the services may not get to clean up.
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${signal}: stopping the API and the local services…`);
+    server.closeAllConnections();
     server.close();
-    await runtime.close();
-    process.exit(0);
+    const closed = await Promise.race([
+      runtime.close().then(() => true),
+      new Promise<false>((resolve) => setTimeout(resolve, STOP_WAIT_MS, false).unref()),
+    ]);
+    if (!closed) process.stderr.write(`Some local services did not stop within ${STOP_WAIT_MS / 1000} s.\n`);
+    process.exit(closed ? 0 : 1);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 };
 
 main().catch((error: unknown) => {

@@ -31,6 +31,10 @@ export class ApiHarness extends PipelineHarness {
   }
   private seq = 0;
   readonly responses: string[] = [];
+  /** The deployment's `defaultRatePerSecond`. */
+  defaultRatePerSecond = 5;
+  /** The deployment's key-check deadline (real milliseconds). */
+  keyCheckTimeoutMs = 6_000;
 
   get apiDeps(): ApiDeps {
     return {
@@ -45,20 +49,29 @@ export class ApiHarness extends PipelineHarness {
       metrics: noMetrics,
       newId: (kind) => `api-${kind}-${String(++this.seq).padStart(4, '0')}`,
       maxBodyBytes: 64 * 1024,
-      defaultRatePerSecond: 5,
+      defaultRatePerSecond: this.defaultRatePerSecond,
+      keyCheckTimeoutMs: this.keyCheckTimeoutMs,
     };
   }
 
   async call(
     method: string,
     url: string,
-    options: { token?: Token; body?: unknown; raw?: string; contentType?: string } = {},
+    options: {
+      token?: Token;
+      body?: unknown;
+      raw?: string;
+      contentType?: string;
+      /** Sent as is instead of `Bearer <token>`. */
+      authorization?: string;
+    } = {},
   ): Promise<Reply> {
     const handler = createApiHandler(this.apiDeps);
     const gateway = { handlers: { api: handler, planner: handler } } as unknown as LocalRuntime;
     const token = options.token ?? 'dev-admin';
     const headers: Record<string, string> = {};
-    if (token !== 'none') headers.authorization = `Bearer ${token}`;
+    if (options.authorization !== undefined) headers.authorization = options.authorization;
+    else if (token !== 'none') headers.authorization = `Bearer ${token}`;
     const raw = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (raw !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     const res = await invokeLocalApi(gateway, {
@@ -83,3 +96,22 @@ export const validConnection = (overrides: Record<string, unknown> = {}) => ({
   consent: { accepted: true, noticeVersion: '2026-11' },
   ...overrides,
 });
+
+/** The editable configuration of an export view: what a client sends back in a PUT. */
+const CONFIG_KEYS = [
+  'name',
+  'connectionId',
+  'segmentIds',
+  'dataMatching',
+  'membership',
+  'onLeave',
+  'listTitles',
+  'membershipFields',
+  'adoptExistingLists',
+  'cap',
+  'capPolicy',
+  'scheduled',
+] as const;
+
+export const editable = (view: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(CONFIG_KEYS.map((k) => [k, view[k]]));

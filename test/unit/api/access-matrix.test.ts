@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiHarness, type Token, validConnection } from '#test/support/api-harness.ts';
+import { ApiHarness, editable, type Token, validConnection } from '#test/support/api-harness.ts';
 
 /**
  * Two connections: `conn-shared` (admins+contributors) and `conn-private` (admins only), an export
@@ -29,7 +29,7 @@ const exportBody = (connectionId: string) => ({
 
 const putBody = async (h: ApiHarness, id: string) => {
   const current = (await h.call('GET', `/exports/${id}`)).body;
-  return { ...exportBody(current.connection.id), name: 'Renamed', version: current.version };
+  return { ...editable(current), name: 'Renamed', version: current.version };
 };
 
 type Case = {

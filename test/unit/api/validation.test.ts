@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_KEY, ApiHarness, validConnection } from '#test/support/api-harness.ts';
+import { API_KEY, ApiHarness, editable, validConnection } from '#test/support/api-harness.ts';
 
 const setup = async () => {
   const h = new ApiHarness();
@@ -139,11 +139,11 @@ describe('export validation', () => {
     const h = await setup();
     const current = (await h.call('GET', '/exports/exp-1')).body;
     const ok = await h.call('PUT', '/exports/exp-1', {
-      body: { ...validExport, name: 'One', version: current.version },
+      body: { ...editable(current), name: 'One', version: current.version },
     });
     expect(ok.status).toBe(200);
     const stale = await h.call('PUT', '/exports/exp-1', {
-      body: { ...validExport, name: 'Two', version: current.version },
+      body: { ...editable(current), name: 'Two', version: current.version },
     });
     expect(stale.status).toBe(409);
     expect((await h.call('GET', '/exports/exp-1')).body.name).toBe('One');

@@ -1,0 +1,150 @@
+import * as z from 'zod';
+import { ValidationError } from '#lib/domain/errors.ts';
+import { parseOrThrow } from '#lib/domain/validation.ts';
+import { getExportOrThrow } from '#lib/use-cases/manage-exports.ts';
+import { cancelRun, getRunOrThrow, requestRun } from '#lib/use-cases/manage-runs.ts';
+import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
+import type { ApiDeps } from './deps.ts';
+import { problem } from './problems.ts';
+import { flag, json, param, problems, query } from './route-helpers.ts';
+import type { Route } from './router.ts';
+import { RunViewSchema, runView } from './views.ts';
+
+export const startDeps = (deps: ApiDeps): StartRunDeps => ({
+  ...deps,
+  costs: deps.destination.costs,
+  newId: () => deps.newId('run'),
+});
+
+export const RunStartedSchema = z.object({
+  runId: z.string(),
+  status: z.string(),
+  estimate: z.unknown(),
+  links: z.object({ run: z.string() }),
+});
+
+/** What `POST /exports/{id}/runs` may carry instead of (or as well as) `?dryRun=`. */
+export const RunRequestSchema = z
+  .object({ dryRun: z.boolean().optional().meta({ description: 'Plan and report only; sends nothing' }) })
+  .strict();
+
+/** A runs cursor as the store returns it: base64url of `<createdAt>#<runId>`, the run index's sort key. */
+const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z#[\x21-\x7e]{1,256}$/;
+const isRunsCursor = (cursor: string): boolean => {
+  if (cursor.length > 400 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return false;
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Decoding is lenient; only the canonical encoding of a well-formed key is one we handed out.
+  return Buffer.from(key, 'utf8').toString('base64url') === cursor && CURSOR_KEY.test(key);
+};
+
+const ListRunsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .refine(isRunsCursor, 'is not a cursor this API returned; send the `next` of the previous page')
+    .optional(),
+});
+
+/** `POST /exports/{id}/runs`: in AWS this route is served by the planner function. */
+export const runStartRoute: Route = {
+  method: 'POST',
+  path: '/exports/{id}/runs',
+  operationId: 'startRun',
+  summary:
+    'Run an export now (202 at once, planning continues); a dry run (dryRun=true in the query or ' +
+    '{"dryRun": true} in the body) reports what would be sent and sends nothing',
+  action: 'run:start',
+  query: [{ name: 'dryRun', description: 'Plan and report only', schema: flag }],
+  body: RunRequestSchema.optional(),
+  responses: [
+    { status: 202, description: 'Started: the run id and an upper-bound estimate', schema: RunStartedSchema },
+    ...problems(400, 401, 403, 404, 409),
+  ],
+  handle: async (ctx) => {
+    const inQuery = query(z.object({ dryRun: flag.optional() }), ctx).dryRun;
+    const inBody = ctx.body === undefined ? undefined : parseOrThrow(RunRequestSchema, ctx.body).dryRun;
+    if (inQuery !== undefined && inBody !== undefined && inQuery !== inBody) {
+      throw new ValidationError([
+        { path: 'dryRun', reason: `is ${inBody} but query.dryRun is ${inQuery}; send one of them` },
+        {
+          path: 'query.dryRun',
+          reason: `is ${inQuery} but the body's dryRun is ${inBody}; send one of them`,
+        },
+      ]);
+    }
+    const dryRun = inBody ?? inQuery ?? false;
+    const result = await requestRun(startDeps(ctx.deps), param(ctx, 'id'), { dryRun }, ctx.caller);
+    const links = { run: `/runs/${result.run.id}` };
+    if (!result.started) {
+      const detail = result.run.reason ?? 'Another run of this export is in progress.';
+      return problem(409, detail, { runId: result.run.id, links });
+    }
+    return json(202, {
+      runId: result.run.id,
+      status: result.run.status,
+      estimate: result.run.estimate,
+      links,
+    });
+  },
+};
+
+export const runRoutes: Route[] = [
+  runStartRoute,
+  {
+    method: 'GET',
+    path: '/exports/{id}/runs',
+    operationId: 'listRuns',
+    summary: 'Run history of an export, newest first',
+    action: 'run:read',
+    query: [
+      { name: 'limit', description: '1–100 (default 20)', schema: z.coerce.number() },
+      { name: 'cursor', description: 'From the previous page’s `next`', schema: z.string() },
+    ],
+    responses: [
+      {
+        status: 200,
+        description: 'Runs',
+        schema: z.object({ runs: z.array(RunViewSchema), next: z.string().optional() }),
+      },
+      ...problems(400, 401, 403, 404),
+    ],
+    handle: async (ctx) => {
+      const { limit, cursor } = query(ListRunsQuerySchema, ctx);
+      await getExportOrThrow(ctx.deps.store, param(ctx, 'id'));
+      const page = await ctx.deps.store.listRuns(param(ctx, 'id'), limit, cursor);
+      const now = ctx.deps.clock.now();
+      return json(200, {
+        runs: page.runs.map((r) => runView(r, [], now)),
+        ...(page.next ? { next: page.next } : {}),
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/runs/{id}',
+    operationId: 'getRun',
+    summary: 'One run: status, counts by outcome and reason, progress, ETA, masked error samples',
+    action: 'run:read',
+    responses: [{ status: 200, description: 'The run', schema: RunViewSchema }, ...problems(401, 403, 404)],
+    handle: async (ctx) => {
+      const run = await getRunOrThrow(ctx.deps, param(ctx, 'id'));
+      const samples = await ctx.deps.store.listErrorSamples(run.id, 20);
+      return json(200, runView(run, samples, ctx.deps.clock.now()));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/runs/{id}/cancel',
+    operationId: 'cancelRun',
+    summary: 'Cancel a run in progress',
+    action: 'run:cancel',
+    responses: [
+      { status: 202, description: 'Cancelled', schema: RunViewSchema },
+      ...problems(401, 403, 404, 409),
+    ],
+    handle: async (ctx) => {
+      const run = await cancelRun(ctx.deps, param(ctx, 'id'), ctx.caller);
+      return json(202, runView(run, [], ctx.deps.clock.now()));
+    },
+  },
+];

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { ExportRecord } from '#lib/ports/state-store.ts';
+import { ApiHarness } from '#test/support/api-harness.ts';
+
+const people = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: String(i), attributes: { email: `p${i}@example.com` } }));
+
+const exportOn = (connectionId: string) => ({
+  name: 'Racing',
+  connectionId,
+  segmentIds: ['seg-a'],
+  dataMatching: { email: 'email' },
+});
+
+/** No export may point at a connection that does not exist. */
+const orphans = async (h: ApiHarness): Promise<string[]> => {
+  const connections = new Set((await h.store.listConnections()).map((c) => c.id));
+  return (await h.store.listExports())
+    .filter((e) => e.connectionId !== null && !connections.has(e.connectionId))
+    .map((e) => e.id);
+};
+
+describe('parallel deletes of one export', () => {
+  it('exactly one answers 204; the others 404, and nothing of the export is left', async () => {
+    const h = new ApiHarness();
+    h.segments.set('seg-a', 'Newsletter', people(5));
+    await h.addConnection();
+    await h.addExport();
+    const { run } = await h.start();
+    await h.drain();
+    expect(await h.store.snapshotLists('exp-1')).not.toEqual({});
+    expect((await h.run(run.id)).status).toBe('succeeded');
+
+    const replies = await Promise.all([1, 2, 3].map(() => h.call('DELETE', '/exports/exp-1')));
+    expect(replies.map((r) => r.status).sort()).toEqual([204, 404, 404]);
+    expect(await h.store.getExport('exp-1')).toBeUndefined();
+    const left: unknown[] = [];
+    for await (const entry of h.store.readSnapshot('exp-1')) left.push(entry);
+    expect(left).toEqual([]);
+  });
+
+  it('a delete that died holding the export is taken over once it is stale, not before', async () => {
+    const h = new ApiHarness();
+    h.segments.set('seg-a', 'Newsletter', people(1));
+    await h.addConnection();
+    await h.addExport();
+    const remove = h.store.deleteExport.bind(h.store);
+    let crashes = 1;
+    h.store.deleteExport = async (id: string) => {
+      if (crashes-- > 0) throw new Error('the function died here');
+      return remove(id);
+    };
+    expect((await h.call('DELETE', '/exports/exp-1')).status).toBe(500);
+    // Another delete may still be on its way: a fresh hold is respected.
+    expect((await h.call('DELETE', '/exports/exp-1')).status).toBe(404);
+    h.clock.advance(10 * 60_000);
+    expect((await h.call('DELETE', '/exports/exp-1')).status).toBe(204);
+    expect(await h.store.getExport('exp-1')).toBeUndefined();
+  });
+});
+
+describe('removing a connection while an export is created on it', () => {
+  const setup = async () => {
+    const h = new ApiHarness();
+    h.segments.set('seg-a', 'Newsletter', people(3));
+    await h.addConnection({ id: 'conn-2' });
+    return h;
+  };
+
+  it('removed between the check and the save: the new export is rolled back with 409', async () => {
+    const h = await setup();
+    const put = h.store.putExport.bind(h.store);
+    let removal: Awaited<ReturnType<ApiHarness['call']>> | undefined;
+    h.store.putExport = async (record: ExportRecord, condition) => {
+      if (condition.expectNew && removal === undefined) {
+        removal = await h.call('DELETE', '/connections/conn-2?detach=true');
+      }
+      return put(record, condition);
+    };
+    const created = await h.call('POST', '/exports', { body: exportOn('conn-2') });
+    expect(removal?.status).toBe(200);
+    expect(created.status, created.text).toBe(409);
+    expect(created.headers['content-type']).toBe('application/problem+json');
+    expect(await h.store.listExports()).toEqual([]);
+    expect(await orphans(h)).toEqual([]);
+  });
+
+  it.each([true, false])(
+    'removed after the save was checked (detach=%s): the removal detaches the new export',
+    async (detach) => {
+      const h = await setup();
+      const list = h.store.listExports.bind(h.store);
+      let created: Awaited<ReturnType<ApiHarness['call']>> | undefined;
+      h.store.listExports = async () => {
+        const before = await list();
+        if (created === undefined) created = await h.call('POST', '/exports', { body: exportOn('conn-2') });
+        return before;
+      };
+      const removal = await h.call('DELETE', `/connections/conn-2?detach=${detach}`);
+      expect(created?.status, created?.text).toBe(201);
+      expect(removal.status, removal.text).toBe(200);
+      expect(removal.body.detached).toEqual([created?.body.id]);
+      expect((await h.store.getExport(created?.body.id))?.connectionId).toBeNull();
+      expect(await orphans(h)).toEqual([]);
+    },
+  );
+});
