@@ -55,6 +55,10 @@ const FUNCTION_ENV: Record<FunctionName, Record<string, string>> = {
     PLAN_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bench-plan',
     DEFAULT_RATE_PER_SECOND: '5',
   },
+  watchdog: {
+    NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:bench-runs',
+    STALL_AFTER_MINUTES: '30',
+  },
 };
 
 const COMMON_ENV = {

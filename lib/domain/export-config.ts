@@ -67,11 +67,13 @@ export const CustomFieldNameSchema = z
         ? 'must not start or end with a space'
         : /\s{2,}|[\t\r\n]/.test(n)
           ? 'must not contain tabs, line breaks or repeated spaces'
-          : n.includes('--')
-            ? 'must not contain "--" (the field-name separator)'
-            : RESERVED_CUSTOM_FIELD_NAMES.has(n)
-              ? `"${n}" is a reserved name; choose another`
-              : undefined;
+          : /[\p{Cc}\p{Cs}]/u.test(n)
+            ? 'must not contain control characters or unpaired surrogates'
+            : n.includes('--')
+              ? 'must not contain "--" (the field-name separator)'
+              : RESERVED_CUSTOM_FIELD_NAMES.has(n)
+                ? `"${n}" is a reserved name; choose another`
+                : undefined;
     if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: n });
   });
 
@@ -163,6 +165,12 @@ export const ExportConfigSchema = z
     listTitles: bySegment(z.string().trim().min(1).max(200)).prefault({}),
     /** Field mode: boolean custom field name per segment id (default: "Segment <segment name>"). */
     membershipFields: bySegment(CustomFieldNameSchema).prefault({}),
+    /**
+     * List mode: whether a list that already exists in Autopilot under a title this export uses, but
+     * that this product did not create, may be taken over (its other members are then removed as
+     * leavers). Only an admin may set it; a title match alone never adopts a list.
+     */
+    adoptExistingLists: z.boolean().default(false),
     cap: z.number().int().positive().max(10_000_000).default(DEFAULT_CAP),
     capPolicy: z.enum(['fail', 'truncate']).default('fail'),
     scheduled: z.boolean().default(false),

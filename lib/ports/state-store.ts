@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import type { MembershipTarget } from '#lib/domain/membership-targets.ts';
 import type { BulkMembership } from '#lib/domain/plan.ts';
 import { RunStatusSchema, RunTriggerSchema } from '#lib/domain/run.ts';
 
@@ -258,6 +259,8 @@ export interface StateStore {
     verifiedRun?: string,
   ): Promise<void>;
   setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void>;
+  /** Forgets what bulk membership was found to do (a new key may be a new account): the next run probes. */
+  resetBulkMembership(connectionId: string): Promise<void>;
 
   // Exports
   /**
@@ -271,7 +274,11 @@ export interface StateStore {
   ): Promise<boolean>;
   getExport(id: string): Promise<ExportRecord | undefined>;
   listExports(): Promise<ExportRecord[]>;
-  deleteExport(id: string): Promise<void>;
+  /**
+   * Deletes the export; with `expect`, only while its run lock is as given (absent: no run holds it).
+   * True when this call deleted it: of concurrent deletes exactly one wins.
+   */
+  deleteExport(id: string, expect?: { activeRunId: string | undefined }): Promise<boolean>;
   /**
    * Takes one of the export's run locks (or takes it over from `replacing`, a run known to be dead).
    * False when the export is gone or another run holds it.
@@ -370,4 +377,22 @@ export interface StateStore {
   ): Promise<boolean>;
   saveList(connectionId: string, title: string, listId: string): Promise<void>;
   forgetList(connectionId: string, title: string): Promise<void>;
+
+  // Membership targets (lists and membership fields), one owning export each per connection
+  /**
+   * Reserves the targets for `exportId`, each only if no other export holds it. Returns the targets
+   * another export holds; when there are any, nothing new is reserved by this call.
+   */
+  claimTargets(
+    connectionId: string,
+    exportId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<MembershipTarget & { owner: string }>>;
+  /** Releases every target `exportId` holds on the connection except those in `keep`. */
+  releaseTargets(connectionId: string, exportId: string, keep?: readonly MembershipTarget[]): Promise<void>;
+  /** Who holds each target (undefined: nobody). */
+  targetOwners(
+    connectionId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<string | undefined>>;
 }

@@ -254,7 +254,10 @@ export const rotateKey = async (
   else await refuseAnotherAccount(deps.store, exports, lists);
   await deps.secrets.putApiKey(id, key);
   deps.secrets.evict?.(id);
-  if (newAccount) for (const exp of exports) await deps.store.deleteSnapshot(exp.id);
+  if (newAccount) {
+    for (const exp of exports) await deps.store.deleteSnapshot(exp.id);
+    await deps.store.resetBulkMembership(id);
+  }
   await deps.store.setConnectionStatus(id, 'active');
   const latest = await getOrThrow(deps.store, id);
   const next: Connection = {

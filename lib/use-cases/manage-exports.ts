@@ -21,6 +21,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Connection, ExportRecord, StateStore } from '#lib/ports/state-store.ts';
+import { authorizeAdoption, releaseUnused, reserveTargets } from './export-targets.ts';
 
 export interface ExportDeps {
   store: StateStore;
@@ -81,8 +82,10 @@ const checkDistinctTargets = (config: ExportConfig, segments: readonly SegmentIn
 };
 
 /** What a saved configuration is checked against beyond its schema: the segments it selects. */
-const checkAgainstSegments = async (deps: ExportDeps, config: ExportConfig): Promise<void> => {
-  checkDistinctTargets(config, await checkSegmentsExist(deps.segments, config.segmentIds));
+const checkAgainstSegments = async (deps: ExportDeps, config: ExportConfig): Promise<SegmentInfo[]> => {
+  const segments = await checkSegmentsExist(deps.segments, config.segmentIds);
+  checkDistinctTargets(config, segments);
+  return segments;
 };
 
 export const getExportOrThrow = async (store: StateStore, id: string): Promise<ExportRecord> => {
@@ -130,11 +133,14 @@ export const createExport = async (
 ): Promise<ExportRecord> => {
   const config = parseOrThrow(ExportInputSchema.strict(), input);
   authorize(caller, 'export:write', await connectionFor(deps.store, config.connectionId));
-  await checkAgainstSegments(deps, config);
+  authorizeAdoption(caller, config.adoptExistingLists, false);
+  const segments = await checkAgainstSegments(deps, config);
+  const id = deps.newId();
+  await reserveTargets(deps.store, id, config, segments);
   const at = now(deps.clock);
   const record: ExportRecord = {
     ...config,
-    id: deps.newId(),
+    id,
     createdBy: caller.id,
     createdAt: at,
     updatedBy: caller.id,
@@ -142,12 +148,14 @@ export const createExport = async (
     version: 1,
   };
   if (!(await deps.store.putExport(record, { expectNew: true }))) {
+    if (config.connectionId !== null) await deps.store.releaseTargets(config.connectionId, id);
     throw new ConflictError('An export with this id already exists.');
   }
   // A connection removed since the check above did not see this export (deleteConnection sweeps
   // again after removing it, so one of the two always notices).
   if (config.connectionId !== null && (await deps.store.getConnection(config.connectionId)) === undefined) {
     await deps.store.deleteExport(record.id);
+    await deps.store.releaseTargets(config.connectionId, record.id);
     throw new ConflictError(
       'The connection was removed while the export was being saved; nothing was saved.',
       {
@@ -209,7 +217,9 @@ export const updateExport = async (
       currentVersion: current.version,
     });
   }
-  await checkAgainstSegments(deps, config);
+  authorizeAdoption(caller, config.adoptExistingLists, current.adoptExistingLists);
+  const segments = await checkAgainstSegments(deps, config);
+  await reserveTargets(deps.store, id, config, segments);
   const next: ExportRecord = {
     ...current,
     ...config,
@@ -218,6 +228,7 @@ export const updateExport = async (
     version: current.version + 1,
   };
   await saveEdit(deps, next, current.version);
+  await releaseUnused(deps.store, id, current, { config, segments });
   deps.logger.info('export updated', { exportId: id, by: caller.id });
   return next;
 };
@@ -243,7 +254,10 @@ export const setSchedule = async (
   return next;
 };
 
-/** A copy with a new id, unscheduled and with no run history, for the caller to adapt. */
+/**
+ * A copy with a new id, unscheduled and with no run history, for the caller to adapt. It reserves no
+ * lists: it names the same ones as its source, so it runs only once its list titles are changed.
+ */
 export const duplicateExport = async (
   deps: ExportDeps,
   id: string,
@@ -251,12 +265,14 @@ export const duplicateExport = async (
 ): Promise<ExportRecord> => {
   const source = await getExportOrThrow(deps.store, id);
   await authorizeOnExport(deps.store, caller, 'export:write', source);
-  const { activeRunId: _run, lastRun: _last, id: _id, version: _v, ...config } = source;
+  const { activeRunId: _run, activeDryRunId: _dry, lastRun: _last, id: _id, version: _v, ...config } = source;
   const at = now(deps.clock);
   const copy: ExportRecord = {
     ...config,
     name: `Copy of ${source.name}`.slice(0, 200),
     scheduled: false,
+    // Adopting lists this product did not create stays an admin's decision, also for a copy.
+    adoptExistingLists: source.adoptExistingLists && caller.role === 'admin',
     id: deps.newId(),
     createdBy: caller.id,
     createdAt: at,
@@ -269,50 +285,32 @@ export const duplicateExport = async (
   return copy;
 };
 
-/** A delete's hold on the export's run lock: `delete:<epoch ms>:<nonce>`, so a later one knows its age. */
-const DELETE_CLAIM = /^delete:(\d{1,16}):/;
-/** A delete that held the lock this long died half way: another may take over (the API times out in seconds). */
-const DELETE_CLAIM_STALE_MS = 5 * 60_000;
-
 /**
- * Deletes an export and the snapshot of what it sent (email keys are personal data). Refused while a
- * run is active: cancel it first. Autopilot lists are left as they are. Of concurrent deletes exactly
- * one succeeds: each first takes the export's run lock, which only one can hold (the store has no
- * conditional delete); the others find it held by a delete and answer that the export is gone.
+ * Deletes an export, the snapshot of what it sent (email keys are personal data) and its hold on
+ * list titles and membership fields. Refused while a run is active: cancel it first. Autopilot lists
+ * are left as they are. The delete is conditional on the run lock the check saw, so a run that
+ * starts meanwhile makes it a 409, and of concurrent deletes exactly one succeeds (the others 404).
  */
 export const deleteExport = async (deps: ExportDeps, id: string, caller: Caller): Promise<void> => {
   const current = await getExportOrThrow(deps.store, id);
   await authorizeOnExport(deps.store, caller, 'export:write', current);
-  const now = deps.clock.now();
-  const holder = current.activeRunId;
-  let replacing: string | undefined;
-  if (holder !== undefined) {
-    const claimedAt = DELETE_CLAIM.exec(holder)?.[1];
-    if (claimedAt !== undefined) {
-      if (now - Number(claimedAt) < DELETE_CLAIM_STALE_MS)
-        throw new NotFoundError(`Export ${id} is being deleted.`);
-    } else {
-      const run = await deps.store.getRun(holder);
-      if (run !== undefined && !isTerminal(run.status)) {
-        throw new ConflictError(`Run ${run.id} of this export is in progress; cancel it first.`, {
-          runId: run.id,
-        });
-      }
+  if (current.activeRunId !== undefined) {
+    const run = await deps.store.getRun(current.activeRunId);
+    if (run !== undefined && !isTerminal(run.status)) {
+      throw new ConflictError(`Run ${run.id} of this export is in progress; cancel it first.`, {
+        runId: run.id,
+      });
     }
-    replacing = holder;
   }
-  const claim = `delete:${now}:${globalThis.crypto.randomUUID()}`;
-  if (!(await deps.store.claimActiveRun(id, claim, replacing))) {
+  if (!(await deps.store.deleteExport(id, { activeRunId: current.activeRunId }))) {
     const latest = await deps.store.getExport(id);
-    if (latest === undefined || DELETE_CLAIM.test(latest.activeRunId ?? '')) {
-      throw new NotFoundError(`Export ${id} does not exist.`);
-    }
+    if (latest === undefined) throw new NotFoundError(`Export ${id} does not exist.`);
     throw new ConflictError('A run of this export started while it was being deleted; cancel it first.', {
       runId: latest.activeRunId,
     });
   }
-  await deps.store.deleteExport(id);
   await deps.store.deleteSnapshot(id);
+  if (current.connectionId !== null) await deps.store.releaseTargets(current.connectionId, id);
   deps.logger.info('export deleted', { exportId: id, by: caller.id });
 };
 

@@ -172,6 +172,7 @@ export const configOf = (exp: ExportRecord): ExportConfig => ({
   onLeave: exp.onLeave,
   listTitles: exp.listTitles,
   membershipFields: exp.membershipFields,
+  adoptExistingLists: exp.adoptExistingLists,
   cap: exp.cap,
   capPolicy: exp.capPolicy,
   scheduled: exp.scheduled,

@@ -1,3 +1,5 @@
+import { ValidationError } from '#lib/domain/errors.ts';
+import type { MembershipTarget } from '#lib/domain/membership-targets.ts';
 import type { BulkMembership } from '#lib/domain/plan.ts';
 import {
   type BatchOutcome,
@@ -152,6 +154,11 @@ export class InMemoryStateStore implements StateStore {
     };
   }
 
+  async resetBulkMembership(connectionId: string): Promise<void> {
+    const c = this.connections.get(connectionId);
+    if (c) c.bulkMembership = { state: 'unknown' };
+  }
+
   async setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void> {
     const c = this.connections.get(connectionId);
     if (!c) return;
@@ -178,8 +185,12 @@ export class InMemoryStateStore implements StateStore {
       .map((e) => ExportRecordSchema.parse(clone(e)));
   }
 
-  async deleteExport(id: string): Promise<void> {
+  async deleteExport(id: string, expect?: { activeRunId: string | undefined }): Promise<boolean> {
+    const e = this.exports.get(id);
+    if (e === undefined) return false;
+    if (expect !== undefined && e.activeRunId !== expect.activeRunId) return false;
     this.exports.delete(id);
+    return true;
   }
 
   async claimActiveRun(
@@ -482,6 +493,43 @@ export class InMemoryStateStore implements StateStore {
     this.lists.delete(listKey(connectionId, title));
   }
 
+  // Membership targets
+
+  private readonly targets = new Map<string, string>();
+
+  async claimTargets(
+    connectionId: string,
+    exportId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<MembershipTarget & { owner: string }>> {
+    const conflicts = targets.flatMap((t) => {
+      const owner = this.targets.get(targetKey(connectionId, t));
+      return owner !== undefined && owner !== exportId ? [{ ...t, owner }] : [];
+    });
+    if (conflicts.length > 0) return conflicts;
+    for (const t of targets) this.targets.set(targetKey(connectionId, t), exportId);
+    return [];
+  }
+
+  async releaseTargets(
+    connectionId: string,
+    exportId: string,
+    keep: readonly MembershipTarget[] = [],
+  ): Promise<void> {
+    const kept = new Set(keep.map((t) => targetKey(connectionId, t)));
+    const prefix = JSON.stringify([connectionId]).slice(0, -1);
+    for (const [key, owner] of [...this.targets]) {
+      if (owner === exportId && key.startsWith(prefix) && !kept.has(key)) this.targets.delete(key);
+    }
+  }
+
+  async targetOwners(
+    connectionId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<string | undefined>> {
+    return targets.map((t) => this.targets.get(targetKey(connectionId, t)));
+  }
+
   private mustRun(id: string): RunRecord {
     const r = this.runs.get(id);
     if (!r) throw new Error(`Run ${id} does not exist`);
@@ -490,6 +538,8 @@ export class InMemoryStateStore implements StateStore {
 }
 
 const listKey = (connectionId: string, title: string): string => JSON.stringify([connectionId, title]);
+const targetKey = (connectionId: string, t: MembershipTarget): string =>
+  JSON.stringify([connectionId, t.kind, t.name]);
 
 const assignDefined = <T extends object>(target: T, patch: Partial<T>): void => {
   for (const [k, v] of Object.entries(patch)) {
@@ -501,6 +551,8 @@ const encodeCursor = (sortKey: string): string => Buffer.from(sortKey, 'utf8').t
 
 const decodeCursor = (cursor: string): string => {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!decoded.includes('#')) throw new Error('Invalid runs cursor');
+  if (!decoded.includes('#')) {
+    throw new ValidationError([{ path: 'cursor', reason: 'is not a cursor this API returned' }]);
+  }
   return decoded;
 };

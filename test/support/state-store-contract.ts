@@ -111,6 +111,21 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
     });
 
     describe('bulk-membership probe', () => {
+      it('a reset forgets the answer, its confirmation and any claim', async () => {
+        const c = aConnection({
+          id: uid('conn'),
+          bulkMembership: {
+            state: 'supported',
+            checkedAt: '2025-01-01T00:00:00.000Z',
+            verifiedRun: 'run-a',
+            probe: { claimant: 'run-b#0', startedAt: '2025-01-01T00:00:00.000Z' },
+          },
+        });
+        await store.putConnection(c, { expectNew: true });
+        await store.resetBulkMembership(c.id);
+        expect((await store.getConnection(c.id))?.bulkMembership).toEqual({ state: 'unknown' });
+      });
+
       const T0 = '2025-01-01T10:00:00.000Z';
       const T1 = '2025-01-01T10:05:00.000Z';
       const T2 = '2025-01-01T11:00:00.000Z';
@@ -224,6 +239,22 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(await store.putExport({ ...e, name: 'Renamed', version: 2 }, { expectVersion: 1 })).toBe(true);
 
         expect(await store.getExport(e.id)).toEqual({ ...e, name: 'Renamed', version: 2 });
+      });
+
+      it('deletes an export once, and only while its run lock is as the caller saw it', async () => {
+        const e = anExportRecord({ id: uid('exp') });
+        await store.putExport(e, { expectNew: true });
+        await store.claimActiveRun(e.id, 'r1');
+
+        expect(await store.deleteExport(e.id, { activeRunId: undefined })).toBe(false);
+        expect(await store.deleteExport(e.id, { activeRunId: 'r0' })).toBe(false);
+        const concurrent = await Promise.all(
+          [1, 2, 3].map(() => store.deleteExport(e.id, { activeRunId: 'r1' })),
+        );
+
+        expect(concurrent.filter(Boolean)).toHaveLength(1);
+        expect(await store.getExport(e.id)).toBeUndefined();
+        expect(await store.deleteExport(uid('exp'))).toBe(false);
       });
 
       it('lists and deletes exports', async () => {
@@ -361,6 +392,13 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(seen).toEqual([...ids].reverse());
         expect(pages).toBe(3);
         expect(await store.listRuns(uid('exp'), 10)).toEqual({ runs: [] });
+      });
+
+      it('refuses a cursor it did not hand out with a validation error naming the cursor', async () => {
+        await expect(store.listRuns(uid('exp'), 10, 'garbage')).rejects.toMatchObject({
+          name: 'ValidationError',
+          issues: [{ path: 'cursor', reason: expect.any(String) }],
+        });
       });
 
       it('orders runs created in the same millisecond by id', async () => {
@@ -841,6 +879,33 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(entries.map((e) => [e.key, e.hash, e.segmentIds])).toEqual(
           [...keys].sort().map((k) => [k, `h:${k}`, ['seg#1', 'seg-2']]),
         );
+      });
+    });
+
+    describe('membership targets', () => {
+      const vip = { kind: 'list', name: 'VIP' } as const;
+      const gold = { kind: 'list', name: 'Gold' } as const;
+      const flag = { kind: 'field', name: 'VIP' } as const;
+
+      it('one export holds each target; a claim with any conflict reserves nothing', async () => {
+        const conn = uid('conn');
+
+        expect(await store.claimTargets(conn, 'exp-a', [vip, flag])).toEqual([]);
+        expect(await store.claimTargets(conn, 'exp-a', [vip])).toEqual([]);
+        expect(await store.claimTargets(conn, 'exp-b', [gold, vip])).toEqual([{ ...vip, owner: 'exp-a' }]);
+        expect(await store.targetOwners(conn, [vip, gold, flag])).toEqual(['exp-a', undefined, 'exp-a']);
+        expect(await store.targetOwners(uid('conn'), [vip])).toEqual([undefined]);
+      });
+
+      it('releases only what the export holds, keeping what it still uses', async () => {
+        const conn = uid('conn');
+        await store.claimTargets(conn, 'exp-a', [vip, gold]);
+        await store.claimTargets(conn, 'exp-b', [flag]);
+
+        await store.releaseTargets(conn, 'exp-a', [gold]);
+        expect(await store.targetOwners(conn, [vip, gold, flag])).toEqual([undefined, 'exp-a', 'exp-b']);
+        await store.releaseTargets(conn, 'exp-a');
+        expect(await store.targetOwners(conn, [vip, gold, flag])).toEqual([undefined, undefined, 'exp-b']);
       });
     });
 

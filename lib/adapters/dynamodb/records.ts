@@ -28,6 +28,10 @@ export const keys = {
   connection: (id: string) => ({ pk: `CONN#${id}`, sk: 'META' }),
   list: (connectionId: string, title: string) => ({ pk: `CONN#${connectionId}`, sk: `LIST#${title}` }),
   rate: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'RATE' }),
+  target: (connectionId: string, kind: 'list' | 'field', name: string) => ({
+    pk: `CONN#${connectionId}`,
+    sk: `OWN#${kind}#${name}`,
+  }),
   export: (id: string) => ({ pk: `EXPORT#${id}`, sk: 'META' }),
   run: (id: string) => ({ pk: `RUN#${id}`, sk: 'META' }),
   batch: (runId: string, batchNo: number) => ({ pk: `RUN#${runId}`, sk: `BATCH#${pad(batchNo, 8)}` }),

@@ -7,7 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { TransientError } from '#lib/domain/errors.ts';
+import { TransientError, ValidationError } from '#lib/domain/errors.ts';
 import {
   type BatchOutcome,
   BatchOutsidePlanError,
@@ -88,7 +88,9 @@ const encodeCursor = (gsi1sk: string): string => Buffer.from(gsi1sk, 'utf8').toS
 const decodeCursor = (exportId: string, cursor: string): Item => {
   const gsi1sk = Buffer.from(cursor, 'base64url').toString('utf8');
   const hash = gsi1sk.indexOf('#');
-  if (hash < 1 || hash === gsi1sk.length - 1) throw new Error('Invalid runs cursor');
+  if (hash < 1 || hash === gsi1sk.length - 1) {
+    throw new ValidationError([{ path: 'cursor', reason: 'is not a cursor this API returned' }]);
+  }
   return toItem({ ...keys.run(gsi1sk.slice(hash + 1)), gsi1pk: `RUNS#${exportId}`, gsi1sk });
 };
 

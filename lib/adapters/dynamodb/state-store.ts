@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type * as z from 'zod';
+import type { MembershipTarget } from '#lib/domain/membership-targets.ts';
 import type { BulkMembership } from '#lib/domain/plan.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import {
@@ -41,6 +42,7 @@ import {
 } from './records.ts';
 import * as runs from './runs.ts';
 import * as snapshot from './snapshot.ts';
+import * as targetItems from './targets.ts';
 
 export { CorruptItemError } from './records.ts';
 export { RunNotFoundError } from './runs.ts';
@@ -159,6 +161,13 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
+  async resetBulkMembership(connectionId: string): Promise<void> {
+    await this.update(keys.connection(connectionId), (e) => ({
+      update: `SET ${e.path('bulkMembership')} = ${e.value({ state: 'unknown' })}`,
+      condition: `attribute_exists(${e.path('pk')})`,
+    }));
+  }
+
   async setConnectionStatus(connectionId: string, status: Connection['status']): Promise<void> {
     await this.update(keys.connection(connectionId), (e) => ({
       update: `SET ${e.path('status')} = ${e.value(status)}`,
@@ -184,8 +193,28 @@ export class DynamoDbStateStore implements StateStore {
     return (await this.queryIndex('EXPORTS')).map((item) => fromItem(ExportRecordSchema, item));
   }
 
-  deleteExport(id: string): Promise<void> {
-    return this.delete(keys.export(id));
+  async deleteExport(id: string, expect?: { activeRunId: string | undefined }): Promise<boolean> {
+    const e = new Expr();
+    const lock =
+      expect === undefined
+        ? ''
+        : expect.activeRunId === undefined
+          ? ` AND attribute_not_exists(${e.path('activeRunId')})`
+          : ` AND ${e.path('activeRunId')} = ${e.value(expect.activeRunId)}`;
+    try {
+      await this.ctx.client.send(
+        new DeleteItemCommand({
+          TableName: this.ctx.tableName,
+          Key: toItem(keys.export(id)),
+          ConditionExpression: `attribute_exists(${e.path('pk')})${lock}`,
+          ...e.attributes(),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   claimActiveRun(
@@ -389,6 +418,27 @@ export class DynamoDbStateStore implements StateStore {
 
   forgetList(connectionId: string, title: string): Promise<void> {
     return this.delete(keys.list(connectionId, title));
+  }
+
+  // Membership targets
+
+  claimTargets(
+    connectionId: string,
+    exportId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<MembershipTarget & { owner: string }>> {
+    return targetItems.claimTargets(this.ctx, connectionId, exportId, targets);
+  }
+
+  releaseTargets(connectionId: string, exportId: string, keep?: readonly MembershipTarget[]): Promise<void> {
+    return targetItems.releaseTargets(this.ctx, connectionId, exportId, keep);
+  }
+
+  targetOwners(
+    connectionId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<string | undefined>> {
+    return targetItems.targetOwners(this.ctx, connectionId, targets);
   }
 
   // Helpers

@@ -7,8 +7,22 @@ import type { StateStore } from '#lib/ports/state-store.ts';
 import { accessConnection, type RequestTally } from '../destination-calls.ts';
 import type { Context } from './context.ts';
 
+/** A list with this title exists in the destination, but this product did not create it. */
+export class AdoptionRequiredError extends Error {
+  override readonly name = 'AdoptionRequiredError';
+  constructor(readonly title: string) {
+    super(
+      `A list titled "${title}" already exists in Autopilot but was not created by autopilot-export on this ` +
+        'connection. Give the segment another list title, or have an admin allow this export to adopt ' +
+        'existing lists (its members outside the segment will then be removed).',
+    );
+  }
+}
+
 export interface ListContext {
   store: StateStore;
+  /** Whether an existing list this product did not create may be taken over (an admin's choice). */
+  adopt: boolean;
   session: DestinationSession;
   connectionId: string;
   runId: string;
@@ -23,8 +37,9 @@ const WAIT_LIMIT_MS = 30_000;
 
 /**
  * Finds or creates the destination list for each title: the stored id when the list still exists,
- * else an existing list with that title, else one created under a claim, so two runs never create
- * the same list twice. Costs one listing request plus one per list created.
+ * else (only when an admin allowed adoption) an existing list with that title, else one created
+ * under a claim, so two runs never create the same list twice. Costs one listing request plus one
+ * per list created.
  */
 export const resolveLists = async (ctx: ListContext, titles: readonly string[]): Promise<string[]> => {
   const existing = await ctx.call(() => ctx.session.findLists());
@@ -63,6 +78,7 @@ const resolveOne = async (
   }
   const match = firstByTitle(existing, title);
   if (match !== undefined) {
+    if (!ctx.adopt) throw new AdoptionRequiredError(title);
     await store.saveList(connectionId, title, match);
     return match;
   }
@@ -123,7 +139,15 @@ export const resolveRunLists = async (
     reserveMs: deps.settings.reserveMs / 2,
   });
   const listIds = await resolveLists(
-    { store: deps.store, session, connectionId: connection.id, runId: run.id, clock: deps.clock, call },
+    {
+      store: deps.store,
+      adopt: exp.adoptExistingLists,
+      session,
+      connectionId: connection.id,
+      runId: run.id,
+      clock: deps.clock,
+      call,
+    },
     ctx.segments.map((s) => listTitle(exp, s)),
   );
   const remembered = await deps.store.snapshotLists(exp.id);

@@ -2,6 +2,7 @@ import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts'
 import { ContactCollector } from '#lib/domain/collector.ts';
 import { type DiffTotals, emptyDiffTotals, type SnapshotEntry } from '#lib/domain/diff.ts';
 import { listTitle } from '#lib/domain/export-config.ts';
+import { describeTarget, membershipTargets } from '#lib/domain/membership-targets.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import {
   addRequests,
@@ -19,7 +20,7 @@ import type { Context } from './context.ts';
 import { batchPlanner, decideAll } from './decide.ts';
 import { toMessages } from './emit.ts';
 import { finishPlanning, stats } from './finish.ts';
-import { knownLists, resolveRunLists } from './lists.ts';
+import { AdoptionRequiredError, knownLists, resolveRunLists } from './lists.ts';
 
 /** Messages per queue call between progress notes (SQS takes 10 per call; the adapter splits). */
 const SEND_CHUNK = 50;
@@ -77,6 +78,7 @@ export const plan = async (
     });
   };
 
+  if (checkpoint === undefined && (await targetsTaken(ctx))) return 'done';
   if (state.phase === 'collect') {
     const done = await collect(ctx, collector, state);
     if (done === 'cap') {
@@ -102,6 +104,11 @@ export const plan = async (
       try {
         state.listIds = await resolveRunLists(ctx, snapshot, tally);
       } catch (error) {
+        if (error instanceof AdoptionRequiredError) {
+          await deps.store.addRequests(run.id, tally.requests, tally.throttled);
+          await endRun(deps, run, 'failed', error.message);
+          return 'done';
+        }
         if (!(error instanceof SlotTooLateError || error instanceof ThrottledTooLongError)) throw error;
         // Out of time waiting for the rate budget: the next invocation resolves the lists again.
         await deps.store.addRequests(run.id, tally.requests, tally.throttled);
@@ -148,6 +155,33 @@ export const plan = async (
   }
   await finishPlanning(ctx, collector, built.totals, built.requests, built.floor, state.listIds);
   return 'done';
+};
+
+/**
+ * Each list or membership field belongs to one export per connection. A run reserves its targets
+ * (a dry run only looks) and fails, before reading anything, when another export holds one: two
+ * exports writing one list would remove each other's contacts.
+ */
+const targetsTaken = async (ctx: Context): Promise<boolean> => {
+  const { deps, run, exp, connection } = ctx;
+  const targets = membershipTargets(exp, ctx.segments);
+  const conflicts =
+    run.trigger === 'dry-run'
+      ? (await deps.store.targetOwners(connection.id, targets)).flatMap((owner, i) => {
+          const t = targets[i];
+          return owner !== undefined && owner !== exp.id && t !== undefined ? [{ ...t, owner }] : [];
+        })
+      : await deps.store.claimTargets(connection.id, exp.id, targets);
+  if (conflicts.length === 0) return false;
+  const names = conflicts.map((c) => `${describeTarget(c)} (used by export ${c.owner})`).join(', ');
+  await endRun(
+    deps,
+    run,
+    'failed',
+    `This export shares ${names} with another export on the same connection; each list or membership field ` +
+      'belongs to one export. Give the segment another list title or membership field.',
+  );
+  return true;
 };
 
 const now = (ctx: Context): string => new Date(ctx.deps.clock.now()).toISOString();

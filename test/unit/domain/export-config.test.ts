@@ -35,6 +35,7 @@ describe('export configuration', () => {
       capPolicy: 'fail',
       scheduled: false,
       listTitles: {},
+      adoptExistingLists: false,
     });
   });
 
@@ -71,6 +72,21 @@ describe('export configuration', () => {
     expect(issuesOf(custom('Plan  Name'))[0]?.path).toBe('dataMatching.custom.0.name');
     expect(issuesOf(custom('Plan', 'text'))[0]?.path).toBe('dataMatching.custom.0.type');
     expect(issuesOf(custom('Plan Name', 'date'))).toEqual([]);
+  });
+
+  it('refuses control characters and unpaired surrogates in custom field names', () => {
+    const custom = (name: string) => ({
+      ...valid,
+      dataMatching: { email: 'e', custom: [{ name, type: 'string', source: 's' }] },
+    });
+    for (const name of ['Plan\u0007Name', 'Plan\u001bName', 'Plan\ud800Name', 'Plan\u0085']) {
+      expect(issuesOf(custom(name))).toEqual([
+        {
+          path: 'dataMatching.custom.0.name',
+          reason: 'must not contain control characters or unpaired surrogates',
+        },
+      ]);
+    }
   });
 
   it('refuses two custom fields with the same name, whatever the case', () => {

@@ -1,0 +1,26 @@
+import { type ExportConfig, listTitle, membershipFieldName } from './export-config.ts';
+
+/**
+ * Where an export writes membership on its connection: a list (list mode) or a boolean field (field
+ * mode) per segment. One export owns each target: two exports writing one list would remove each
+ * other's contacts.
+ */
+export interface MembershipTarget {
+  kind: 'list' | 'field';
+  name: string;
+}
+
+/** The export's targets for these segments (distinct, in segment order). */
+export const membershipTargets = (
+  config: Pick<ExportConfig, 'membership' | 'listTitles' | 'membershipFields'>,
+  segments: ReadonlyArray<{ id: string; name: string }>,
+): MembershipTarget[] => {
+  const kind = config.membership === 'list' ? 'list' : 'field';
+  const names = segments.map((s) =>
+    kind === 'list' ? listTitle(config as ExportConfig, s) : membershipFieldName(config as ExportConfig, s),
+  );
+  return [...new Set(names)].map((name) => ({ kind, name }));
+};
+
+/** The words a person reads for a target: `list "VIP"`, `field "Segment VIP"`. */
+export const describeTarget = (target: MembershipTarget): string => `${target.kind} "${target.name}"`;
