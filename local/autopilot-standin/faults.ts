@@ -1,39 +1,22 @@
-import * as z from 'zod';
-import type { FaultOptions } from './types.ts';
+import { type ActiveFaults, activateFaults } from './fault-schema.ts';
+import type { FaultKind, FaultOptions, FaultPhase } from './types.ts';
 
-const probability = z.number().min(0).max(1);
-const httpStatus = z.number().int().min(100).max(599);
-
-export const FaultOptionsSchema = z
-  .object({
-    errorRates: z
-      .array(z.object({ status: httpStatus, rate: probability, routes: z.array(z.string()).optional() }))
-      .optional(),
-    latencyMs: z
-      .object({ min: z.number().min(0), max: z.number().min(0) })
-      .refine((l) => l.min <= l.max, 'latencyMs.min must not exceed latencyMs.max')
-      .optional(),
-    outages: z
-      .array(
-        z
-          .object({ fromMs: z.number().min(0), toMs: z.number().min(0), status: httpStatus.optional() })
-          .refine((o) => o.fromMs <= o.toMs, 'an outage must not end before it starts'),
-      )
-      .optional(),
-    resetRate: probability.optional(),
-    hangRate: probability.optional(),
-    hangMs: z.number().min(0).optional(),
-  })
-  .strict();
+/** A fault that struck one request. */
+export interface FaultStrike {
+  /** As counted in faultCounts(), e.g. 'error 503 after'. */
+  name: string;
+  kind: FaultKind;
+  phase: FaultPhase;
+  /** For kind 'error'. */
+  status: number;
+  retryAfter?: string;
+  /** For kind 'hang'. */
+  hangMs: number;
+}
 
 /** What the fault set does to one request, decided before it reaches its route. */
 export interface FaultDecision {
-  /** Answer with this status and the standard error body instead of routing. */
-  errorStatus?: number;
-  /** Destroy the socket without answering. */
-  reset?: boolean;
-  /** Route the request at once (the write happens), but hold the response this long. */
-  hangMs?: number;
+  strike?: FaultStrike;
   /** Wait this long before routing. */
   latencyMs?: number;
 }
@@ -51,48 +34,85 @@ export function createPrng(seed: number): () => number {
 }
 
 /**
- * Applies a FaultOptions set. The PRNG is re-seeded whenever the set is (re)applied, so the same
- * seed, fault set and request sequence always give the same outcomes. Checks run in a fixed
- * order — outage, error rates, reset, hang, latency — and a die is only rolled for a fault that
- * is configured and applies to the route.
+ * Applies a fault set. Everything restarts whenever a set is (re)applied — the PRNG (re-seeded),
+ * request ordinals, strike counts and the clock of windows — so the same seed, fault set and
+ * request sequence always give the same outcomes. Rules are checked in order (see activateFaults)
+ * and the first that strikes wins; a die is only rolled for a rule with a rate that applies to the
+ * request.
  */
 export class FaultInjector {
-  private faults: FaultOptions | undefined;
+  private active: ActiveFaults | undefined;
   private appliedAt = 0;
   private random: () => number;
+  private seen: number[] = [];
+  private struck: number[] = [];
+  private readonly requestsByAccount = new Map<string, number>();
 
   constructor(private readonly seed: number) {
     this.random = createPrng(seed);
   }
 
-  /** `nowMs` is a monotonic clock reading; outage windows count from it. */
+  /** Throws a TypeError naming the field for an invalid set. `nowMs` is a monotonic clock reading. */
   apply(faults: FaultOptions | undefined, nowMs: number): void {
-    this.faults = faults === undefined ? undefined : FaultOptionsSchema.parse(faults);
+    this.active = faults === undefined ? undefined : activateFaults(faults);
     this.appliedAt = nowMs;
     this.random = createPrng(this.seed);
+    this.seen = this.active?.rules.map(() => 0) ?? [];
+    this.struck = this.active?.rules.map(() => 0) ?? [];
+    this.requestsByAccount.clear();
   }
 
   decide(route: string, nowMs: number): FaultDecision {
-    const faults = this.faults;
-    if (faults === undefined) return {};
-    const sinceApplied = nowMs - this.appliedAt;
-    for (const outage of faults.outages ?? []) {
-      if (sinceApplied >= outage.fromMs && sinceApplied < outage.toMs)
-        return { errorStatus: outage.status ?? 503 };
+    const active = this.active;
+    if (active === undefined) return {};
+    const since = nowMs - this.appliedAt;
+    let strike: FaultStrike | undefined;
+    for (const [i, rule] of active.rules.entries()) {
+      if (rule.routes !== undefined && !rule.routes.has(route)) continue;
+      if (since < rule.fromMs || since >= rule.toMs) continue;
+      if ((this.struck[i] ?? 0) >= rule.max) continue;
+      const n = (this.seen[i] ?? 0) + 1;
+      this.seen[i] = n;
+      let hit = rule.rate === undefined && rule.every === undefined && rule.at === undefined;
+      if (rule.rate !== undefined && rule.rate > 0 && this.random() < rule.rate) hit = true;
+      if (rule.every !== undefined && n % rule.every === 0) hit = true;
+      if (rule.at?.has(n)) hit = true;
+      if (!hit) continue;
+      this.struck[i] = (this.struck[i] ?? 0) + 1;
+      strike = {
+        name: rule.name,
+        kind: rule.kind,
+        phase: rule.phase,
+        status: rule.status,
+        hangMs: rule.hangMs,
+        ...(rule.retryAfter === undefined ? {} : { retryAfter: rule.retryAfter }),
+      };
+      break;
     }
-    for (const error of faults.errorRates ?? []) {
-      if (error.routes !== undefined && !error.routes.includes(route)) continue;
-      if (error.rate > 0 && this.random() < error.rate) return { errorStatus: error.status };
-    }
-    if ((faults.resetRate ?? 0) > 0 && this.random() < (faults.resetRate ?? 0)) return { reset: true };
-    const decision: FaultDecision = {};
-    if ((faults.hangRate ?? 0) > 0 && this.random() < (faults.hangRate ?? 0)) {
-      decision.hangMs = faults.hangMs ?? 30_000;
-    }
-    if (faults.latencyMs !== undefined) {
-      const { min, max } = faults.latencyMs;
+    const decision: FaultDecision = strike === undefined ? {} : { strike };
+    if (active.latencyMs !== undefined && strike?.phase !== 'before') {
+      const { min, max } = active.latencyMs;
       decision.latencyMs = min + this.random() * (max - min);
     }
     return decision;
+  }
+
+  /** Whether the fault set's `revokeKeys` turns this account's key invalid now; counts its requests. */
+  revokes(account: string, nowMs: number): boolean {
+    const revoke = this.active?.revokeKeys;
+    if (revoke === undefined) return false;
+    if (revoke.afterMs !== undefined && nowMs - this.appliedAt >= revoke.afterMs) return true;
+    if (revoke.afterRequests === undefined) return false;
+    const n = (this.requestsByAccount.get(account) ?? 0) + 1;
+    this.requestsByAccount.set(account, n);
+    return n > revoke.afterRequests;
+  }
+
+  /** Whether Autopilot refuses this contact for good (`rejectContacts`). */
+  rejects(email: string): boolean {
+    const patterns = this.active?.rejectContacts ?? [];
+    if (patterns.length === 0) return false;
+    const e = email.toLowerCase();
+    return patterns.some((p) => (p.startsWith('@') || p.startsWith('.') ? e.endsWith(p) : e === p));
   }
 }

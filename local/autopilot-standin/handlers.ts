@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import * as z from 'zod';
 import { type Account, toReadShape } from './account.ts';
-import { parseContactWrite } from './contact-input.ts';
+import { type ContactWrite, parseContactWrite } from './contact-input.ts';
 import type { RouteName } from './routes.ts';
 import type { StandInBehaviour } from './types.ts';
 
@@ -20,6 +20,8 @@ export interface RouteContext {
   params: string[];
   /** Parsed JSON body, only for routes in ROUTES_WITH_BODY. */
   body: unknown;
+  /** Contacts refused for good (fault injection's `rejectContacts`); called once per contact written. */
+  rejects?: (write: ContactWrite) => boolean;
 }
 
 export const ROUTES_WITH_BODY: ReadonlySet<RouteName> = new Set([
@@ -33,6 +35,8 @@ export function apiError(status: number, message: string): ApiResponse {
 }
 
 const CONTACT_NOT_FOUND = 'Contact could not be found.';
+/** Never names the contact: the client's messages and logs must not carry raw emails. */
+const CONTACT_REJECTED = 'Contact was rejected (stand-in fault injection).';
 const LIST_NOT_FOUND = 'List does not exist.';
 
 const UpsertBodySchema = z.object({ contact: z.unknown().refine((v) => v !== undefined) });
@@ -42,11 +46,12 @@ const CreateListBodySchema = z.object({ name: z.string().trim().min(1) });
 type Handler = (ctx: RouteContext) => ApiResponse;
 
 const handlers: Record<RouteName, Handler> = {
-  upsertContact({ account, body }) {
+  upsertContact({ account, body, rejects }) {
     const parsed = UpsertBodySchema.safeParse(body);
     if (!parsed.success) return apiError(400, 'Request body must be an object with a "contact" object.');
     const input = parseContactWrite(parsed.data.contact);
     if (!input.ok) return apiError(400, input.message);
+    if (rejects?.(input.write)) return apiError(400, CONTACT_REJECTED);
     const result = account.upsert(input.write, true);
     if (!result.ok) return apiError(result.reason === 'list-not-found' ? 404 : 400, result.message);
     return { status: 200, body: { contact_id: result.contactId } };
@@ -55,10 +60,11 @@ const handlers: Record<RouteName, Handler> = {
   /**
    * Invalid items are left out of both `contact_ids` and `email_contact_map` (there is no
    * per-contact error array). Map keys are the `Email` values exactly as sent, so a client can
-   * look up its own input; items without Email appear only in `contact_ids`. With
+   * look up its own input; items without Email appear only in `contact_ids`. A contact refused by
+   * fault injection (`rejectContacts`) is left out like an invalid one. With
    * bulkListMembership 'honour', an item naming an unknown list is treated as invalid.
    */
-  bulkUpsert({ account, behaviour, body }) {
+  bulkUpsert({ account, behaviour, body, rejects }) {
     const parsed = BulkBodySchema.safeParse(body);
     if (!parsed.success) return apiError(400, 'Request body must be an object with a "contacts" array.');
     const items = parsed.data.contacts;
@@ -71,7 +77,7 @@ const handlers: Record<RouteName, Handler> = {
     const honourList = behaviour.bulkListMembership === 'honour';
     for (const item of items) {
       const input = parseContactWrite(item);
-      if (!input.ok) continue;
+      if (!input.ok || rejects?.(input.write)) continue;
       const result = account.upsert(input.write, honourList);
       if (!result.ok) continue;
       contactIds.push(result.contactId);

@@ -5,12 +5,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as z from 'zod';
 import { Account, toListSnapshot, toSnapshot } from './account.ts';
 import { BehaviourState } from './behaviour.ts';
-import { FaultInjector } from './faults.ts';
+import type { ContactWrite } from './contact-input.ts';
+import { FaultInjector, type FaultStrike } from './faults.ts';
 import { type ApiResponse, apiError, handleRoute, ROUTES_WITH_BODY } from './handlers.ts';
+import { malformed, readJsonBody, send, sendText } from './http-io.ts';
 import { TokenBucketLimiter } from './rate-limiter.ts';
-import { matchRoute, UNKNOWN_ROUTE } from './routes.ts';
+import { type Outcome, RequestLog } from './request-log.ts';
+import { matchRoute, type RouteMatch, UNKNOWN_ROUTE } from './routes.ts';
 import type {
   AutopilotStandIn,
+  FaultCount,
   FaultOptions,
   RequestRecord,
   StandInBehaviour,
@@ -18,9 +22,6 @@ import type {
   StandInList,
   StandInOptions,
 } from './types.ts';
-
-/** Request bodies above this get 413 (the real limit is undocumented; 100 contacts fit easily). */
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 const ServerOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(0),
@@ -33,9 +34,12 @@ const ServerOptionsSchema = z.object({
 interface KeyEntry {
   account: Account;
   revoked: boolean;
+  /** Revoked by the fault set's schedule, so a new fault set restores it. */
+  revokedByFaults?: boolean;
 }
 
-type BodyResult = { ok: true; value: unknown } | { ok: false; response: ApiResponse };
+const SIMULATED = 'Simulated failure (stand-in fault injection).';
+const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 
 class StandInServer implements AutopilotStandIn {
   readonly url: string;
@@ -46,8 +50,7 @@ class StandInServer implements AutopilotStandIn {
   private readonly behaviour = new BehaviourState();
   private readonly limiter = new TokenBucketLimiter(() => this.behaviour.current);
   private readonly faults: FaultInjector;
-  private readonly countsByRoute = new Map<string, Map<number, number>>();
-  private records: RequestRecord[] = [];
+  private readonly requests: RequestLog;
   private readonly shutdown = new AbortController();
   private closing: Promise<void> | undefined;
 
@@ -55,9 +58,10 @@ class StandInServer implements AutopilotStandIn {
     private readonly server: Server,
     address: AddressInfo,
     seed: number,
-    private readonly recordTimeline: boolean,
-    private readonly log: ((line: string) => void) | undefined,
+    recordTimeline: boolean,
+    log: ((line: string) => void) | undefined,
   ) {
+    this.requests = new RequestLog(recordTimeline, log);
     this.port = address.port;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.url = `http://${host}:${address.port}/v1`;
@@ -93,11 +97,15 @@ class StandInServer implements AutopilotStandIn {
   }
 
   revokeKey(apiKey: string): void {
-    this.entry(apiKey).revoked = true;
+    const entry = this.entry(apiKey);
+    entry.revoked = true;
+    entry.revokedByFaults = false;
   }
 
   restoreKey(apiKey: string): void {
-    this.entry(apiKey).revoked = false;
+    const entry = this.entry(apiKey);
+    entry.revoked = false;
+    entry.revokedByFaults = false;
   }
 
   configure(behaviour: Partial<StandInBehaviour>): void {
@@ -106,21 +114,28 @@ class StandInServer implements AutopilotStandIn {
 
   setFaults(faults: FaultOptions | undefined): void {
     this.faults.apply(faults, performance.now());
+    for (const entry of this.keys.values()) {
+      if (entry.revokedByFaults) {
+        entry.revoked = false;
+        entry.revokedByFaults = false;
+      }
+    }
   }
 
   counts(): Record<string, Record<number, number>> {
-    const out: Record<string, Record<number, number>> = {};
-    for (const [route, byStatus] of this.countsByRoute) out[route] = Object.fromEntries(byStatus);
-    return out;
+    return this.requests.counts();
   }
 
   timeline(): RequestRecord[] {
-    return this.records.map((record) => ({ ...record }));
+    return this.requests.timeline();
+  }
+
+  faultCounts(): Record<string, FaultCount> {
+    return this.requests.faultCounts();
   }
 
   resetCounts(): void {
-    this.countsByRoute.clear();
-    this.records = [];
+    this.requests.reset();
   }
 
   contacts(apiKey: string): StandInContact[] {
@@ -160,143 +175,141 @@ class StandInServer implements AutopilotStandIn {
     return entry;
   }
 
-  /** Order: auth → rate limit → faults → route (autopilot-api.md §7). */
+  /**
+   * Order: auth (and the fault set's key revocation) → rate limit → faults → route
+   * (autopilot-api.md §7). A fault 'before' answers instead of the route; one 'after' lets the
+   * route run (the write takes effect) and then loses, delays, replaces or garbles its answer.
+   */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = Date.now();
     const started = performance.now();
     const method = req.method ?? 'GET';
     const match = matchRoute(method, (req.url ?? '/').split('?')[0] ?? '/');
     const route = match?.key ?? UNKNOWN_ROUTE;
-    const finish = (response: ApiResponse, account?: string, headers?: Record<string, string>): void => {
-      this.record(arrivedAt, started, method, route, response.status, account);
+    const record = (outcome: Outcome): void =>
+      this.requests.record({ arrivedAt, started, method, route }, outcome);
+    const finish = (
+      response: ApiResponse,
+      outcome: Omit<Outcome, 'status'>,
+      headers?: Record<string, string>,
+    ) => {
+      record({ ...outcome, status: response.status });
       send(res, response, headers);
     };
 
     const apiKey = req.headers.autopilotapikey;
     if (apiKey === undefined || apiKey === '') {
-      return finish(apiError(400, 'No autopilotapikey header provided.'));
+      return finish(apiError(400, 'No autopilotapikey header provided.'), {});
     }
     const entry = typeof apiKey === 'string' ? this.keys.get(apiKey) : undefined;
+    if (
+      entry !== undefined &&
+      !entry.revoked &&
+      this.faults.revokes(entry.account.label, performance.now())
+    ) {
+      entry.revoked = true;
+      entry.revokedByFaults = true;
+      this.requests.countFault('key-revoked', false);
+    }
     if (entry === undefined || entry.revoked) {
-      return finish(apiError(401, 'Provided autopilotapikey not valid.'));
+      return finish(apiError(401, 'Provided autopilotapikey not valid.'), {});
     }
     const { account } = entry;
+    const label = account.label;
 
     const behaviour = this.behaviour.current;
-    const admission = this.limiter.take(account.label, performance.now());
+    const admission = this.limiter.take(label, performance.now());
     if (!admission.admitted) {
-      const message = `You have exceeded your request rate of ${behaviour.ratePerSecond} r/s.`;
       const headers = behaviour.retryAfter
         ? { 'Retry-After': String(admission.retryAfterSeconds) }
         : undefined;
-      return finish(apiError(429, message), account.label, headers);
+      return finish(apiError(429, this.throttledMessage()), { account: label }, headers);
     }
 
-    const fault = this.faults.decide(route, performance.now());
-    if (fault.errorStatus !== undefined) {
-      return finish(
-        apiError(fault.errorStatus, 'Simulated failure (stand-in fault injection).'),
-        account.label,
-      );
+    const { strike, latencyMs } = this.faults.decide(route, performance.now());
+    if (strike?.phase === 'before') {
+      this.requests.countFault(strike.name, false);
+      const outcome = { account: label, fault: strike.name, applied: false };
+      if (strike.kind === 'reset') {
+        record({ ...outcome, status: 0 });
+        req.socket.destroy();
+        return;
+      }
+      if (strike.kind === 'hang') {
+        record({ ...outcome, status: 504 });
+        await this.sleep(strike.hangMs);
+        send(res, apiError(504, 'Gateway timeout (stand-in fault injection).'));
+        return;
+      }
+      return finish(this.injectedError(strike), outcome, retryAfterHeader(strike));
     }
-    if (fault.reset) {
-      this.record(arrivedAt, started, method, route, 0, account.label);
-      req.socket.destroy();
-      return;
-    }
-    if (fault.latencyMs !== undefined) await this.sleep(fault.latencyMs);
+    if (latencyMs !== undefined) await this.sleep(latencyMs);
 
-    if (match === undefined) {
-      return finish(apiError(404, `No route for ${method} ${req.url ?? ''}.`), account.label);
+    const response = await this.route(match, req, { account, behaviour });
+    if (strike === undefined) return finish(response, { account: label });
+    const applied = isSuccess(response.status);
+    if (strike.kind === 'malformed' && !applied) return finish(response, { account: label });
+    this.requests.countFault(strike.name, applied);
+    const outcome = { account: label, fault: strike.name, applied };
+    switch (strike.kind) {
+      case 'error':
+        return finish(this.injectedError(strike), outcome, retryAfterHeader(strike));
+      case 'reset':
+        record({ ...outcome, status: 0 });
+        req.socket.destroy();
+        return;
+      case 'hang':
+        record({ ...outcome, status: response.status });
+        await this.sleep(strike.hangMs);
+        send(res, response);
+        return;
+      case 'malformed': {
+        const garbled = malformed(response);
+        record({ ...outcome, status: garbled.status });
+        sendText(res, garbled.status, garbled.text);
+        return;
+      }
     }
-    if (!match.validEncoding) {
-      return finish(apiError(400, 'Invalid contact_id_or_email value provided.'), account.label);
-    }
+  }
+
+  /** What the route itself answers: 404 for no route, 400 for bad encoding or body, else its handler. */
+  private async route(
+    match: RouteMatch | undefined,
+    req: IncomingMessage,
+    ctx: { account: Account; behaviour: StandInBehaviour },
+  ): Promise<ApiResponse> {
+    if (match === undefined) return apiError(404, `No route for ${req.method ?? 'GET'} ${req.url ?? ''}.`);
+    if (!match.validEncoding) return apiError(400, 'Invalid contact_id_or_email value provided.');
     let body: unknown;
     if (ROUTES_WITH_BODY.has(match.name)) {
       const read = await readJsonBody(req);
-      if (!read.ok) return finish(read.response, account.label);
+      if (!read.ok) return read.response;
       body = read.value;
     }
-    const response = handleRoute(match.name, { account, behaviour, params: match.params, body });
-    if (fault.hangMs !== undefined) {
-      // The write has happened; only the answer is late, as with Autopilot's gateway timeouts (§2).
-      this.record(arrivedAt, started, method, route, response.status, account.label);
-      await this.sleep(fault.hangMs);
-      send(res, response);
-      return;
-    }
-    finish(response, account.label);
+    return handleRoute(match.name, { ...ctx, params: match.params, body, rejects: this.rejects });
+  }
+
+  private readonly rejects = (write: ContactWrite): boolean => {
+    const refused = [write.email, write.newEmail].some((e) => e !== undefined && this.faults.rejects(e));
+    if (refused) this.requests.countFault('reject-contact', false);
+    return refused;
+  };
+
+  private throttledMessage(): string {
+    return `You have exceeded your request rate of ${this.behaviour.current.ratePerSecond} r/s.`;
+  }
+
+  private injectedError(strike: FaultStrike): ApiResponse {
+    return apiError(strike.status, strike.status === 429 ? this.throttledMessage() : SIMULATED);
   }
 
   private sleep(ms: number): Promise<void> {
     return delay(ms, undefined, { signal: this.shutdown.signal });
   }
-
-  private record(
-    arrivedAt: number,
-    started: number,
-    method: string,
-    route: string,
-    status: number,
-    account: string | undefined,
-  ): void {
-    let byStatus = this.countsByRoute.get(route);
-    if (byStatus === undefined) {
-      byStatus = new Map();
-      this.countsByRoute.set(route, byStatus);
-    }
-    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-    if (this.recordTimeline) {
-      this.records.push(
-        account === undefined ? { t: arrivedAt, route, status } : { t: arrivedAt, route, status, account },
-      );
-    }
-    if (this.log !== undefined) {
-      const label = route === UNKNOWN_ROUTE ? `${route} ${method}` : route;
-      const outcome = status === 0 ? 'reset' : String(status);
-      const ms = (performance.now() - started).toFixed(1);
-      this.log(`${new Date(arrivedAt).toISOString()} ${account ?? '-'} ${label} ${outcome} ${ms}ms`);
-    }
-  }
 }
 
-function send(res: ServerResponse, response: ApiResponse, extraHeaders?: Record<string, string>): void {
-  if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string> = { 'Last-Modified': new Date().toUTCString(), ...extraHeaders };
-  if (response.status === 413) headers.Connection = 'close';
-  if (response.body === undefined) {
-    if (response.status !== 204) headers['Content-Length'] = '0';
-    res.writeHead(response.status, headers);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(response.body);
-  headers['Content-Type'] = 'application/json';
-  headers['Content-Length'] = String(Buffer.byteLength(text));
-  res.writeHead(response.status, headers);
-  res.end(text);
-}
-
-/**
- * Reads the whole body (discarding it past the limit, so the client is not cut off mid-send) and
- * parses it as JSON whatever the Content-Type says: real clients all send application/json.
- */
-async function readJsonBody(req: IncomingMessage): Promise<BodyResult> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
-  }
-  if (size > MAX_BODY_BYTES) return { ok: false, response: apiError(413, 'Request body exceeds 1 MB.') };
-  try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-  } catch {
-    return { ok: false, response: apiError(400, 'Request body is not valid JSON.') };
-  }
-}
+const retryAfterHeader = (strike: FaultStrike): Record<string, string> | undefined =>
+  strike.retryAfter === undefined ? undefined : { 'Retry-After': strike.retryAfter };
 
 /** Starts a stand-in on loopback; resolves once it is listening. */
 export async function startAutopilotStandIn(options: StandInOptions = {}): Promise<AutopilotStandIn> {

@@ -1,5 +1,6 @@
 import type { RunRecord } from '#lib/ports/state-store.ts';
 import { DOCUMENTED_RATE } from '#lib/use-cases/estimate.ts';
+import { checksPass, type SegmentCheck } from '../verify.ts';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
@@ -77,7 +78,9 @@ export const summarise = (run: RunRecord, title: string): string => {
   if (pr.failed > 0) lines.push(`    failed because     ${list(pr.failedByReason)}`);
   const requests = Object.values(pr.requests).reduce((a, b) => a + b, 0);
   lines.push(
-    `  Requests             ${n(requests)}  (${list(pr.requests, (k) => REQUEST_LABELS[k] ?? k)}) · ${n(pr.throttled)} answered 429 (${requests === 0 ? 0 : ((pr.throttled / requests) * 100).toFixed(2)}%)`,
+    requests === 0
+      ? '  Requests             none recorded'
+      : `  Requests             ${n(requests)}  (${list(pr.requests, (k) => REQUEST_LABELS[k] ?? k)}) · ${n(pr.throttled)} answered 429 (${((pr.throttled / requests) * 100).toFixed(2)}%)`,
   );
   if (run.estimate && !run.estimate.upperBound) {
     const e = run.estimate;
@@ -95,4 +98,33 @@ export const summarise = (run: RunRecord, title: string): string => {
     );
   }
   return lines.join('\n');
+};
+
+/** The stand-in's fault counts in a line: "reset after 3 (3 took effect) · error 503 before 12". */
+export const faultSummary = (counts: Record<string, { injected: number; applied: number }>): string => {
+  const entries = Object.entries(counts).sort((a, b) => b[1].injected - a[1].injected);
+  if (entries.length === 0) return 'none struck';
+  return entries
+    .map(([name, c]) => `${name} ${n(c.injected)}${c.applied > 0 ? ` (${n(c.applied)} took effect)` : ''}`)
+    .join(' · ');
+};
+
+/** The closing line of `npm start`: does every list (or field) in Autopilot equal its segment? */
+export const verificationLine = (
+  checks: readonly SegmentCheck[],
+  mode: 'list' | 'field',
+  reads: { total: number; throttled: number },
+): string => {
+  const ok = checksPass(checks);
+  const what = mode === 'list' ? 'list' : 'membership field';
+  const verdict = ok
+    ? `every Autopilot ${what} equals its segment`
+    : `Autopilot ${what}s differ from their segments`;
+  const detail = checks
+    .map(
+      (c) =>
+        `${c.segment}: ${n(c.actual)}/${n(c.expected)}${c.missing || c.extra ? ` (${c.missing} missing, ${c.extra} extra)` : ''}${c.duplicates ? ` (and ${c.duplicates} more list${c.duplicates > 1 ? 's' : ''} titled like it)` : ''}`,
+    )
+    .join(' · ');
+  return `${ok ? '✔' : '✘'} Verification: ${verdict} — ${detail}  (read back in ${n(reads.total)} requests, ${n(reads.throttled)} answered 429)`;
 };

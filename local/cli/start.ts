@@ -1,11 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import * as z from 'zod';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
+import { isTerminal } from '#lib/domain/run.ts';
 import type { ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
 import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
 import { invokeLocalApi } from '../api-gateway.ts';
+import { flagsTakenByNpm, numberFlag, oneOf, parseFlags, UsageError } from '../autopilot-standin/cli-args.ts';
+import {
+  describeFaults,
+  FAULT_FLAG_NAMES,
+  FAULT_FLAGS,
+  FAULT_FLAGS_HELP,
+  parseFaultFlags,
+} from '../autopilot-standin/fault-flags.ts';
+import type { FaultOptions } from '../autopilot-standin/index.ts';
 import { JavaMissingError } from '../dynamodb-local.ts';
 import { FileLogger } from '../file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
@@ -16,95 +27,183 @@ import {
   seedDynamoDbSegments,
   syncDynamoDbSegments,
 } from '../sample-data.ts';
-import { verifyAgainstAutopilot } from '../verify.ts';
-import { progressLine, summarise } from './report.ts';
+import { checksPass, verifyAgainstAutopilot } from '../verify.ts';
+import { faultSummary, progressLine, summarise, verificationLine } from './report.ts';
 
-const HELP = `npm start — run the real export pipeline on this machine
+/** Autopilot's documented budget per key, and so the default against a real account. */
+const REAL_DEFAULT_RATE = 5;
+/**
+ * A run whose progress has not moved for this long is given up on (and cancelled): longer than a
+ * failed plan message's redelivery delay (the planner's timeout + 5 s, 305 s locally).
+ */
+const STALL_MS = 10 * 60_000;
 
-  npm start [-- options]
+export const HELP = `npm start — run the real export pipeline on this machine
+
+  npm start -- [options]      (through npm, options go after "--")
 
 Options:
-  --profiles N          sample profiles to seed (default 3000)
+  --profiles N          sample profiles to seed, 10-200000 (default 3000)
   --mode list|field     Autopilot membership: one list per segment, or a boolean field per segment (default list)
-  --rate R              request-rate budget per second (default 100; Autopilot's documented limit is 5)
-  --concurrency C       concurrent sender workers (default 4)
+  --rate R              request budget per second, 0.1-1000 (default 100 against the stand-in, which then
+                        enforces the same rate; 5 with --autopilot-url, Autopilot's documented limit)
+  --concurrency C       concurrent sender workers, 1-32 (default 4)
   --bulk-list-membership ignore|honour
-                        how the Autopilot stand-in treats lists in bulk upserts (default ignore)
+                        stand-in, list mode: whether bulk upserts honour the list (default ignore)
   --autopilot-url URL   export into a real Autopilot account (key from AUTOPILOT_API_KEY) instead of the stand-in
-  --seed N              sample data seed (default 42)
+  --seed N              sample data seed, also the seed of the stand-in's fault dice (default 42)
   --help                show this help
-`;
 
-const OptionsSchema = z.object({
-  profiles: z.coerce.number().int().min(10).max(200_000).default(3000),
-  mode: z.enum(['list', 'field']).default('list'),
-  rate: z.coerce.number().positive().max(1000).default(100),
-  concurrency: z.coerce.number().int().min(1).max(32).default(4),
-  'bulk-list-membership': z.enum(['ignore', 'honour']).default('ignore'),
-  'autopilot-url': z.url().optional(),
-  seed: z.coerce.number().int().default(42),
-});
+The stand-in's fault switches (not with --autopilot-url) watch the pipeline survive faults. They switch
+on when the first run starts (times count from there) and off before the final verification.
+${FAULT_FLAGS_HELP}`;
 
-const fail = (message: string): never => {
-  process.stderr.write(`npm start: ${message}\n`);
-  process.exit(2);
-};
+export const START_FLAGS = {
+  profiles: { type: 'string' },
+  mode: { type: 'string' },
+  rate: { type: 'string' },
+  concurrency: { type: 'string' },
+  'bulk-list-membership': { type: 'string' },
+  'autopilot-url': { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
 
-const parseOptions = (): z.infer<typeof OptionsSchema> => {
-  let values: Record<string, unknown>;
+export interface StartOptions {
+  profiles: number;
+  mode: 'list' | 'field';
+  rate: number;
+  concurrency: number;
+  bulkListMembership: 'ignore' | 'honour';
+  autopilot: { kind: 'standin' } | { kind: 'real'; url: string; apiKey: string };
+  seed: number;
+  faults?: FaultOptions;
+  /** What the run does differently from what a reader of the flags might assume; printed first. */
+  notes: string[];
+}
+
+const httpUrl = (raw: string): string => {
+  let url: URL | undefined;
   try {
-    ({ values } = parseArgs({
-      options: {
-        profiles: { type: 'string' },
-        mode: { type: 'string' },
-        rate: { type: 'string' },
-        concurrency: { type: 'string' },
-        'bulk-list-membership': { type: 'string' },
-        'autopilot-url': { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    return fail(`${(error as Error).message}\n\n${HELP}`);
+    url = raw.length <= 2_000 ? new URL(raw) : undefined;
+  } catch {
+    url = undefined;
   }
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(`--autopilot-url: "${raw.slice(0, 80)}" is not an http(s) URL.`);
   }
-  const parsed = OptionsSchema.safeParse(values);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return fail(`--${String(issue?.path[0])}: ${issue?.message}`);
-  }
-  return parsed.data;
+  return raw;
 };
 
+/**
+ * Every flag is honoured exactly or refused (UsageError, naming it): none is overridden, ignored
+ * or reinterpreted in silence.
+ */
+export const parseStartOptions = (argv: readonly string[], env: NodeJS.ProcessEnv): StartOptions => {
+  const v = parseFlags(argv, { ...START_FLAGS, ...FAULT_FLAGS }, 'start');
+  const taken = flagsTakenByNpm([...Object.keys(START_FLAGS), ...FAULT_FLAG_NAMES], env).filter(
+    (name) => name !== 'help',
+  );
+  if (taken[0] !== undefined) {
+    throw new UsageError(
+      `--${taken[0]}: npm kept this flag for itself and it never reached npm start; put flags after "--" (npm start -- --${taken[0]} …).`,
+    );
+  }
+  const str = (flag: string): string | undefined => v[flag] as string | undefined;
+  const given = (flag: string): boolean => v[flag] !== undefined;
+  const notes: string[] = [];
+  const url = str('autopilot-url');
+  const realKey = env.AUTOPILOT_API_KEY?.trim();
+  let autopilot: StartOptions['autopilot'] = { kind: 'standin' };
+  if (url !== undefined) {
+    if (!realKey)
+      throw new UsageError(
+        '--autopilot-url: needs the API key in the AUTOPILOT_API_KEY environment variable.',
+      );
+    autopilot = { kind: 'real', url: httpUrl(url), apiKey: realKey };
+    for (const flag of ['bulk-list-membership', ...FAULT_FLAG_NAMES]) {
+      if (given(flag)) {
+        throw new UsageError(
+          `--${flag}: a switch of the local stand-in; it cannot be used with --autopilot-url.`,
+        );
+      }
+    }
+  } else if (realKey) {
+    notes.push(
+      'AUTOPILOT_API_KEY is set but --autopilot-url is not: exporting into the local stand-in; the key is not used.',
+    );
+  }
+  const mode = str('mode') === undefined ? 'list' : oneOf('mode', str('mode') ?? '', ['list', 'field']);
+  if (mode === 'field' && given('bulk-list-membership')) {
+    throw new UsageError('--bulk-list-membership: only matters in list mode (--mode list).');
+  }
+  const rawRate = str('rate');
+  const rate =
+    rawRate === undefined
+      ? autopilot.kind === 'real'
+        ? REAL_DEFAULT_RATE
+        : 100
+      : numberFlag('rate', rawRate, { min: 0.1, max: 1000 });
+  if (autopilot.kind === 'real' && rate > REAL_DEFAULT_RATE) {
+    notes.push(
+      `--rate ${rate} is above Autopilot's documented ${REAL_DEFAULT_RATE} requests/s; running at ${rate}/s as asked. Keep it at or below your account's limit: requests beyond it are answered 429 and slow every sender down.`,
+    );
+  }
+  const bulk = str('bulk-list-membership');
+  const faults = parseFaultFlags(v);
+  return {
+    profiles: given('profiles')
+      ? numberFlag('profiles', str('profiles') ?? '', { min: 10, max: 200_000, integer: true })
+      : 3000,
+    mode,
+    rate,
+    concurrency: given('concurrency')
+      ? numberFlag('concurrency', str('concurrency') ?? '', { min: 1, max: 32, integer: true })
+      : 4,
+    bulkListMembership:
+      bulk === undefined ? 'ignore' : oneOf('bulk-list-membership', bulk, ['ignore', 'honour']),
+    autopilot,
+    seed: given('seed')
+      ? numberFlag('seed', str('seed') ?? '', { min: -(2 ** 31), max: 2 ** 32, integer: true })
+      : 42,
+    ...(faults === undefined ? {} : { faults }),
+    notes,
+  };
+};
+
+const requestsOf = (r: RunRecord): number => Object.values(r.progress.requests).reduce((a, b) => a + b, 0);
+
+/** Follows a run until it ends, or until its progress has not moved for STALL_MS (returned unfinished). */
 const watch = async (runtime: LocalRuntime, runId: string): Promise<RunRecord> => {
   const started = Date.now();
   const tty = process.stdout.isTTY === true;
   let lastPrint = 0;
-  const run = await runtime.waitForRun(runId, {
-    onProgress: (r) => {
-      const line = progressLine(r, started);
-      if (tty) process.stdout.write(`\r${line}\x1b[K`);
-      else if (Date.now() - lastPrint > 5000) {
-        process.stdout.write(`${line}\n`);
-        lastPrint = Date.now();
-      }
-    },
-  });
-  if (tty) process.stdout.write(`\r${progressLine(run, started)}\x1b[K\n`);
-  return run;
+  let signature = '';
+  let movedAt = Date.now();
+  for (;;) {
+    const run = await runtime.store.getRun(runId);
+    if (run === undefined) throw new Error(`Run ${runId} does not exist`);
+    const line = progressLine(run, started);
+    if (tty) process.stdout.write(`\r${line}\x1b[K`);
+    else if (Date.now() - lastPrint > 5000) {
+      process.stdout.write(`${line}\n`);
+      lastPrint = Date.now();
+    }
+    const now = `${run.status}|${run.progress.batchesDone}|${requestsOf(run)}`;
+    if (now !== signature) {
+      signature = now;
+      movedAt = Date.now();
+    }
+    if (isTerminal(run.status) || Date.now() - movedAt > STALL_MS) {
+      if (tty) process.stdout.write('\n');
+      return run;
+    }
+    await sleep(250);
+  }
 };
 
-const main = async (): Promise<void> => {
-  const options = parseOptions();
-  const real = options['autopilot-url'];
-  const realKey = process.env.AUTOPILOT_API_KEY;
-  if (real && !realKey)
-    fail('--autopilot-url needs the API key in the AUTOPILOT_API_KEY environment variable.');
+const run = async (options: StartOptions): Promise<void> => {
+  const real = options.autopilot.kind === 'real' ? options.autopilot : undefined;
   const t0 = Date.now();
   const logDir = join('.local-data', 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -112,8 +211,9 @@ const main = async (): Promise<void> => {
   const logger = new FileLogger(logPath, { echo: () => {} });
 
   console.log('autopilot-export — local run of the real pipeline');
+  for (const note of options.notes) console.log(`  Note: ${note}`);
   if (real) {
-    console.log(`\n  ⚠ Exporting into the REAL Autopilot account at ${real}.`);
+    console.log(`\n  ⚠ Exporting into the REAL Autopilot account at ${real.url}.`);
     console.log('    Sample contacts will be created there and lists named after the sample segments.');
     console.log(`    Keep --rate at or below your account's limit (documented: 5 requests/s).\n`);
   }
@@ -121,32 +221,30 @@ const main = async (): Promise<void> => {
   let runtime: LocalRuntime;
   try {
     runtime = await startLocalRuntime({
-      autopilot:
-        real && realKey
-          ? { kind: 'real', url: real, apiKey: realKey }
-          : {
-              kind: 'standin',
-              ratePerSecond: options.rate,
-              standIn: { bulkListMembership: options['bulk-list-membership'], seed: options.seed },
-            },
+      autopilot: real
+        ? { kind: 'real', url: real.url, apiKey: real.apiKey }
+        : {
+            kind: 'standin',
+            ratePerSecond: options.rate,
+            standIn: { bulkListMembership: options.bulkListMembership, seed: options.seed },
+          },
       senders: options.concurrency,
       logger,
     });
   } catch (error) {
-    if (error instanceof JavaMissingError) fail(error.message);
+    if (error instanceof JavaMissingError) throw new UsageError(error.message);
     throw error;
   }
-  const stop = async () => {
-    await runtime.close();
-  };
   process.once('SIGINT', () => {
-    void stop().then(() => process.exit(130));
+    void runtime.close().then(() => process.exit(130));
   });
 
   try {
     console.log(
-      `  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Autopilot: ${real ? real : `${runtime.autopilotUrl} (stand-in)`}`,
+      `  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Autopilot: ${real ? real.url : `${runtime.autopilotUrl} (stand-in)`}`,
     );
+    if (options.faults)
+      console.log(`  Stand-in faults from the first run on: ${describeFaults(options.faults)}`);
     console.log(`  Structured logs: ${logPath}\n`);
 
     const dataset = generateSampleProfiles({ profiles: options.profiles, seed: options.seed });
@@ -176,7 +274,7 @@ const main = async (): Promise<void> => {
         displayName: real ? 'Autopilot (your account)' : 'Autopilot stand-in',
         apiKey: runtime.apiKey,
         consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
-        ratePerSecond: real ? Math.min(options.rate, 5) : options.rate,
+        ratePerSecond: options.rate,
       },
     );
     const exp = await api<ExportRecord>('POST', '/exports', {
@@ -190,14 +288,30 @@ const main = async (): Promise<void> => {
       `Created connection "${connection.displayName}" (budget ${connection.ratePerSecond} requests/s) and export "${exp.name}" (${exp.membership} mode).\n`,
     );
 
-    const runOnce = async (title: string): Promise<RunRecord> => {
+    const runOnce = async (title: string): Promise<RunRecord | undefined> => {
       console.log(`${title}…`);
-      const started = await api<{ runId: string }>('POST', `/exports/${exp.id}/runs`);
-      const run = await watch(runtime, started.runId);
-      console.log(`\n${summarise(run, title)}\n`);
-      return run;
+      let runId: string;
+      try {
+        runId = (await api<{ runId: string }>('POST', `/exports/${exp.id}/runs`)).runId;
+      } catch (error) {
+        console.log(`  Could not start it: ${(error as Error).message}\n`);
+        return undefined;
+      }
+      let record = await watch(runtime, runId);
+      if (!isTerminal(record.status)) {
+        console.log(
+          `  No progress for ${STALL_MS / 60_000} min (still ${record.status}): cancelling the run.`,
+        );
+        await api('POST', `/runs/${runId}/cancel`).catch((error: unknown) => {
+          console.log(`  Cancel refused: ${(error as Error).message}`);
+        });
+        record = (await runtime.store.getRun(runId)) ?? record;
+      }
+      console.log(`\n${summarise(record, title)}\n`);
+      return record;
     };
 
+    runtime.standIn?.setFaults(options.faults);
     const first = await runOnce('Run 1: first export');
     const churn = applyChurn(dataset, { fraction: 0.01, seed: options.seed + 1 });
     await syncDynamoDbSegments(runtime.segmentWriter, dataset, churn.dataset);
@@ -206,6 +320,11 @@ const main = async (): Promise<void> => {
       `Changed ~1% of profiles: ${s.edited.length} edited, ${s.newProfiles.length} new, ${s.joinedSegment.length} joined a segment, ${s.leftSegment.length} left a segment, ${s.leftAll.length} left every segment.\n`,
     );
     const second = await runOnce('Run 2: after 1% churn');
+    if (runtime.standIn && options.faults) {
+      console.log(`Stand-in faults injected: ${faultSummary(runtime.standIn.faultCounts())}`);
+      runtime.standIn.setFaults(undefined);
+      console.log('Faults switched off for the verification.\n');
+    }
 
     const lists = [];
     for (const segment of segments) {
@@ -214,38 +333,64 @@ const main = async (): Promise<void> => {
       lists.push({
         segmentId: segment.id,
         name: segment.name,
+        title,
         field: membershipFieldName(exp, segment),
         ...(mapping && 'listId' in mapping ? { listId: mapping.listId } : {}),
       });
     }
-    const checks = await verifyAgainstAutopilot({
-      baseUrl: runtime.autopilotUrl,
-      apiKey: runtime.apiKey,
-      dataset: churn.dataset,
-      mode: options.mode,
-      lists,
-    });
-    const ok = checks.every((c) => c.missing === 0 && c.extra === 0);
-    const what = options.mode === 'list' ? 'list' : 'membership field';
-    console.log(
-      `${ok ? '✔' : '✘'} Verification: ${ok ? `every Autopilot ${what} equals its segment` : `Autopilot ${what}s differ from their segments`} — ${checks
-        .map(
-          (c) =>
-            `${c.segment}: ${c.actual.toLocaleString('en-US')}/${c.expected.toLocaleString('en-US')}${c.missing || c.extra ? ` (${c.missing} missing, ${c.extra} extra)` : ''}`,
-        )
-        .join(' · ')}`,
-    );
-    const requests = (r: RunRecord) => Object.values(r.progress.requests).reduce((a, b) => a + b, 0);
-    console.log(
-      `  The re-run needed ${requests(second).toLocaleString('en-US')} requests, ${((requests(second) / Math.max(1, requests(first))) * 100).toFixed(1)}% of the first export's ${requests(first).toLocaleString('en-US')}. Total time ${((Date.now() - t0) / 1000).toFixed(1)} s.`,
-    );
-    process.exitCode = ok && first.status === 'succeeded' && second.status === 'succeeded' ? 0 : 1;
+    let ok = false;
+    try {
+      const verified = await verifyAgainstAutopilot({
+        baseUrl: runtime.autopilotUrl,
+        apiKey: runtime.apiKey,
+        // What Autopilot should hold: the churned segments once the second run got going.
+        dataset: second === undefined ? dataset : churn.dataset,
+        mode: options.mode,
+        lists,
+        pacing: {
+          rateBudget: new DynamoDbRateBudget({
+            client: runtime.dynamo,
+            tableName: runtime.env.sender.STATE_TABLE,
+          }),
+          connectionId: connection.id,
+          ratePerSecond: connection.ratePerSecond,
+        },
+      });
+      ok = checksPass(verified.checks);
+      console.log(verificationLine(verified.checks, options.mode, verified.requests));
+    } catch (error) {
+      console.log(`✘ Verification: could not read Autopilot back — ${(error as Error).message}`);
+    }
+    // The ratio only means something when the first run exported everything.
+    if (first?.status === 'succeeded' && second) {
+      console.log(
+        `  The re-run needed ${requestsOf(second).toLocaleString('en-US')} requests, ${((requestsOf(second) / Math.max(1, requestsOf(first))) * 100).toFixed(1)}% of the first export's ${requestsOf(first).toLocaleString('en-US')}. Total time ${((Date.now() - t0) / 1000).toFixed(1)} s.`,
+      );
+    }
+    process.exitCode = ok && first?.status === 'succeeded' && second?.status === 'succeeded' ? 0 : 1;
   } finally {
-    await stop();
+    await runtime.close();
   }
 };
 
-main().catch((error) => {
-  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+const main = async (argv: string[]): Promise<void> => {
+  if (argv.includes('--help')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  try {
+    await run(parseStartOptions(argv, process.env));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`npm start: ${error.message}\n\nnpm start -- --help lists every option.\n`);
+    process.exit(2);
+  }
+};
+
+// Run only as a program, so tests can import parseStartOptions.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

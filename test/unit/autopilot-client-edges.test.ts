@@ -2,7 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AutopilotClient, type AutopilotClientOptions } from '#lib/adapters/autopilot/client.ts';
+import {
+  AutopilotClient,
+  type AutopilotClientOptions,
+  MAX_RETRY_AFTER_MS,
+} from '#lib/adapters/autopilot/client.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { type FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
@@ -190,6 +194,32 @@ describe('answers the client cannot use', () => {
     expect(second.details).toEqual({ status: 429, rateLimited: true, retryAfterMs: 2000 });
   });
 
+  it.each([
+    ['3600', MAX_RETRY_AFTER_MS],
+    ['99999999999999999999999999', MAX_RETRY_AFTER_MS],
+    ['Fri, 31 Dec 9999 23:59:59 GMT', MAX_RETRY_AFTER_MS],
+    ['60', 60_000],
+    ['0.5', 500],
+    ['0', 0],
+  ])('a Retry-After of %j waits %d ms at most', async (value, expected) => {
+    pool()
+      .intercept({ path: '/v1/lists' })
+      .reply(429, {}, { headers: { 'retry-after': value } });
+    const err = (await caught(client().listLists())) as TransientError;
+    expect(err.details).toEqual({ status: 429, rateLimited: true, retryAfterMs: expected });
+  });
+
+  it.each(['-1', 'soon', '2 seconds', '1e9', `${'9'.repeat(100)}`])(
+    'a Retry-After of %j is unreadable: rate limited with no wait of its own',
+    async (value) => {
+      pool()
+        .intercept({ path: '/v1/lists' })
+        .reply(429, {}, { headers: { 'retry-after': value } });
+      const err = (await caught(client().listLists())) as TransientError;
+      expect(err.details).toEqual({ status: 429, rateLimited: true });
+    },
+  );
+
   it('a 401 and a missing-key 400 are fatal for the run', async () => {
     pool()
       .intercept({ path: '/v1/lists' })
@@ -328,6 +358,29 @@ describe('paging', () => {
     );
     expect((err as PermanentError).details.reason).toBe('repeated_bookmark');
     expect(ids).toEqual(['p1']);
+  });
+
+  it('runs each page request through the given call, so a failed page is re-read alone', async () => {
+    pool()
+      .intercept({ path: '/v1/list/L/contacts' })
+      .reply(200, { contacts: contacts(['p1']), total_contacts: 2, bookmark: 'p1' });
+    pool().intercept({ path: '/v1/list/L/contacts/p1' }).reply(503, 'busy');
+    pool()
+      .intercept({ path: '/v1/list/L/contacts/p1' })
+      .reply(200, { contacts: contacts(['p2']), total_contacts: 2 });
+    let calls = 0;
+    const retryOnce = async <T>(fetchPage: () => Promise<T>): Promise<T> => {
+      calls++;
+      try {
+        return await fetchPage();
+      } catch {
+        return fetchPage();
+      }
+    };
+    const ids: string[] = [];
+    for await (const c of client().allListContacts('L', retryOnce)) ids.push(c.contactId);
+    expect(ids).toEqual(['p1', 'p2']);
+    expect(calls).toBe(2);
   });
 
   it('an unknown list answering an empty 404 is list_not_found', async () => {

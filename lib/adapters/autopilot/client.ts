@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { FatalRunError, PermanentError } from '#lib/domain/errors.ts';
+import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
 import { type AutopilotContact, type AutopilotWireContact, decodeContact } from './encoding.ts';
 import {
@@ -30,6 +30,11 @@ export const AUTOPILOT_BASE_URL = 'https://api2.autopilothq.com/v1';
 /** Most contacts in one `POST /contacts` (autopilot-api.md §3). */
 export const AUTOPILOT_BULK_LIMIT = 100;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The longest wait a 429's Retry-After may impose: a larger or far-future value is clamped to it, so
+ * no answer can make a sender sleep past its invocation (the retry policy shortens it further).
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Request shapes, as reported to {@link RequestHooks} so one rate budget governs them all. */
 export type AutopilotRequestKind =
@@ -91,6 +96,9 @@ export type BulkUpsertOutcome =
   | { email: string | undefined; ok: true; contactId: string }
   | { email: string | undefined; ok: false; reason: 'missing_email' | 'not_accepted' };
 
+/** Runs one page request, e.g. under a retry policy, so a failure re-reads only that page. */
+export type PageCall = <T>(fetchPage: () => Promise<T>) => Promise<T>;
+
 export interface ContactPageResult {
   contacts: AutopilotContact[];
   total: number;
@@ -128,6 +136,27 @@ const parseJson = (text: string): unknown => {
   } catch {
     return NOT_JSON;
   }
+};
+
+const DELAY_SECONDS = /^\d+(\.\d+)?$/;
+/** IMF-fixdate, RFC 850 and asctime dates (RFC 9110 §5.6.7) all start with the day's name. */
+const HTTP_DATE = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,? /i;
+
+/**
+ * Only the two forms of Retry-After (RFC 9110 §10.2.3) reach the parser, bounded first: anything
+ * else ("-1", "soon") counts as absent, so the caller's own back-off applies rather than "now".
+ */
+const readableRetryAfter = (value: string | undefined): string | undefined => {
+  const v = value?.trim();
+  if (v === undefined || v.length > 64) return undefined;
+  return DELAY_SECONDS.test(v) || HTTP_DATE.test(v) ? v : undefined;
+};
+
+const clampRetryAfter = (err: TransientError): TransientError => {
+  const ms = err.details.retryAfterMs;
+  if (ms === undefined || (Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS)) return err;
+  const clamped = Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : MAX_RETRY_AFTER_MS;
+  return new TransientError(err.message, { ...err.details, retryAfterMs: clamped });
 };
 
 const describeIssues = (error: z.ZodError): string =>
@@ -297,14 +326,14 @@ export class AutopilotClient {
     return this.page(ctx, path, 'list_not_found');
   }
 
-  /** Every contact of the account, following bookmarks one page after another. */
-  allContacts(): AsyncGenerator<AutopilotContact, void, undefined> {
-    return this.follow((bookmark) => this.listContacts(bookmark));
+  /** Every contact of the account, following bookmarks one page after another, each through `call`. */
+  allContacts(call?: PageCall): AsyncGenerator<AutopilotContact, void, undefined> {
+    return this.follow((bookmark) => this.listContacts(bookmark), call);
   }
 
-  /** Every contact on a list, following bookmarks one page after another. */
-  allListContacts(listId: string): AsyncGenerator<AutopilotContact, void, undefined> {
-    return this.follow((bookmark) => this.listListContacts(listId, bookmark));
+  /** Every contact on a list, following bookmarks one page after another, each through `call`. */
+  allListContacts(listId: string, call?: PageCall): AsyncGenerator<AutopilotContact, void, undefined> {
+    return this.follow((bookmark) => this.listListContacts(listId, bookmark), call);
   }
 
   /** `GET /contacts/custom_fields`: every custom field definition. */
@@ -360,11 +389,13 @@ export class AutopilotClient {
 
   private async *follow(
     fetchPage: (bookmark: string | undefined) => Promise<ContactPageResult>,
+    call: PageCall = (fetch) => fetch(),
   ): AsyncGenerator<AutopilotContact, void, undefined> {
     const seen = new Set<string>();
     let bookmark: string | undefined;
     for (;;) {
-      const page = await fetchPage(bookmark);
+      const at = bookmark;
+      const page = await call(() => fetchPage(at));
       yield* page.contacts;
       if (page.bookmark === undefined) return;
       if (seen.has(page.bookmark)) {
@@ -422,11 +453,12 @@ export class AutopilotClient {
 
   private failure(ctx: RequestContext, res: Exchange, defaultReason?: string): Error {
     const body = this.errorBody(res);
-    const err = classifyHttpFailure(
+    const classified = classifyHttpFailure(
       ctx,
-      { status: res.status, retryAfter: res.retryAfter, body },
+      { status: res.status, retryAfter: readableRetryAfter(res.retryAfter), body },
       this.secrets,
     );
+    const err = classified instanceof TransientError ? clampRetryAfter(classified) : classified;
     if (
       defaultReason !== undefined &&
       err instanceof PermanentError &&
