@@ -15,6 +15,11 @@ export interface ListRef {
 export interface RequestHooks {
   beforeRequest(kind: string): Promise<void>;
   afterResponse(kind: string, status: number, elapsedMs: number): void;
+  /**
+   * The longest the request about to start may take (the caller's deadline); the destination's own
+   * timeout applies when it is shorter. A request never outlasts the invocation that sends it.
+   */
+  timeLeftMs?(): number;
 }
 
 /**

@@ -54,6 +54,8 @@ export const accessConnection = async (
       await deps.rateBudget.acquire(connection.id, connection.ratePerSecond, { notAfter });
     },
     afterResponse: (kind, status) => tally.record(kind, status),
+    // Half the reserve stays free after any request, to record what was done and hand the rest back.
+    timeLeftMs: () => timing.remainingMs() - timing.reserveMs / 2,
   };
   const policy: RetryPolicy = {
     clock: deps.clock,

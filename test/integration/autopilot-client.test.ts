@@ -133,6 +133,23 @@ describe('failures', () => {
     expect(JSON.stringify(err) + err.message).not.toContain(key);
   });
 
+  it("a request never waits longer than the caller's time left, whatever the client's own timeout", async () => {
+    // Longer than this test may take: only the caller's time left can end the request in time.
+    standIn.setFaults({ rules: [{ kind: 'hang', hangMs: 300_000 }] });
+    const client = new AutopilotClient({
+      baseUrl: standIn.url,
+      apiKey: freshKey(),
+      dispatcher: agent,
+      timeoutMs: 60_000,
+      hooks: { beforeRequest: async () => {}, afterResponse: () => {}, timeLeftMs: () => 300 },
+    });
+    const error = await caught(client.listLists());
+    expect(error).toBeInstanceOf(TransientError);
+    // Ended by the client, not answered by the server.
+    expect((error as TransientError).details.status).toBeUndefined();
+    // Far less than the 30 s the agent and client would wait on their own.
+  }, 10_000);
+
   it('outages, resets and hangs surface as TransientError', async () => {
     const key = freshKey();
     const c = clientFor(key);

@@ -420,7 +420,11 @@ export class AutopilotClient {
     const headers: Record<string, string> = { autopilotapikey: this.apiKey, Accept: 'application/json' };
     if (payload !== undefined) headers['Content-Type'] = 'application/json';
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const timeoutMs = Math.max(
+      1,
+      Math.min(this.timeoutMs, this.hooks?.timeLeftMs?.() ?? Number.POSITIVE_INFINITY),
+    );
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     const started = performance.now();
     let status = 0;
     try {
@@ -430,8 +434,8 @@ export class AutopilotClient {
         headers,
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         signal: controller.signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       status = res.statusCode;
       const text = await res.body.text();

@@ -1,5 +1,5 @@
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
-import { TransientError } from '#lib/domain/errors.ts';
+import { PermanentError, TransientError } from '#lib/domain/errors.ts';
 import { listTitle } from '#lib/domain/export-config.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { DestinationSession, ListRef } from '#lib/ports/destination.ts';
@@ -93,7 +93,7 @@ const resolveOne = async (
       new Date(now - CLAIM_STALE_MS).toISOString(),
     );
     if (claimed) {
-      const list = await ctx.call(() => ctx.session.createList(title));
+      const list = await createOnce(ctx, title, known);
       await store.saveList(connectionId, title, list.id);
       existing.push(list);
       known.add(list.id);
@@ -105,6 +105,37 @@ const resolveOne = async (
       throw new TransientError(`Another run is still creating the Autopilot list "${title}".`);
     }
     await ctx.clock.sleep(WAIT_STEP_MS);
+  }
+};
+
+/** A list with `title` that was not there when resolution began: ours, since we hold the claim. */
+const createdMeanwhile = (
+  lists: readonly ListRef[],
+  title: string,
+  known: Set<string>,
+): ListRef | undefined => lists.find((l) => l.title === title && !known.has(l.id));
+
+/**
+ * Creates the list under our claim without ever creating it twice: a create whose answer was lost
+ * (a reset or 503 after the write, a garbled 2xx) may have made the list, so before trying again the
+ * lists are read back and a new list with the title is taken as the one we made.
+ */
+const createOnce = async (ctx: ListContext, title: string, known: Set<string>): Promise<ListRef> => {
+  let attempts = 0;
+  const create = async (): Promise<ListRef> => {
+    if (attempts++ > 0) {
+      const made = createdMeanwhile(await ctx.session.findLists(), title, known);
+      if (made !== undefined) return made;
+    }
+    return ctx.session.createList(title);
+  };
+  try {
+    return await ctx.call(create);
+  } catch (error) {
+    if (!(error instanceof PermanentError)) throw error;
+    const made = createdMeanwhile(await ctx.call(() => ctx.session.findLists()), title, known);
+    if (made === undefined) throw error;
+    return made;
   }
 };
 

@@ -306,3 +306,26 @@ describe('cancel and removal stop a batch being sent', () => {
     expect(await snapshotKeys(h)).toEqual([]);
   });
 });
+
+describe('creating a list whose answer was lost', () => {
+  it.each([
+    ['a 503 after the list was made', { kind: 'transient', status: 503, after: true } as const],
+    ['a garbled 2xx after the list was made', { kind: 'permanent', status: 200, after: true } as const],
+  ])('%s leaves one list, never a second one with the same title', async (_, fault) => {
+    const h = new PipelineHarness();
+    h.segments.set('seg-a', 'Newsletter', people(0, 5));
+    await h.addConnection();
+    await h.addExport();
+    let struck = false;
+    h.destination.fault = (r) => {
+      if (r.kind !== 'createList' || struck) return undefined;
+      struck = true;
+      return fault;
+    };
+    const { run } = await h.start();
+    await h.drain();
+    expect((await h.run(run.id)).status).toBe('succeeded');
+    expect([...h.destination.lists.values()].map((l) => l.title)).toEqual(['Newsletter']);
+    expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 5));
+  });
+});
