@@ -2,7 +2,14 @@
 export interface SnapshotEntry {
   /** Empty when only memberships are known (e.g. a half-finished earlier removal). */
   hash: string;
+  /** Segments the contact is certainly a member of (its join was accepted). */
   segments: number;
+  /**
+   * Segments whose membership is uncertain: a join or leave was attempted and its outcome never
+   * confirmed (the answer was lost, the run ended first). Whatever the segment says now is asserted
+   * again: joined if the contact is in it, removed if not.
+   */
+  maybe?: number;
   /** The address as last sent, when its case differs from the lower-cased key. */
   email?: string;
 }
@@ -27,25 +34,23 @@ export const decide = (
   current: { hash: string; segments: number } | undefined,
   previous: SnapshotEntry | undefined,
 ): ContactDecision => {
+  const certain = previous?.segments ?? 0;
+  // An uncertain membership may be either: it is joined again when wanted and removed when not.
+  const possible = certain | (previous?.maybe ?? 0);
   if (current === undefined) {
-    const was = previous?.segments ?? 0;
-    return { change: 'left', current: 0, joins: 0, leaves: was };
+    return { change: 'left', current: 0, joins: 0, leaves: possible };
   }
-  if (previous === undefined || previous.hash === '') {
-    const was = previous?.segments ?? 0;
-    return {
-      change: previous === undefined ? 'added' : 'changed',
-      current: current.segments,
-      joins: current.segments & ~was,
-      leaves: was & ~current.segments,
-    };
-  }
-  return {
-    change: current.hash === previous.hash ? 'unchanged' : 'changed',
+  const memberships = {
     current: current.segments,
-    joins: current.segments & ~previous.segments,
-    leaves: previous.segments & ~current.segments,
+    joins: current.segments & ~certain,
+    leaves: possible & ~current.segments,
   };
+  if (previous === undefined || previous.hash === '') {
+    // Nothing confirmed about the contact (at most uncertain memberships): it is new to Autopilot's eyes.
+    const added = previous === undefined || previous.segments === 0;
+    return { change: added ? 'added' : 'changed', ...memberships };
+  }
+  return { change: current.hash === previous.hash ? 'unchanged' : 'changed', ...memberships };
 };
 
 export interface DiffTotals {

@@ -172,6 +172,11 @@ export interface SnapshotChange {
   email?: string;
   join: string[];
   leave: string[];
+  /**
+   * Segments whose membership becomes uncertain: a join or leave is about to be attempted (or was,
+   * and its outcome is unknown). A later accepted join or leave makes it certain again.
+   */
+  maybe?: string[];
   /** Drop the contact's hash too: it left every segment. */
   forget: boolean;
 }
@@ -180,7 +185,10 @@ export interface StoredSnapshotEntry {
   key: string;
   hash: string;
   email?: string;
+  /** Segments the contact is certainly on. */
   segmentIds: string[];
+  /** Segments whose membership is uncertain (see SnapshotChange.maybe). */
+  maybeSegmentIds?: string[];
 }
 
 export type ListMapping = { listId: string } | { claimedBy: string; claimedAt: string };
@@ -189,6 +197,8 @@ export type ListMapping = { listId: string } | { claimedBy: string; claimedAt: s
 export interface BatchState {
   next: number;
   done: boolean;
+  /** Until when a delivery holds the batch (see leaseBatch). */
+  leaseUntil?: string;
 }
 
 /** Which items of a batch an outcome covers; `final` marks the batch done. */
@@ -343,6 +353,13 @@ export interface StateStore {
   ): Promise<RecordResult>;
   /** Where the batch stands; undefined when nothing of it is recorded. */
   getBatch(runId: string, batchNo: number): Promise<BatchState | undefined>;
+  /**
+   * Takes a batch for one delivery until `until` (its deadline), so two deliveries of one message
+   * never send it at once. Succeeds when the batch is not done and nobody else holds an unexpired
+   * lease (or `holder` does).
+   */
+  leaseBatch(runId: string, batchNo: number, holder: string, now: string, until: string): Promise<boolean>;
+  releaseBatch(runId: string, batchNo: number, holder: string): Promise<void>;
   /** Adds requests made by a delivery that did not complete (they were still sent). */
   addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void>;
   listErrorSamples(runId: string, limit: number): Promise<ErrorSample[]>;

@@ -14,6 +14,7 @@ import { RequestTally } from './destination-calls.ts';
 import { endRun, fatalReason, finaliseIfComplete, type LifecycleDeps } from './run-lifecycle.ts';
 import { type Delivery, deliver } from './sending/deliver.ts';
 import { recordProgress } from './sending/record.ts';
+import { intentChanges } from './sending/snapshot-changes.ts';
 
 export interface SenderSettings {
   maxAttempts: number;
@@ -78,9 +79,51 @@ export const sendBatch = async (
       'batch outside its run',
     );
   }
+  const now = deps.clock.now();
+  const holder = `${now.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const leased = await deps.store.leaseBatch(
+    batch.runId,
+    batch.batchNo,
+    holder,
+    new Date(now).toISOString(),
+    new Date(now + remainingMs()).toISOString(),
+  );
+  if (!leased) {
+    const held = await deps.store.getBatch(batch.runId, batch.batchNo);
+    if (held?.done) {
+      log.info('batch already recorded; redelivery ignored');
+      return 'done';
+    }
+    // SQS handed this message to two consumers at once: the other one is sending it. Look again
+    // when its lease (its invocation's deadline) has passed.
+    const until = held?.leaseUntil === undefined ? now : Date.parse(held.leaseUntil);
+    const delaySeconds = Math.min(
+      900,
+      Math.max(deps.settings.requeueDelaySeconds, Math.ceil((until - now) / 1000) + 1),
+    );
+    return handBack(deps, batch, log, 'another delivery of this batch holds it', delaySeconds);
+  }
+  try {
+    return await sendLeased(deps, batch, run, remainingMs, count, body);
+  } finally {
+    await deps.store.releaseBatch(batch.runId, batch.batchNo, holder);
+  }
+};
+
+const sendLeased = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+  remainingMs: () => number,
+  count: DeliveryCount,
+  body: string,
+): Promise<SendResult> => {
   const state = await deps.store.getBatch(batch.runId, batch.batchNo);
   if (state?.done) {
-    log.info('batch already recorded; redelivery ignored');
+    deps.logger.info('batch already recorded; redelivery ignored', {
+      runId: batch.runId,
+      batchNo: batch.batchNo,
+    });
     return 'done';
   }
   const from = state?.next ?? 0;
@@ -96,6 +139,8 @@ export const sendBatch = async (
       await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
       return await close(deps, batch, run, from, [], 'dropped');
     }
+    const intent = intentChanges(batch, run, from);
+    if (intent.length > 0) await deps.store.applySnapshot(batch.exportId, intent);
     const tally = new RequestTally();
     const delivery = await deliver(deps, batch, from, run, connection, tally, remainingMs);
     countDelivery(deps, tally, delivery);
@@ -166,11 +211,10 @@ const handBack = async (
   batch: SendBatchMessage,
   log: ReturnType<SendBatchDeps['logger']['child']>,
   why: string,
+  delaySeconds = deps.settings.requeueDelaySeconds,
 ): Promise<SendResult> => {
   log.warn('rest of the batch put back on the queue', { why, requeues: batch.requeues + 1 });
-  await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], {
-    delaySeconds: deps.settings.requeueDelaySeconds,
-  });
+  await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], { delaySeconds });
   return 'done';
 };
 

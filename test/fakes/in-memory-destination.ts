@@ -128,11 +128,14 @@ export class InMemoryDestination implements Destination {
     const upsert = (c: ContactData): ContactResult => {
       if (this.rejects.has(key(c.email))) return { email: c.email, ok: false, reason: 'rejected' };
       const prev = this.contacts.get(key(c.email));
+      // As Autopilot does: a payload carrying `unsubscribed` sets it (false re-subscribes the contact).
+      const sent = (c.fields as Record<string, unknown>).unsubscribed;
+      const unsubscribed = sent === undefined ? prev?.unsubscribed : sent === true;
       this.contacts.set(key(c.email), {
         email: c.email,
         fields: { ...prev?.fields, ...c.fields },
         custom: { ...prev?.custom, ...c.custom },
-        ...(prev?.unsubscribed === undefined ? {} : { unsubscribed: prev.unsubscribed }),
+        ...(unsubscribed === undefined ? {} : { unsubscribed }),
       });
       return { email: c.email, ok: true };
     };

@@ -82,8 +82,8 @@ export class InMemoryStateStore implements StateStore {
   private readonly checkpoints = new Map<string, string>();
   /** exportId → key → { h, e } */
   private readonly snapshotContacts = new Map<string, Map<string, { h: string; e?: string }>>();
-  /** exportId → segmentId → keys */
-  private readonly snapshotMembers = new Map<string, Map<string, Set<string>>>();
+  /** exportId → segmentId → keys (and whether the membership is uncertain) */
+  private readonly snapshotMembers = new Map<string, Map<string, Map<string, boolean>>>();
   private readonly lists = new Map<string, ListMapping>();
 
   // Connections
@@ -368,7 +368,31 @@ export class InMemoryStateStore implements StateStore {
 
   async getBatch(runId: string, batchNo: number): Promise<BatchState | undefined> {
     const state = this.batches.get(runId)?.get(batchNo);
-    return state && { ...state };
+    const lease = this.batchLeases.get(`${runId}#${batchNo}`);
+    if (state === undefined && lease === undefined) return undefined;
+    return { ...(state ?? { next: 0, done: false }), ...(lease ? { leaseUntil: lease.until } : {}) };
+  }
+
+  private readonly batchLeases = new Map<string, { holder: string; until: string }>();
+
+  async leaseBatch(
+    runId: string,
+    batchNo: number,
+    holder: string,
+    now: string,
+    until: string,
+  ): Promise<boolean> {
+    if (this.batches.get(runId)?.get(batchNo)?.done) return false;
+    const key = `${runId}#${batchNo}`;
+    const lease = this.batchLeases.get(key);
+    if (lease !== undefined && lease.holder !== holder && !(lease.until < now)) return false;
+    this.batchLeases.set(key, { holder, until });
+    return true;
+  }
+
+  async releaseBatch(runId: string, batchNo: number, holder: string): Promise<void> {
+    const key = `${runId}#${batchNo}`;
+    if (this.batchLeases.get(key)?.holder === holder) this.batchLeases.delete(key);
   }
 
   async addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void> {
@@ -399,17 +423,19 @@ export class InMemoryStateStore implements StateStore {
 
   async *readSnapshot(exportId: string): AsyncIterable<StoredSnapshotEntry> {
     const contacts = this.snapshotContacts.get(exportId) ?? new Map<string, { h: string; e?: string }>();
-    const members = this.snapshotMembers.get(exportId) ?? new Map<string, Set<string>>();
+    const members = this.snapshotMembers.get(exportId) ?? new Map<string, Map<string, boolean>>();
     const keys = new Set<string>(contacts.keys());
-    for (const set of members.values()) for (const k of set) keys.add(k);
+    for (const set of members.values()) for (const k of set.keys()) keys.add(k);
     const segments = [...members.keys()].sort();
     for (const key of [...keys].sort()) {
       const c = contacts.get(key);
       const entry: StoredSnapshotEntry = {
         key,
         hash: c?.h ?? '',
-        segmentIds: segments.filter((s) => members.get(s)?.has(key)),
+        segmentIds: segments.filter((s) => members.get(s)?.get(key) === false),
       };
+      const maybe = segments.filter((s) => members.get(s)?.get(key) === true);
+      if (maybe.length > 0) entry.maybeSegmentIds = maybe;
       if (c?.e !== undefined) entry.email = c.e;
       yield entry;
     }
@@ -417,11 +443,11 @@ export class InMemoryStateStore implements StateStore {
 
   async applySnapshot(exportId: string, changes: readonly SnapshotChange[]): Promise<void> {
     const contacts = this.snapshotContacts.get(exportId) ?? new Map<string, { h: string; e?: string }>();
-    const members = this.snapshotMembers.get(exportId) ?? new Map<string, Set<string>>();
+    const members = this.snapshotMembers.get(exportId) ?? new Map<string, Map<string, boolean>>();
     this.snapshotContacts.set(exportId, contacts);
     this.snapshotMembers.set(exportId, members);
-    const member = (segmentId: string): Set<string> => {
-      const set = members.get(segmentId) ?? new Set<string>();
+    const member = (segmentId: string): Map<string, boolean> => {
+      const set = members.get(segmentId) ?? new Map<string, boolean>();
       members.set(segmentId, set);
       return set;
     };
@@ -433,7 +459,8 @@ export class InMemoryStateStore implements StateStore {
           change.email === undefined ? { h: change.hash } : { h: change.hash, e: change.email },
         );
       }
-      for (const s of change.join) member(s).add(change.key);
+      for (const s of change.maybe ?? []) member(s).set(change.key, true);
+      for (const s of change.join) member(s).set(change.key, false);
       for (const s of change.leave) {
         members.get(s)?.delete(change.key);
         if (members.get(s)?.size === 0) members.delete(s);

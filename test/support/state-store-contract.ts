@@ -19,8 +19,13 @@ const change = (key: string, patch: Partial<SnapshotChange> = {}): SnapshotChang
 
 const readAll = async (store: StateStore, exportId: string): Promise<StoredSnapshotEntry[]> => {
   const entries: StoredSnapshotEntry[] = [];
-  for await (const e of store.readSnapshot(exportId))
-    entries.push({ ...e, segmentIds: [...e.segmentIds].sort() });
+  for await (const e of store.readSnapshot(exportId)) {
+    entries.push({
+      ...e,
+      segmentIds: [...e.segmentIds].sort(),
+      ...(e.maybeSegmentIds ? { maybeSegmentIds: [...e.maybeSegmentIds].sort() } : {}),
+    });
+  }
   return entries.sort((a, b) => (a.key < b.key ? -1 : 1));
 };
 
@@ -654,6 +659,35 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
         expect(await store.getBatch(run.id, 4)).toEqual({ next: 25, done: true });
       });
 
+      it('one delivery holds a batch until it releases it or its deadline passes; a done batch is never leased', async () => {
+        const run = await plannedRun();
+        const T = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+
+        const a = await store.leaseBatch(run.id, 2, 'a', T(0), T(60));
+        const b = await store.leaseBatch(run.id, 2, 'b', T(10), T(70));
+        expect(await store.getBatch(run.id, 2)).toEqual({ next: 0, done: false, leaseUntil: T(60) });
+        await store.recordBatch(
+          run.id,
+          2,
+          { from: 0, to: 40, final: false },
+          aBatchOutcome({ accepted: 40 }),
+        );
+        const bLater = await store.leaseBatch(run.id, 2, 'b', T(61), T(120));
+        await store.releaseBatch(run.id, 2, 'a'); // not a's any more: nothing happens
+        expect(await store.getBatch(run.id, 2)).toEqual({ next: 40, done: false, leaseUntil: T(120) });
+        await store.recordBatch(
+          run.id,
+          2,
+          { from: 40, to: 100, final: true },
+          aBatchOutcome({ accepted: 60 }),
+        );
+        await store.releaseBatch(run.id, 2, 'b');
+
+        expect([a, b, bLater]).toEqual([true, false, true]);
+        expect(await store.leaseBatch(run.id, 2, 'c', T(200), T(260))).toBe(false);
+        expect(await store.getBatch(run.id, 2)).toEqual({ next: 100, done: true });
+      });
+
       it('refuses a batch number outside the decided plan, and any batch of a run with no plan', async () => {
         const run = await plannedRun(3);
         const unplanned = aRun({ id: uid('run'), status: 'sending' });
@@ -817,6 +851,28 @@ export const describeStateStoreContract = (name: string, makeStore: () => Promis
           { key: 'bob@example.com', hash: 'h2', segmentIds: [] },
         ]);
         expect(await store.snapshotLists(exportId)).toEqual({ 'seg-a': 'list-9', 'seg-b': 'list-2' });
+      });
+
+      it('an uncertain membership reads back as maybe until an accepted join or leave settles it', async () => {
+        const exportId = uid('exp');
+        await store.applySnapshot(exportId, [
+          change('a@example.com', { hash: 'h1', join: ['seg-1'] }),
+          change('b@example.com', { maybe: ['seg-1', 'seg-2'] }),
+          change('a@example.com', { maybe: ['seg-1'] }),
+        ]);
+        expect(await readAll(store, exportId)).toEqual([
+          { key: 'a@example.com', hash: 'h1', segmentIds: [], maybeSegmentIds: ['seg-1'] },
+          { key: 'b@example.com', hash: '', segmentIds: [], maybeSegmentIds: ['seg-1', 'seg-2'] },
+        ]);
+
+        await store.applySnapshot(exportId, [
+          change('a@example.com', { join: ['seg-1'] }),
+          change('b@example.com', { leave: ['seg-2'] }),
+        ]);
+        expect(await readAll(store, exportId)).toEqual([
+          { key: 'a@example.com', hash: 'h1', segmentIds: ['seg-1'] },
+          { key: 'b@example.com', hash: '', segmentIds: [], maybeSegmentIds: ['seg-1'] },
+        ]);
       });
 
       it('a contact with memberships but no hash reads back with an empty hash', async () => {

@@ -225,7 +225,12 @@ const addCounters = (
   return `ADD ${parts.join(', ')}`;
 };
 
-const BatchItemSchema = z.object({ next: z.number().int().min(0).optional(), done: z.boolean().optional() });
+const BatchItemSchema = z.object({
+  next: z.number().int().min(0).optional(),
+  done: z.boolean().optional(),
+  accepted: z.number().optional(),
+  lease: z.object({ holder: z.string(), until: z.string() }).optional(),
+});
 
 /** Where a batch stands; items recorded before ranges existed (no `next`) were whole batches, done. */
 export const getBatch = async (
@@ -238,13 +243,70 @@ export const getBatch = async (
       TableName: ctx.tableName,
       Key: toItem(keys.batch(runId, batchNo)),
       ConsistentRead: true,
-      ProjectionExpression: '#n, #d, pk, sk',
-      ExpressionAttributeNames: { '#n': 'next', '#d': 'done' },
+      ProjectionExpression: '#n, #d, #a, #l, pk, sk',
+      ExpressionAttributeNames: { '#n': 'next', '#d': 'done', '#a': 'accepted', '#l': 'lease' },
     }),
   );
   if (out.Item === undefined) return undefined;
   const item = fromItem(BatchItemSchema, out.Item);
-  return item.next === undefined ? { next: 0, done: true } : { next: item.next, done: item.done ?? false };
+  const lease = item.lease === undefined ? {} : { leaseUntil: item.lease.until };
+  if (item.next !== undefined) return { next: item.next, done: item.done ?? false, ...lease };
+  // Recorded whole, before batches were recorded in ranges; or only leased so far.
+  return item.accepted !== undefined ? { next: 0, done: true } : { next: 0, done: false, ...lease };
+};
+
+/** The batch item's lease: taken when free, expired or already ours, never on a batch that is done. */
+export const leaseBatch = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+  holder: string,
+  now: string,
+  until: string,
+): Promise<boolean> => {
+  const e = new Expr();
+  try {
+    await ctx.client.send(
+      new UpdateItemCommand({
+        TableName: ctx.tableName,
+        Key: toItem(keys.batch(runId, batchNo)),
+        UpdateExpression:
+          `SET ${e.path('lease')} = ${e.value({ holder, until })}, ` +
+          `${e.path(TTL_ATTRIBUTE)} = if_not_exists(${e.path(TTL_ATTRIBUTE)}, ${e.value(expiresAt(ctx, ctx.ttlDays.batches))})`,
+        ConditionExpression:
+          `(attribute_not_exists(${e.path('done')}) OR ${e.path('done')} = ${e.value(false)}) AND ` +
+          `(attribute_not_exists(${e.path('lease')}) OR ${e.path('lease', 'until')} < ${e.value(now)} OR ` +
+          `${e.path('lease', 'holder')} = ${e.value(holder)})`,
+        ...e.attributes(),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+};
+
+export const releaseBatch = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+  holder: string,
+): Promise<void> => {
+  const e = new Expr();
+  try {
+    await ctx.client.send(
+      new UpdateItemCommand({
+        TableName: ctx.tableName,
+        Key: toItem(keys.batch(runId, batchNo)),
+        UpdateExpression: `REMOVE ${e.path('lease')}`,
+        ConditionExpression: `${e.path('lease', 'holder')} = ${e.value(holder)}`,
+        ...e.attributes(),
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
 };
 
 /**
@@ -277,7 +339,7 @@ export const recordBatch = async (
   const b = new Expr();
   const batchCondition =
     range.from === 0
-      ? `attribute_not_exists(${b.path('pk')})`
+      ? `attribute_not_exists(${b.path('next')}) AND attribute_not_exists(${b.path('accepted')})`
       : `${b.path('next')} = ${b.value(range.from)} AND ${b.path('done')} = ${b.value(false)}`;
   const items: TransactWriteItem[] = [
     {

@@ -5,7 +5,7 @@ import { batchWrite, deleteRequests, queryKeys } from './batch-write.ts';
 import { CorruptItemError, fromItem, type Item, keys, type TableContext, toItem } from './records.ts';
 
 const ContactItemSchema = z.object({ h: z.string(), e: z.string().optional() });
-const MemberItemSchema = z.object({ s: z.string().min(1) });
+const MemberItemSchema = z.object({ s: z.string().min(1), u: z.boolean().optional() });
 
 /**
  * One strongly consistent, paged Query over `SNAP#<exportId>`. DynamoDB returns every `C#` item
@@ -44,7 +44,7 @@ export async function* readSnapshot(ctx: TableContext, exportId: string): AsyncI
         e.hash = contact.h;
         if (contact.e !== undefined) e.email = contact.e;
       } else if (sk.startsWith('M#')) {
-        const { s } = fromItem(MemberItemSchema, item);
+        const { s, u } = fromItem(MemberItemSchema, item);
         const prefix = `M#${s}#`;
         if (!sk.startsWith(prefix) || sk.length === prefix.length) {
           throw new CorruptItemError(
@@ -53,7 +53,9 @@ export async function* readSnapshot(ctx: TableContext, exportId: string): AsyncI
             `does not match the sort key`,
           );
         }
-        entry(sk.slice(prefix.length)).segmentIds.push(s);
+        const e = entry(sk.slice(prefix.length));
+        if (u === true) (e.maybeSegmentIds ??= []).push(s);
+        else e.segmentIds.push(s);
       } else if (!sk.startsWith('L#')) {
         throw new CorruptItemError({ pk: keys.snapshotPk(exportId), sk }, 'sk', 'is not a snapshot item');
       }
@@ -77,7 +79,7 @@ export const applySnapshot = async (
 ): Promise<void> => {
   const pk = keys.snapshotPk(exportId);
   const writes = new Map<string, WriteRequest>();
-  const put = (sk: string, attributes: Record<string, string | undefined>): void => {
+  const put = (sk: string, attributes: Record<string, string | boolean | undefined>): void => {
     writes.delete(sk); // re-insert, so the Map's order follows the last write
     writes.set(sk, { PutRequest: { Item: toItem({ pk, sk, ...attributes }) } });
   };
@@ -89,6 +91,7 @@ export const applySnapshot = async (
     const contactSk = keys.contactSk(c.key);
     if (c.forget) remove(contactSk);
     else if (c.hash !== null) put(contactSk, { h: c.hash, e: c.email });
+    for (const s of c.maybe ?? []) put(keys.memberSk(s, c.key), { s, u: true });
     for (const s of c.join) put(keys.memberSk(s, c.key), { s });
     for (const s of c.leave) remove(keys.memberSk(s, c.key));
   }

@@ -329,6 +329,14 @@ export class DynamoDbStateStore implements StateStore {
     return runs.getBatch(this.ctx, runId, batchNo);
   }
 
+  leaseBatch(runId: string, batchNo: number, holder: string, now: string, until: string): Promise<boolean> {
+    return runs.leaseBatch(this.ctx, runId, batchNo, holder, now, until);
+  }
+
+  releaseBatch(runId: string, batchNo: number, holder: string): Promise<void> {
+    return runs.releaseBatch(this.ctx, runId, batchNo, holder);
+  }
+
   addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void> {
     return runs.addRequests(this.ctx, runId, requests, throttled);
   }

@@ -10,15 +10,25 @@ import type { Context } from './context.ts';
 export const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEntry>> => {
   const index = new Map(ctx.run.segmentIds.map((id, i) => [id, i]));
   const snapshot = new Map<string, SnapshotEntry>();
-  for await (const entry of ctx.deps.store.readSnapshot(ctx.exp.id)) {
-    let segments = 0;
-    for (const id of entry.segmentIds) {
+  const mask = (ids: readonly string[] | undefined): number => {
+    let bits = 0;
+    for (const id of ids ?? []) {
       const i = index.get(id);
       // Segments the export no longer selects are not this run's business.
-      if (i !== undefined) segments |= 1 << i;
+      if (i !== undefined) bits |= 1 << i;
     }
-    if (segments === 0 && entry.hash === '') continue;
-    snapshot.set(entry.key, { hash: entry.hash, segments, ...(entry.email ? { email: entry.email } : {}) });
+    return bits;
+  };
+  for await (const entry of ctx.deps.store.readSnapshot(ctx.exp.id)) {
+    const segments = mask(entry.segmentIds);
+    const maybe = mask(entry.maybeSegmentIds) & ~segments;
+    if (segments === 0 && maybe === 0 && entry.hash === '') continue;
+    snapshot.set(entry.key, {
+      hash: entry.hash,
+      segments,
+      ...(maybe === 0 ? {} : { maybe }),
+      ...(entry.email ? { email: entry.email } : {}),
+    });
   }
   return snapshot;
 };

@@ -78,7 +78,10 @@ const resolveOne = async (
   }
   const match = firstByTitle(existing, title);
   if (match !== undefined) {
-    if (!ctx.adopt) throw new AdoptionRequiredError(title);
+    // A creation claim means this product was creating the list: a create whose answer (or whose
+    // saving) was lost left it behind. It is ours, not a list to adopt.
+    const ours = stored !== undefined && 'claimedBy' in stored;
+    if (!ours && !ctx.adopt) throw new AdoptionRequiredError(title);
     await store.saveList(connectionId, title, match);
     return match;
   }
@@ -186,7 +189,10 @@ export const resolveRunLists = async (
     const listId = listIds[i] ?? '';
     const previous = remembered[segmentId];
     if (previous !== undefined && previous !== listId) {
-      for (const entry of snapshot.values()) entry.segments &= ~(1 << i);
+      for (const entry of snapshot.values()) {
+        entry.segments &= ~(1 << i);
+        if (entry.maybe !== undefined) entry.maybe &= ~(1 << i);
+      }
       deps.logger.warn('segment list changed since the last run; every member is added to the new list', {
         runId: run.id,
         segmentId,

@@ -49,3 +49,36 @@ export const snapshotChanges = (
     }
   }
 };
+
+/**
+ * The uncertainty a delivery creates before its first request: every membership it is about to
+ * change becomes "maybe" in the snapshot, so a write that takes effect and is never confirmed (the
+ * answer lost, the process killed, the run ended before the batch was retried) is asserted again by
+ * the next run instead of being forgotten. Accepted items then make it certain.
+ */
+export const intentChanges = (batch: SendBatchMessage, run: RunRecord, from: number): SnapshotChange[] => {
+  const segmentIds = (mask: number): string[] =>
+    bitsOf(mask, run.segmentIds.length).map((i) => run.segmentIds[i] ?? '');
+  const maybeOnly = (key: string, maybe: string[]): SnapshotChange => ({
+    key,
+    hash: null,
+    join: [],
+    leave: [],
+    maybe,
+    forget: false,
+  });
+  switch (batch.op) {
+    case 'upsert':
+      return batch.items
+        .slice(from)
+        .filter((it) => it.join !== 0 || it.leave !== 0)
+        .map((it) => maybeOnly(keyOf(it.data.email), segmentIds(it.join | it.leave)));
+    case 'list-join':
+    case 'list-leave': {
+      const segment = run.segmentIds[batch.segment] ?? '';
+      return batch.items
+        .slice(from)
+        .map((it) => maybeOnly(keyOf('data' in it ? it.data.email : it.email), [segment]));
+    }
+  }
+};

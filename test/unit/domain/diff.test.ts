@@ -49,6 +49,30 @@ describe('decide', () => {
   });
 });
 
+describe('uncertain memberships', () => {
+  it('are joined again while wanted and removed once not, and never counted as certain', () => {
+    const previous = { hash: 'h', segments: 0b001, maybe: 0b110 };
+    // Still in segments 0 and 1: 1 is joined again (it may never have happened); 2 is removed.
+    expect(decide({ hash: 'h', segments: 0b011 }, previous)).toEqual({
+      change: 'unchanged',
+      current: 0b011,
+      joins: 0b010,
+      leaves: 0b100,
+    });
+    // Gone from every segment: everything that may be true is undone.
+    expect(decide(undefined, previous)).toEqual({ change: 'left', current: 0, joins: 0, leaves: 0b111 });
+  });
+
+  it('a contact known only through uncertain memberships counts as added', () => {
+    expect(decide({ hash: 'h', segments: 0b01 }, { hash: '', segments: 0, maybe: 0b11 })).toEqual({
+      change: 'added',
+      current: 0b01,
+      joins: 0b01,
+      leaves: 0b10,
+    });
+  });
+});
+
 describe('contentHash', () => {
   it('ignores key order and notices any value change', () => {
     const a = { ...contactData('a@example.com', { FirstName: 'A', LastName: 'B' }), custom: {} };

@@ -329,3 +329,53 @@ describe('creating a list whose answer was lost', () => {
     expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 5));
   });
 });
+
+describe('a write that took effect but was never confirmed', () => {
+  it('is asserted again by the next run: a contact that then left the segment comes off the list', async () => {
+    const h = new PipelineHarness();
+    h.segments.set('seg-a', 'Newsletter', people(0, 5));
+    await h.addConnection({
+      bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() },
+    });
+    await h.addExport();
+    // p3's join always goes through, and its answer is always lost: its batch gives up on it.
+    h.destination.fault = (r) =>
+      r.kind === 'upsertWithList' && r.emails[0] === 'p3@example.com'
+        ? { kind: 'transient', after: true }
+        : undefined;
+    const first = await h.start();
+    await h.drain();
+    // On the message's last delivery the batch gives up on p3 and on p4 after it (the next run retries both).
+    expect((await h.run(first.run.id)).progress.failedByReason).toEqual({ retries_exhausted: 2 });
+    expect(h.destination.memberEmails('Newsletter')).toContain('p3@example.com');
+
+    h.destination.fault = undefined;
+    h.segments.set('seg-a', 'Newsletter', people(0, 3)); // p3 and p4 leave
+    const second = await h.start();
+    await h.drain();
+    expect((await h.run(second.run.id)).status).toBe('succeeded');
+    expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 3));
+  });
+});
+
+describe('a batch delivered to two senders at once', () => {
+  it('is sent once: the second delivery waits for the first', async () => {
+    const h = new PipelineHarness();
+    h.segments.set('seg-a', 'Newsletter', people(0, 10));
+    await h.addConnection({
+      bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() },
+    });
+    await h.addExport();
+    const { run } = await h.start();
+    for (const m of h.planQueue.take()) await planRun(h.planDeps, m, h.remainingMs);
+    const [batch] = h.sendQueue.take();
+    const body = JSON.stringify(batch);
+    await Promise.all([
+      sendBatch(h.sendDeps, body, h.remainingMs),
+      sendBatch(h.sendDeps, body, h.remainingMs),
+    ]);
+    await h.drain();
+    expect((await h.run(run.id)).status).toBe('succeeded');
+    expect(h.destination.requests.filter((r) => r.kind === 'upsertWithList')).toHaveLength(10);
+  });
+});
