@@ -240,6 +240,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         SENDER_RESERVE_MS: String(Math.min(20_000, Math.floor(senderTimeoutMs / 4))),
         SENDER_PARALLELISM: '1',
         SENDER_RETRY_BASE_SECONDS: String(options.retryBaseSeconds ?? 1),
+        SENDER_REQUEUE_DELAY_SECONDS: String(options.retryBaseSeconds ?? 1),
         MAX_RECEIVE_COUNT: String(maxReceiveCount),
       }),
       api: ApiEnvSchema.parse({ ...base, PLAN_QUEUE_URL: plan.queueUrl }),

@@ -42,7 +42,7 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
         maxAttempts: 3,
         baseDelayMs: 250,
         reserveMs: env.SENDER_RESERVE_MS,
-        requeueDelaySeconds: 30,
+        requeueDelaySeconds: env.SENDER_REQUEUE_DELAY_SECONDS,
         probeRecheckMs: ONE_WEEK_MS,
         probeWaitMs: 15_000,
         singleRetryLimit: 10,

@@ -71,6 +71,8 @@ export const SenderEnvSchema = BaseEnvSchema.extend({
    * instead of waiting out the queue's visibility timeout (6 × the function timeout).
    */
   SENDER_RETRY_BASE_SECONDS: int(30),
+  /** Delay before the rest of a batch handed back (out of time, rate-limited, held by another delivery) comes up again. */
+  SENDER_REQUEUE_DELAY_SECONDS: int(30),
   /**
    * The send queue's redrive `maxReceiveCount`: on that delivery a batch still failing transiently is
    * recorded as failed contacts (retried by the next run) instead of being left to the DLQ.

@@ -1,8 +1,8 @@
 import { ExportConfigSchema, listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
-import { isTerminal } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/ports/state-store.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 import { drawRates, NO_FAULTS } from './faults.ts';
+import { countsAddUp, logsClean } from './invariants.ts';
 import { Rng } from './rng.ts';
 import { buildScenario, expectedKeys, type Scenario } from './scenario.ts';
 import { API_KEY, ChaosWorld } from './world.ts';
@@ -111,49 +111,6 @@ const destinationMatches = (world: ChaosWorld, scenario: Scenario): string[] => 
   return out;
 };
 
-/** Every run ended, and its counts add up. */
-const countsAddUp = (runs: readonly RunRecord[]): string[] =>
-  runs.flatMap((r) => {
-    const out: string[] = [];
-    const p = r.progress;
-    if (!isTerminal(r.status)) out.push(`run ${r.id} is still ${r.status}`);
-    if (r.batchesTotal !== undefined && p.batchesDone > r.batchesTotal) {
-      out.push(`run ${r.id}: batchesDone ${p.batchesDone} > batchesTotal ${r.batchesTotal}`);
-    }
-    const counted = p.accepted + p.failed + p.dropped;
-    if (r.itemsPlanned !== undefined && counted > r.itemsPlanned) {
-      out.push(`run ${r.id}: accepted+failed+dropped ${counted} > planned ${r.itemsPlanned}`);
-    }
-    const finished = r.status === 'succeeded' || r.status === 'completed_with_errors';
-    if (finished && r.trigger !== 'dry-run') {
-      if (p.batchesDone !== r.batchesTotal)
-        out.push(`run ${r.id} ${r.status} with ${p.batchesDone}/${r.batchesTotal} batches`);
-      if (counted !== r.itemsPlanned)
-        out.push(`run ${r.id} ${r.status} counting ${counted} of ${r.itemsPlanned}`);
-    }
-    if (r.status === 'succeeded' && (p.failed > 0 || p.dropped > 0))
-      out.push(`run ${r.id} succeeded with failures`);
-    return out;
-  });
-
-/** No API key and no whole address of the data in any log line (masked ones look like `u***@…`). */
-const logsClean = (world: ChaosWorld, scenario: Scenario): string[] => {
-  const addresses = new Set([...scenario.addresses].map((a) => a.toLowerCase()));
-  const out: string[] = [];
-  for (const line of world.logger.lines) {
-    if (line.includes(API_KEY)) out.push(`API key in a log line: ${line.slice(0, 120)}`);
-    for (let at = line.indexOf('@'); at !== -1; at = line.indexOf('@', at + 1)) {
-      let start = at;
-      while (start > 0 && /[A-Za-z0-9._%+-]/.test(line[start - 1] ?? '')) start--;
-      let end = at + 1;
-      while (end < line.length && /[A-Za-z0-9.-]/.test(line[end] ?? '')) end++;
-      const candidate = line.slice(start, end).toLowerCase();
-      if (start < at && addresses.has(candidate)) out.push(`raw email in a log line: ${line.slice(0, 120)}`);
-    }
-  }
-  return out.slice(0, 3);
-};
-
 /**
  * One seed: a random export and data; a faulty run, churn, a second faulty run, then a clean run;
  * then the invariants: every run ended with counts that add up, Autopilot equals the segments, nobody
@@ -179,7 +136,7 @@ export const runScenario = async (seed: number): Promise<ScenarioReport> => {
     ...scenario.unsubscribed
       .filter((k) => world.destination.contacts.get(k)?.unsubscribed !== true)
       .map((k) => `${k} was re-subscribed`),
-    ...logsClean(world, scenario),
+    ...logsClean(world.logger.lines, [API_KEY], scenario.addresses),
   ];
   const summary =
     `${scenario.mode} mode, ${scenario.segments.length} segment(s), bulk ${scenario.bulkHonoursList ? 'honours' : 'ignores'} lists ` +
