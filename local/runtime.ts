@@ -34,6 +34,7 @@ import { noMetrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { RunRecord } from '#lib/ports/state-store.ts';
+import { DEFAULT_STALL_AFTER_MS, endStalledRuns } from '#lib/use-cases/end-stalled-runs.ts';
 import type { ConnectionDeps } from '#lib/use-cases/manage-connections.ts';
 import type { ExportDeps } from '#lib/use-cases/manage-exports.ts';
 import type { StartRunResult } from '#lib/use-cases/start-run.ts';
@@ -78,6 +79,8 @@ export interface LocalRuntimeOptions {
   startSenders?: boolean;
   /** Tests wrap the destination the handlers use (e.g. to simulate a crash mid-batch). */
   wrapDestination?: (destination: Destination) => Destination;
+  /** The watchdog, as the stack schedules it: how often it looks, and after how long a run is stalled. */
+  watchdog?: { everyMs?: number; stallAfterMs?: number };
 }
 
 export interface LocalRuntime {
@@ -302,6 +305,15 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
 
     const store = new DynamoDbStateStore({ client: dynamo.client, tableName: stateTable });
     const common = { store, clock: plannerDeps.plan.clock, logger };
+    // The watchdog the stack runs every 5 minutes: no local run stays wedged either.
+    const watchdog = setInterval(() => {
+      endStalledRuns(
+        { ...common, notifier: plannerDeps.plan.notifier },
+        { stallAfterMs: options.watchdog?.stallAfterMs ?? DEFAULT_STALL_AFTER_MS },
+      ).catch((error) => logger.error('watchdog failed', { error: String(error) }));
+    }, options.watchdog?.everyMs ?? 60_000);
+    watchdog.unref();
+    cleanups.push(async () => clearInterval(watchdog));
     return {
       autopilotUrl,
       apiKey,

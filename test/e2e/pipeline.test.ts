@@ -229,3 +229,30 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
     expect(Object.keys(standIn?.counts() ?? {}).sort()).toEqual(['GET /lists', 'POST /contacts']);
   });
 });
+
+describe('the local watchdog', () => {
+  it('ends a run whose only batch is lost, as the stack’s schedule would, so the export can run again', async () => {
+    pipeline = await startLocalPipeline({
+      profiles: 50,
+      startSenders: false,
+      watchdog: { everyMs: 200, stallAfterMs: 1_500 },
+    });
+    const { runtime } = pipeline;
+    const started = await runtime.startRun(pipeline.exp.id);
+    await runtime.waitForRunState(started.run.id, (r) => r.batchesTotal !== undefined);
+    // The batches are lost (purged), as if they had gone to a DLQ nobody re-drives.
+    for (;;) {
+      const got = await runtime.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: runtime.queues.send.queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if ((got.Messages ?? []).length === 0) break;
+    }
+    const ended = await runtime.waitForRun(started.run.id, { timeoutMs: 30_000 });
+    expect(ended.status).toBe('failed');
+    expect(ended.reason).toMatch(/^Stalled/);
+    await runtime.startSenders();
+    const again = await pipeline.run();
+    expect(again.status).toBe('succeeded');
+    expectListsMatchSegments(pipeline);
+  });
+});
