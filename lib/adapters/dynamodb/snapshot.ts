@@ -54,7 +54,7 @@ export async function* readSnapshot(ctx: TableContext, exportId: string): AsyncI
           );
         }
         const e = entry(sk.slice(prefix.length));
-        if (u === true) (e.maybeSegmentIds ??= []).push(s);
+        if (u === true) e.maybeSegmentIds = [...(e.maybeSegmentIds ?? []), s];
         else e.segmentIds.push(s);
       } else if (!sk.startsWith('L#')) {
         throw new CorruptItemError({ pk: keys.snapshotPk(exportId), sk }, 'sk', 'is not a snapshot item');
