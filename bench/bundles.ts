@@ -1,5 +1,5 @@
 /**
- * Bundle size and cold initialisation of each Lambda function (DESIGN.md §5).
+ * Bundle size and cold initialisation of each Lambda function (docs/architecture.md#measurements).
  *
  *   npx tsx bench/bundles.ts [--samples 9] [--out bench/results/bundles.json]
  *
@@ -21,6 +21,7 @@ import { type BuildOptions, build, type Metafile } from 'esbuild';
 import {
   esbuildBuildOptions,
   FUNCTION_ENTRIES,
+  FUNCTION_HANDLERS,
   type FunctionName,
   REPO_ROOT,
 } from '../cdk/constructs/bundling.ts';
@@ -188,6 +189,13 @@ const bundle = async (name: FunctionName, kind: Build) => {
   };
 };
 
+/** Fails unless the bundle exports every handler the stack points a function at. */
+const checkHandlers = (name: FunctionName, file: string, report: InitProbeReport): void => {
+  const missing = FUNCTION_HANDLERS[name].filter((h) => !report.handlers.includes(h));
+  if (missing.length > 0)
+    throw new Error(`${relative(REPO_ROOT, file)} does not export ${missing.join(', ')}`);
+};
+
 const summarise = (reports: InitProbeReport[]): InitSummary => {
   const ms = reports.map((r) => r.importMs);
   return {
@@ -224,7 +232,6 @@ const main = async (): Promise<void> => {
     if (b === undefined) throw new Error(`${name} was not built`);
     return b;
   };
-
   const reports = new Map<string, InitProbeReport[]>();
   // Interleaved (sample → function → variant), so drift on the machine spreads over all of them.
   for (let i = 0; i < samples; i++) {
@@ -236,8 +243,8 @@ const main = async (): Promise<void> => {
           cwd: REPO_ROOT,
         });
         const report = lastJsonLine<InitProbeReport>(result, `${name} (${v.key}) init`);
-        if (result.code !== 0 || !report.handler)
-          throw new Error(`${name} (${v.key}) did not initialise: ${result.stderr}`);
+        if (result.code !== 0) throw new Error(`${name} (${v.key}) did not initialise: ${result.stderr}`);
+        checkHandlers(name, file, report);
         const key = `${name}:${v.key}`;
         reports.set(key, [...(reports.get(key) ?? []), report]);
       }

@@ -1,7 +1,7 @@
 /**
- * Pipeline benchmark (DESIGN.md §5): the local runtime against the Autopilot stand-in, per membership
+ * Pipeline benchmark (docs/architecture.md#measurements): the local runtime against the Autopilot stand-in, per membership
  * mode, a first export and a 1%-churn re-run, with several concurrent senders. Measures rate use
- * against the budget, the share of 429s, requests against DESIGN.md §2's floor, and counts every
+ * against the budget, the share of 429s, requests against the floor (docs/architecture.md#cost-model), and counts every
  * AWS call for a cost estimate. Writes bench/results/pipeline.json and one chart per mode.
  *
  *   npx tsx bench/pipeline.ts [--profiles 10000] [--modes list,list-bulk,field] [--senders 4]
@@ -12,8 +12,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataMatchingSchema } from '#lib/domain/export-config.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
-import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
 import { invokeLocalApi } from '#local/api-gateway.ts';
 import { FileLogger } from '#local/file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';

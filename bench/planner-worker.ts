@@ -8,7 +8,7 @@
  *   node worker.mjs --idle      # baseline: the bundle loaded, nothing run
  *
  * Profiling aids: `--heap-snapshot FILE` writes a V8 heap snapshot when planning is complete and
- * everything it built is still alive (the `completePlanning` call); `--counts a=1,b=2` gives the
+ * everything it built is still alive (the `plans.complete` call); `--counts a=1,b=2` gives the
  * run's starting estimate its segment sizes (otherwise counted from the files before planning);
  * `--digest` hashes every queued message, to show two planner versions queue the same bytes.
  */
@@ -17,21 +17,22 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
-import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
 import { FileSegmentSource } from '#lib/adapters/segments/file-segment-source.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { ExportRecord } from '#lib/ports/state-store.ts';
+import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
 import { startRun } from '#lib/use-cases/start-run.ts';
+import { InMemorySecretProvider } from '#local/in-memory-secrets.ts';
 import { SAMPLE_DATA_MATCHING, SAMPLE_SEGMENTS } from '#local/sample-data.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
 import { InMemoryQueue } from '#test/fakes/in-memory-queue.ts';
 import { InMemoryRateBudget } from '#test/fakes/in-memory-rate-budget.ts';
-import { InMemoryStateStore } from '#test/fakes/in-memory-state-store.ts';
+import { createInMemoryState } from '#test/fakes/in-memory-state.ts';
 import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 import { HeapSampler, sampledPort } from './lib/heap-sampler.ts';
@@ -87,8 +88,7 @@ const SETTINGS = (pageSize: number): PlanRunDeps['settings'] => ({
   perContactBatchSize: 25,
   reserveMs: 60_000,
   probeRecheckMs: 7 * 24 * 3600_000,
-  maxAttempts: 3,
-  baseDelayMs: 250,
+  ...DEFAULT_RETRY,
 });
 
 const idleReport = (): PlannerWorkerReport => {
@@ -114,10 +114,10 @@ const measure = async (
 ): Promise<PlannerWorkerReport> => {
   const clock = new FakeClock({ start: Date.parse('2025-06-01T06:00:00Z') });
   const sampler = new HeapSampler();
-  const store = new InMemoryStateStore();
+  const state = createInMemoryState();
   const now = new Date(clock.now()).toISOString();
   const connection = aConnection({ displayName: 'Autopilot (bench)', createdAt: now, updatedAt: now });
-  await store.putConnection(connection, { expectNew: true });
+  await state.connections.create(connection);
   const exp: ExportRecord = {
     ...ExportConfigSchema.parse({
       name: 'Sample segments to Autopilot',
@@ -133,7 +133,7 @@ const measure = async (
     updatedAt: now,
     version: 1,
   };
-  await store.putExport(exp, { expectNew: true });
+  await state.exports.create(exp);
 
   // Starting the run is the API's work, not the planner's: untimed, and given the segment sizes
   // when known so that counting the files does not raise this process's peak before planning.
@@ -151,7 +151,7 @@ const measure = async (
   const startQueue = new InMemoryQueue<PlanMessage>();
   await startRun(
     {
-      store,
+      ...state,
       segments: startSegments,
       planQueue: startQueue,
       costs: new InMemoryDestination().costs,
@@ -166,9 +166,12 @@ const measure = async (
 
   const sendQueue = new SerialisingQueue<SendBatchMessageInput>({ digest: options.digest ?? false });
   const deps: PlanRunDeps = {
-    store: sampledPort(store, sampler, (method) => {
-      if (method === 'completePlanning' && options.heapSnapshot) writeHeapSnapshot(options.heapSnapshot);
+    ...state,
+    plans: sampledPort(state.plans, sampler, (method) => {
+      if (method === 'complete' && options.heapSnapshot) writeHeapSnapshot(options.heapSnapshot);
     }),
+    snapshots: sampledPort(state.snapshots, sampler),
+    checkpoints: sampledPort(state.checkpoints, sampler),
     notifier: new RecordingNotifier(),
     clock,
     logger: silentLogger,
@@ -193,7 +196,7 @@ const measure = async (
   sampler.stop();
   const maxRss = process.resourceUsage().maxRSS * 1024;
 
-  const run = await store.getRun(message.runId);
+  const run = await state.runs.get(message.runId);
   const planning = run?.planning;
   const requestsEstimated = Object.values(run?.estimate?.requests ?? {}).reduce<number>(
     (a, b) => a + (b ?? 0),

@@ -1,5 +1,5 @@
 /**
- * Planner throughput and peak memory at the 100,000-profile cap (DESIGN.md §5), from the file source.
+ * Planner throughput and peak memory at the 100,000-profile cap (docs/architecture.md#measurements), from the file source.
  *
  *   npx tsx bench/planner.ts [--profiles 100000] [--segments-format jsonl|csv] [--repeats 3]
  *                            [--page-size 1000] [--seed 42] [--out bench/results/planner.json]

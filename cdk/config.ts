@@ -103,9 +103,9 @@ const ContextSchema = z
       .number({ error: 'must be a number' })
       .positive('must be greater than 0 (requests per second)')
       .max(100, 'must be at most 100 requests per second')
-      .default(5),
+      .optional(),
     alertEmail: optional(z.email('must be an e-mail address')),
-    autopilotBaseUrl: httpsUrl.default('https://api2.autopilothq.com/v1'),
+    autopilotBaseUrl: httpsUrl.optional(),
     stallAfterMinutes: z.coerce
       .number({ error: 'must be a whole number of minutes' })
       .int('must be a whole number of minutes')
@@ -142,9 +142,11 @@ export interface DeployConfig {
   /** Absent: the stateful stack creates a Cognito user pool and the API trusts it. */
   oidc?: { issuer: string; audience: string[] };
   senderMaxConcurrency: number;
-  defaultRatePerSecond: number;
+  /** Absent: new connections get the destination's documented rate (the client's own constant). */
+  defaultRatePerSecond?: number;
   alertEmail?: string;
-  autopilotBaseUrl: string;
+  /** Absent: the Autopilot client's own base URL. Set for a proxy or a stand-in. */
+  autopilotBaseUrl?: string;
   /** A run with no progress for this long is ended by the watchdog as stalled. */
   stallAfterMinutes: number;
 }
@@ -172,9 +174,11 @@ export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): De
     timeZone: c.timeZone,
     ...(c.oidcIssuer && c.oidcAudience ? { oidc: { issuer: c.oidcIssuer, audience: c.oidcAudience } } : {}),
     senderMaxConcurrency: c.senderMaxConcurrency,
-    defaultRatePerSecond: c.defaultRatePerSecond,
+    ...(c.defaultRatePerSecond === undefined ? {} : { defaultRatePerSecond: c.defaultRatePerSecond }),
     ...(c.alertEmail ? { alertEmail: c.alertEmail } : {}),
-    autopilotBaseUrl: trimTrailingSlashes(c.autopilotBaseUrl),
+    ...(c.autopilotBaseUrl === undefined
+      ? {}
+      : { autopilotBaseUrl: trimTrailingSlashes(c.autopilotBaseUrl) }),
     stallAfterMinutes: c.stallAfterMinutes,
   };
 };

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { problem as problemDetails } from '#functions/shared/http/problems.ts';
+import { lambdaContext } from './lambda-context.ts';
 import type { LocalRuntime } from './runtime.ts';
+
+/** The Lambda `Context` a locally invoked function gets: its remaining time counts down from `timeoutMs`. */
+/** The API function's timeout in the stack (cdk/stacks/stateless-stack.ts SIZING.api). */
+const API_TIMEOUT_MS = 10_000;
 
 /**
  * Dev tokens for the local API: each stands for a signed-in user in one group. In AWS a JWT
@@ -29,35 +35,27 @@ export interface LocalResponse {
 }
 
 const PUBLIC = new Set(['GET /openapi.json']);
-const PLANNER_ROUTE = /^\/exports\/[^/]+\/runs$/;
 
 /**
- * Problem details, as the API documents its errors. (In AWS, API Gateway's JWT authorizer answers a
- * 401 itself with `{"message":"Unauthorized"}`; HTTP APIs cannot change that body.)
+ * Problem details, as the API documents its errors (the API's own `problem()`). (In AWS, API
+ * Gateway's JWT authorizer answers a 401 itself with `{"message":"Unauthorized"}`; HTTP APIs cannot
+ * change that body.)
  */
-const problem = (
-  status: number,
-  title: string,
-  detail: string,
-  headers: Record<string, string> = {},
-): LocalResponse => ({
-  status,
-  headers: { 'content-type': 'application/problem+json', ...headers },
-  body: JSON.stringify({ type: 'about:blank', title, status, detail }),
-});
+const problem = (status: number, detail: string, headers: Record<string, string> = {}): LocalResponse => {
+  const details = problemDetails(status, detail);
+  return { status, headers: { ...details.headers, ...headers }, body: JSON.stringify(details.body) };
+};
 
 const unauthorized = (): LocalResponse =>
   problem(
     401,
-    'Unauthorized',
     `Send "Authorization: Bearer <token>" with one of the dev tokens: ${Object.keys(DEV_TOKENS).join(', ')}.`,
     { 'www-authenticate': 'Bearer realm="autopilot-export"' },
   );
 
 /**
- * What API Gateway does in front of the functions: the JWT authorizer (dev tokens here; API Gateway
- * answers 401 itself for a missing or unknown token), payload format 2.0 events, and the routing of
- * `POST /exports/{id}/runs` to the planner and everything else to the API function.
+ * What API Gateway does in front of the API function: the JWT authorizer (dev tokens here; API
+ * Gateway answers 401 itself for a missing or unknown token) and payload format 2.0 events.
  */
 export const invokeLocalApi = async (
   runtime: LocalRuntime,
@@ -109,10 +107,8 @@ export const invokeLocalApi = async (
       },
     },
   };
-  const toPlanner = method === 'POST' && PLANNER_ROUTE.test(url.pathname);
-  const result = (
-    toPlanner ? await runtime.handlers.planner(event) : await runtime.handlers.api(event)
-  ) as Exclude<APIGatewayProxyResultV2, string>;
+  const context = lambdaContext('autopilot-export-api', API_TIMEOUT_MS);
+  const result = (await runtime.handlers.api(event, context)) as Exclude<APIGatewayProxyResultV2, string>;
   return {
     status: result.statusCode ?? 200,
     headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
@@ -133,9 +129,7 @@ export interface LocalServerOptions {
 }
 
 const tooLarge = (limit: number): LocalResponse =>
-  problem(413, 'Content Too Large', `The request body is larger than ${limit} bytes.`, {
-    connection: 'close',
-  });
+  problem(413, `The request body is larger than ${limit} bytes.`, { connection: 'close' });
 
 const send = (res: ServerResponse, response: LocalResponse): void => {
   res.writeHead(response.status, response.headers).end(response.body);
@@ -194,7 +188,7 @@ export const startLocalApiServer = (
         await invokeLocalApi(runtime, { method: req.method ?? 'GET', url: req.url ?? '/', headers, body }),
       );
     } catch {
-      send(res, problem(500, 'Internal Server Error', 'The local API failed; see the log.'));
+      send(res, problem(500, 'The local API failed; see the log.'));
     }
   };
   const server = createServer(

@@ -6,7 +6,7 @@ import { startFauxqs } from 'fauxqs';
 import { createApiDeps } from '#functions/api/deps.ts';
 import { createApiHandler } from '#functions/api/handler.ts';
 import { createPlannerDeps } from '#functions/planner/deps.ts';
-import { createPlannerHandler } from '#functions/planner/handler.ts';
+import { createPlannerHandlers } from '#functions/planner/handler.ts';
 import { createSenderDeps } from '#functions/sender/deps.ts';
 import { createSenderHandler } from '#functions/sender/handler.ts';
 import {
@@ -20,12 +20,11 @@ import {
 import { newId } from '#functions/shared/ids.ts';
 import type { Overrides } from '#functions/shared/wiring.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
-import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
 import { segmentTableDefinition, stateTableDefinition } from '#lib/adapters/dynamodb/tables.ts';
-import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
-import { DynamoDbSegmentWriter } from '#lib/adapters/segments/dynamodb-segment-writer.ts';
 import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Destination } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
@@ -33,17 +32,20 @@ import type { Metrics } from '#lib/ports/metrics.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { State } from '#lib/ports/state.ts';
 import { DEFAULT_STALL_AFTER_MS, endStalledRuns } from '#lib/use-cases/end-stalled-runs.ts';
 import type { ConnectionDeps } from '#lib/use-cases/manage-connections.ts';
 import type { ExportDeps } from '#lib/use-cases/manage-exports.ts';
 import type { StartRunResult } from '#lib/use-cases/start-run.ts';
+import { DynamoDbSegmentWriter } from '#local/dynamodb-segment-writer.ts';
+import { InMemorySecretProvider } from '#local/in-memory-secrets.ts';
 import {
   type AutopilotStandIn,
   type StandInOptions,
   startAutopilotStandIn,
 } from './autopilot-standin/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
+import { lambdaContext } from './lambda-context.ts';
 import { createLocalQueues, type LocalQueues, SqsEventSource } from './sqs-event-source.ts';
 
 export type AutopilotTarget =
@@ -88,22 +90,22 @@ export interface LocalRuntime {
   /** The key the stand-in accepts (or the real one); never printed. */
   apiKey: string;
   standIn?: AutopilotStandIn;
-  store: DynamoDbStateStore;
+  /** Every role port over the runtime's state table. */
+  state: State;
   segments: SegmentSource;
   segmentWriter: DynamoDbSegmentWriter;
   secrets: InMemorySecretProvider;
   connectionDeps: ConnectionDeps;
   exportDeps: ExportDeps;
   env: { planner: PlannerEnv; sender: SenderEnv; api: ApiEnv };
-  /** The real Lambda handlers, as API Gateway would invoke them. */
+  /** The real API handler, as API Gateway invokes it (every route, starting a run included). */
   handlers: {
-    api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
-    planner: (event: unknown) => Promise<unknown>;
+    api: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
   };
   queues: { plan: LocalQueues; send: LocalQueues };
   sqs: SQSClient;
   dynamo: DynamoDBClient;
-  /** Starts a run through the real planner handler, as the API would. */
+  /** Starts a run through the planner's `startRun` handler (a direct invocation), with any trigger. */
   startRun(exportId: string, trigger?: RunTrigger, requestedBy?: string): Promise<StartRunResult>;
   /** Resolves once the run has ended (or the timeout passes). */
   waitForRun(
@@ -141,24 +143,6 @@ const services = async (
     () => fauxqs.stop(),
   );
   return { dynamo, sqsEndpoint: fauxqs.address };
-};
-
-const lambdaContext = (name: string, timeoutMs: number): Context => {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 };
 
 /**
@@ -264,7 +248,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       ...(options.notifier ? { notifier: options.notifier } : {}),
     };
     const plannerDeps = createPlannerDeps(env.planner, overrides);
-    const planner = createPlannerHandler(plannerDeps);
+    const planner = createPlannerHandlers(plannerDeps);
     const sender = createSenderHandler(createSenderDeps(env.sender, overrides));
     const api = createApiHandler(createApiDeps(env.api, { ...overrides, destination: autopilot }));
 
@@ -272,7 +256,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       client: sqs,
       queueUrl: plan.queueUrl,
       queueArn: plan.queueArn,
-      handler: async (event, context) => (await planner(event, context)) as never,
+      handler: (event, context) => planner.planMessage(event, context),
       batchSize: 1,
       concurrency: 1,
       functionTimeoutMs: plannerTimeoutMs,
@@ -303,8 +287,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       () => senderSource.stop(),
     );
 
-    const store = new DynamoDbStateStore({ client: dynamo.client, tableName: stateTable });
-    const common = { store, clock: plannerDeps.plan.clock, logger };
+    const state = createDynamoDbState({ client: dynamo.client, tableName: stateTable });
+    const common = { ...state, clock: plannerDeps.plan.clock, logger };
     // The watchdog the stack runs every 5 minutes: no local run stays wedged either.
     const watchdog = setInterval(() => {
       endStalledRuns(
@@ -318,29 +302,26 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       autopilotUrl,
       apiKey,
       ...(standIn ? { standIn } : {}),
-      store,
+      state,
       segments,
       segmentWriter: new DynamoDbSegmentWriter({ client: dynamo.client, tableName: segmentTable }),
       secrets,
       connectionDeps: { ...common, secrets, destination: autopilot, newId: () => newId('conn') },
       exportDeps: { ...common, segments, newId: () => newId('exp') },
       env,
-      handlers: {
-        api: (event) => api(event),
-        planner: (event) => planner(event, lambdaContext('autopilot-export-planner', plannerTimeoutMs)),
-      },
+      handlers: { api },
       queues: { plan, send },
       sqs,
       dynamo: dynamo.client,
-      startRun: async (exportId, trigger = 'on-demand', requestedBy = 'local-user') =>
-        (await planner(
+      startRun: (exportId, trigger = 'on-demand', requestedBy = 'local-user') =>
+        planner.startRun(
           { kind: 'start-run', exportId, trigger, requestedBy },
           lambdaContext('autopilot-export-planner', plannerTimeoutMs),
-        )) as StartRunResult,
+        ),
       waitForRunState: async (runId, predicate, timeoutMs = 60_000) => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-          const run = await store.getRun(runId);
+          const run = await state.runs.get(runId);
           if (run !== undefined && predicate(run)) return run;
           if (Date.now() > deadline)
             throw new Error(`Run ${runId} did not reach the expected state in ${timeoutMs} ms`);
@@ -350,7 +331,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       waitForRun: async (runId, { timeoutMs = 600_000, onProgress } = {}) => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-          const run = await store.getRun(runId);
+          const run = await state.runs.get(runId);
           if (run === undefined) throw new Error(`Run ${runId} does not exist`);
           onProgress?.(run);
           if (isTerminal(run.status)) return run;

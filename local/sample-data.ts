@@ -1,9 +1,9 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCsvRecord } from '#lib/adapters/segments/csv.ts';
-import type { DynamoDbSegmentWriter } from '#lib/adapters/segments/dynamodb-segment-writer.ts';
-import { MANIFEST_FILE, type SegmentManifestEntry } from '#lib/adapters/segments/file-segment-source.ts';
+import { MANIFEST_FILE, type SegmentManifestEntry } from '#lib/adapters/segments/manifest.ts';
 import type { SourceProfile } from '#lib/domain/contact.ts';
+import type { DynamoDbSegmentWriter } from '#local/dynamodb-segment-writer.ts';
 
 /*
  * Deterministic sample segments for `npm start`, tests and benchmarks. The same seed always gives

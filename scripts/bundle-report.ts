@@ -13,6 +13,7 @@ import { build, type Metafile } from 'esbuild';
 import {
   esbuildBuildOptions,
   FUNCTION_ENTRIES,
+  FUNCTION_HANDLERS,
   type FunctionName,
   REPO_ROOT,
 } from '../cdk/constructs/bundling.ts';
@@ -20,6 +21,8 @@ import {
 interface BundleSize {
   name: FunctionName;
   entry: string;
+  /** The exports Lambda functions run (`index.<handler>`): one bundle may serve several functions. */
+  handlers: readonly string[];
   bytes: number;
   mapBytes: number;
   /** Largest npm packages (or `(project)`) by bytes of output. */
@@ -58,6 +61,7 @@ const main = async (): Promise<void> => {
       sizes.push({
         name,
         entry,
+        handlers: FUNCTION_HANDLERS[name],
         bytes: statSync(outfile).size,
         mapBytes: statSync(`${outfile}.map`).size,
         top: topPackages(result.metafile, outfile),
@@ -72,7 +76,7 @@ const main = async (): Promise<void> => {
     );
     for (const s of sizes) {
       console.log(
-        `${s.name.padEnd(8)} ${kb(s.bytes).padStart(10)}  (source map ${kb(s.mapBytes)})  ${s.entry}`,
+        `${s.name.padEnd(8)} ${kb(s.bytes).padStart(10)}  (source map ${kb(s.mapBytes)})  ${s.entry} → ${s.handlers.join(', ')}`,
       );
       console.log(`         largest: ${s.top.map((t) => `${t.pkg} ${kb(t.bytes)}`).join(', ')}`);
     }

@@ -5,7 +5,7 @@ import { contentHash } from '#lib/domain/hash.ts';
 import { mapProfile } from '#lib/domain/mapping.ts';
 import { type SampleDataset, sampleSegmentMembers, toSourceProfile } from '#local/sample-data.ts';
 
-/** Each distinct contact's content hash and segment mask, as DESIGN.md §2 would see the dataset. */
+/** Each distinct contact's content hash and segment mask, as the planner's diff would see the dataset (docs/architecture.md#planning). */
 export const contactsOf = (dataset: SampleDataset, matching: DataMatching): Map<string, SnapshotEntry> => {
   const collector = new ContactCollector({
     segmentIds: dataset.segments.map((s) => s.id),
@@ -26,7 +26,7 @@ export const contactsOf = (dataset: SampleDataset, matching: DataMatching): Map<
 export interface Floor {
   /** Whole requests: each bulk group rounded up (a request cannot be split). */
   requests: number;
-  /** List mode: the title lookup and the creation of lists that do not exist yet (DESIGN.md §2 planning). */
+  /** List mode: the title lookup and the creation of lists that do not exist yet (docs/architecture.md#planning). */
   listSetup: number;
   joins: number;
   leaves: number;
@@ -35,10 +35,11 @@ export interface Floor {
 }
 
 /**
- * The fewest requests DESIGN.md §2 allows for going from `before` to `after`: a join costs one
- * request (1/100 when bulk membership works), a leave one, a changed contact 1/100, an unchanged one
- * nothing; in field mode every written contact 1/100. List mode also resolves its lists as §2's
- * planning step says: one lookup by title per run, one creation per list that does not exist yet.
+ * The fewest requests the cost model (docs/architecture.md#cost-model) allows for going from
+ * `before` to `after`: a join costs one request (1/100 when bulk membership works), a leave one, a
+ * changed contact 1/100, an unchanged one nothing; in field mode every written contact 1/100. List
+ * mode also resolves its lists as planning does (docs/architecture.md#planning): one lookup by title
+ * per run, one creation per list that does not exist yet.
  * Computed from the data, not from the run. What the exporter adds on top (the one-time bulk-
  * membership probe, retries, 429s) counts against it.
  */

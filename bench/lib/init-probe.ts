@@ -19,7 +19,8 @@ export interface InitProbeReport {
   importMs: number;
   /** From process start (performance.timeOrigin) to the handler being ready. */
   sinceProcessStartMs: number;
-  handler: boolean;
+  /** The bundle's exported functions: the handler names a function may point at. */
+  handlers: string[];
   networkAttempts: string[];
   rssMB: number;
   heapUsedMB: number;
@@ -52,7 +53,7 @@ if (!bundle) throw new Error('usage: init-probe.mjs BUNDLE');
 const t0 = performance.now();
 const mod = (
   bundle.endsWith('.cjs') ? createRequire(import.meta.url)(bundle) : await import(pathToFileURL(bundle).href)
-) as { handler?: unknown };
+) as Record<string, unknown>;
 const t1 = performance.now();
 // Anything the module started asynchronously (it should start nothing) gets a moment to show itself.
 await new Promise((resolve) => setTimeout(resolve, 20));
@@ -60,7 +61,7 @@ const m = process.memoryUsage();
 const report: InitProbeReport = {
   importMs: Math.round((t1 - t0) * 100) / 100,
   sinceProcessStartMs: Math.round(t1 * 100) / 100,
-  handler: typeof mod.handler === 'function',
+  handlers: Object.keys(mod).filter((k) => typeof mod[k] === 'function'),
   networkAttempts: attempts,
   rssMB: Math.round((m.rss / 2 ** 20) * 10) / 10,
   heapUsedMB: Math.round((m.heapUsed / 2 ** 20) * 10) / 10,

@@ -80,6 +80,19 @@ export const FUNCTION_ENTRIES = {
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
 /**
+ * The handlers each entry exports, one per event source: a Lambda function runs one of them
+ * (`index.<handler>`). The planner's bundle serves two functions, the plan queue's and the
+ * schedule's; its `startRun` is for direct invocation (the local runtime).
+ */
+export const FUNCTION_HANDLERS = {
+  planner: ['planMessage', 'scheduledRefresh', 'startRun'],
+  sender: ['handler'],
+  api: ['handler'],
+  watchdog: ['handler'],
+} as const satisfies Record<FunctionName, readonly string[]>;
+export type HandlerName<N extends FunctionName> = (typeof FUNCTION_HANDLERS)[N][number];
+
+/**
  * NodejsFunction silently falls back to Docker when it cannot find esbuild; there is no Docker
  * here or in CI, so fail early with the fix instead.
  */

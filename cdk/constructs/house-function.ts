@@ -9,15 +9,25 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../config.ts';
 import {
   assertLocalEsbuild,
   FUNCTION_ENTRIES,
+  FUNCTION_HANDLERS,
   type FunctionName,
+  type HandlerName,
   nodejsBundlingOptions,
   REPO_ROOT,
   RUNTIME,
 } from './bundling.ts';
 
-export interface HouseFunctionProps {
-  /** Which `functions/<name>/index.ts` to deploy. */
-  name: FunctionName;
+/**
+ * Which `functions/<name>/index.ts` to deploy, and which of its exports this function runs: optional
+ * (`handler`) for an entry exporting `handler`, required for one exporting named handlers only.
+ */
+type Entry = {
+  [N in FunctionName]: 'handler' extends HandlerName<N>
+    ? { name: N; handler?: HandlerName<N> }
+    : { name: N; handler: HandlerName<N> };
+}[FunctionName];
+
+export type HouseFunctionProps = Entry & {
   description: string;
   timeout: Duration;
   memorySize: number;
@@ -25,7 +35,7 @@ export interface HouseFunctionProps {
   environment: Record<string, string>;
   /** @default 'INFO' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-}
+};
 
 /** Settings every function gets besides its own: Powertools, and source-mapped stack traces. */
 export const houseEnvironment = (logLevel: string): Record<string, string> => ({
@@ -48,6 +58,10 @@ export class HouseFunction extends Construct {
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
     super(scope, id);
     assertLocalEsbuild();
+    const handler: string = props.handler ?? 'handler';
+    if (!(FUNCTION_HANDLERS[props.name] as readonly string[]).includes(handler)) {
+      throw new Error(`${FUNCTION_ENTRIES[props.name]} exports no handler "${handler}"`);
+    }
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
@@ -56,13 +70,13 @@ export class HouseFunction extends Construct {
     });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `autopilot-export ${props.name} function`,
+      description: `autopilot-export ${props.name} function${handler === 'handler' ? '' : ` (${handler})`}`,
     });
     this.logGroup.grantWrite(this.role);
 
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, FUNCTION_ENTRIES[props.name]),
-      handler: 'handler',
+      handler,
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       runtime: RUNTIME,

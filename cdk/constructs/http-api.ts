@@ -18,24 +18,19 @@ import { Construct } from 'constructs';
 export interface RouteSpec {
   method: HttpMethod;
   path: string;
-  /** Which function answers. */
-  target: 'api' | 'planner';
   /** No JWT required (the OpenAPI document only). */
   public?: boolean;
 }
 
-const route = (method: HttpMethod, path: string, target: RouteSpec['target'] = 'api'): RouteSpec => ({
-  method,
-  path,
-  target,
-});
+const route = (method: HttpMethod, path: string): RouteSpec => ({ method, path });
 
 /**
  * Every route, spelled out: no greedy `{proxy+}`, so "every route but one has the authorizer" is
- * a property the tests can check and API Gateway answers unknown paths itself.
+ * a property the tests can check and API Gateway answers unknown paths itself. The API function
+ * answers them all.
  */
 export const ROUTES: readonly RouteSpec[] = [
-  { method: HttpMethod.GET, path: '/openapi.json', target: 'api', public: true },
+  { method: HttpMethod.GET, path: '/openapi.json', public: true },
   route(HttpMethod.GET, '/connections'),
   route(HttpMethod.POST, '/connections'),
   route(HttpMethod.GET, '/connections/{id}'),
@@ -49,8 +44,8 @@ export const ROUTES: readonly RouteSpec[] = [
   route(HttpMethod.DELETE, '/exports/{id}'),
   route(HttpMethod.POST, '/exports/{id}/duplicate'),
   route(HttpMethod.PUT, '/exports/{id}/schedule'),
-  // Answers 202 {runId, estimate} itself, then plans asynchronously.
-  route(HttpMethod.POST, '/exports/{id}/runs', 'planner'),
+  // Answers 202 {runId, estimate} once the run is recorded; the planner plans it from its queue.
+  route(HttpMethod.POST, '/exports/{id}/runs'),
   route(HttpMethod.GET, '/exports/{id}/runs'),
   route(HttpMethod.GET, '/runs/{id}'),
   route(HttpMethod.POST, '/runs/{id}/cancel'),
@@ -59,7 +54,6 @@ export const ROUTES: readonly RouteSpec[] = [
 
 export interface HttpApiProps {
   api: IFunction;
-  planner: IFunction;
   /** Token issuer (Cognito: the user pool's provider URL). */
   jwtIssuer: string;
   /** Accepted `aud` (ID token) / `client_id` (access token) values. */
@@ -120,15 +114,12 @@ export class HttpApi extends Construct {
       },
     });
 
-    const integrations = {
-      api: new HttpLambdaIntegration('ApiIntegration', props.api),
-      planner: new HttpLambdaIntegration('PlannerIntegration', props.planner),
-    };
+    const integration = new HttpLambdaIntegration('ApiIntegration', props.api);
     for (const r of ROUTES) {
       const [created] = this.httpApi.addRoutes({
         path: r.path,
         methods: [r.method],
-        integration: integrations[r.target],
+        integration,
         ...(r.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
       if (created) this.routes.set(`${r.method} ${r.path}`, created);

@@ -32,7 +32,13 @@ export const DESTINATION_THROTTLED_THRESHOLD = 50;
 
 export interface MonitoringProps {
   dashboardName: string;
-  functions: { planner: IFunction; sender: IFunction; api: IFunction; watchdog: IFunction };
+  functions: {
+    planner: IFunction;
+    refresh: IFunction;
+    sender: IFunction;
+    api: IFunction;
+    watchdog: IFunction;
+  };
   queues: { plan: WorkQueue; send: WorkQueue };
   httpApi: IHttpApi;
   /** Alarms created elsewhere (DLQ depth, schedule, API) shown on the dashboard. */

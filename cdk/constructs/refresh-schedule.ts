@@ -7,7 +7,8 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 
 export interface RefreshScheduleProps {
-  planner: IFunction;
+  /** The function running the planner's `scheduledRefresh` handler. */
+  refresh: IFunction;
   /** EventBridge Scheduler cron fields, e.g. `0 2 * * ? *`. */
   cron: string;
   /** IANA time zone the cron is read in. */
@@ -15,18 +16,18 @@ export interface RefreshScheduleProps {
   alarmAction: IAlarmAction;
 }
 
-/** The fixed input the planner recognises as "start every scheduled export". */
+/** The fixed input of the planner's `scheduledRefresh` handler: "start every scheduled export". */
 export const SCHEDULED_REFRESH_INPUT = { kind: 'scheduled-refresh' } as const;
 
 /**
  * The scheduled refresh: one EventBridge Scheduler schedule (cron in a time zone, so 02:00 stays
- * 02:00 across daylight saving) invoking the planner, in its own schedule group so its metrics
- * are ours alone. The schedule's role may invoke the planner and nothing else.
+ * 02:00 across daylight saving) invoking the refresh function, in its own schedule group so its
+ * metrics are ours alone. The schedule's role may invoke that function and nothing else.
  */
 export class RefreshSchedule extends Construct {
   readonly schedule: Schedule;
   readonly group: ScheduleGroup;
-  /** Assumable by EventBridge Scheduler for this account's schedule group only; invokes the planner only. */
+  /** Assumable by EventBridge Scheduler for this account's schedule group only; invokes the refresh function only. */
   readonly role: Role;
   readonly droppedAlarm: Alarm;
 
@@ -34,7 +35,7 @@ export class RefreshSchedule extends Construct {
     super(scope, id);
     this.group = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
     this.role = new Role(this, 'Role', {
-      description: 'EventBridge Scheduler: invoke the autopilot-export planner',
+      description: 'EventBridge Scheduler: invoke the autopilot-export scheduled refresh',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: {
@@ -48,17 +49,17 @@ export class RefreshSchedule extends Construct {
       description: 'autopilot-export scheduled refresh: starts a run of every export with scheduled = true',
       scheduleGroup: this.group,
       schedule: ScheduleExpression.expression(`cron(${props.cron})`, TimeZone.of(props.timeZone)),
-      target: new LambdaInvoke(props.planner, {
+      target: new LambdaInvoke(props.refresh, {
         role: this.role,
         input: ScheduleTargetInput.fromObject(SCHEDULED_REFRESH_INPUT),
-        // Delivery retries only; the planner is idempotent per day (an active run is skipped).
+        // Delivery retries only; a repeated refresh skips every export whose run is still active.
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
       }),
     });
     this.droppedAlarm = new Alarm(this, 'DroppedAlarm', {
       alarmDescription:
-        'EventBridge Scheduler could not invoke the planner for the scheduled refresh (retries exhausted); the refresh did not start.',
+        'EventBridge Scheduler could not invoke the scheduled refresh (retries exhausted); the refresh did not start.',
       metric: this.group.metricDropped({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -20,8 +20,8 @@ const REASONS = {
     'One secret per connection, created at runtime by the API and named autopilot-export/connections/<connectionId>; the ARN ends in a random suffix, so the prefix wildcard is the narrowest possible scope.',
   topicKey:
     "Publishing to an SSE-KMS topic needs kms:GenerateDataKey* and kms:Decrypt (AWS SNS docs); CDK's topic grant scopes them to the topic's own key.",
-  plannerVersions:
-    "CDK's grantInvoke adds '<planner ARN>:*' (its versions and aliases); the schedule's role can still invoke nothing but the planner.",
+  refreshVersions:
+    "CDK's grantInvoke adds '<refresh function ARN>:*' (its versions and aliases); the schedule's role can still invoke nothing but the scheduled refresh.",
   watchdogVersions:
     "CDK's grantInvoke adds '<watchdog ARN>:*' (its versions and aliases); the watchdog schedule's role can still invoke nothing but the watchdog.",
   publicOpenApi:
@@ -40,10 +40,16 @@ export const nagAcknowledgements = (stacks: {
   const { stateful, stateless } = stacks;
   const iam5 = (what: string): string => `AwsSolutions-IAM5[${what}]`;
   const secretArn = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_PREFIX}*`;
-  const plannerId = stateless.getLogicalId(stateless.planner.fn.node.defaultChild as CfnFunction);
+  const refreshId = stateless.getLogicalId(stateless.refresh.fn.node.defaultChild as CfnFunction);
   const watchdogId = stateless.getLogicalId(stateless.watchdog.fn.node.defaultChild as CfnFunction);
-  const functions = [stateless.planner, stateless.sender, stateless.api, stateless.watchdog];
-  const readsSegments = [stateless.planner, stateless.api];
+  const functions = [
+    stateless.planner,
+    stateless.refresh,
+    stateless.sender,
+    stateless.api,
+    stateless.watchdog,
+  ];
+  const readsSegments = [stateless.planner, stateless.refresh, stateless.api];
 
   return [
     ...functions.map((f) => ({
@@ -70,8 +76,8 @@ export const nagAcknowledgements = (stacks: {
       : []),
     {
       scope: stateless.schedule.role,
-      finding: iam5(`Resource::<${plannerId}.Arn>:*`),
-      reason: REASONS.plannerVersions,
+      finding: iam5(`Resource::<${refreshId}.Arn>:*`),
+      reason: REASONS.refreshVersions,
     },
     {
       scope: stateless.watchdogSchedule.role,

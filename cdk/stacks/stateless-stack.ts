@@ -20,9 +20,14 @@ export interface StatelessStackProps extends StackProps {
   jwt: JwtTrust;
 }
 
-/** Function sizing; the planner checkpoints and continues via its queue when 15 minutes are not enough. */
+/**
+ * Function sizing; the planner checkpoints and continues via its queue when 15 minutes are not
+ * enough. The scheduled refresh only records a run and queues its planning per export (a few
+ * requests each), so minutes cover thousands of exports.
+ */
 export const SIZING = {
   planner: { timeout: Duration.minutes(15), memorySize: 1024 },
+  refresh: { timeout: Duration.minutes(5), memorySize: 512 },
   sender: { timeout: Duration.minutes(5), memorySize: 512 },
   api: { timeout: Duration.seconds(10), memorySize: 512 },
   watchdog: { timeout: Duration.minutes(1), memorySize: 256 },
@@ -59,7 +64,10 @@ export const SECRET_ACTIONS = {
  * function gets exactly the access its code uses.
  */
 export class StatelessStack extends Stack {
+  /** The planner's plan-queue consumer (`index.planMessage`). */
   readonly planner: HouseFunction;
+  /** The planner's scheduled refresh (`index.scheduledRefresh`), same bundle. */
+  readonly refresh: HouseFunction;
   readonly sender: HouseFunction;
   readonly api: HouseFunction;
   readonly watchdog: HouseFunction;
@@ -99,22 +107,32 @@ export class StatelessStack extends Stack {
     const common = {
       STATE_TABLE: stateTable.tableName,
       SECRET_PREFIX,
-      AUTOPILOT_BASE_URL: config.autopilotBaseUrl,
+      ...(config.autopilotBaseUrl === undefined ? {} : { AUTOPILOT_BASE_URL: config.autopilotBaseUrl }),
     };
     const segments = { SEGMENT_SOURCE: 'dynamodb', SEGMENT_TABLE: segmentTable.tableName };
 
+    const plannerEnvironment = {
+      ...common,
+      ...segments,
+      NOTIFY_TOPIC_ARN: topic.topicArn,
+      PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
+      PLAN_DLQ_URL: this.planQueue.deadLetterQueue.queueUrl,
+      SEND_QUEUE_URL: this.sendQueue.queue.queueUrl,
+    };
     this.planner = new HouseFunction(this, 'Planner', {
       name: 'planner',
-      description: 'autopilot-export planner: scheduled refresh, on-demand runs, planning and continuations',
+      handler: 'planMessage',
+      description: 'autopilot-export planner: plans runs and continues them from checkpoints (plan queue)',
       ...SIZING.planner,
-      environment: {
-        ...common,
-        ...segments,
-        NOTIFY_TOPIC_ARN: topic.topicArn,
-        PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
-        PLAN_DLQ_URL: this.planQueue.deadLetterQueue.queueUrl,
-        SEND_QUEUE_URL: this.sendQueue.queue.queueUrl,
-      },
+      environment: plannerEnvironment,
+    });
+    // Same bundle and settings as the planner (its env schema); only its grants are narrower.
+    this.refresh = new HouseFunction(this, 'Refresh', {
+      name: 'planner',
+      handler: 'scheduledRefresh',
+      description: 'autopilot-export scheduled refresh: starts a run of every scheduled export',
+      ...SIZING.refresh,
+      environment: plannerEnvironment,
     });
     this.sender = new HouseFunction(this, 'Sender', {
       name: 'sender',
@@ -137,7 +155,9 @@ export class StatelessStack extends Stack {
         ...common,
         ...segments,
         PLAN_QUEUE_URL: this.planQueue.queue.queueUrl,
-        DEFAULT_RATE_PER_SECOND: String(config.defaultRatePerSecond),
+        ...(config.defaultRatePerSecond === undefined
+          ? {}
+          : { DEFAULT_RATE_PER_SECOND: String(config.defaultRatePerSecond) }),
         KEY_CHECK_TIMEOUT_MS: String(KEY_CHECK_TIMEOUT.toMilliseconds()),
       },
     });
@@ -192,6 +212,13 @@ export class StatelessStack extends Stack {
     sender.addToRolePolicy(secrets(SECRET_ACTIONS.read));
     topic.grantPublish(sender);
 
+    // Refresh: exports and runs (records skipped and started runs); segment sizes for the estimate;
+    // queues planning. Reads no keys, sends nothing to Autopilot, notifies no one.
+    const refresh = this.refresh.fn;
+    stateTable.grantReadWriteData(refresh);
+    segmentTable.grantReadData(refresh);
+    this.planQueue.queue.grantSendMessages(refresh);
+
     // API: configuration and run records; segment list; starts runs by plan message; owns the keys.
     const api = this.api.fn;
     stateTable.grantReadWriteData(api);
@@ -209,21 +236,20 @@ export class StatelessStack extends Stack {
     });
 
     this.schedule = new RefreshSchedule(this, 'RefreshSchedule', {
-      planner,
+      refresh,
       cron: config.refreshCron,
       timeZone: config.timeZone,
       alarmAction,
     });
     this.httpApi = new HttpApi(this, 'HttpApi', {
       api,
-      planner,
       jwtIssuer: props.jwt.issuer,
       jwtAudience: props.jwt.audience,
       alarmAction,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: this.stackName,
-      functions: { planner, sender, api, watchdog },
+      functions: { planner, refresh, sender, api, watchdog },
       queues: { plan: this.planQueue, send: this.sendQueue },
       httpApi: this.httpApi.httpApi,
       otherAlarms: [
@@ -250,6 +276,7 @@ export class StatelessStack extends Stack {
     output('SendDeadLetterQueueArn', this.sendQueue.deadLetterQueue.queueArn);
     output('DashboardName', this.monitoring.dashboard.dashboardName);
     output('PlannerFunctionName', planner.functionName);
+    output('RefreshFunctionName', refresh.functionName);
     output('SenderFunctionName', sender.functionName);
     output('ApiFunctionName', api.functionName);
     output('WatchdogFunctionName', watchdog.functionName);

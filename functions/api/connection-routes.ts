@@ -1,22 +1,21 @@
 import * as z from 'zod';
+import { flag, json, param, problems, query } from '#functions/shared/http/route-helpers.ts';
 import { NotFoundError } from '#lib/domain/errors.ts';
 import {
-  type ConnectionRemovalDeps,
   CreateConnectionInputSchema,
-  createConnection,
-  deleteConnection,
   RotateKeyInputSchema,
-  rotateKey,
   UpdateConnectionInputSchema,
-  updateConnection,
-} from '#lib/use-cases/manage-connections.ts';
+} from '#lib/use-cases/connection-inputs.ts';
+import { createConnection, updateConnection } from '#lib/use-cases/manage-connections.ts';
+import { type ConnectionRemovalDeps, deleteConnection } from '#lib/use-cases/remove-connection.ts';
+import { rotateKey } from '#lib/use-cases/rotate-key.ts';
 import type { ApiDeps } from './deps.ts';
-import { flag, json, param, problems, query } from './route-helpers.ts';
-import type { Route } from './router.ts';
+import type { Route } from './route.ts';
 import { ConnectionAnyViewSchema, ConnectionViewSchema, connectionView } from './views.ts';
 
 const connectionDeps = (deps: ApiDeps): ConnectionRemovalDeps => ({
   ...deps,
+  ...deps.state,
   newId: () => deps.newId('conn'),
 });
 
@@ -36,7 +35,7 @@ export const connectionRoutes: Route[] = [
       ...problems(401, 403),
     ],
     handle: async ({ deps, caller }) => {
-      const connections = await deps.store.listConnections();
+      const connections = await deps.state.connections.list();
       return json(200, { connections: connections.map((c) => connectionView(caller, c)) });
     },
   },
@@ -65,7 +64,7 @@ export const connectionRoutes: Route[] = [
       ...problems(400, 401, 403, 404),
     ],
     handle: async (ctx) => {
-      const c = await ctx.deps.store.getConnection(param(ctx, 'id'));
+      const c = await ctx.deps.state.connections.get(param(ctx, 'id'));
       if (c === undefined) throw new NotFoundError(`Connection ${param(ctx, 'id')} does not exist.`);
       return json(200, connectionView(ctx.caller, c));
     },

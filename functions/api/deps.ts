@@ -8,10 +8,11 @@ import type { Metrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { StateStore } from '#lib/ports/state-store.ts';
+import type { State } from '#lib/ports/state.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import type { ApiEnv } from '../shared/env.ts';
 import { newId } from '../shared/ids.ts';
+import { type Observability, observability } from '../shared/observability.ts';
 import {
   commonParts,
   destination,
@@ -21,9 +22,9 @@ import {
   sqsClient,
 } from '../shared/wiring.ts';
 
-/** Everything the API's routes use; the planner builds the same for its one route. */
+/** Everything the API's routes use. */
 export interface ApiDeps {
-  store: StateStore;
+  state: State;
   segments: SegmentSource;
   secrets: SecretProvider;
   destination: Destination;
@@ -34,15 +35,19 @@ export interface ApiDeps {
   metrics: Metrics;
   newId: (kind: 'conn' | 'exp' | 'run') => string;
   maxBodyBytes: number;
-  defaultRatePerSecond: number;
+  /** Absent: the destination's documented rate. */
+  defaultRatePerSecond?: number | undefined;
   /** Longest wait for Autopilot to answer a key check (default 6 s). */
   keyCheckTimeoutMs?: number;
 }
 
-export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps & { flushMetrics(): void } => {
+export const createApiDeps = (
+  env: ApiEnv,
+  overrides: Overrides = {},
+): ApiDeps & { observability: Observability } => {
   const common = commonParts(env, overrides);
   return {
-    store: common.store,
+    state: common.state,
     segments: segmentSource(env, common.dynamo, overrides),
     secrets: secretProvider(env, common.clock, overrides),
     // The API only checks keys: its requests time out with the key check, not the senders' 30 s.
@@ -60,6 +65,6 @@ export const createApiDeps = (env: ApiEnv, overrides: Overrides = {}): ApiDeps &
     maxBodyBytes: env.MAX_BODY_BYTES,
     defaultRatePerSecond: env.DEFAULT_RATE_PER_SECOND,
     keyCheckTimeoutMs: env.KEY_CHECK_TIMEOUT_MS,
-    flushMetrics: () => common.metrics.flush?.(),
+    observability: observability(common.logger, common.metrics),
   };
 };

@@ -1,32 +1,33 @@
 import * as z from 'zod';
-import type { Connection } from '#lib/ports/state-store.ts';
+import { json, param, problems } from '#functions/shared/http/route-helpers.ts';
+import type { Connection } from '#lib/domain/connection.ts';
+import { deleteExport } from '#lib/use-cases/delete-export.ts';
+import { getExportOrThrow, governingConnections, permissionsFor } from '#lib/use-cases/export-access.ts';
+import { ExportInputSchema, UpdateExportInputSchema } from '#lib/use-cases/export-checks.ts';
 import {
   createExport,
-  deleteExport,
   duplicateExport,
   type ExportDeps,
-  ExportInputSchema,
-  getExportOrThrow,
-  governingConnections,
-  permissionsFor,
   setSchedule,
-  UpdateExportInputSchema,
   updateExport,
 } from '#lib/use-cases/manage-exports.ts';
 import type { ApiDeps } from './deps.ts';
 import { matchingWarnings } from './export-warnings.ts';
-import { json, param, problems } from './route-helpers.ts';
-import type { Route, RouteContext } from './router.ts';
+import type { Route, RouteContext } from './route.ts';
 import { ExportViewSchema, exportView, SavedExportViewSchema } from './views.ts';
 
-const exportDeps = (deps: ApiDeps): ExportDeps => ({ ...deps, newId: () => deps.newId('exp') });
+const exportDeps = (deps: ApiDeps): ExportDeps => ({
+  ...deps,
+  ...deps.state,
+  newId: () => deps.newId('exp'),
+});
 
 const connectionsById = async (deps: ApiDeps): Promise<Map<string, Connection>> =>
-  new Map((await deps.store.listConnections()).map((c) => [c.id, c]));
+  new Map((await deps.state.connections.list()).map((c) => [c.id, c]));
 
 const viewExport = async (ctx: RouteContext, id: string) => {
-  const exp = await getExportOrThrow(ctx.deps.store, id);
-  const connections = await governingConnections(ctx.deps.store, exp);
+  const exp = await getExportOrThrow(ctx.deps.state.exports, id);
+  const connections = await governingConnections(ctx.deps.state.connections, exp);
   return exportView(exp, connections[0], permissionsFor(ctx.caller, connections));
 };
 
@@ -48,7 +49,7 @@ export const exportRoutes: Route[] = [
     responses: [{ status: 200, description: 'Exports', schema: ExportListSchema }, ...problems(401, 403)],
     handle: async ({ deps, caller }) => {
       const connections = await connectionsById(deps);
-      const exports = await deps.store.listExports();
+      const exports = await deps.state.exports.list();
       return json(200, {
         exports: exports
           .sort((a, b) => a.name.localeCompare(b.name))

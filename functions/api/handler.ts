@@ -1,8 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { fromApiGateway, toApiGateway } from '#functions/shared/http/http.ts';
+import { createRouter } from '#functions/shared/http/router.ts';
+import { lambdaHandler, type Observability, unobserved } from '#functions/shared/observability.ts';
 import type { ApiDeps } from './deps.ts';
-import { fromApiGateway, toApiGateway } from './http.ts';
 import { buildOpenApi } from './openapi.ts';
-import { createRouter, type Route } from './router.ts';
+import type { Route } from './route.ts';
 import { NAMED_SCHEMAS, routes } from './routes.ts';
 
 /** The OpenAPI document of every API route (what `GET /openapi.json` serves). */
@@ -18,11 +20,15 @@ export const apiRoutes = (): Route[] => {
   return all;
 };
 
-/** The management API (connections, exports, runs, segments) behind API Gateway's JWT authorizer. */
-export const createApiHandler = (deps: ApiDeps & { flushMetrics?(): void }) => {
+/**
+ * The management API (connections, exports, runs — starting one included — and segments) behind
+ * API Gateway's JWT authorizer.
+ */
+export const createApiHandler = (deps: ApiDeps & { observability?: Observability }) => {
   const route = createRouter(apiRoutes(), deps);
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
-    try {
+  return lambdaHandler(
+    deps.observability ?? unobserved,
+    async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
       const response = await route(fromApiGateway(event));
       deps.logger.info('request', {
         method: event.requestContext.http.method,
@@ -31,8 +37,6 @@ export const createApiHandler = (deps: ApiDeps & { flushMetrics?(): void }) => {
         requestId: event.requestContext.requestId,
       });
       return toApiGateway(response);
-    } finally {
-      deps.flushMetrics?.();
-    }
-  };
+    },
+  );
 };

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ACCESS_TEXT } from '#lib/domain/access.ts';
 import { MAX_ID_BYTES } from '#lib/domain/validation.ts';
-import type { Route } from './router.ts';
+import type { Route } from './route.ts';
 
 const toJson = (schema: z.ZodType, io: 'input' | 'output'): unknown =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });

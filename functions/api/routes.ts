@@ -1,26 +1,24 @@
 import type * as z from 'zod';
+import { ProblemSchema } from '#functions/shared/http/problems.ts';
+import { json } from '#functions/shared/http/route-helpers.ts';
 import {
   CreateConnectionInputSchema,
   RotateKeyInputSchema,
   UpdateConnectionInputSchema,
-} from '#lib/use-cases/manage-connections.ts';
-import { ExportInputSchema, UpdateExportInputSchema } from '#lib/use-cases/manage-exports.ts';
+} from '#lib/use-cases/connection-inputs.ts';
+import { ExportInputSchema, UpdateExportInputSchema } from '#lib/use-cases/export-checks.ts';
 import { connectionRoutes } from './connection-routes.ts';
 import { ExportListSchema, exportRoutes } from './export-routes.ts';
-import { json } from './route-helpers.ts';
-import type { Route } from './router.ts';
+import type { Route } from './route.ts';
 import { RunStartedSchema, runRoutes } from './run-routes.ts';
 import { segmentsRoute } from './segments-route.ts';
 import {
   ConnectionAnyViewSchema,
   ConnectionViewSchema,
   ExportViewSchema,
-  ProblemSchema,
   RunViewSchema,
   SavedExportViewSchema,
 } from './views.ts';
-
-export { runStartRoute, startDeps } from './run-routes.ts';
 
 /** Schemas the OpenAPI document names (and writes once) instead of repeating inline. */
 export const NAMED_SCHEMAS: Record<string, z.ZodType> = {

@@ -1,17 +1,18 @@
 import * as z from 'zod';
+import { problem } from '#functions/shared/http/problems.ts';
+import { flag, json, param, problems, query } from '#functions/shared/http/route-helpers.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
-import { getExportOrThrow } from '#lib/use-cases/manage-exports.ts';
+import { getExportOrThrow } from '#lib/use-cases/export-access.ts';
 import { cancelRun, getRunOrThrow, requestRun } from '#lib/use-cases/manage-runs.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 import type { ApiDeps } from './deps.ts';
-import { problem } from './problems.ts';
-import { flag, json, param, problems, query } from './route-helpers.ts';
-import type { Route } from './router.ts';
+import type { Route } from './route.ts';
 import { RunViewSchema, runView } from './views.ts';
 
-export const startDeps = (deps: ApiDeps): StartRunDeps => ({
+const startDeps = (deps: ApiDeps): StartRunDeps => ({
   ...deps,
+  ...deps.state,
   costs: deps.destination.costs,
   newId: () => deps.newId('run'),
 });
@@ -45,7 +46,7 @@ const ListRunsQuerySchema = z.object({
     .optional(),
 });
 
-/** `POST /exports/{id}/runs`: in AWS this route is served by the planner function. */
+/** `POST /exports/{id}/runs`: answers 202 once the run is recorded and its planning queued. */
 export const runStartRoute: Route = {
   method: 'POST',
   path: '/exports/{id}/runs',
@@ -110,8 +111,8 @@ export const runRoutes: Route[] = [
     ],
     handle: async (ctx) => {
       const { limit, cursor } = query(ListRunsQuerySchema, ctx);
-      await getExportOrThrow(ctx.deps.store, param(ctx, 'id'));
-      const page = await ctx.deps.store.listRuns(param(ctx, 'id'), limit, cursor);
+      await getExportOrThrow(ctx.deps.state.exports, param(ctx, 'id'));
+      const page = await ctx.deps.state.runs.list(param(ctx, 'id'), limit, cursor);
       const now = ctx.deps.clock.now();
       return json(200, {
         runs: page.runs.map((r) => runView(r, [], now)),
@@ -127,8 +128,8 @@ export const runRoutes: Route[] = [
     action: 'run:read',
     responses: [{ status: 200, description: 'The run', schema: RunViewSchema }, ...problems(401, 403, 404)],
     handle: async (ctx) => {
-      const run = await getRunOrThrow(ctx.deps, param(ctx, 'id'));
-      const samples = await ctx.deps.store.listErrorSamples(run.id, 20);
+      const run = await getRunOrThrow(ctx.deps.state, param(ctx, 'id'));
+      const samples = await ctx.deps.state.batches.errorSamples(run.id, 20);
       return json(200, runView(run, samples, ctx.deps.clock.now()));
     },
   },
@@ -143,7 +144,7 @@ export const runRoutes: Route[] = [
       ...problems(401, 403, 404, 409),
     ],
     handle: async (ctx) => {
-      const run = await cancelRun(ctx.deps, param(ctx, 'id'), ctx.caller);
+      const run = await cancelRun({ ...ctx.deps, ...ctx.deps.state }, param(ctx, 'id'), ctx.caller);
       return json(202, runView(run, [], ctx.deps.clock.now()));
     },
   },

@@ -1,10 +1,10 @@
 import * as z from 'zod';
+import { json, problems, query } from '#functions/shared/http/route-helpers.ts';
 import { effectiveCap } from '#lib/domain/cap.ts';
 import { NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { DEFAULT_CAP } from '#lib/domain/export-config.ts';
 import { idText } from '#lib/domain/validation.ts';
-import { json, problems, query } from './route-helpers.ts';
-import type { Route } from './router.ts';
+import type { Route } from './route.ts';
 import { SegmentViewSchema, SelectionCheckSchema } from './views.ts';
 
 const SegmentsQuerySchema = z.object({
@@ -40,7 +40,7 @@ export const segmentsRoute: Route = {
   handle: async (ctx) => {
     const { segmentIds, connectionId } = query(SegmentsQuerySchema, ctx);
     const connection =
-      connectionId === undefined ? undefined : await ctx.deps.store.getConnection(connectionId);
+      connectionId === undefined ? undefined : await ctx.deps.state.connections.get(connectionId);
     if (connectionId !== undefined && connection === undefined) {
       throw new NotFoundError(`Connection ${connectionId} does not exist.`);
     }

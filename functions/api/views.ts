@@ -1,17 +1,12 @@
 import * as z from 'zod';
 import { type Caller, seesConnectionDetails } from '#lib/domain/access.ts';
+import type { ErrorSample } from '#lib/domain/batch.ts';
+import { type Connection, ConnectionSchema } from '#lib/domain/connection.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { RunStatusSchema, RunTriggerSchema } from '#lib/domain/run.ts';
-import {
-  type Connection,
-  ConnectionSchema,
-  type ErrorSample,
-  type ExportRecord,
-  PlanningStatsSchema,
-  RequestEstimateSchema,
-  type RunRecord,
-} from '#lib/ports/state-store.ts';
-import type { ExportPermissions } from '#lib/use-cases/manage-exports.ts';
+import { PlanningStatsSchema, RequestEstimateSchema, type RunRecord } from '#lib/domain/run-record.ts';
+import type { ExportPermissions } from '#lib/use-cases/export-access.ts';
 
 /** What non-admins see of a connection: its name and type, nothing else. */
 export const ConnectionSummarySchema = z.object({
@@ -202,12 +197,4 @@ export const SelectionCheckSchema = z.object({
   profilesInAll: z.number(),
   verdict: z.enum(['within_cap', 'may_exceed_cap', 'exceeds_cap']),
   message: z.string(),
-});
-
-export const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  errors: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
 });

@@ -1,13 +1,15 @@
-import { SqsDeadLetters, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
+import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
 import type { DeadLetters } from '#lib/ports/work-queue.ts';
+import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
-import type { ApiDeps } from '../api/deps.ts';
 import type { PlannerEnv } from '../shared/env.ts';
 import { ONE_WEEK_MS } from '../shared/env.ts';
 import { newId } from '../shared/ids.ts';
+import { type Observability, observability } from '../shared/observability.ts';
 import {
   commonParts,
   destination,
@@ -21,11 +23,9 @@ import {
 export interface PlannerDeps {
   plan: PlanRunDeps;
   start: StartRunDeps;
-  /** For the one HTTP route the planner serves: `POST /exports/{id}/runs`. */
-  api: ApiDeps;
   /** Where unreadable plan messages go (the plan queue's DLQ; logged only when none is configured). */
   planDeadLetters: DeadLetters;
-  flushMetrics(): void;
+  observability: Observability;
 }
 
 export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): PlannerDeps => {
@@ -41,7 +41,7 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
   const dest = destination(env, overrides);
   const secrets = secretProvider(env, common.clock, overrides);
   const lifecycle = {
-    store: common.store,
+    ...common.state,
     notifier: common.notifier,
     clock: common.clock,
     logger: common.logger,
@@ -61,8 +61,7 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
         perContactBatchSize: env.PER_CONTACT_BATCH_SIZE,
         reserveMs: env.PLANNER_RESERVE_MS,
         probeRecheckMs: ONE_WEEK_MS,
-        maxAttempts: 3,
-        baseDelayMs: 250,
+        ...DEFAULT_RETRY,
       },
     },
     start: {
@@ -72,20 +71,10 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
       costs: dest.costs,
       newId: () => newId('run', common.clock.now()),
     },
-    api: {
-      ...lifecycle,
-      segments,
-      secrets,
-      destination: dest,
-      planQueue,
-      newId: (kind) => newId(kind, common.clock.now()),
-      maxBodyBytes: 64 * 1024,
-      defaultRatePerSecond: 5,
-    },
     planDeadLetters:
       env.PLAN_DLQ_URL === undefined
         ? { send: async () => {} }
         : new SqsDeadLetters({ client: sqs, queueUrl: env.PLAN_DLQ_URL }),
-    flushMetrics: () => common.metrics.flush?.(),
+    observability: observability(common.logger, common.metrics),
   };
 };

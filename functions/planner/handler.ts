@@ -1,28 +1,24 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context, SQSBatchResponse } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { type PlanMessage, PlanMessageSchema } from '#lib/domain/messages.ts';
 import { RunTriggerSchema } from '#lib/domain/run.ts';
-import { toIssues } from '#lib/domain/validation.ts';
+import { parseOrThrow, toIssues } from '#lib/domain/validation.ts';
 import { planRun } from '#lib/use-cases/plan-run.ts';
 import { type RefreshSummary, startScheduledRuns } from '#lib/use-cases/scheduled-refresh.ts';
 import { type StartRunResult, startRun } from '#lib/use-cases/start-run.ts';
-import { fromApiGateway, toApiGateway } from '../api/http.ts';
-import { createRouter } from '../api/router.ts';
-import { runStartRoute } from '../api/routes.ts';
-import { isSqsEvent, processRecords, remainingTime } from '../shared/lambda.ts';
+import { processRecords, remainingTime } from '../shared/lambda.ts';
+import { lambdaHandler } from '../shared/observability.ts';
 import type { PlannerDeps } from './deps.ts';
 
 /** What EventBridge Scheduler sends (the schedule's fixed input). */
 export const ScheduledRefreshEventSchema = z.object({ kind: z.literal('scheduled-refresh') });
-/** A direct invocation to start one run (the API and the local runtime use it). */
+/** A direct invocation to start one run (the local runtime uses it; AWS has no route to it). */
 export const StartRunEventSchema = z.object({
   kind: z.literal('start-run'),
   exportId: z.string().min(1),
   trigger: RunTriggerSchema,
   requestedBy: z.string().min(1),
 });
-
-export type PlannerResult = SQSBatchResponse | RefreshSummary | StartRunResult | APIGatewayProxyResultV2;
 
 const parsePlanMessage = (body: string): { ok: true; value: PlanMessage } | { ok: false; reason: string } => {
   let json: unknown;
@@ -37,49 +33,56 @@ const parsePlanMessage = (body: string): { ok: true; value: PlanMessage } | { ok
   return { ok: false, reason: issues.map((i) => `${i.path || '(message)'}: ${i.reason}`).join('; ') };
 };
 
-const isHttpEvent = (event: unknown): event is APIGatewayProxyEventV2 =>
-  typeof event === 'object' && event !== null && 'requestContext' in event && 'rawPath' in event;
+/**
+ * The scheduled refresh (EventBridge Scheduler): starts a run of every scheduled export. Any other
+ * input is refused, naming the field, rather than read as a refresh.
+ */
+export const createScheduledRefreshHandler = (deps: PlannerDeps) =>
+  lambdaHandler(deps.observability, async (event: unknown): Promise<RefreshSummary> => {
+    parseOrThrow(ScheduledRefreshEventSchema, event, 'event');
+    return startScheduledRuns(deps.start);
+  });
 
 /**
- * The planner: the scheduled refresh, direct starts, and plan messages (first planning and
- * continuations from a checkpoint) from its SQS queue.
+ * The plan queue (SQS, partial batch responses): first planning and continuations from a
+ * checkpoint. Every line logged for a message carries its `messageId`, `runId` and `exportId`.
  */
-export const createPlannerHandler = (deps: PlannerDeps) => {
-  const http = createRouter([runStartRoute], deps.api);
-  return async (event: unknown, context: Context): Promise<PlannerResult> => {
-    try {
-      if (isHttpEvent(event)) return toApiGateway(await http(fromApiGateway(event)));
-      if (isSqsEvent(event)) {
-        return await processRecords(
-          event,
-          1,
-          async (record) => {
-            const message = parsePlanMessage(record.body);
-            if (!message.ok) {
-              // Retrying cannot make it readable: straight to the dead-letter queue, with the reason.
-              deps.plan.logger.error('malformed plan message sent to the dead-letter queue', {
-                messageId: record.messageId,
-                reason: message.reason,
-              });
-              await deps.planDeadLetters.send(record.body, message.reason);
-              return 'done';
-            }
-            await planRun(deps.plan, message.value, remainingTime(context));
+export const createPlanMessageHandler = (deps: PlannerDeps) =>
+  lambdaHandler(
+    deps.observability,
+    async (event: SQSEvent, context): Promise<SQSBatchResponse> =>
+      processRecords(event, {
+        parallelism: 1,
+        logs: deps.observability,
+        work: async (record) => {
+          const message = parsePlanMessage(record.body);
+          if (!message.ok) {
+            // Retrying cannot make it readable: straight to the dead-letter queue, with the reason.
+            deps.plan.logger.error('malformed plan message sent to the dead-letter queue', {
+              reason: message.reason,
+            });
+            await deps.planDeadLetters.send(record.body, message.reason);
             return 'done';
-          },
-          (record, error) =>
-            deps.plan.logger.error('planning failed; SQS will retry', {
-              messageId: record.messageId,
-              error: String(error),
-            }),
-        );
-      }
-      const scheduled = ScheduledRefreshEventSchema.safeParse(event);
-      if (scheduled.success) return await startScheduledRuns(deps.start);
-      const start = StartRunEventSchema.parse(event);
-      return await startRun(deps.start, start);
-    } finally {
-      deps.flushMetrics();
-    }
-  };
-};
+          }
+          await planRun(deps.plan, message.value, remainingTime(context));
+          return 'done';
+        },
+        onError: (_record, error) =>
+          deps.plan.logger.error('planning failed; SQS will retry', { error: String(error) }),
+      }),
+  );
+
+/** One run started by direct invocation (`{"kind": "start-run", ...}`); answers with the run. */
+export const createStartRunHandler = (deps: PlannerDeps) =>
+  lambdaHandler(
+    deps.observability,
+    async (event: unknown): Promise<StartRunResult> =>
+      startRun(deps.start, parseOrThrow(StartRunEventSchema, event, 'event')),
+  );
+
+/** The planner's entry points by name, as `index.ts` exports them and the stack wires them. */
+export const createPlannerHandlers = (deps: PlannerDeps) => ({
+  scheduledRefresh: createScheduledRefreshHandler(deps),
+  planMessage: createPlanMessageHandler(deps),
+  startRun: createStartRunHandler(deps),
+});

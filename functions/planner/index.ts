@@ -1,5 +1,13 @@
 import { loadEnv, PlannerEnvSchema } from '../shared/env.ts';
 import { createPlannerDeps } from './deps.ts';
-import { createPlannerHandler } from './handler.ts';
+import { createPlannerHandlers } from './handler.ts';
 
-export const handler = createPlannerHandler(createPlannerDeps(loadEnv(PlannerEnvSchema, process.env)));
+/*
+ * One bundle, one entry point per event source; each Lambda function names its own
+ * (cdk/constructs/bundling.ts FUNCTION_HANDLERS): `index.planMessage` for the plan queue,
+ * `index.scheduledRefresh` for EventBridge Scheduler. `startRun` is for direct invocation: the
+ * local runtime starts runs through it; in AWS the API's `POST /exports/{id}/runs` starts them.
+ */
+const handlers = createPlannerHandlers(createPlannerDeps(loadEnv(PlannerEnvSchema, process.env)));
+
+export const { scheduledRefresh, planMessage, startRun } = handlers;

@@ -1,8 +1,11 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { SqsDeadLetters, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
+import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
+import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
 import { ONE_WEEK_MS, type SenderEnv } from '../shared/env.ts';
+import { type Observability, observability } from '../shared/observability.ts';
 import {
   commonParts,
   destination,
@@ -20,7 +23,7 @@ export interface SenderDeps {
   retryBaseSeconds: number;
   /** The send queue's redrive limit (its last delivery records what still fails). */
   maxReceiveCount: number;
-  flushMetrics(): void;
+  observability: Observability;
 }
 
 export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): SenderDeps => {
@@ -28,7 +31,7 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
   const sqs = sqsClient(overrides);
   return {
     send: {
-      store: common.store,
+      ...common.state,
       notifier: common.notifier,
       clock: common.clock,
       logger: common.logger,
@@ -39,8 +42,7 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
       sendQueue: new SqsWorkQueue<SendBatchMessageInput>({ client: sqs, queueUrl: env.SEND_QUEUE_URL }),
       deadLetters: new SqsDeadLetters({ client: sqs, queueUrl: env.SEND_DLQ_URL }),
       settings: {
-        maxAttempts: 3,
-        baseDelayMs: 250,
+        ...DEFAULT_RETRY,
         reserveMs: env.SENDER_RESERVE_MS,
         requeueDelaySeconds: env.SENDER_REQUEUE_DELAY_SECONDS,
         probeRecheckMs: ONE_WEEK_MS,
@@ -61,6 +63,6 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
     },
     retryBaseSeconds: env.SENDER_RETRY_BASE_SECONDS,
     maxReceiveCount: env.MAX_RECEIVE_COUNT,
-    flushMetrics: () => common.metrics.flush?.(),
+    observability: observability(common.logger, common.metrics),
   };
 };

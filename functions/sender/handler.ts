@@ -1,27 +1,29 @@
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sendBatch } from '#lib/use-cases/send-batch.ts';
 import { processRecords, remainingTime, retryDelaySeconds } from '../shared/lambda.ts';
+import { lambdaHandler } from '../shared/observability.ts';
 import type { SenderDeps } from './deps.ts';
 
-/** SQS event source with partial batch responses: only records that must be retried are reported. */
-export const createSenderHandler =
-  (deps: SenderDeps) =>
-  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    try {
-      return await processRecords(
-        event,
-        deps.parallelism,
-        (record) =>
+/**
+ * SQS event source with partial batch responses: only records that must be retried are reported.
+ * Records are worked on in parallel; every line logged for one carries its own `messageId`,
+ * `runId`, `exportId` and `batchNo`.
+ */
+export const createSenderHandler = (deps: SenderDeps) =>
+  lambdaHandler(
+    deps.observability,
+    async (event: SQSEvent, context): Promise<SQSBatchResponse> =>
+      processRecords(event, {
+        parallelism: deps.parallelism,
+        logs: deps.observability,
+        work: (record) =>
           sendBatch(deps.send, record.body, remainingTime(context), {
             receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
             maxReceiveCount: deps.maxReceiveCount,
           }),
-        (record, error) =>
-          deps.send.logger.error('batch failed unexpectedly; SQS will retry', {
-            messageId: record.messageId,
-            error: String(error),
-          }),
-        async (record) => {
+        onError: (_record, error) =>
+          deps.send.logger.error('batch failed unexpectedly; SQS will retry', { error: String(error) }),
+        onRetry: async (record) => {
           const seconds = retryDelaySeconds(
             Number(record.attributes.ApproximateReceiveCount ?? 1),
             deps.retryBaseSeconds,
@@ -30,14 +32,8 @@ export const createSenderHandler =
             await deps.retryLater(record.receiptHandle, seconds);
           } catch (error) {
             // The queue's own visibility timeout still brings the message back, only later.
-            deps.send.logger.warn('could not schedule the retry', {
-              messageId: record.messageId,
-              error: String(error),
-            });
+            deps.send.logger.warn('could not schedule the retry', { error: String(error) });
           }
         },
-      );
-    } finally {
-      deps.flushMetrics();
-    }
-  };
+      }),
+  );

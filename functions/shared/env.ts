@@ -12,7 +12,8 @@ export const BaseEnvSchema = z.object({
   SEGMENT_TABLE: z.string().min(1).optional(),
   SEGMENT_DIR: z.string().min(1).optional(),
   SECRET_PREFIX: z.string().min(1).default('autopilot-export/connections/'),
-  AUTOPILOT_BASE_URL: z.url().default('https://api2.autopilothq.com/v1'),
+  /** Absent: the client's own base URL (lib/adapters/autopilot/client.ts). */
+  AUTOPILOT_BASE_URL: z.url().optional(),
   AUTOPILOT_TIMEOUT_MS: int(30_000),
   NOTIFY_TOPIC_ARN: z.string().min(1).optional(),
   /** Mask email addresses in error samples (logs are always masked). */
@@ -49,7 +50,8 @@ export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
 export const ApiEnvSchema = BaseEnvSchema.extend({
   PLAN_QUEUE_URL: z.url(),
   /** Rate budget of a new connection when the admin gives none (deploy config; Autopilot documents 5). */
-  DEFAULT_RATE_PER_SECOND: z.coerce.number().min(0.1).max(1000).default(5),
+  /** Absent: the destination's documented rate. */
+  DEFAULT_RATE_PER_SECOND: z.coerce.number().min(0.1).max(1000).optional(),
   /**
    * Longest wait for Autopilot when checking an API key. Well inside the API function's timeout, so a
    * slow Autopilot is a 503 the admin can retry, never a timed-out function.

@@ -6,10 +6,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
-import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
 import { LogNotifier } from '#lib/adapters/notify/log-notifier.ts';
 import { SnsNotifier } from '#lib/adapters/notify/sns-notifier.ts';
 import { PowertoolsLogger, PowertoolsMetrics } from '#lib/adapters/observability/powertools.ts';
+import { ScopedLogger } from '#lib/adapters/observability/scoped-logger.ts';
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
 import { SecretsManagerSecretProvider } from '#lib/adapters/secrets/secrets-manager.ts';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
@@ -17,11 +18,11 @@ import { FileSegmentSource } from '#lib/adapters/segments/file-segment-source.ts
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { Destination } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { Metrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { BaseEnv } from './env.ts';
+import type { InvocationMetrics } from './observability.ts';
 
 /**
  * Replacements for the AWS-facing parts, used by the local runtime (DynamoDB Local, fauxqs, an
@@ -35,28 +36,30 @@ export interface Overrides {
   destination?: Destination;
   notifier?: Notifier;
   logger?: Logger;
-  metrics?: Metrics & { flush?(): void };
+  metrics?: InvocationMetrics;
   clock?: Clock;
 }
 
 /** The parts every function shares, built once per execution environment. */
 export const commonParts = (env: BaseEnv, overrides: Overrides) => {
   const clock = overrides.clock ?? systemClock;
-  const logger =
-    overrides.logger ?? new PowertoolsLogger(new PtLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME }));
+  // Scoped: the handler wrapper puts the Lambda context and each record's ids on every line.
+  const logger = new ScopedLogger(
+    overrides.logger ?? new PowertoolsLogger(new PtLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME })),
+  );
   const metrics =
     overrides.metrics ??
     new PowertoolsMetrics(
       new PtMetrics({ namespace: 'AutopilotExport', serviceName: env.POWERTOOLS_SERVICE_NAME }),
     );
   const dynamo = overrides.dynamo ?? new DynamoDBClient({});
-  const store = new DynamoDbStateStore({ client: dynamo, tableName: env.STATE_TABLE, clock });
+  const state = createDynamoDbState({ client: dynamo, tableName: env.STATE_TABLE, clock });
   const notifier =
     overrides.notifier ??
     (env.NOTIFY_TOPIC_ARN
       ? new SnsNotifier({ client: new SNSClient({}), topicArn: env.NOTIFY_TOPIC_ARN })
       : new LogNotifier(logger));
-  return { clock, logger, metrics, dynamo, store, notifier };
+  return { clock, logger, metrics, dynamo, state, notifier };
 };
 
 export const sqsClient = (overrides: Overrides): SQSClient => overrides.sqs ?? new SQSClient({});

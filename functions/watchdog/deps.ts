@@ -1,25 +1,26 @@
 import type { WatchdogSettings } from '#lib/use-cases/end-stalled-runs.ts';
 import type { LifecycleDeps } from '#lib/use-cases/run-lifecycle.ts';
 import type { WatchdogEnv } from '../shared/env.ts';
+import { type Observability, observability } from '../shared/observability.ts';
 import { commonParts, type Overrides } from '../shared/wiring.ts';
 
 export interface WatchdogDeps {
   lifecycle: LifecycleDeps;
   settings: WatchdogSettings;
-  flushMetrics(): void;
+  observability: Observability;
 }
 
 export const createWatchdogDeps = (env: WatchdogEnv, overrides: Overrides = {}): WatchdogDeps => {
   const common = commonParts(env, overrides);
   return {
     lifecycle: {
-      store: common.store,
+      ...common.state,
       notifier: common.notifier,
       clock: common.clock,
       logger: common.logger,
       metrics: common.metrics,
     },
     settings: { stallAfterMs: env.STALL_AFTER_MINUTES * 60_000 },
-    flushMetrics: () => common.metrics.flush?.(),
+    observability: observability(common.logger, common.metrics),
   };
 };

@@ -1,5 +1,5 @@
 /**
- * Who may do what (DESIGN.md §1 roles), decided in one place. Roles come from the identity token's
+ * Who may do what (docs/architecture.md#roles), decided in one place. Roles come from the identity token's
  * groups: `admins` (everything), `contributors` (manage and run exports on connections shared with
  * contributors; see connections only by name and type), `viewers` (read only).
  */
@@ -60,7 +60,7 @@ const bracketForm = (text: string, form: ClaimForm): string[] => {
   if (inner === '') return [];
   const parts = inner.split(' ');
   // One part is one whole name. (A plain string claim that is itself bracketed reads the same; only
-  // the token tells them apart, and API Gateway passes it: see functions/api/http.ts.)
+  // the token tells them apart, and API Gateway passes it: see functions/shared/http/http.ts.)
   if (parts.length === 1) return names(parts);
   // Another issuer's names may hold spaces: any part may be a fragment of a longer name.
   if (form !== 'flattened-cognito' || parts.includes('')) return [];

@@ -4,6 +4,12 @@
  * - PermanentError: retrying the same request cannot help; record it and move on.
  * - FatalRunError: the whole run cannot continue (e.g. the API key was rejected).
  */
+/**
+ * The longest Retry-After the exporter honours: a larger (or nonsense) value would park every sender
+ * of a connection for hours. The client clamps what it reads; the retry policy clamps what it waits.
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 export class TransientError extends Error {
   override readonly name: string = 'TransientError';
   constructor(

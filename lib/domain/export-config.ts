@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * The product's contact vocabulary: Autopilot v1's writable standard fields (autopilot-api.md §4.1)
+ * The product's contact vocabulary: Autopilot v1's writable standard fields (docs/autopilot-api.md#contact-fields)
  * except `Email` (mapped separately) and `unsubscribed` (the exporter never writes it).
  */
 export const STANDARD_FIELDS = [

@@ -1,39 +1,9 @@
 import type { ContactData } from './contact.ts';
+import type { BulkMembership, CostModel, RequestKind } from './costs.ts';
 import { bitsOf, type ContactDecision } from './diff.ts';
 
 export type MembershipMode = 'list' | 'field';
 export type LeavePolicy = 'remove' | 'keep';
-/** Whether a connection's bulk upserts honour a list assignment, as last probed. */
-export type BulkMembership = 'supported' | 'unsupported' | 'unknown';
-
-/**
- * What a connection's bulk membership is known to be now: an answer older than `recheckMs` counts
- * as unknown, so the next bulk batch probes again.
- */
-export const capabilityAt = (
-  bulkMembership: { state: BulkMembership; checkedAt?: string | undefined },
-  now: number,
-  recheckMs: number,
-): BulkMembership => {
-  const { state, checkedAt } = bulkMembership;
-  if (state === 'unknown' || checkedAt === undefined || now - Date.parse(checkedAt) > recheckMs)
-    return 'unknown';
-  return state;
-};
-
-/**
- * What a destination charges, in requests, for each kind of operation. The planner asks this
- * instead of assuming Autopilot's prices.
- */
-export interface CostModel {
-  /** Most contacts in one bulk upsert. */
-  readonly bulkLimit: number;
-  /** Whether joining a list can ride on a bulk upsert, given what the connection's probe found. */
-  listJoinInBulk(capability: BulkMembership): boolean;
-  /** Whether leaving a list can be done for many contacts in one request. */
-  readonly listLeaveInBulk: boolean;
-}
-
 /** One contact write in a bulk upsert, with the snapshot change it makes once accepted. */
 export interface UpsertItem {
   data: ContactData;
@@ -60,8 +30,6 @@ export type PlannedBatch =
   | { op: 'upsert'; items: UpsertItem[] }
   | { op: 'list-join'; segment: number; items: JoinItem[] }
   | { op: 'list-leave'; segment: number; items: LeaveItem[] };
-
-export type RequestKind = 'bulkUpsert' | 'bulkUpsertWithList' | 'upsertWithList' | 'listRemove';
 
 export interface BatchSizes {
   /** Contacts per bulk request (≤ the cost model's bulk limit). */
@@ -93,7 +61,7 @@ const MEMBER = Object.freeze({ type: 'boolean', value: true } as const);
 const NOT_MEMBER = Object.freeze({ type: 'boolean', value: false } as const);
 
 /**
- * Turns per-contact decisions into batches, following the request costs of DESIGN.md §2.
+ * Turns per-contact decisions into batches, following the request costs of docs/architecture.md#cost-model.
  * List mode: a join (new member, or existing contact entering another segment's list) is one
  * upsert carrying that list; a changed contact with no join rides in a bulk upsert; a leave is one
  * removal per list. Field mode: every change is one entry in a bulk upsert with membership flags.
@@ -101,7 +69,7 @@ const NOT_MEMBER = Object.freeze({ type: 'boolean', value: false } as const);
  */
 export class BatchPlanner {
   private upserts: UpsertItem[] = [];
-  /** DESIGN.md §2's price of the same changes, fractional: what no batching could beat. */
+  /** The price of the same changes (docs/architecture.md#cost-model), fractional: what no batching could beat. */
   floor = 0;
   private readonly joins: JoinItem[][];
   private readonly leaves: LeaveItem[][];
@@ -246,18 +214,3 @@ export const requestsFor = (
       };
   }
 };
-
-export const addRequests = (
-  into: Partial<Record<string, number>>,
-  more: Partial<Record<string, number>>,
-): Partial<Record<string, number>> => {
-  for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + (v ?? 0);
-  return into;
-};
-
-export const totalRequests = (byKind: Partial<Record<string, number>>): number =>
-  Object.values(byKind).reduce<number>((a, b) => a + (b ?? 0), 0);
-
-/** Seconds the requests take at the rate budget; the floor no exporter can beat. */
-export const durationSeconds = (requests: number, ratePerSecond: number): number =>
-  ratePerSecond > 0 ? requests / ratePerSecond : Number.POSITIVE_INFINITY;

@@ -1,5 +1,5 @@
 import type { ContactData } from '#lib/domain/contact.ts';
-import type { CostModel } from '#lib/domain/plan.ts';
+import type { CostModel } from '#lib/domain/costs.ts';
 
 export type ContactResult = { email: string; ok: true } | { email: string; ok: false; reason: string };
 

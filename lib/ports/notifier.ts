@@ -1,4 +1,4 @@
-import type { RunRecord } from './state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 
 /** Tells people about runs that need attention (SNS topic in AWS, the console locally). */
 export interface Notifier {

@@ -1,4 +1,4 @@
-import { TransientError } from '#lib/domain/errors.ts';
+import { MAX_RETRY_AFTER_MS, TransientError } from '#lib/domain/errors.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Destination, DestinationSession, RequestHooks } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
@@ -74,6 +74,12 @@ export class ThrottledTooLongError extends Error {
   override readonly name = 'ThrottledTooLongError';
 }
 
+/**
+ * In-call retries stay short: three attempts, 250 ms apart and doubling, fit well inside a batch's
+ * lease. Anything longer is the queue's job (the batch is handed back and redelivered).
+ */
+export const DEFAULT_RETRY = { maxAttempts: 3, baseDelayMs: 250 } as const;
+
 export interface RetryPolicy {
   clock: Clock;
   rateBudget: RateBudget;
@@ -95,9 +101,6 @@ export interface RetryPolicy {
  */
 export const throttleBackOffMs = (ratePerSecond: number): number =>
   Math.min(2_000, Math.max(200, 5_000 / ratePerSecond));
-
-/** Longest Retry-After honoured: a larger (or nonsense) value would park every sender for hours. */
-export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * Calls the destination, retrying transient failures a few times with jittered exponential backoff.

@@ -1,5 +1,5 @@
 import { isTerminal } from '#lib/domain/run.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { endRun, type LifecycleDeps } from './run-lifecycle.ts';
 
 export interface WatchdogSettings {
@@ -44,10 +44,10 @@ export const endStalledRuns = async (
 ): Promise<WatchdogSummary> => {
   const summary: WatchdogSummary = { checked: 0, ended: [] };
   const now = deps.clock.now();
-  for (const exp of await deps.store.listExports()) {
+  for (const exp of await deps.exports.list()) {
     for (const runId of [exp.activeRunId, exp.activeDryRunId]) {
       if (runId === undefined) continue;
-      const run = await deps.store.getRun(runId);
+      const run = await deps.runs.get(runId);
       if (run === undefined || isTerminal(run.status)) continue;
       summary.checked++;
       const since = lastMoved(run);

@@ -1,16 +1,14 @@
-import type { BulkMembership, CostModel } from '#lib/domain/plan.ts';
-import { durationSeconds, totalRequests } from '#lib/domain/plan.ts';
-import type { RequestEstimate } from '#lib/ports/state-store.ts';
-
-/** Autopilot's documented budget per API key (autopilot-api.md §3). */
-export const DOCUMENTED_RATE = 5;
+import type { BulkMembership, CostModel } from '#lib/domain/costs.ts';
+import { durationSeconds, totalRequests } from '#lib/domain/costs.ts';
+import type { RequestEstimate } from '#lib/domain/run-record.ts';
 
 export const buildEstimate = (
   requests: Partial<Record<string, number>>,
   floorRequests: number,
-  ratePerSecond: number,
+  rates: { ratePerSecond: number; documentedRatePerSecond: number },
   upperBound: boolean,
 ): RequestEstimate => {
+  const { ratePerSecond } = rates;
   const clean: Record<string, number> = {};
   for (const [k, v] of Object.entries(requests)) if (v) clean[k] = v;
   const total = totalRequests(clean);
@@ -20,7 +18,7 @@ export const buildEstimate = (
     floorRequests: Math.round(floorRequests * 100) / 100,
     ratePerSecond,
     seconds: Math.ceil(durationSeconds(total, ratePerSecond)),
-    secondsAtDocumentedRate: Math.ceil(durationSeconds(total, DOCUMENTED_RATE)),
+    secondsAtDocumentedRate: Math.ceil(durationSeconds(total, rates.documentedRatePerSecond)),
     upperBound,
   };
 };
@@ -37,13 +35,14 @@ export const upperBoundEstimate = (
   ratePerSecond: number,
 ): RequestEstimate => {
   const profiles = segmentSizes.reduce((a, b) => a + b, 0);
+  const rates = { ratePerSecond, documentedRatePerSecond: costs.documentedRatePerSecond };
   if (membership === 'field') {
     const bulk = Math.ceil(profiles / costs.bulkLimit);
-    return buildEstimate({ bulkUpsert: bulk }, profiles / costs.bulkLimit, ratePerSecond, true);
+    return buildEstimate({ bulkUpsert: bulk }, profiles / costs.bulkLimit, rates, true);
   }
   if (costs.listJoinInBulk(capability)) {
     const bulk = segmentSizes.reduce((a, s) => a + Math.ceil(s / costs.bulkLimit), 0);
-    return buildEstimate({ bulkUpsertWithList: bulk }, profiles / costs.bulkLimit, ratePerSecond, true);
+    return buildEstimate({ bulkUpsertWithList: bulk }, profiles / costs.bulkLimit, rates, true);
   }
-  return buildEstimate({ upsertWithList: profiles }, profiles, ratePerSecond, true);
+  return buildEstimate({ upsertWithList: profiles }, profiles, rates, true);
 };

@@ -2,8 +2,9 @@ import { authorize, type Caller } from '#lib/domain/access.ts';
 import { ConflictError } from '#lib/domain/errors.ts';
 import type { ExportConfig } from '#lib/domain/export-config.ts';
 import { describeTarget, membershipTargets } from '#lib/domain/membership-targets.ts';
+import type { Exports } from '#lib/ports/exports.ts';
 import type { SegmentInfo } from '#lib/ports/segment-source.ts';
-import type { StateStore } from '#lib/ports/state-store.ts';
+import type { TargetOwners } from '#lib/ports/target-owners.ts';
 
 /**
  * Reserves the export's lists (or membership fields) on its connection, so a second export naming
@@ -11,19 +12,19 @@ import type { StateStore } from '#lib/ports/state-store.ts';
  * contacts. The answer names the export that holds it.
  */
 export const reserveTargets = async (
-  store: StateStore,
+  deps: { targets: Pick<TargetOwners, 'claim'>; exports: Pick<Exports, 'get'> },
   exportId: string,
   config: ExportConfig,
   segments: readonly SegmentInfo[],
 ): Promise<void> => {
   if (config.connectionId === null) return;
-  const conflicts = await store.claimTargets(
+  const conflicts = await deps.targets.claim(
     config.connectionId,
     exportId,
     membershipTargets(config, segments),
   );
   if (conflicts.length === 0) return;
-  const holders = await Promise.all(conflicts.map((c) => store.getExport(c.owner)));
+  const holders = await Promise.all(conflicts.map((c) => deps.exports.get(c.owner)));
   const what = conflicts
     .map((c, i) => `${describeTarget(c)} belongs to export "${holders[i]?.name ?? c.owner}" (${c.owner})`)
     .join('; ');
@@ -36,17 +37,17 @@ export const reserveTargets = async (
 
 /** After a save: gives up what the export no longer uses (on its old connection, everything). */
 export const releaseUnused = async (
-  store: StateStore,
+  targets: Pick<TargetOwners, 'release'>,
   exportId: string,
   before: { connectionId: string | null },
   after: { config: ExportConfig; segments: readonly SegmentInfo[] },
 ): Promise<void> => {
   const { config, segments } = after;
   if (before.connectionId !== null && before.connectionId !== config.connectionId) {
-    await store.releaseTargets(before.connectionId, exportId);
+    await targets.release(before.connectionId, exportId);
   }
   if (config.connectionId !== null) {
-    await store.releaseTargets(config.connectionId, exportId, membershipTargets(config, segments));
+    await targets.release(config.connectionId, exportId, membershipTargets(config, segments));
   }
 };
 

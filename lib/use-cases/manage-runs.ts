@@ -1,8 +1,9 @@
 import type { Caller } from '#lib/domain/access.ts';
 import { ConflictError, NotFoundError } from '#lib/domain/errors.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
-import { authorizeOnExport, getExportOrThrow } from './manage-exports.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+import type { Connections } from '#lib/ports/connections.ts';
+import { authorizeOnExport, getExportOrThrow } from './export-access.ts';
 import { endRun, type LifecycleDeps } from './run-lifecycle.ts';
 import { RunRefusedError, type StartRunDeps, type StartRunResult, startRun } from './start-run.ts';
 
@@ -16,8 +17,8 @@ export const requestRun = async (
   options: { dryRun: boolean },
   caller: Caller,
 ): Promise<StartRunResult> => {
-  const exp = await getExportOrThrow(deps.store, exportId);
-  await authorizeOnExport(deps.store, caller, 'run:start', exp);
+  const exp = await getExportOrThrow(deps.exports, exportId);
+  await authorizeOnExport(deps.connections, caller, 'run:start', exp);
   try {
     return await startRun(deps, {
       exportId,
@@ -30,22 +31,23 @@ export const requestRun = async (
   }
 };
 
-export const getRunOrThrow = async (
-  deps: Pick<LifecycleDeps, 'store'>,
-  runId: string,
-): Promise<RunRecord> => {
-  const run = await deps.store.getRun(runId);
+export const getRunOrThrow = async (deps: Pick<LifecycleDeps, 'runs'>, runId: string): Promise<RunRecord> => {
+  const run = await deps.runs.get(runId);
   if (run === undefined) throw new NotFoundError(`Run ${runId} does not exist.`);
   return run;
 };
 
 /** Cancels a run in progress: it ends at once, and batches still queued are dropped when they come up. */
-export const cancelRun = async (deps: LifecycleDeps, runId: string, caller: Caller): Promise<RunRecord> => {
+export const cancelRun = async (
+  deps: LifecycleDeps & { connections: Pick<Connections, 'get'> },
+  runId: string,
+  caller: Caller,
+): Promise<RunRecord> => {
   const run = await getRunOrThrow(deps, runId);
-  const exp = await deps.store.getExport(run.exportId);
-  await authorizeOnExport(deps.store, caller, 'run:cancel', exp);
+  const exp = await deps.exports.get(run.exportId);
+  await authorizeOnExport(deps.connections, caller, 'run:cancel', exp);
   if (isTerminal(run.status)) throw new ConflictError(`Run ${runId} has already ended (${run.status}).`);
-  await deps.store.requestCancel(runId);
+  await deps.runs.requestCancel(runId);
   await endRun(deps, run, 'cancelled', `Cancelled by ${caller.id}.`);
   return getRunOrThrow(deps, runId);
 };

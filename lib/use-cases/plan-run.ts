@@ -1,7 +1,7 @@
 import { FatalRunError } from '#lib/domain/errors.ts';
 import { MESSAGE_VERSION, type PlanMessage } from '#lib/domain/messages.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { parseCheckpoint } from './planning/checkpoint.ts';
 import type { Context, PlanRunDeps, RunExport } from './planning/context.ts';
 import { plan } from './planning/plan.ts';
@@ -19,7 +19,7 @@ export const CHECKPOINT_EXPIRED_REASON =
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
- * Plans one run (docs/architecture.md, "Planning"): reads every segment page by page, maps, validates
+ * Plans one run (docs/architecture.md#planning): reads every segment page by page, maps, validates
  * and merges profiles, enforces the cap before anything is sent, diffs against the snapshot, resolves
  * lists and queues batches. Checkpoints and re-queues itself when time runs short, so no segment size
  * reaches the Lambda time limit.
@@ -34,7 +34,7 @@ export const planRun = async (
   message: PlanMessage,
   remainingMs: () => number,
 ): Promise<void> => {
-  const run = await deps.store.getRun(message.runId);
+  const run = await deps.runs.get(message.runId);
   if (run === undefined) {
     deps.logger.warn('plan message for an unknown run ignored', { runId: message.runId });
     return;
@@ -46,7 +46,7 @@ export const planRun = async (
   }
   const now = deps.clock.now();
   const holder = `${now.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  if (!(await deps.store.leasePlanning(run.id, holder, iso(now), iso(now + remainingMs())))) {
+  if (!(await deps.plans.lease(run.id, holder, iso(now), iso(now + remainingMs())))) {
     await lookAgainLater(deps, run.id, message, now);
     return;
   }
@@ -54,7 +54,7 @@ export const planRun = async (
   try {
     outcome = await planLeased(deps, run, remainingMs);
   } finally {
-    await deps.store.releasePlanning(run.id, holder);
+    await deps.plans.release(run.id, holder);
   }
   // Queued after the lease is released, so the next invocation can take it at once.
   if (outcome === 'paused') {
@@ -71,7 +71,7 @@ const lookAgainLater = async (
   message: PlanMessage,
   now: number,
 ): Promise<void> => {
-  const latest = await deps.store.getRun(runId);
+  const latest = await deps.runs.get(runId);
   const until = latest?.planLease ? Date.parse(latest.planLease.until) : now;
   const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil((until - now) / 1000) + 1));
   deps.logger.info('run is being planned by another invocation; looking again later', {
@@ -90,12 +90,12 @@ const planLeased = async (
     await endRun(deps, run, 'cancelled', 'Cancelled before planning finished.');
     return 'done';
   }
-  const live = await deps.store.getExport(run.exportId);
+  const live = await deps.exports.get(run.exportId);
   if (live === undefined) {
     await endRun(deps, run, 'failed', 'The export was deleted before its run could be planned.');
     return 'done';
   }
-  const connection = await deps.store.getConnection(run.connectionId);
+  const connection = await deps.connections.get(run.connectionId);
   if (connection === undefined || live.connectionId !== run.connectionId) {
     await endRun(deps, run, 'cancelled', 'The export lost its connection before the run could be planned.');
     return 'done';
@@ -112,7 +112,7 @@ const planLeased = async (
   // The configuration frozen at run start: an edit made while the run plans does not change it.
   const exp: RunExport = { ...(run.config ?? live), id: live.id };
   const ctx: Context = { deps, run, exp, connection, segments, remainingMs };
-  const text = await deps.store.loadCheckpoint(run.id);
+  const text = await deps.checkpoints.load(run.id);
   if (text === undefined && (run.checkpointed === true || run.batchesTotal !== undefined)) {
     await endRun(deps, run, 'failed', CHECKPOINT_EXPIRED_REASON);
     return 'done';
@@ -121,8 +121,7 @@ const planLeased = async (
     return await plan(ctx, text === undefined ? undefined : parseCheckpoint(text));
   } catch (error) {
     if (error instanceof FatalRunError) {
-      if (error.reason === 'invalid_api_key')
-        await deps.store.setConnectionStatus(connection.id, 'invalid_key');
+      if (error.reason === 'invalid_api_key') await deps.connections.setStatus(connection.id, 'invalid_key');
       await endRun(deps, run, 'failed', fatalReason(error));
       return 'done';
     }

@@ -1,13 +1,17 @@
 import type { FatalRunError } from '#lib/domain/errors.ts';
 import { finalStatus, isTerminal, type RunStatus } from '#lib/domain/run.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import type { Exports } from '#lib/ports/exports.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
-import type { RunRecord, StateStore } from '#lib/ports/state-store.ts';
+import type { Runs } from '#lib/ports/runs.ts';
 
+/** What ending a run needs: the run itself, and its export's lock. */
 export interface LifecycleDeps {
-  store: StateStore;
+  runs: Runs;
+  exports: Exports;
   notifier: Notifier;
   clock: Clock;
   logger: Logger;
@@ -36,12 +40,12 @@ export const fatalReason = (error: FatalRunError): string => FATAL_REASONS[error
 
 /** Releases the export's lock, records the last run and tells people when it needs attention. */
 const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
-  const run = await deps.store.getRun(runId);
+  const run = await deps.runs.get(runId);
   if (run === undefined) return;
   if (run.trigger === 'dry-run')
-    await deps.store.releaseActiveRun(run.exportId, run.id, undefined, 'dry-run');
+    await deps.exports.releaseActiveRun(run.exportId, run.id, undefined, 'dry-run');
   else {
-    await deps.store.releaseActiveRun(run.exportId, run.id, {
+    await deps.exports.releaseActiveRun(run.exportId, run.id, {
       runId: run.id,
       status: run.status,
       ...(run.finishedAt === undefined ? {} : { finishedAt: run.finishedAt }),
@@ -84,7 +88,7 @@ export const endRun = async (
   reason: string,
 ): Promise<boolean> => {
   if (isTerminal(run.status)) return false;
-  const won = await deps.store.transitionRun(run.id, ['planning', 'sending'], status, {
+  const won = await deps.runs.transition(run.id, ['planning', 'sending'], status, {
     reason,
     ...timing(run, deps.clock.now()),
   });
@@ -94,12 +98,7 @@ export const endRun = async (
 
 /** A dry run ends when its planning does: `succeeded`, its lock released. */
 export const completeDryRun = async (deps: LifecycleDeps, run: RunRecord): Promise<void> => {
-  const won = await deps.store.transitionRun(
-    run.id,
-    ['planning'],
-    'succeeded',
-    timing(run, deps.clock.now()),
-  );
+  const won = await deps.runs.transition(run.id, ['planning'], 'succeeded', timing(run, deps.clock.now()));
   if (won) await afterEnd(deps, run.id);
 };
 
@@ -111,11 +110,11 @@ export const finaliseIfComplete = async (
   deps: LifecycleDeps,
   runId: string,
 ): Promise<RunStatus | undefined> => {
-  const run = await deps.store.getRun(runId);
+  const run = await deps.runs.get(runId);
   if (run === undefined || run.status !== 'sending' || !run.planningDone) return undefined;
   if (run.batchesTotal === undefined || run.progress.batchesDone < run.batchesTotal) return undefined;
   const status = finalStatus(run.progress);
-  const won = await deps.store.transitionRun(run.id, ['sending'], status, timing(run, deps.clock.now()));
+  const won = await deps.runs.transition(run.id, ['sending'], status, timing(run, deps.clock.now()));
   if (!won) return undefined;
   await afterEnd(deps, run.id);
   return status;

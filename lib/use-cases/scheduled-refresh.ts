@@ -1,4 +1,4 @@
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { emptyProgress, RunRefusedError, type StartRunDeps, startRun } from './start-run.ts';
 
 export interface RefreshSummary {
@@ -7,13 +7,13 @@ export interface RefreshSummary {
 }
 
 /**
- * The scheduled refresh (DESIGN.md §2): starts a run for every export with `scheduled = true` and a
+ * The scheduled refresh (docs/architecture.md#scheduled-refresh): starts a run for every export with `scheduled = true` and a
  * connection. Detached exports never run. An export that cannot run gets a `skipped` run record
  * saying why, so its history explains the missing refresh; one export's problem never stops the rest.
  */
 export const startScheduledRuns = async (deps: StartRunDeps): Promise<RefreshSummary> => {
   const summary: RefreshSummary = { started: [], skipped: [] };
-  const exports = await deps.store.listExports();
+  const exports = await deps.exports.list();
   for (const exp of exports) {
     if (!exp.scheduled || exp.connectionId === null) continue;
     try {
@@ -43,7 +43,7 @@ export const startScheduledRuns = async (deps: StartRunDeps): Promise<RefreshSum
         planningDone: false,
         progress: emptyProgress(),
       };
-      await deps.store.createRun(run);
+      await deps.runs.create(run);
       summary.skipped.push({ exportId: exp.id, runId: run.id, reason: error.message });
     }
   }

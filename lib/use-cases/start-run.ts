@@ -1,18 +1,25 @@
+import type { Connection } from '#lib/domain/connection.ts';
+import type { CostModel } from '#lib/domain/costs.ts';
 import type { ExportConfig } from '#lib/domain/export-config.ts';
+import type { ExportRecord, RunSlot } from '#lib/domain/export-record.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { MESSAGE_VERSION } from '#lib/domain/messages.ts';
-import type { CostModel } from '#lib/domain/plan.ts';
 import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import type { Connections } from '#lib/ports/connections.ts';
+import type { Exports } from '#lib/ports/exports.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
+import type { Runs } from '#lib/ports/runs.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { Connection, ExportRecord, RunRecord, RunSlot, StateStore } from '#lib/ports/state-store.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import { upperBoundEstimate } from './estimate.ts';
 
 export interface StartRunDeps {
-  store: StateStore;
+  runs: Runs;
+  exports: Exports;
+  connections: Pick<Connections, 'get'>;
   segments: SegmentSource;
   planQueue: WorkQueue<PlanMessage>;
   costs: CostModel;
@@ -46,14 +53,17 @@ export const emptyProgress = (): RunRecord['progress'] => ({
 });
 
 /** Checks that an export may run on its connection; the message says what to fix. */
-export const runnableConnection = async (store: StateStore, exp: ExportRecord): Promise<Connection> => {
+export const runnableConnection = async (
+  connections: Pick<Connections, 'get'>,
+  exp: ExportRecord,
+): Promise<Connection> => {
   if (exp.connectionId === null) {
     throw new RunRefusedError(
       `Export "${exp.name}" has no connection; attach one before running it.`,
       'no_connection',
     );
   }
-  const connection = await store.getConnection(exp.connectionId);
+  const connection = await connections.get(exp.connectionId);
   if (connection === undefined) {
     throw new RunRefusedError(
       `Export "${exp.name}" uses a connection that no longer exists.`,
@@ -78,11 +88,11 @@ export const startRun = async (
   deps: StartRunDeps,
   request: { exportId: string; trigger: RunTrigger; requestedBy: string },
 ): Promise<StartRunResult> => {
-  const { store, clock } = deps;
-  const exp = await store.getExport(request.exportId);
+  const { runs, exports, clock } = deps;
+  const exp = await exports.get(request.exportId);
   if (exp === undefined)
     throw new RunRefusedError(`Export ${request.exportId} does not exist.`, 'export_not_found');
-  const connection = await runnableConnection(store, exp);
+  const connection = await runnableConnection(deps.connections, exp);
 
   const sizes: number[] = [];
   for (const id of exp.segmentIds) {
@@ -118,18 +128,18 @@ export const startRun = async (
       connection.ratePerSecond,
     ),
   };
-  await store.createRun(run);
+  await runs.create(run);
   const log = deps.logger.child({ runId: run.id, exportId: exp.id });
 
   const slot: RunSlot = request.trigger === 'dry-run' ? 'dry-run' : 'run';
-  if (!(await takeLock(store, exp, run.id, slot))) {
-    const latest = await store.getExport(exp.id);
+  if (!(await takeLock(deps, exp, run.id, slot))) {
+    const latest = await exports.get(exp.id);
     const active = (slot === 'run' ? latest?.activeRunId : latest?.activeDryRunId) ?? 'another run';
     const reason =
       slot === 'run'
         ? `Run ${active} of this export is still in progress; runs never overlap.`
         : `Dry run ${active} of this export is still in progress; one dry run at a time.`;
-    await store.transitionRun(run.id, ['planning'], 'skipped', {
+    await runs.transition(run.id, ['planning'], 'skipped', {
       reason,
       finishedAt: run.createdAt,
       durationMs: 0,
@@ -148,18 +158,18 @@ export const startRun = async (
 
 /** Takes the lock, or takes it over from a run that has already ended (or never got recorded). */
 const takeLock = async (
-  store: StateStore,
+  { runs, exports }: Pick<StartRunDeps, 'runs' | 'exports'>,
   exp: ExportRecord,
   runId: string,
   slot: RunSlot,
 ): Promise<boolean> => {
-  if (await store.claimActiveRun(exp.id, runId, undefined, slot)) return true;
-  const current = await store.getExport(exp.id);
+  if (await exports.claimActiveRun(exp.id, runId, undefined, slot)) return true;
+  const current = await exports.get(exp.id);
   const holder = slot === 'run' ? current?.activeRunId : current?.activeDryRunId;
-  if (holder === undefined) return store.claimActiveRun(exp.id, runId, undefined, slot);
-  const active = await store.getRun(holder);
+  if (holder === undefined) return exports.claimActiveRun(exp.id, runId, undefined, slot);
+  const active = await runs.get(holder);
   if (active !== undefined && !isTerminal(active.status)) return false;
-  return store.claimActiveRun(exp.id, runId, holder, slot);
+  return exports.claimActiveRun(exp.id, runId, holder, slot);
 };
 
 /** The export's configuration alone (no record bookkeeping), frozen into the run. */

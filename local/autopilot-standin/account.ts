@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ContactWrite, CustomFieldType, FieldValue } from './contact-input.ts';
 import type { StandInContact, StandInList } from './types.ts';
 
-/** Page size of GET /contacts and GET /list/{id}/contacts (autopilot-api.md §3). */
+/** Page size of GET /contacts and GET /list/{id}/contacts (docs/autopilot-api.md#limits). */
 export const PAGE_SIZE = 100;
 
 export const newContactId = (): string => `person_${randomUUID().toUpperCase()}`;
@@ -265,7 +265,7 @@ function upperBound(sorted: readonly string[], key: string): number {
   return lo;
 }
 
-/** The contact as GET endpoints return it (autopilot-api.md §4.4): unset fields are absent. */
+/** The contact as GET endpoints return it (docs/autopilot-api.md#contact-fields): unset fields are absent. */
 export function toReadShape(contact: ContactRecord): Record<string, unknown> {
   const { FirstName, LastName } = contact.fields;
   const name = [FirstName, LastName].filter((part) => part !== undefined && part !== '').join(' ');

@@ -3,9 +3,9 @@
  * (each array item). Pure: account-dependent checks (list exists, custom field type clashes,
  * email taken) are done by the account before anything is written.
  *
- * Decisions where the real API is unknown (autopilot-api.md §4, §10):
+ * Decisions where the real API is unknown (docs/autopilot-api.md#contact-fields, #custom-fields, #uncertain):
  * - Unknown top-level keys (including `contact_id`, `Name`, lower-case `email`) are ignored,
- *   as a lenient JSON API would; only the exact-cased standard fields of §4.1 are stored.
+ *   as a lenient JSON API would; only the exact-cased standard fields (docs/autopilot-api.md#contact-fields) are stored.
  * - A standard field must be a string, number or boolean; `null` clears it; an object or array
  *   makes the whole contact invalid.
  * - `Email` (and `_NewEmail`) must look like an address: one '@', no spaces, a dotted domain.

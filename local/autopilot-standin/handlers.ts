@@ -5,7 +5,7 @@ import { type ContactWrite, parseContactWrite } from './contact-input.ts';
 import type { RouteName } from './routes.ts';
 import type { StandInBehaviour } from './types.ts';
 
-/** Maximum contacts per POST /contacts (autopilot-api.md §3). */
+/** Maximum contacts per POST /contacts (docs/autopilot-api.md#limits). */
 export const BULK_LIMIT = 100;
 
 export interface ApiResponse {
@@ -158,7 +158,7 @@ const handlers: Record<RouteName, Handler> = {
     );
   },
 
-  /** The real shape is unknown (autopilot-api.md §5.14); a minimal object is enough. */
+  /** The real shape is unknown (docs/autopilot-api.md#other-endpoints); a minimal object is enough. */
   account({ account }) {
     return { status: 200, body: { account_id: account.label, name: `Autopilot stand-in ${account.label}` } };
   },

@@ -1,4 +1,4 @@
-/** The Autopilot v1 stand-in: a faithful fake of autopilot-api.md §7 on loopback HTTP. */
+/** The Autopilot v1 stand-in on loopback HTTP (docs/autopilot-api.md#stand-in). */
 export { DEFAULT_BEHAVIOUR } from './behaviour.ts';
 export { BULK_LIMIT } from './handlers.ts';
 export { MAX_BODY_BYTES } from './http-io.ts';

@@ -1,5 +1,5 @@
 /**
- * Per-key token bucket (autopilot-api.md §3: 5 r/s per API key). A bucket starts full.
+ * Per-key token bucket (docs/autopilot-api.md#limits: 5 r/s per API key). A bucket starts full.
  *
  * What a request costs: every request that passes authentication and finds a token takes it,
  * whatever happens afterwards (an injected fault, a 4xx from the route, an unknown route) —

@@ -177,7 +177,7 @@ class StandInServer implements AutopilotStandIn {
 
   /**
    * Order: auth (and the fault set's key revocation) → rate limit → faults → route
-   * (autopilot-api.md §7). A fault 'before' answers instead of the route; one 'after' lets the
+   * (docs/autopilot-api.md#stand-in). A fault 'before' answers instead of the route; one 'after' lets the
    * route run (the write takes effect) and then loses, delays, replaces or garbles its answer.
    */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

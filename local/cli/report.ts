@@ -1,5 +1,8 @@
-import type { RunRecord } from '#lib/ports/state-store.ts';
-import { DOCUMENTED_RATE } from '#lib/use-cases/estimate.ts';
+import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+
+const DOCUMENTED_RATE = autopilotCosts.documentedRatePerSecond;
+
 import { checksPass, type SegmentCheck } from '../verify.ts';
 
 const n = (v: number): string => v.toLocaleString('en-US');

@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
+import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { isTerminal } from '#lib/domain/run.ts';
-import type { ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
-import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
 import { invokeLocalApi } from '../api-gateway.ts';
 import { flagsTakenByNpm, numberFlag, oneOf, parseFlags, UsageError } from '../autopilot-standin/cli-args.ts';
 import {
@@ -181,7 +182,7 @@ const watch = async (runtime: LocalRuntime, runId: string): Promise<RunRecord> =
   let signature = '';
   let movedAt = Date.now();
   for (;;) {
-    const run = await runtime.store.getRun(runId);
+    const run = await runtime.state.runs.get(runId);
     if (run === undefined) throw new Error(`Run ${runId} does not exist`);
     const line = progressLine(run, started);
     if (tty) process.stdout.write(`\r${line}\x1b[K`);
@@ -305,7 +306,7 @@ const run = async (options: StartOptions): Promise<void> => {
         await api('POST', `/runs/${runId}/cancel`).catch((error: unknown) => {
           console.log(`  Cancel refused: ${(error as Error).message}`);
         });
-        record = (await runtime.store.getRun(runId)) ?? record;
+        record = (await runtime.state.runs.get(runId)) ?? record;
       }
       console.log(`\n${summarise(record, title)}\n`);
       return record;
@@ -329,7 +330,7 @@ const run = async (options: StartOptions): Promise<void> => {
     const lists = [];
     for (const segment of segments) {
       const title = listTitle(exp, segment);
-      const mapping = await runtime.store.getList(connection.id, title);
+      const mapping = await runtime.state.lists.get(connection.id, title);
       lists.push({
         segmentId: segment.id,
         name: segment.name,

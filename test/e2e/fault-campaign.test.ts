@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Destination } from '#lib/ports/destination.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
 import { cancelRun } from '#lib/use-cases/manage-runs.ts';
 import type { FaultOptions } from '#local/autopilot-standin/index.ts';
 import { applyChurn, type SampleDataset, syncDynamoDbSegments } from '#local/sample-data.ts';
@@ -77,7 +77,7 @@ const runWithFaults = async (p: LocalPipeline, rng: Rng, dataset: SampleDataset)
   const standIn = p.runtime.standIn;
   if (!standIn) throw new Error('stand-in expected');
   standIn.restoreKey(p.runtime.apiKey);
-  await p.runtime.store.setConnectionStatus(p.connectionId, 'active');
+  await p.runtime.state.connections.setStatus(p.connectionId, 'active');
   standIn.setFaults(drawFaults(rng, dataset));
   const started = await p.runtime.startRun(p.exp.id);
   const cancelAfter = rng.chance(0.2) ? rng.int(200, 3_000) : undefined;
@@ -87,7 +87,7 @@ const runWithFaults = async (p: LocalPipeline, rng: Rng, dataset: SampleDataset)
       : setTimeout(() => {
           cancelRun(
             {
-              store: p.runtime.store,
+              ...p.runtime.state,
               clock: { now: () => Date.now(), sleep: async () => {} },
               logger: new RecordingLogger(),
               notifier: { runFinished: async () => {} },
@@ -160,10 +160,10 @@ describe('seeded fault campaign end to end (DynamoDB Local + fauxqs + stand-in)'
       await syncDynamoDbSegments(pipeline.runtime.segmentWriter, first, churned);
       await runWithFaults(pipeline, rng, churned);
       pipeline.runtime.standIn?.restoreKey(pipeline.runtime.apiKey);
-      await pipeline.runtime.store.setConnectionStatus(pipeline.connectionId, 'active');
+      await pipeline.runtime.state.connections.setStatus(pipeline.connectionId, 'active');
       const clean = await pipeline.run();
 
-      const { runs } = await pipeline.runtime.store.listRuns(pipeline.exp.id, 100);
+      const { runs } = await pipeline.runtime.state.runs.list(pipeline.exp.id, 100);
       console.info(
         `e2e fault campaign seed ${seed}: ${pipeline.exp.membership} mode, runs ${[...runs]
           .reverse()

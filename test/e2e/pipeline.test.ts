@@ -66,9 +66,9 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
       const run = await pipeline.run();
       expect(run.status).toBe('succeeded');
       expectListsMatchSegments(pipeline);
-      expect((await pipeline.runtime.store.getConnection(pipeline.connectionId))?.bulkMembership.state).toBe(
-        state,
-      );
+      expect(
+        (await pipeline.runtime.state.connections.get(pipeline.connectionId))?.bulkMembership.state,
+      ).toBe(state);
       const counts = pipeline.runtime.standIn?.counts() ?? {};
       expect(counts['GET /list/{id}/contact/{id}']?.[200] ?? 0).toBe(mode === 'honour' ? 1 : 0);
       if (mode === 'honour') expect(counts['POST /contact']).toBeUndefined();
@@ -96,7 +96,7 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
     await runtime.startSenders();
     const run = await runtime.waitForRun(started.run.id);
     await runtime.idle();
-    const done = await runtime.store.getRun(run.id);
+    const done = await runtime.state.runs.get(run.id);
     expect(done?.status).toBe('succeeded');
     expect(done?.progress.accepted).toBe(joinsOf(pipeline));
     expect(done?.progress.batchesDone).toBe(done?.batchesTotal);
@@ -162,9 +162,9 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
     const run = await runtime.waitForRun(started.run.id);
     expect(run.status).toBe('failed');
     expect(run.reason).toMatch(/API key/i);
-    expect((await runtime.store.getConnection(pipeline.connectionId))?.status).toBe('invalid_key');
+    expect((await runtime.state.connections.get(pipeline.connectionId))?.status).toBe('invalid_key');
     await runtime.idle();
-    const settled = await runtime.store.getRun(run.id);
+    const settled = await runtime.state.runs.get(run.id);
     expect(settled?.progress.dropped).toBeGreaterThan(0);
     expect(settled?.progress.batchesDone).toBe(settled?.batchesTotal);
     const unauthorized = Object.values(runtime.standIn?.counts() ?? {}).reduce(

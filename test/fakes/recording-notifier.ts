@@ -1,5 +1,5 @@
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
 
 export class RecordingNotifier implements Notifier {
   readonly runs: RunRecord[] = [];

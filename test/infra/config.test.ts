@@ -3,13 +3,11 @@ import { DeployConfigError, parseDeployConfig } from '../../cdk/config.ts';
 import { buildApp } from './support.ts';
 
 describe('deploy config', () => {
-  it('defaults to a daily 02:00 UTC refresh, a Cognito pool, 2 senders and 5 requests/s', () => {
+  it("defaults to a daily 02:00 UTC refresh, a Cognito pool and 2 senders; rate and URL stay the client's own", () => {
     expect(parseDeployConfig({})).toEqual({
       refreshCron: '0 2 * * ? *',
       timeZone: 'UTC',
       senderMaxConcurrency: 2,
-      defaultRatePerSecond: 5,
-      autopilotBaseUrl: 'https://api2.autopilothq.com/v1',
       stallAfterMinutes: 30,
     });
   });

@@ -19,12 +19,14 @@ beforeAll(() => {
   byRole = identityStatements(s.statelessTemplate);
 });
 
-const roleOf = (name: 'Planner' | 'Sender' | 'Api' | 'Watchdog'): { action: string; resource: unknown }[] =>
+type FnName = 'Planner' | 'Refresh' | 'Sender' | 'Api' | 'Watchdog';
+const roleOf = (name: FnName): { action: string; resource: unknown }[] =>
   grantsOf(
     byRole.get(
       idOf(
         {
           Planner: s.stateless.planner,
+          Refresh: s.stateless.refresh,
           Sender: s.stateless.sender,
           Api: s.stateless.api,
           Watchdog: s.stateless.watchdog,
@@ -148,7 +150,7 @@ describe('IAM', () => {
   });
 
   it('gives each function only its own queues and tables', () => {
-    const resourcesFor = (name: 'Planner' | 'Sender' | 'Api' | 'Watchdog', action: string) =>
+    const resourcesFor = (name: FnName, action: string) =>
       roleOf(name)
         .filter((g) => g.action === action)
         .map((g) => JSON.stringify(g.resource));
@@ -167,25 +169,37 @@ describe('IAM', () => {
     expect(resourcesFor('Sender', 'sqs:SendMessage').sort()).toEqual([send, sendDlq].sort());
     expect(resourcesFor('Api', 'sqs:ReceiveMessage')).toEqual([]);
     expect(resourcesFor('Api', 'sqs:SendMessage')).toEqual([plan]);
+    expect(resourcesFor('Refresh', 'sqs:ReceiveMessage')).toEqual([]);
+    expect(resourcesFor('Refresh', 'sqs:SendMessage')).toEqual([plan]);
     expect(resourcesFor('Watchdog', 'sqs:SendMessage')).toEqual([]);
-    expect(roleOf('Watchdog').some((g) => g.action.startsWith('secretsmanager:'))).toBe(false);
+    for (const name of ['Refresh', 'Watchdog'] as const) {
+      expect(
+        roleOf(name).some((g) => g.action.startsWith('secretsmanager:')),
+        name,
+      ).toBe(false);
+    }
 
-    const segmentTable = (name: 'Planner' | 'Sender' | 'Api') =>
+    const segmentTable = (name: FnName) =>
       roleOf(name).filter((g) => JSON.stringify(g.resource).includes('SegmentTableArn'));
     expect(segmentTable('Sender')).toEqual([]);
-    for (const name of ['Planner', 'Api'] as const) {
+    for (const name of ['Planner', 'Refresh', 'Api'] as const) {
       expect(
         segmentTable(name).some((g) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(g.action)),
       ).toBe(false);
       expect(segmentTable(name).some((g) => g.action === 'dynamodb:Query')).toBe(true);
     }
-    for (const name of ['Planner', 'Sender', 'Api'] as const) {
+    for (const name of ['Planner', 'Refresh', 'Sender', 'Api'] as const) {
       const stateWrites = roleOf(name).filter(
         (g) => g.action === 'dynamodb:UpdateItem' && JSON.stringify(g.resource).includes('StateTableArn'),
       );
       expect(stateWrites.length).toBeGreaterThan(0);
     }
-    expect(roleOf('Api').some((g) => g.action === 'sns:Publish')).toBe(false);
+    for (const name of ['Api', 'Refresh'] as const) {
+      expect(
+        roleOf(name).some((g) => g.action === 'sns:Publish'),
+        name,
+      ).toBe(false);
+    }
   });
 
   it("lets the watchdog schedule's role invoke the watchdog and nothing else", () => {
@@ -200,14 +214,15 @@ describe('IAM', () => {
     expect(text).not.toContain(idOf(s.stateless.planner.fn));
   });
 
-  it("lets the schedule's role invoke the planner and nothing else", () => {
+  it("lets the refresh schedule's role invoke the scheduled refresh and nothing else", () => {
     const scheduleRole = idOf(s.stateless.schedule.role);
-    const planner = idOf(s.stateless.planner.fn);
+    const refresh = idOf(s.stateless.refresh.fn);
     const grants = grantsOf(byRole.get(scheduleRole) ?? []);
     expect(grants.length).toBeGreaterThan(0);
     for (const g of grants) {
       expect(g.action).toBe('lambda:InvokeFunction');
-      expect(JSON.stringify(g.resource)).toContain(`"${planner}"`);
+      expect(JSON.stringify(g.resource)).toContain(`"${refresh}"`);
+      expect(JSON.stringify(g.resource)).not.toContain(`"${idOf(s.stateless.planner.fn)}"`);
     }
     const trust = resourcesOf(s.statelessTemplate, 'AWS::IAM::Role')[scheduleRole]?.Properties
       ?.AssumeRolePolicyDocument;

@@ -1,3 +1,4 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
@@ -9,6 +10,7 @@ import {
   WatchdogEnvSchema,
 } from '#functions/shared/env.ts';
 import { METRICS_NAMESPACE, SECRET_PREFIX, SERVICE_NAME } from '../../cdk/config.ts';
+import { HouseFunction, type HouseFunctionProps } from '../../cdk/constructs/house-function.ts';
 import { ROUTES } from '../../cdk/constructs/http-api.ts';
 import { MAX_RECEIVE_COUNT } from '../../cdk/constructs/work-queue.ts';
 import { KEY_CHECK_TIMEOUT, SIZING } from '../../cdk/stacks/stateless-stack.ts';
@@ -19,10 +21,11 @@ beforeAll(() => {
   s = synthesize({ senderMaxConcurrency: '7', alertEmail: 'ops@example.com' });
 });
 
-type FnName = 'Planner' | 'Sender' | 'Api' | 'Watchdog';
+type FnName = 'Planner' | 'Refresh' | 'Sender' | 'Api' | 'Watchdog';
 const house = (name: FnName) =>
   ({
     Planner: s.stateless.planner,
+    Refresh: s.stateless.refresh,
     Sender: s.stateless.sender,
     Api: s.stateless.api,
     Watchdog: s.stateless.watchdog,
@@ -45,13 +48,14 @@ const queueId = (path: string): string => {
 };
 
 describe('scheduled refresh', () => {
-  it('invokes the planner with the scheduled-refresh input on the default cron, in UTC', () => {
+  it("invokes the planner's scheduledRefresh handler with the scheduled-refresh input on the default cron, in UTC", () => {
+    expect(fnProps('Refresh').Handler).toBe('index.scheduledRefresh');
     s.statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(0 2 * * ? *)',
       ScheduleExpressionTimezone: 'UTC',
       State: 'ENABLED',
       Target: Match.objectLike({
-        Arn: { 'Fn::GetAtt': [fnId('Planner'), 'Arn'] },
+        Arn: { 'Fn::GetAtt': [fnId('Refresh'), 'Arn'] },
         Input: JSON.stringify({ kind: 'scheduled-refresh' }),
       }),
     });
@@ -129,16 +133,15 @@ describe('HTTP API', () => {
     expect(authorizer.IdentitySource).toEqual(['$request.header.Authorization']);
   });
 
-  it('sends POST /exports/{id}/runs to the planner and every other route to the API function', () => {
+  it('sends every route to the API function, POST /exports/{id}/runs included', () => {
     const integrations = resourcesOf(s.statelessTemplate, 'AWS::ApiGatewayV2::Integration');
     const functionOf = (target: unknown): string => {
       const integrationId = JSON.stringify(target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
       return JSON.stringify(integrations[integrationId]?.Properties?.IntegrationUri);
     };
-    for (const r of routes()) {
-      const expected = r.RouteKey === 'POST /exports/{id}/runs' ? fnId('Planner') : fnId('Api');
-      expect(functionOf(r.Target), r.RouteKey).toContain(expected);
-    }
+    expect(routes().map((r) => r.RouteKey)).toContain('POST /exports/{id}/runs');
+    for (const r of routes()) expect(functionOf(r.Target), r.RouteKey).toContain(fnId('Api'));
+    expect(Object.keys(integrations)).toHaveLength(1);
   });
 
   it('logs access to a log group and throttles the stage', () => {
@@ -213,7 +216,8 @@ describe('queues and event sources', () => {
     });
   });
 
-  it('feeds the planner one plan message at a time, at most two planners', () => {
+  it("feeds the planner's planMessage handler one plan message at a time, at most two planners", () => {
+    expect(fnProps('Planner').Handler).toBe('index.planMessage');
     s.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: fnId('Planner') },
       EventSourceArn: { 'Fn::GetAtt': [queueId('PlanQueueQueue'), 'Arn'] },
@@ -227,18 +231,19 @@ describe('queues and event sources', () => {
 
 describe('functions', () => {
   it.each([
-    ['Planner', 900, 1024],
-    ['Sender', 300, 512],
-    ['Api', 10, 512],
-    ['Watchdog', 60, 256],
+    ['Planner', 'planMessage', 900, 1024],
+    ['Refresh', 'scheduledRefresh', 300, 512],
+    ['Sender', 'handler', 300, 512],
+    ['Api', 'handler', 10, 512],
+    ['Watchdog', 'handler', 60, 256],
   ] as const)(
-    '%s: arm64, Node.js 24, CommonJS with source maps, %i s, %i MB, own log group',
-    (name, timeout, memory) => {
+    '%s: index.%s, arm64, Node.js 24, CommonJS with source maps, %i s, %i MB, own log group',
+    (name, handler, timeout, memory) => {
       const props = fnProps(name);
       expect(props).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        Handler: 'index.handler',
+        Handler: `index.${handler}`,
         Timeout: timeout,
         MemorySize: memory,
       });
@@ -254,11 +259,28 @@ describe('functions', () => {
     },
   );
 
+  it("runs the planner's one bundle as two functions: the same asset, each with its own handler", () => {
+    expect(fnProps('Refresh').Code).toEqual(fnProps('Planner').Code);
+    expect(fnProps('Refresh').Handler).not.toBe(fnProps('Planner').Handler);
+    expect(fnProps('Sender').Code).not.toEqual(fnProps('Planner').Code);
+  });
+
+  it('refuses a handler its entry does not export', () => {
+    const stack = new Stack(new App(), 'HandlerCheck');
+    const props = { description: 'x', timeout: Duration.seconds(1), memorySize: 128, environment: {} };
+    // The planner exports named handlers only: no `index.handler`.
+    const untyped = { name: 'planner', ...props } as unknown as HouseFunctionProps;
+    expect(() => new HouseFunction(stack, 'Planner', untyped)).toThrow(
+      'functions/planner/index.ts exports no handler "handler"',
+    );
+  });
+
   // Keys the house construct adds for Powertools and Node, outside the functions' own schemas.
   const HOUSE_KEYS = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
   // Requested in ApiEnvSchema (the connection's default rate budget); allowed until it lands.
   const schemas = {
     Planner: PlannerEnvSchema,
+    Refresh: PlannerEnvSchema,
     Sender: SenderEnvSchema,
     Api: ApiEnvSchema,
     Watchdog: WatchdogEnvSchema,
@@ -292,6 +314,24 @@ describe('functions', () => {
     expect(synthesize({ defaultRatePerSecond: '3' }).statelessTemplate.toJSON()).toMatchObject({
       Resources: {
         [fnId('Api')]: { Properties: { Environment: { Variables: { DEFAULT_RATE_PER_SECOND: '3' } } } },
+      },
+    });
+  });
+
+  it('leaves the Autopilot URL and the default rate to the client unless the deploy config sets them', () => {
+    for (const name of ['Api', 'Planner', 'Sender'] as const) {
+      const env = fnProps(name).Environment.Variables;
+      expect(env.AUTOPILOT_BASE_URL).toBeUndefined();
+      expect(env.DEFAULT_RATE_PER_SECOND).toBeUndefined();
+    }
+    const configured = synthesize({
+      autopilotBaseUrl: 'https://proxy.example.com/v1/',
+    }).statelessTemplate.toJSON();
+    expect(configured).toMatchObject({
+      Resources: {
+        [fnId('Sender')]: {
+          Properties: { Environment: { Variables: { AUTOPILOT_BASE_URL: 'https://proxy.example.com/v1' } } },
+        },
       },
     });
   });
@@ -398,7 +438,7 @@ describe('alarms, notifications and dashboard', () => {
   });
 
   it.each(['Errors', 'Throttles'])('alarms on Lambda %s of every function', (metric) => {
-    for (const name of ['Planner', 'Sender', 'Api'] as const) {
+    for (const name of ['Planner', 'Refresh', 'Sender', 'Api', 'Watchdog'] as const) {
       s.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
         MetricName: metric,
@@ -436,6 +476,8 @@ describe('alarms, notifications and dashboard', () => {
         'SendDeadLetterQueueUrl',
         'SendDeadLetterQueueArn',
         'DashboardName',
+        'PlannerFunctionName',
+        'RefreshFunctionName',
       ]),
     );
     expect(Object.keys(s.statefulTemplate.toJSON().Outputs)).toEqual(

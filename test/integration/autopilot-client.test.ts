@@ -1,8 +1,9 @@
 import type { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AutopilotClient, createAutopilotAgent } from '#lib/adapters/autopilot/client.ts';
+import { AutopilotClient } from '#lib/adapters/autopilot/client.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { encodeContact } from '#lib/adapters/autopilot/encoding.ts';
+import { createAutopilotAgent } from '#lib/adapters/autopilot/http.ts';
 import type { ContactData } from '#lib/domain/contact.ts';
 import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';

@@ -1,7 +1,8 @@
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AutopilotClient, createAutopilotAgent, MAX_RETRY_AFTER_MS } from '#lib/adapters/autopilot/client.ts';
-import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
+import { AutopilotClient } from '#lib/adapters/autopilot/client.ts';
+import { createAutopilotAgent } from '#lib/adapters/autopilot/http.ts';
+import { FatalRunError, MAX_RETRY_AFTER_MS, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import {
   type AutopilotStandIn,
   type FaultOptions,

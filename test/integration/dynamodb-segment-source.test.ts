@@ -1,10 +1,10 @@
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
-import { DynamoDbSegmentWriter } from '#lib/adapters/segments/dynamodb-segment-writer.ts';
 import { InvalidSegmentCursorError, SegmentNotFoundError } from '#lib/adapters/segments/errors.ts';
 import type { SourceProfile } from '#lib/domain/contact.ts';
 import type { SegmentPage, SegmentSource } from '#lib/ports/segment-source.ts';
+import { DynamoDbSegmentWriter } from '#local/dynamodb-segment-writer.ts';
 import {
   applyChurn,
   generateSampleProfiles,

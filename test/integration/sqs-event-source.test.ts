@@ -1,7 +1,7 @@
 import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SqsDeadLetters } from '#lib/adapters/sqs/work-queue.ts';
+import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
 import {
   createLocalQueues,
   type LocalQueues,

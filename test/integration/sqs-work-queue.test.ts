@@ -8,12 +8,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import {
-  MessageTooLargeError,
-  SQS_BATCH_MAX_BYTES,
-  SqsDeadLetters,
-  SqsWorkQueue,
-} from '#lib/adapters/sqs/work-queue.ts';
+import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
+import { MessageTooLargeError, SQS_BATCH_MAX_BYTES, SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import { TransientError, ValidationError } from '#lib/domain/errors.ts';
 import { MAX_MESSAGE_BYTES } from '#lib/domain/messages.ts';
 import { localSqs, receiveAll as receiveAllFrom, uniqueName } from '#test/support/aws.ts';

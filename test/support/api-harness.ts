@@ -17,7 +17,7 @@ export interface Reply {
 }
 
 /**
- * The real API handler (and the planner's run route) behind the local API Gateway, over in-memory
+ * The real API handler behind the local API Gateway, over in-memory
  * fakes of every port: the same path a request takes in AWS, minus the network.
  */
 export const API_KEY = 'ap-key-0123456789abcdef';
@@ -31,14 +31,14 @@ export class ApiHarness extends PipelineHarness {
   }
   private seq = 0;
   readonly responses: string[] = [];
-  /** The deployment's `defaultRatePerSecond`. */
-  defaultRatePerSecond = 5;
+  /** The deployment's `defaultRatePerSecond`; undefined when the deploy config leaves it out. */
+  defaultRatePerSecond: number | undefined = 5;
   /** The deployment's key-check deadline (real milliseconds). */
   keyCheckTimeoutMs = 6_000;
 
   get apiDeps(): ApiDeps {
     return {
-      store: this.store,
+      state: this.state,
       segments: this.segments,
       secrets: this.secrets,
       destination: this.destination,
@@ -67,7 +67,7 @@ export class ApiHarness extends PipelineHarness {
     } = {},
   ): Promise<Reply> {
     const handler = createApiHandler(this.apiDeps);
-    const gateway = { handlers: { api: handler, planner: handler } } as unknown as LocalRuntime;
+    const gateway = { handlers: { api: handler } } as unknown as LocalRuntime;
     const token = options.token ?? 'dev-admin';
     const headers: Record<string, string> = {};
     if (options.authorization !== undefined) headers.authorization = options.authorization;

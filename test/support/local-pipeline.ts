@@ -1,7 +1,9 @@
 import { inject } from 'vitest';
 import type { ExportConfigInput } from '#lib/domain/export-config.ts';
-import type { ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
-import { createConnection, PRIVACY_NOTICE_VERSION } from '#lib/use-cases/manage-connections.ts';
+import type { ExportRecord } from '#lib/domain/export-record.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
+import { createConnection } from '#lib/use-cases/manage-connections.ts';
 import { createExport } from '#lib/use-cases/manage-exports.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '#local/runtime.ts';
 import { generateSampleProfiles, type SampleDataset, seedDynamoDbSegments } from '#local/sample-data.ts';

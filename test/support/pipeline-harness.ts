@@ -1,19 +1,21 @@
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
-import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
+import type { Connection } from '#lib/domain/connection.ts';
 import type { ExportConfigInput } from '#lib/domain/export-config.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
-import type { Connection, ExportRecord, RunRecord } from '#lib/ports/state-store.ts';
 import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
 import { type SendBatchDeps, type SendResult, sendBatch } from '#lib/use-cases/send-batch.ts';
 import { type StartRunDeps, startRun } from '#lib/use-cases/start-run.ts';
+import { InMemorySecretProvider } from '#local/in-memory-secrets.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
 import { InMemoryDeadLetters, InMemoryQueue } from '#test/fakes/in-memory-queue.ts';
 import { InMemoryRateBudget } from '#test/fakes/in-memory-rate-budget.ts';
 import { InMemorySegmentSource } from '#test/fakes/in-memory-segments.ts';
-import { InMemoryStateStore } from '#test/fakes/in-memory-state-store.ts';
+import { createInMemoryState } from '#test/fakes/in-memory-state.ts';
 import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 
@@ -43,7 +45,8 @@ export const senderSettings: SendBatchDeps['settings'] = {
  */
 export class PipelineHarness {
   readonly clock = new FakeClock();
-  readonly store = new InMemoryStateStore();
+  /** Every role port over the pipeline's state, in memory. */
+  readonly state = createInMemoryState();
   readonly segments = new InMemorySegmentSource();
   readonly destination = new InMemoryDestination({ validKeys: ['key-1'] });
   /** As in production: the key store behind a per-environment cache. */
@@ -59,7 +62,7 @@ export class PipelineHarness {
   private ids = 0;
 
   get lifecycle() {
-    return { store: this.store, notifier: this.notifier, clock: this.clock, logger: silentLogger };
+    return { ...this.state, notifier: this.notifier, clock: this.clock, logger: silentLogger };
   }
 
   get startDeps(): StartRunDeps {
@@ -100,7 +103,7 @@ export class PipelineHarness {
   async addConnection(overrides: Partial<Connection> = {}): Promise<Connection> {
     const now = new Date(this.clock.now()).toISOString();
     const connection = aConnection({ createdAt: now, updatedAt: now, ...overrides });
-    await this.store.putConnection(connection, { expectNew: true });
+    await this.state.connections.create(connection);
     await this.secrets.putApiKey(connection.id, 'key-1');
     return connection;
   }
@@ -122,7 +125,7 @@ export class PipelineHarness {
       updatedAt: now,
       version: 1,
     };
-    await this.store.putExport(record, { expectNew: true });
+    await this.state.exports.create(record);
     return record;
   }
 
@@ -182,7 +185,7 @@ export class PipelineHarness {
   }
 
   async run(runId: string): Promise<RunRecord> {
-    const run = await this.store.getRun(runId);
+    const run = await this.state.runs.get(runId);
     if (run === undefined) throw new Error(`no run ${runId}`);
     return run;
   }

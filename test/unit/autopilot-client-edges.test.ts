@@ -2,13 +2,14 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AutopilotClient,
-  type AutopilotClientOptions,
-  MAX_RETRY_AFTER_MS,
-} from '#lib/adapters/autopilot/client.ts';
+import { AutopilotClient, type AutopilotClientOptions } from '#lib/adapters/autopilot/client.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
-import { type FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
+import {
+  type FatalRunError,
+  MAX_RETRY_AFTER_MS,
+  PermanentError,
+  TransientError,
+} from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
 
 const KEY = '660f9d61d936487db0d78d546f423b43';

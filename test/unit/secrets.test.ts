@@ -14,11 +14,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
-import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
 import { RECOVERY_WINDOW_DAYS, SecretsManagerSecretProvider } from '#lib/adapters/secrets/secrets-manager.ts';
 import { FatalRunError, TransientError, ValidationError } from '#lib/domain/errors.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import { InMemorySecretProvider } from '#local/in-memory-secrets.ts';
 
 const KEY = 'sk-live-3f9a1c0b7e4d4a2b9c8d7e6f5a4b3c2d';
 const PREFIX = 'autopilot-export/connections/';

@@ -1,16 +1,16 @@
 import type * as z from 'zod';
-import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
+import { FatalRunError, PermanentError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
+import { type Exchange, errorBodyOf, expectAnswer, failureOf } from './answers.ts';
 import { type AutopilotContact, type AutopilotWireContact, decodeContact } from './encoding.ts';
 import {
-  classifyHttpFailure,
   classifyNetworkError,
   invalidResponse,
   type RequestContext,
   reasonFromMessage,
   subjectOf,
 } from './errors.ts';
-import { Agent, type AgentType, type Dispatcher, request } from './http.ts';
+import { DEFAULT_TIMEOUT_MS, type Dispatcher, defaultAutopilotAgent, request } from './http.ts';
 import {
   AccountResponseSchema,
   BulkUpsertResponseSchema,
@@ -20,21 +20,14 @@ import {
   CustomFieldsResponseSchema,
   EmptyResponseSchema,
   type ErrorBody,
-  ErrorBodySchema,
   ListsResponseSchema,
   MembershipResponseSchema,
   UpsertResponseSchema,
 } from './schemas.ts';
 
 export const AUTOPILOT_BASE_URL = 'https://api2.autopilothq.com/v1';
-/** Most contacts in one `POST /contacts` (autopilot-api.md §3). */
+/** Most contacts in one `POST /contacts` (docs/autopilot-api.md#limits). */
 export const AUTOPILOT_BULK_LIMIT = 100;
-const DEFAULT_TIMEOUT_MS = 30_000;
-/**
- * The longest wait a 429's Retry-After may impose: a larger or far-future value is clamped to it, so
- * no answer can make a sender sleep past its invocation (the retry policy shortens it further).
- */
-export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Request shapes, as reported to {@link RequestHooks} so one rate budget governs them all. */
 export type AutopilotRequestKind =
@@ -52,34 +45,6 @@ export type AutopilotRequestKind =
   | 'listContacts'
   | 'customFields'
   | 'account';
-
-export interface AutopilotAgentOptions {
-  connectTimeoutMs?: number;
-  headersTimeoutMs?: number;
-  bodyTimeoutMs?: number;
-  /** Idle time before a pooled connection is closed (the server's keep-alive hint wins when shorter). */
-  keepAliveTimeoutMs?: number;
-  /** Most sockets per origin; unbounded by default. */
-  connections?: number;
-}
-
-/** One keep-alive Agent per execution environment: create it at cold start and share it. */
-export const createAutopilotAgent = (options: AutopilotAgentOptions = {}): AgentType =>
-  new Agent({
-    connectTimeout: options.connectTimeoutMs ?? 5_000,
-    headersTimeout: options.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-    bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
-    keepAliveMaxTimeout: 60_000,
-    ...(options.connections === undefined ? {} : { connections: options.connections }),
-  });
-
-let sharedAgent: AgentType | undefined;
-/** The process-wide default Agent, for callers that pass no dispatcher. */
-export const defaultAutopilotAgent = (): AgentType => {
-  sharedAgent ??= createAutopilotAgent();
-  return sharedAgent;
-};
 
 export interface AutopilotClientOptions {
   /** Default `https://api2.autopilothq.com/v1`. */
@@ -116,54 +81,10 @@ export interface CustomFieldDefinition {
   fieldType: string;
 }
 
-interface Exchange {
-  status: number;
-  text: string;
-  retryAfter: string | undefined;
-}
-
 type Method = 'GET' | 'POST' | 'DELETE';
 
 const enc = encodeURIComponent;
-const isSuccess = (status: number): boolean => status >= 200 && status < 300;
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
-const NOT_JSON = Symbol('not-json');
-const parseJson = (text: string): unknown => {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return NOT_JSON;
-  }
-};
-
-const DELAY_SECONDS = /^\d+(\.\d+)?$/;
-/** IMF-fixdate, RFC 850 and asctime dates (RFC 9110 §5.6.7) all start with the day's name. */
-const HTTP_DATE = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,? /i;
-
-/**
- * Only the two forms of Retry-After (RFC 9110 §10.2.3) reach the parser, bounded first: anything
- * else ("-1", "soon") counts as absent, so the caller's own back-off applies rather than "now".
- */
-const readableRetryAfter = (value: string | undefined): string | undefined => {
-  const v = value?.trim();
-  if (v === undefined || v.length > 64) return undefined;
-  return DELAY_SECONDS.test(v) || HTTP_DATE.test(v) ? v : undefined;
-};
-
-const clampRetryAfter = (err: TransientError): TransientError => {
-  const ms = err.details.retryAfterMs;
-  if (ms === undefined || (Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS)) return err;
-  const clamped = Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : MAX_RETRY_AFTER_MS;
-  return new TransientError(err.message, { ...err.details, retryAfterMs: clamped });
-};
-
-const describeIssues = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
 
 /**
  * Typed Autopilot v1 client over undici. It classifies every outcome (errors.ts) and never retries:
@@ -450,36 +371,15 @@ export class AutopilotClient {
   }
 
   private errorBody(res: Exchange): ErrorBody | undefined {
-    const json = parseJson(res.text);
-    const parsed = ErrorBodySchema.safeParse(json);
-    return parsed.success ? parsed.data : undefined;
+    return errorBodyOf(res);
   }
 
   private failure(ctx: RequestContext, res: Exchange, defaultReason?: string): Error {
-    const body = this.errorBody(res);
-    const classified = classifyHttpFailure(
-      ctx,
-      { status: res.status, retryAfter: readableRetryAfter(res.retryAfter), body },
-      this.secrets,
-    );
-    const err = classified instanceof TransientError ? clampRetryAfter(classified) : classified;
-    if (
-      defaultReason !== undefined &&
-      err instanceof PermanentError &&
-      reasonFromMessage(body?.message) === undefined
-    ) {
-      return new PermanentError(err.message, { ...err.details, reason: defaultReason });
-    }
-    return err;
+    return failureOf(ctx, res, this.secrets, defaultReason);
   }
 
   /** A 2xx parsed with `schema`; anything else thrown as its classified error. */
   private expect<T>(ctx: RequestContext, res: Exchange, schema: z.ZodType<T>): T {
-    if (!isSuccess(res.status)) throw this.failure(ctx, res);
-    const json = parseJson(res.text);
-    if (json === NOT_JSON) throw invalidResponse(ctx, res.status, 'body is not JSON');
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw invalidResponse(ctx, res.status, describeIssues(parsed.error));
-    return parsed.data;
+    return expectAnswer(ctx, res, schema, this.secrets);
   }
 }

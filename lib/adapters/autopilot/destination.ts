@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { ContactData } from '#lib/domain/contact.ts';
+import type { CostModel } from '#lib/domain/costs.ts';
 import { PermanentError, ValidationError } from '#lib/domain/errors.ts';
-import type { CostModel } from '#lib/domain/plan.ts';
 import type {
   ContactResult,
   Destination,
@@ -9,9 +9,10 @@ import type {
   ListRef,
   RequestHooks,
 } from '#lib/ports/destination.ts';
-import { AutopilotClient, createAutopilotAgent } from './client.ts';
+import { AutopilotClient } from './client.ts';
 import { autopilotCosts } from './cost-model.ts';
 import { type AutopilotWireContact, encodeContact } from './encoding.ts';
+import { createAutopilotAgent } from './http.ts';
 
 export interface AutopilotDestinationOptions {
   baseUrl?: string;

@@ -12,7 +12,7 @@ import type { ContactRecord } from './schemas.ts';
 export type WireValue = string | number | boolean;
 
 /**
- * A contact object as `POST /contact` and `POST /contacts` take it (autopilot-api.md §4.1–4.3):
+ * A contact object as `POST /contact` and `POST /contacts` take it (docs/autopilot-api.md#contact-fields, #custom-fields):
  * standard fields at the top level with their exact casing, typed custom fields under `custom`.
  * `unsubscribed` is deliberately not part of the type: the exporter never writes it.
  */

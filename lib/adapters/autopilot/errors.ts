@@ -50,7 +50,7 @@ export const subjectOf = (idOrEmail: string): string =>
 const describe = (ctx: RequestContext): string =>
   `Autopilot ${ctx.route}${ctx.subject === undefined ? '' : ` (${ctx.subject})`}`;
 
-/** Machine-readable reasons for the messages the API is known to send (autopilot-api.md §2). */
+/** Machine-readable reasons for the messages the API is known to send (docs/autopilot-api.md#errors). */
 export const reasonFromMessage = (raw: string | undefined): string | undefined => {
   if (raw === undefined) return undefined;
   const message = raw.slice(0, MAX_EXAMINED_TEXT);
@@ -140,7 +140,7 @@ const codeOf = (err: unknown): string | undefined => {
 /**
  * A request that got no usable HTTP answer (timeouts, ECONNRESET, ECONNREFUSED, socket closed, DNS,
  * HTTP parser errors) → transient; an invalid request built by us → permanent. Unknown failures count
- * as transient: the queue bounds retries, and Autopilot finishes timed-out writes anyway (§2).
+ * as transient: the queue bounds retries, and Autopilot finishes timed-out writes anyway (docs/autopilot-api.md#errors).
  */
 export const classifyNetworkError = (
   ctx: RequestContext,

@@ -21,3 +21,34 @@ export const request = (
     path: `${parsed.pathname}${parsed.search}`,
   });
 };
+
+/** Default whole-request deadline: connect, headers and body. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface AutopilotAgentOptions {
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** Idle time before a pooled connection is closed (the server's keep-alive hint wins when shorter). */
+  keepAliveTimeoutMs?: number;
+  /** Most sockets per origin; unbounded by default. */
+  connections?: number;
+}
+
+/** One keep-alive Agent per execution environment: create it at cold start and share it. */
+export const createAutopilotAgent = (options: AutopilotAgentOptions = {}): AgentType =>
+  new Agent({
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    headersTimeout: options.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
+    keepAliveMaxTimeout: 60_000,
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
+  });
+
+let sharedAgent: AgentType | undefined;
+/** The process-wide default Agent, for callers that pass no dispatcher. */
+export const defaultAutopilotAgent = (): AgentType => {
+  sharedAgent ??= createAutopilotAgent();
+  return sharedAgent;
+};

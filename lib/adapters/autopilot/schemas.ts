@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * Shapes of Autopilot v1 responses (autopilot-api.md §2, §5). Objects are non-strict: unknown keys
+ * Shapes of Autopilot v1 responses (docs/autopilot-api.md#errors, #bulk-upsert, #lists, #membership, #paging). Objects are non-strict: unknown keys
  * (`_removeResultKeys`, `api_originated`, ...) are ignored. Only what the client relies on is required.
  */
 
@@ -38,7 +38,7 @@ export const CustomFieldValueSchema = z.object({
 });
 export type CustomFieldValue = z.infer<typeof CustomFieldValueSchema>;
 
-/** A contact as GET responses carry it (§4.4): unset fields are absent; scalars are kept as sent. */
+/** A contact as GET responses carry it (docs/autopilot-api.md#contact-fields): unset fields are absent; scalars are kept as sent. */
 export const ContactRecordSchema = z.looseObject({
   contact_id: z.string().min(1),
   Email: z.string().optional(),

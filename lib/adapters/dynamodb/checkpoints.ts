@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
+import type { Checkpoints } from '#lib/ports/checkpoints.ts';
 import { batchWrite, deleteRequests, queryKeys } from './batch-write.ts';
 import {
   CorruptItemError,
@@ -124,3 +125,20 @@ export const deleteCheckpoint = async (ctx: TableContext, runId: string): Promis
   );
   await batchWrite(ctx, deleteRequests(await queryKeys(ctx, pk, 'CKPT#')));
 };
+
+/** `Checkpoints` on the state table: chunked, compressed, hashed, behind a head pointer (./README.md). */
+export class DynamoDbCheckpoints implements Checkpoints {
+  constructor(private readonly ctx: TableContext) {}
+
+  save(runId: string, data: string): Promise<void> {
+    return saveCheckpoint(this.ctx, runId, data);
+  }
+
+  load(runId: string): Promise<string | undefined> {
+    return loadCheckpoint(this.ctx, runId);
+  }
+
+  delete(runId: string): Promise<void> {
+    return deleteCheckpoint(this.ctx, runId);
+  }
+}

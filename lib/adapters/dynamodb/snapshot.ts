@@ -1,6 +1,7 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import type { SnapshotChange, StoredSnapshotEntry } from '#lib/ports/state-store.ts';
+import type { SnapshotChange, StoredSnapshotEntry } from '#lib/domain/snapshot.ts';
+import type { Snapshots } from '#lib/ports/snapshots.ts';
 import { batchWrite, deleteRequests, queryKeys } from './batch-write.ts';
 import { CorruptItemError, fromItem, type Item, keys, type TableContext, toItem } from './records.ts';
 
@@ -159,3 +160,28 @@ export const setSnapshotList = async (
     }),
   );
 };
+
+/** `Snapshots` on the state table: one `SNAP#<exportId>` partition per export (key design in ./README.md). */
+export class DynamoDbSnapshots implements Snapshots {
+  constructor(private readonly ctx: TableContext) {}
+
+  read(exportId: string): AsyncIterable<StoredSnapshotEntry> {
+    return readSnapshot(this.ctx, exportId);
+  }
+
+  apply(exportId: string, changes: readonly SnapshotChange[]): Promise<void> {
+    return applySnapshot(this.ctx, exportId, changes);
+  }
+
+  delete(exportId: string): Promise<void> {
+    return deleteSnapshot(this.ctx, exportId);
+  }
+
+  lists(exportId: string): Promise<Record<string, string>> {
+    return snapshotLists(this.ctx, exportId);
+  }
+
+  setList(exportId: string, segmentId: string, listId: string): Promise<void> {
+    return setSnapshotList(this.ctx, exportId, segmentId, listId);
+  }
+}

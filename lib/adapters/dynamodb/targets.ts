@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { MembershipTarget } from '#lib/domain/membership-targets.ts';
+import type { TargetOwners } from '#lib/ports/target-owners.ts';
 import {
   errorName,
   fromItem,
@@ -112,3 +113,24 @@ export const targetOwners = async (
   }
   return owners;
 };
+
+/** `TargetOwners` on the state table: `CONN#<id>` / `OWN#<kind>#<name>` names the owning export. */
+export class DynamoDbTargetOwners implements TargetOwners {
+  constructor(private readonly ctx: TableContext) {}
+
+  claim(
+    connectionId: string,
+    exportId: string,
+    targets: readonly MembershipTarget[],
+  ): Promise<Array<MembershipTarget & { owner: string }>> {
+    return claimTargets(this.ctx, connectionId, exportId, targets);
+  }
+
+  release(connectionId: string, exportId: string, keep?: readonly MembershipTarget[]): Promise<void> {
+    return releaseTargets(this.ctx, connectionId, exportId, keep);
+  }
+
+  owners(connectionId: string, targets: readonly MembershipTarget[]): Promise<Array<string | undefined>> {
+    return targetOwners(this.ctx, connectionId, targets);
+  }
+}

@@ -1,6 +1,6 @@
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
 import { describeRun } from './sns-notifier.ts';
 
 /** Where there is no topic (local mode): the notification becomes a warning log line. */

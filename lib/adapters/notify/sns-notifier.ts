@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
 
 /** A short, email-free summary a marketer can act on. */
 export const describeRun = (run: RunRecord): { subject: string; text: string } => {

@@ -24,16 +24,12 @@ export class PowertoolsLogger implements Logger {
     child.appendKeys(keys);
     return new PowertoolsLogger(child);
   }
-  /** Keys for the rest of this invocation (e.g. the Lambda request id). */
-  appendKeys(keys: Record<string, unknown>): void {
-    this.inner.appendKeys(keys);
-  }
-  resetKeys(): void {
-    this.inner.resetKeys();
-  }
 }
 
-/** Counters as CloudWatch embedded metrics; `flush` once at the end of each invocation. */
+/**
+ * Counters as CloudWatch embedded metrics; `flush` once at the end of each invocation (the handler
+ * wrapper in functions/shared/observability.ts does).
+ */
 export class PowertoolsMetrics implements Metrics {
   constructor(private readonly inner: PowertoolsMetricsImpl = new PowertoolsMetricsImpl()) {}
 
@@ -41,7 +37,13 @@ export class PowertoolsMetrics implements Metrics {
     if (value > 0) this.inner.addMetric(name, MetricUnit.Count, value);
   }
 
+  /** Publishes what this invocation counted; nothing when it counted nothing (Powertools would warn). */
   flush(): void {
-    this.inner.publishStoredMetrics();
+    if (this.inner.hasStoredMetrics()) this.inner.publishStoredMetrics();
+  }
+
+  /** The `ColdStart` metric with the function's name as its dimension; Powertools emits it once per environment. */
+  coldStart(functionName: string): void {
+    this.inner.captureColdStartMetric(functionName);
   }
 }

@@ -2,37 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import * as z from 'zod';
 import type { SegmentInfo, SegmentPage, SegmentSource } from '#lib/ports/segment-source.ts';
-import { parseCsvRecord } from './csv.ts';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.ts';
-import {
-  InvalidSegmentCursorError,
-  malformed,
-  SegmentNotFoundError,
-  SegmentSourceConfigError,
-} from './errors.ts';
-import { type RawRecord, type RecordFormat, scanRecords } from './record-scanner.ts';
-
-export const MANIFEST_FILE = 'segments.json';
-
-export const SegmentManifestEntrySchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  /** Relative to the directory; `.jsonl` (one JSON object per line) or `.csv` (header row). */
-  file: z
-    .string()
-    .min(1)
-    .regex(/\.(jsonl|csv)$/i, 'must end in .jsonl or .csv'),
-});
-export type SegmentManifestEntry = z.infer<typeof SegmentManifestEntrySchema>;
-
-export const SegmentManifestSchema = z.array(SegmentManifestEntrySchema).superRefine((entries, ctx) => {
-  const seen = new Set<string>();
-  entries.forEach((entry, i) => {
-    if (seen.has(entry.id))
-      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate id "${entry.id}"` });
-    seen.add(entry.id);
-  });
-});
+import { InvalidSegmentCursorError, SegmentNotFoundError, SegmentSourceConfigError } from './errors.ts';
+import { csvRow, jsonRow, parseHeader } from './file-rows.ts';
+import { MANIFEST_FILE, parseManifest, type SegmentManifestEntry } from './manifest.ts';
+import { type RecordFormat, scanRecords } from './record-scanner.ts';
 
 export interface FileSegmentSourceOptions {
   /** Directory holding `segments.json` and the segment files. */
@@ -118,13 +92,13 @@ export class FileSegmentSource implements SegmentSource {
       from,
       (record) => {
         if (format === 'csv' && header === undefined) {
-          header = this.parseHeader(record, entry);
+          header = parseHeader(this.idField, record, entry);
           return true;
         }
         if (rows === limit) return false;
         rows++;
-        if (format === 'csv') this.csvRow(record, header ?? [], page);
-        else this.jsonRow(record, page);
+        if (format === 'csv') csvRow(this.idField, record, header ?? [], page);
+        else jsonRow(this.idField, record, page);
         return true;
       },
       prefix,
@@ -143,89 +117,6 @@ export class FileSegmentSource implements SegmentSource {
       page.next = encodeCursor(next);
     }
     return page;
-  }
-
-  private jsonRow(record: RawRecord, page: SegmentPage): void {
-    const profileId = `line:${record.line}`;
-    if (record.broken) {
-      page.skipped.push({ profileId, reason: malformed(record.broken) });
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(record.buf.toString('utf8', record.start, record.end));
-    } catch {
-      page.skipped.push({ profileId, reason: malformed('invalid JSON') });
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      page.skipped.push({ profileId, reason: malformed('not a JSON object') });
-      return;
-    }
-    const { [this.idField]: rawId, ...attributes } = value as Record<string, unknown>;
-    let id: string | undefined;
-    if (typeof rawId === 'string' && rawId.trim() !== '') id = rawId;
-    else if (typeof rawId === 'number' && Number.isFinite(rawId)) id = String(rawId);
-    if (id === undefined) {
-      const why =
-        rawId === undefined || rawId === null || rawId === '' ? 'missing' : 'not a string or number';
-      page.skipped.push({ profileId, reason: malformed(`id field "${this.idField}" ${why}`) });
-      return;
-    }
-    page.profiles.push({ id, attributes });
-  }
-
-  private csvRow(record: RawRecord, header: string[], page: SegmentPage): void {
-    const profileId = `line:${record.line}`;
-    if (record.broken) {
-      page.skipped.push({ profileId, reason: malformed(record.broken) });
-      return;
-    }
-    const parsed = parseCsvRecord(record.buf, record.start, record.end);
-    if (!parsed.ok) {
-      page.skipped.push({ profileId, reason: malformed(parsed.why) });
-      return;
-    }
-    const { fields } = parsed;
-    if (fields.length !== header.length) {
-      page.skipped.push({
-        profileId,
-        reason: malformed(`expected ${header.length} cells, found ${fields.length}`),
-      });
-      return;
-    }
-    let id: string | undefined;
-    const attributes: Record<string, unknown> = {};
-    for (let i = 0; i < header.length; i++) {
-      const value = fields[i] as string;
-      if (value === '') continue;
-      const column = header[i] as string;
-      if (column === this.idField) id = value;
-      else attributes[column] = value;
-    }
-    if (id === undefined || id.trim() === '') {
-      page.skipped.push({ profileId, reason: malformed(`id field "${this.idField}" missing`) });
-      return;
-    }
-    page.profiles.push({ id, attributes });
-  }
-
-  private parseHeader(record: RawRecord, entry: SegmentManifestEntry): string[] {
-    const where = `${entry.file} (segment "${entry.id}"), header on line ${record.line}`;
-    if (record.broken) throw new SegmentSourceConfigError(`${where}: ${record.broken}`);
-    const parsed = parseCsvRecord(record.buf, record.start, record.end);
-    if (!parsed.ok) throw new SegmentSourceConfigError(`${where}: ${parsed.why}`);
-    const header = parsed.fields.map((f) => f.trim());
-    const seen = new Set<string>();
-    header.forEach((column, i) => {
-      if (column === '') throw new SegmentSourceConfigError(`${where}: column ${i + 1} has no name`);
-      if (seen.has(column)) throw new SegmentSourceConfigError(`${where}: duplicate column "${column}"`);
-      seen.add(column);
-    });
-    if (!seen.has(this.idField)) {
-      throw new SegmentSourceConfigError(`${where}: no "${this.idField}" column (the profile id field)`);
-    }
-    return header;
   }
 
   private async info(entry: SegmentManifestEntry): Promise<SegmentInfo> {
@@ -259,13 +150,9 @@ export class FileSegmentSource implements SegmentSource {
     } catch (error) {
       throw new SegmentSourceConfigError(`${path} is not valid JSON: ${(error as Error).message}`);
     }
-    const parsed = SegmentManifestSchema.safeParse(json);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
-      throw new SegmentSourceConfigError(`${path}: ${problems}`);
-    }
-    this.manifest = { stamp, entries: parsed.data };
-    return parsed.data;
+    const entries = parseManifest(path, json);
+    this.manifest = { stamp, entries };
+    return entries;
   }
 
   private pathOf(entry: SegmentManifestEntry): string {
@@ -304,9 +191,3 @@ const checkCursor = (
   if (c.o > stamp.size) fail('offset beyond the end of the file');
   if (format === 'csv' && c.h === undefined) fail('a CSV cursor must carry the header');
 };
-
-/** zod path → `[2].file` */
-const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.length === 0
-    ? '(root)'
-    : path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');

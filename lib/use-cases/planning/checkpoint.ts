@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { CollectorState } from '#lib/domain/collector.ts';
+import type { BulkMembership } from '#lib/domain/costs.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
-import type { BulkMembership } from '#lib/domain/plan.ts';
 
 /**
  * What the planner saves when it runs short of time, so the next invocation continues where it

@@ -19,7 +19,7 @@ export const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEn
     }
     return bits;
   };
-  for await (const entry of ctx.deps.store.readSnapshot(ctx.exp.id)) {
+  for await (const entry of ctx.deps.snapshots.read(ctx.exp.id)) {
     const segments = mask(entry.segmentIds);
     const maybe = mask(entry.maybeSegmentIds) & ~segments;
     if (segments === 0 && maybe === 0 && entry.hash === '') continue;
@@ -69,7 +69,7 @@ export const collect = async (
     }
     const short = ctx.remainingMs() < deps.settings.reserveMs;
     if (short || ++pages % CANCEL_CHECK_PAGES === 0) {
-      const latest = await deps.store.getRun(run.id);
+      const latest = await deps.runs.get(run.id);
       if (latest?.cancelRequested) {
         await endRun(deps, run, 'cancelled', 'Cancelled while planning.');
         return 'cancelled';

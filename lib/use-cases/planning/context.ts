@@ -1,10 +1,18 @@
+import type { Connection } from '#lib/domain/connection.ts';
 import type { ExportConfig } from '#lib/domain/export-config.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
+import type { Checkpoints } from '#lib/ports/checkpoints.ts';
+import type { Connections } from '#lib/ports/connections.ts';
 import type { Destination } from '#lib/ports/destination.ts';
+import type { ListRegistry } from '#lib/ports/list-registry.ts';
+import type { PlanLedger } from '#lib/ports/plan-ledger.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
-import type { Connection, RunRecord } from '#lib/ports/state-store.ts';
+import type { Snapshots } from '#lib/ports/snapshots.ts';
+import type { TargetOwners } from '#lib/ports/target-owners.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import type { LifecycleDeps } from '../run-lifecycle.ts';
 
@@ -22,6 +30,13 @@ export interface PlannerSettings {
 }
 
 export interface PlanRunDeps extends LifecycleDeps {
+  connections: Connections;
+  plans: PlanLedger;
+  batches: Pick<BatchLedger, 'addRequests'>;
+  snapshots: Snapshots;
+  lists: ListRegistry;
+  targets: TargetOwners;
+  checkpoints: Checkpoints;
   segments: SegmentSource;
   destination: Destination;
   secrets: SecretProvider;

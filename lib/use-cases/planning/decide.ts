@@ -1,8 +1,9 @@
 import type { ContactCollector } from '#lib/domain/collector.ts';
+import type { BulkMembership } from '#lib/domain/costs.ts';
 import { type DiffTotals, decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
 import { membershipFieldName } from '#lib/domain/export-config.ts';
 import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
-import { BatchPlanner, type BulkMembership, type PlanInput, type PlannedBatch } from '#lib/domain/plan.ts';
+import { BatchPlanner, type PlanInput, type PlannedBatch } from '#lib/domain/plan.ts';
 import type { Context } from './context.ts';
 
 /** Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`. */

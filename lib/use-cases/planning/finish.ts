@@ -1,6 +1,6 @@
 import type { ContactCollector } from '#lib/domain/collector.ts';
 import type { emptyDiffTotals } from '#lib/domain/diff.ts';
-import type { PlanningStats } from '#lib/ports/state-store.ts';
+import type { PlanningStats } from '#lib/domain/run-record.ts';
 import { buildEstimate } from '../estimate.ts';
 import { completeDryRun, finaliseIfComplete } from '../run-lifecycle.ts';
 import type { Context } from './context.ts';
@@ -45,16 +45,24 @@ export const finishPlanning = async (
   const { deps, run, connection } = ctx;
   const now = deps.clock.now();
   const planningFinishedAt = new Date(now).toISOString();
-  await deps.store.completePlanning(run.id, {
+  await deps.plans.complete(run.id, {
     planning: stats(ctx, collector, totals, listIds),
-    estimate: buildEstimate(requests, floor, connection.ratePerSecond, false),
+    estimate: buildEstimate(
+      requests,
+      floor,
+      {
+        ratePerSecond: connection.ratePerSecond,
+        documentedRatePerSecond: deps.destination.costs.documentedRatePerSecond,
+      },
+      false,
+    ),
     planningFinishedAt,
   });
-  await deps.store.deleteCheckpoint(run.id);
+  await deps.checkpoints.delete(run.id);
   if (run.trigger === 'dry-run') {
     await completeDryRun(deps, run);
     return;
   }
-  await deps.store.transitionRun(run.id, ['planning'], 'sending');
+  await deps.runs.transition(run.id, ['planning'], 'sending');
   await finaliseIfComplete(deps, run.id);
 };

@@ -3,7 +3,7 @@ import { PermanentError, TransientError } from '#lib/domain/errors.ts';
 import { listTitle } from '#lib/domain/export-config.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { DestinationSession, ListRef } from '#lib/ports/destination.ts';
-import type { StateStore } from '#lib/ports/state-store.ts';
+import type { ListRegistry } from '#lib/ports/list-registry.ts';
 import { accessConnection, type RequestTally } from '../destination-calls.ts';
 import type { Context } from './context.ts';
 
@@ -20,7 +20,7 @@ export class AdoptionRequiredError extends Error {
 }
 
 export interface ListContext {
-  store: StateStore;
+  lists: ListRegistry;
   /** Whether an existing list this product did not create may be taken over (an admin's choice). */
   adopt: boolean;
   session: DestinationSession;
@@ -69,12 +69,12 @@ const resolveOne = async (
   existing: ListRef[],
   known: Set<string>,
 ): Promise<string> => {
-  const { store, connectionId } = ctx;
-  const stored = await store.getList(connectionId, title);
+  const { lists, connectionId } = ctx;
+  const stored = await lists.get(connectionId, title);
   if (stored !== undefined && 'listId' in stored) {
     if (known.has(stored.listId)) return stored.listId;
     // Deleted in Autopilot since we stored it: resolve afresh.
-    await store.forgetList(connectionId, title);
+    await lists.forget(connectionId, title);
   }
   const match = firstByTitle(existing, title);
   if (match !== undefined) {
@@ -82,13 +82,13 @@ const resolveOne = async (
     // saving) was lost left it behind. It is ours, not a list to adopt.
     const ours = stored !== undefined && 'claimedBy' in stored;
     if (!ours && !ctx.adopt) throw new AdoptionRequiredError(title);
-    await store.saveList(connectionId, title, match);
+    await lists.save(connectionId, title, match);
     return match;
   }
   const started = ctx.clock.now();
   for (;;) {
     const now = ctx.clock.now();
-    const claimed = await store.claimList(
+    const claimed = await lists.claim(
       connectionId,
       title,
       ctx.runId,
@@ -97,12 +97,12 @@ const resolveOne = async (
     );
     if (claimed) {
       const list = await createOnce(ctx, title, known);
-      await store.saveList(connectionId, title, list.id);
+      await lists.save(connectionId, title, list.id);
       existing.push(list);
       known.add(list.id);
       return list.id;
     }
-    const mapping = await store.getList(connectionId, title);
+    const mapping = await lists.get(connectionId, title);
     if (mapping !== undefined && 'listId' in mapping) return mapping.listId;
     if (now - started > WAIT_LIMIT_MS) {
       throw new TransientError(`Another run is still creating the Autopilot list "${title}".`);
@@ -144,14 +144,14 @@ const createOnce = async (ctx: ListContext, title: string, known: Set<string>): 
 
 /** For a dry run: which titles already have a known list (no request is made). */
 export const knownLists = async (
-  store: StateStore,
+  lists: Pick<ListRegistry, 'get'>,
   connectionId: string,
   titles: readonly string[],
 ): Promise<{ known: number; toCreate: number }> => {
   const distinct = [...new Set(titles)];
   let known = 0;
   for (const title of distinct) {
-    const mapping = await store.getList(connectionId, title);
+    const mapping = await lists.get(connectionId, title);
     if (mapping !== undefined && 'listId' in mapping) known++;
   }
   return { known, toCreate: distinct.length - known };
@@ -174,7 +174,7 @@ export const resolveRunLists = async (
   });
   const listIds = await resolveLists(
     {
-      store: deps.store,
+      lists: deps.lists,
       adopt: exp.adoptExistingLists,
       session,
       connectionId: connection.id,
@@ -184,7 +184,7 @@ export const resolveRunLists = async (
     },
     ctx.segments.map((s) => listTitle(exp, s)),
   );
-  const remembered = await deps.store.snapshotLists(exp.id);
+  const remembered = await deps.snapshots.lists(exp.id);
   for (const [i, segmentId] of run.segmentIds.entries()) {
     const listId = listIds[i] ?? '';
     const previous = remembered[segmentId];
@@ -198,7 +198,7 @@ export const resolveRunLists = async (
         segmentId,
       });
     }
-    await deps.store.setSnapshotList(exp.id, segmentId, listId);
+    await deps.snapshots.setList(exp.id, segmentId, listId);
   }
   return listIds;
 };

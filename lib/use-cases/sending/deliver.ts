@@ -1,15 +1,16 @@
+import type { Connection } from '#lib/domain/connection.ts';
 import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type { SendBatchMessage } from '#lib/domain/messages.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
 import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
-import type { Connection, RunRecord } from '#lib/ports/state-store.ts';
 import {
   accessConnection,
   type ConnectionAccess,
   type RequestTally,
   ThrottledTooLongError,
 } from '../destination-calls.ts';
-import type { SendBatchDeps } from '../send-batch.ts';
+import type { SendBatchDeps } from './context.ts';
 import { joinList } from './list-join.ts';
 import { rejectedAll } from './rejections.ts';
 import { StopDelivery, watchRun } from './watch.ts';
@@ -105,7 +106,7 @@ const execute = async (
     case 'list-join':
       return joinList(
         {
-          store: deps.store,
+          connections: deps.connections,
           session,
           connection,
           runId: run.id,

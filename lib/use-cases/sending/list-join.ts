@@ -1,13 +1,15 @@
+import type { Connection } from '#lib/domain/connection.ts';
+import { type BulkMembership, capabilityAt } from '#lib/domain/costs.ts';
 import { PermanentError } from '#lib/domain/errors.ts';
-import { type BulkMembership, capabilityAt, type JoinItem } from '#lib/domain/plan.ts';
+import type { JoinItem } from '#lib/domain/plan.ts';
 import type { Clock } from '#lib/ports/clock.ts';
+import type { Connections } from '#lib/ports/connections.ts';
 import type { ContactResult, DestinationSession } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { Connection, StateStore } from '#lib/ports/state-store.ts';
 import { rejectedAll } from './rejections.ts';
 
 export interface JoinContext {
-  store: StateStore;
+  connections: Pick<Connections, 'get' | 'claimProbe' | 'settleProbe'>;
   session: DestinationSession;
   connection: Connection;
   runId: string;
@@ -108,7 +110,7 @@ const probe = async (
   listId: string,
   into: ContactResult[],
 ): Promise<void> => {
-  const { store, connection, claimant, clock } = ctx;
+  const { connections, connection, claimant, clock } = ctx;
   let settled = false;
   try {
     const witness = await findWitness(ctx, items, listId);
@@ -132,14 +134,20 @@ const probe = async (
       return;
     }
     const answer = member ? 'supported' : 'unsupported';
-    await store.settleProbe(connection.id, claimant, answer, new Date(clock.now()).toISOString(), ctx.runId);
+    await connections.settleProbe(
+      connection.id,
+      claimant,
+      answer,
+      new Date(clock.now()).toISOString(),
+      ctx.runId,
+    );
     settled = true;
     ctx.logger.info('bulk membership probed', { connectionId: connection.id, answer });
     if (member) into.push(...results);
     else await completeOneByOne(ctx, items, results, listId, into);
   } finally {
     if (!settled)
-      await store.settleProbe(connection.id, claimant, 'unknown', new Date(clock.now()).toISOString());
+      await connections.settleProbe(connection.id, claimant, 'unknown', new Date(clock.now()).toISOString());
   }
 };
 
@@ -163,7 +171,7 @@ const awaitProbe = async (ctx: JoinContext): Promise<BulkMembership> => {
   const deadline = ctx.clock.now() + ctx.probeWaitMs;
   while (ctx.clock.now() < deadline) {
     await ctx.clock.sleep(POLL_MS);
-    const latest = await ctx.store.getConnection(ctx.connection.id);
+    const latest = await ctx.connections.get(ctx.connection.id);
     if (latest === undefined) return 'unknown';
     const capability = capabilityForRun(latest.bulkMembership, ctx.runId, ctx.clock.now(), ctx.recheckMs);
     if (capability !== 'unknown') return capability;
@@ -185,7 +193,7 @@ export const joinList = async (
   const now = ctx.clock.now();
   let capability = capabilityForRun(ctx.connection.bulkMembership, ctx.runId, now, ctx.recheckMs);
   if (capability === 'unknown') {
-    const claimed = await ctx.store.claimProbe(ctx.connection.id, ctx.claimant, {
+    const claimed = await ctx.connections.claimProbe(ctx.connection.id, ctx.claimant, {
       now: new Date(now).toISOString(),
       claimStaleBefore: new Date(now - PROBE_STALE_MS).toISOString(),
       answerStaleBefore: new Date(now - ctx.recheckMs).toISOString(),

@@ -1,6 +1,6 @@
+import type { BatchOutcome, ErrorSample } from '#lib/domain/batch.ts';
 import { maskEmail } from '#lib/domain/email.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
-import type { BatchOutcome, ErrorSample } from '#lib/ports/state-store.ts';
 import type { RequestTally } from '../destination-calls.ts';
 
 const SAMPLES_PER_RANGE = 5;

@@ -1,8 +1,8 @@
 import type { SendBatchMessage } from '#lib/domain/messages.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
 import { RequestTally } from '../destination-calls.ts';
-import type { SendBatchDeps } from '../send-batch.ts';
+import type { SendBatchDeps } from './context.ts';
 import { outcomeOf, type Rest } from './outcome.ts';
 import { snapshotChanges } from './snapshot-changes.ts';
 
@@ -44,10 +44,9 @@ export const recordProgress = async (
   const delivered = from + results.length;
   const changes = snapshotChanges(sliceOf(batch, from, delivered), run, results);
   if (changes.length > 0) {
-    await deps.store.applySnapshot(batch.exportId, changes);
+    await deps.snapshots.apply(batch.exportId, changes);
     // An export deleted while this batch was sending must not keep the emails just written for it.
-    if ((await deps.store.getExport(batch.exportId)) === undefined)
-      await deps.store.deleteSnapshot(batch.exportId);
+    if ((await deps.exports.get(batch.exportId)) === undefined) await deps.snapshots.delete(batch.exportId);
   }
   const final = rest !== undefined;
   let start = from;
@@ -62,16 +61,11 @@ export const recordProgress = async (
       at: new Date(deps.clock.now()).toISOString(),
     });
     const to = final ? total : delivered;
-    const result = await deps.store.recordBatch(
-      batch.runId,
-      batch.batchNo,
-      { from: start, to, final },
-      outcome,
-    );
+    const result = await deps.batches.record(batch.runId, batch.batchNo, { from: start, to, final }, outcome);
     if (result.recorded) return final;
     // Requests are counted once, with the first range that records them.
     if (requests.total > 0) {
-      await deps.store.addRequests(batch.runId, requests.requests, requests.throttled);
+      await deps.batches.addRequests(batch.runId, requests.requests, requests.throttled);
       requests = new RequestTally();
     }
     if (result.state.done) return true;
@@ -86,6 +80,6 @@ export const recordProgress = async (
     }
     start = result.state.next;
   }
-  if (requests.total > 0) await deps.store.addRequests(batch.runId, requests.requests, requests.throttled);
+  if (requests.total > 0) await deps.batches.addRequests(batch.runId, requests.requests, requests.throttled);
   return false;
 };

@@ -1,7 +1,8 @@
 import { bitsOf } from '#lib/domain/diff.ts';
 import type { SendBatchMessage } from '#lib/domain/messages.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
+import type { SnapshotChange } from '#lib/domain/snapshot.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
-import type { RunRecord, SnapshotChange } from '#lib/ports/state-store.ts';
 
 const keyOf = (email: string): string => email.toLowerCase();
 /** The address as sent, kept only when its case differs from the key. */

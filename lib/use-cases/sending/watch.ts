@@ -1,6 +1,7 @@
 import { isTerminal } from '#lib/domain/run.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { StateStore } from '#lib/ports/state-store.ts';
+import type { Connections } from '#lib/ports/connections.ts';
+import type { Runs } from '#lib/ports/runs.ts';
 
 /** Why a sender stopped sending a batch before its end. */
 export class StopDelivery extends Error {
@@ -27,7 +28,7 @@ export const DEFAULT_WATCH: WatchSettings = { everyRequests: 5, everyMs: 2_000 }
  * cached key would go on being used.
  */
 export const watchRun = (
-  deps: { store: StateStore; clock: Clock },
+  deps: { runs: Pick<Runs, 'get'>; connections: Pick<Connections, 'get'>; clock: Clock },
   ids: { runId: string; connectionId: string },
   settings: WatchSettings = DEFAULT_WATCH,
 ): (() => Promise<void>) => {
@@ -38,11 +39,11 @@ export const watchRun = (
     const now = deps.clock.now();
     if (requests % settings.everyRequests !== 0 && now - checkedAt < settings.everyMs) return;
     checkedAt = now;
-    const run = await deps.store.getRun(ids.runId);
+    const run = await deps.runs.get(ids.runId);
     if (run === undefined || run.cancelRequested === true || isTerminal(run.status)) {
       throw new StopDelivery('cancelled');
     }
-    if ((await deps.store.getConnection(ids.connectionId)) === undefined) {
+    if ((await deps.connections.get(ids.connectionId)) === undefined) {
       throw new StopDelivery('connection_removed');
     }
   };

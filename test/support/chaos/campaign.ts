@@ -1,5 +1,5 @@
 import { ExportConfigSchema, listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 import { drawRates, NO_FAULTS } from './faults.ts';
 import { countsAddUp, logsClean } from './invariants.ts';
@@ -25,27 +25,24 @@ const setUp = async (world: ChaosWorld, scenario: Scenario): Promise<void> => {
     scenario.believed === 'unknown'
       ? { state: 'unknown' as const }
       : { state: scenario.believed, checkedAt: now };
-  await world.store.putConnection(aConnection({ createdAt: now, updatedAt: now, bulkMembership: believed }), {
-    expectNew: true,
-  });
+  await world.state.connections.create(
+    aConnection({ createdAt: now, updatedAt: now, bulkMembership: believed }),
+  );
   await world.secrets.putApiKey('conn-1', API_KEY);
   const config = ExportConfigSchema.parse({
     name: 'Chaos export',
     connectionId: 'conn-1',
     ...scenario.config,
   });
-  await world.store.putExport(
-    {
-      ...config,
-      id: 'exp-1',
-      createdBy: 'chaos',
-      createdAt: now,
-      updatedBy: 'chaos',
-      updatedAt: now,
-      version: 1,
-    },
-    { expectNew: true },
-  );
+  await world.state.exports.create({
+    ...config,
+    id: 'exp-1',
+    createdBy: 'chaos',
+    createdAt: now,
+    updatedBy: 'chaos',
+    updatedAt: now,
+    version: 1,
+  });
   world.destination.bulkListMembership = scenario.bulkHonoursList;
   for (const key of scenario.unsubscribed) {
     world.destination.contacts.set(key, { email: key, fields: {}, custom: {}, unsubscribed: true });
@@ -65,7 +62,7 @@ const faultyRun = async (world: ChaosWorld, rng: Rng, scenario: Scenario): Promi
 
 const restoreKey = async (world: ChaosWorld): Promise<void> => {
   world.destination.validKeys.add(API_KEY);
-  await world.store.setConnectionStatus('conn-1', 'active');
+  await world.state.connections.setStatus('conn-1', 'active');
 };
 
 /** Faults off, the key restored (an admin rotated it), one clean run that must set everything right. */
@@ -77,7 +74,7 @@ const cleanRun = async (world: ChaosWorld): Promise<RunRecord | undefined> => {
   await restoreKey(world);
   const started = await world.start();
   await world.drain();
-  return world.store.getRun(started.run.id);
+  return world.state.runs.get(started.run.id);
 };
 
 const compareSets = (what: string, expected: Set<string>, actual: Set<string>): string[] => {
@@ -126,7 +123,7 @@ export const runScenario = async (seed: number): Promise<ScenarioReport> => {
   setSegments(world, scenario, 'after');
   await faultyRun(world, rng, scenario);
   const clean = await cleanRun(world);
-  const { runs } = await world.store.listRuns('exp-1', 1_000);
+  const { runs } = await world.state.runs.list('exp-1', 1_000);
   const violations = [
     ...(clean?.status === 'succeeded'
       ? []

@@ -1,5 +1,5 @@
 import { isTerminal } from '#lib/domain/run.ts';
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 
 /** Every run ended, and its counts add up. */
 export const countsAddUp = (runs: readonly RunRecord[]): string[] =>

@@ -1,10 +1,9 @@
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
-import { InMemorySecretProvider } from '#lib/adapters/secrets/in-memory.ts';
 import { TransientError } from '#lib/domain/errors.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { Destination, DestinationSession } from '#lib/ports/destination.ts';
-import type { StateStore } from '#lib/ports/state-store.ts';
+import type { State } from '#lib/ports/state.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import { endStalledRuns } from '#lib/use-cases/end-stalled-runs.ts';
 import { cancelRun } from '#lib/use-cases/manage-runs.ts';
@@ -12,12 +11,13 @@ import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
 import type { LifecycleDeps } from '#lib/use-cases/run-lifecycle.ts';
 import { type SendBatchDeps, type SendResult, sendBatch } from '#lib/use-cases/send-batch.ts';
 import { type StartRunDeps, type StartRunResult, startRun } from '#lib/use-cases/start-run.ts';
+import { InMemorySecretProvider } from '#local/in-memory-secrets.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
 import { InMemoryDeadLetters } from '#test/fakes/in-memory-queue.ts';
 import { InMemoryRateBudget } from '#test/fakes/in-memory-rate-budget.ts';
 import { InMemorySegmentSource } from '#test/fakes/in-memory-segments.ts';
-import { InMemoryStateStore } from '#test/fakes/in-memory-state-store.ts';
+import { createInMemoryState } from '#test/fakes/in-memory-state.ts';
 import { RecordingLogger } from '#test/fakes/recording-logger.ts';
 import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
 import { plannerSettings, senderSettings } from '#test/support/pipeline-harness.ts';
@@ -29,21 +29,23 @@ const MAX_RECEIVES = 5;
 const MINUTE = 60_000;
 /** As in the stack: a message's visibility timeout outlasts its consumer's longest invocation. */
 const VISIBILITY_MS = { plan: 6 * 15 * MINUTE, send: 6 * 5 * MINUTE };
+/** State writes a transaction conflict may strike (port.method). */
 const WRITES = new Set([
-  'recordBatch',
-  'commitPlan',
-  'notePlanning',
-  'completePlanning',
-  'applySnapshot',
-  'claimActiveRun',
-  'releaseActiveRun',
-  'transitionRun',
-  'saveCheckpoint',
-  'leasePlanning',
-  'addRequests',
-  'claimTargets',
-  'claimProbe',
-  'settleProbe',
+  'batches.record',
+  'batches.lease',
+  'batches.addRequests',
+  'plans.commit',
+  'plans.note',
+  'plans.complete',
+  'plans.lease',
+  'snapshots.apply',
+  'exports.claimActiveRun',
+  'exports.releaseActiveRun',
+  'runs.transition',
+  'checkpoints.save',
+  'targets.claim',
+  'connections.claimProbe',
+  'connections.settleProbe',
 ]);
 
 /** The process died here: whatever the invocation was doing stops, its message comes back. */
@@ -81,7 +83,7 @@ interface Envelope<T> {
  */
 export class ChaosWorld {
   readonly clock = new FakeClock();
-  readonly store = new InMemoryStateStore();
+  readonly state = createInMemoryState();
   readonly segments = new InMemorySegmentSource();
   readonly destination = new InMemoryDestination({ validKeys: [API_KEY] });
   readonly keyStore = new InMemorySecretProvider();
@@ -107,18 +109,16 @@ export class ChaosWorld {
       this.requests++;
       if (this.requests === this.revokeAtRequest) this.destination.validKeys.delete(API_KEY);
       if (this.requests === this.cancelAtRequest) {
-        const active = (await this.store.getExport('exp-1'))?.activeRunId;
+        const active = (await this.state.exports.get('exp-1'))?.activeRunId;
         if (active !== undefined) {
-          await cancelRun(this.lifecycle(this.store), active, { id: 'chaos-admin', role: 'admin' }).catch(
-            () => {},
-          );
+          await cancelRun(this.lifecycle(), active, { id: 'chaos-admin', role: 'admin' }).catch(() => {});
         }
       }
     };
   }
 
-  lifecycle(store: StateStore = this.store): LifecycleDeps {
-    return { store, notifier: this.notifier, clock: this.clock, logger: this.logger };
+  lifecycle(state: State = this.state): State & LifecycleDeps {
+    return { ...state, notifier: this.notifier, clock: this.clock, logger: this.logger };
   }
 
   startDeps(): StartRunDeps {
@@ -158,7 +158,7 @@ export class ChaosWorld {
   }
 
   async allRunsEnded(): Promise<boolean> {
-    const { runs } = await this.store.listRuns('exp-1', 1_000);
+    const { runs } = await this.state.runs.list('exp-1', 1_000);
     return runs.every((r) => isTerminal(r.status));
   }
 
@@ -207,9 +207,8 @@ export class ChaosWorld {
   }
 
   private planDeps(inv: Invocation): PlanRunDeps {
-    const store = this.storeFor(inv);
     return {
-      ...this.lifecycle(store),
+      ...this.lifecycle(this.stateFor(inv)),
       segments: this.segments,
       destination: this.destinationFor(inv),
       secrets: this.secrets,
@@ -222,7 +221,7 @@ export class ChaosWorld {
 
   private sendDeps(inv: Invocation): SendBatchDeps {
     return {
-      ...this.lifecycle(this.storeFor(inv)),
+      ...this.lifecycle(this.stateFor(inv)),
       destination: this.destinationFor(inv),
       secrets: this.secrets,
       rateBudget: this.rateBudget,
@@ -232,37 +231,41 @@ export class ChaosWorld {
     };
   }
 
-  /** The store as one invocation sees it: it dies at its crash point, and conflicts strike writes. */
-  private storeFor(inv: Invocation): StateStore {
+  /** The state as one invocation sees it: it dies at its crash point, and conflicts strike writes. */
+  private stateFor(inv: Invocation): State {
     const rng = this.rng;
     const rates = () => this.rates;
-    return new Proxy(this.store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          inv.check();
-          inv.calls++;
-          const crashHere = inv.calls === inv.crashAt;
-          if (crashHere && !inv.crashAfterEffect) {
+    const guard = <T extends object>(port: string, target: T): T =>
+      new Proxy(target, {
+        get(t, prop, receiver) {
+          const value = Reflect.get(t, prop, receiver);
+          if (typeof value !== 'function') return value;
+          const name = `${port}.${String(prop)}`;
+          return (...args: unknown[]) => {
+            inv.check();
+            inv.calls++;
+            const crashHere = inv.calls === inv.crashAt;
+            if (crashHere && !inv.crashAfterEffect) {
+              inv.dead = true;
+              throw new SimulatedCrash(`died before ${name}`);
+            }
+            if (WRITES.has(name) && rng.chance(rates().conflict)) {
+              throw new TransientError(`${name}: transaction conflict (injected)`);
+            }
+            const result = value.apply(t, args);
+            if (!crashHere) return result;
             inv.dead = true;
-            throw new SimulatedCrash(`died before ${String(prop)}`);
-          }
-          if (WRITES.has(String(prop)) && rng.chance(rates().conflict)) {
-            throw new TransientError(`${String(prop)}: transaction conflict (injected)`);
-          }
-          const result = value.apply(target, args);
-          if (!crashHere) return result;
-          inv.dead = true;
-          if (result instanceof Promise) {
-            return result.then(() => {
-              throw new SimulatedCrash(`died after ${String(prop)}`);
-            });
-          }
-          throw new SimulatedCrash(`died after ${String(prop)}`);
-        };
-      },
-    });
+            if (result instanceof Promise) {
+              return result.then(() => {
+                throw new SimulatedCrash(`died after ${name}`);
+              });
+            }
+            throw new SimulatedCrash(`died after ${name}`);
+          };
+        },
+      });
+    const entries = Object.entries(this.state).map(([port, impl]) => [port, guard(port, impl as object)]);
+    return Object.fromEntries(entries) as unknown as State;
   }
 
   /** Autopilot as one invocation sees it: a dead invocation sends nothing more. */

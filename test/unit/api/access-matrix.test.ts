@@ -15,7 +15,7 @@ const world = async (): Promise<ApiHarness> => {
   await h.addExport({ connectionId: 'conn-private' }, 'exp-private');
   for (const exportId of ['exp-shared', 'exp-private']) {
     const { run } = await h.start(exportId);
-    await h.store.createRun({ ...run, id: `run-of-${exportId}` }).catch(() => {});
+    await h.state.runs.create({ ...run, id: `run-of-${exportId}` }).catch(() => {});
   }
   return h;
 };
@@ -42,7 +42,7 @@ type Case = {
 };
 
 const activeRun = (exportId: string) => async (h: ApiHarness) =>
-  `/runs/${(await h.store.getExport(exportId))?.activeRunId}/cancel`;
+  `/runs/${(await h.state.exports.get(exportId))?.activeRunId}/cancel`;
 
 const everyone = (status: number) => ({
   'dev-admin': status,
@@ -140,7 +140,7 @@ const DELETE_CASES: Case[] = (['shared', 'private'] as const).map((kind) => ({
   method: 'DELETE',
   url: async (h) => {
     // Deleting needs the export idle: end its run first.
-    const exp = await h.store.getExport(`exp-${kind}`);
+    const exp = await h.state.exports.get(`exp-${kind}`);
     if (exp?.activeRunId) await h.call('POST', `/runs/${exp.activeRunId}/cancel`);
     return `/exports/exp-${kind}`;
   },
@@ -228,6 +228,6 @@ describe('every route × every role', () => {
     const { body: run } = await h.call('POST', '/exports/exp-shared/runs?dryRun=true', {
       token: 'dev-contributor',
     });
-    expect((await h.store.getRun(run.runId))?.requestedBy).toBe('dev-contributor');
+    expect((await h.state.runs.get(run.runId))?.requestedBy).toBe('dev-contributor');
   });
 });

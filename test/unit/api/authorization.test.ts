@@ -17,20 +17,22 @@ const world = async (): Promise<ApiHarness> => {
   for (const id of ['exp-detached', 'exp-gone']) await h.start(id);
   // The runs stay active; a detach would cancel them, so end the connection's life by hand.
   for (const id of ['exp-detached']) {
-    const exp = await h.store.getExport(id);
+    const exp = await h.state.exports.get(id);
     if (exp === undefined) throw new Error('no export');
-    await h.store.putExport(
-      { ...exp, connectionId: null, version: exp.version + 1 },
-      { expectVersion: exp.version },
+    await h.state.exports.revise(
+      id,
+      exp.version,
+      { connectionId: null },
+      { by: 'tester', at: '2025-01-02T00:00:00.000Z' },
     );
   }
-  await h.store.deleteConnection('conn-doomed');
-  await h.store.deleteConnection('conn-vanishing');
+  await h.state.connections.delete('conn-doomed');
+  await h.state.connections.delete('conn-vanishing');
   return h;
 };
 
 const activeRun = async (h: ApiHarness, id: string): Promise<string> => {
-  const runId = (await h.store.getExport(id))?.activeRunId;
+  const runId = (await h.state.exports.get(id))?.activeRunId;
   if (runId === undefined) throw new Error(`no active run on ${id}`);
   return runId;
 };
@@ -56,7 +58,7 @@ const ACTIONS: Record<string, Action> = {
     (await h.call('POST', `/runs/${await activeRun(h, id)}/cancel`, { token })).status,
   delete: async (h, id, token) => {
     // Deleting needs the export idle.
-    const runId = (await h.store.getExport(id))?.activeRunId;
+    const runId = (await h.state.exports.get(id))?.activeRunId;
     if (runId !== undefined) await h.call('POST', `/runs/${runId}/cancel`);
     return (await h.call('DELETE', `/exports/${id}`, { token })).status;
   },

@@ -74,11 +74,17 @@ describe('ids in paths', () => {
   ])('%s %s → 400 before the store is asked', async (method, url) => {
     const h = await setup();
     const asked: string[] = [];
-    for (const name of ['getExport', 'getConnection', 'getRun', 'listRuns'] as const) {
-      const original = h.store[name].bind(h.store) as (...args: unknown[]) => Promise<unknown>;
-      Object.assign(h.store, {
+    for (const [port, name] of [
+      ['exports', 'get'],
+      ['connections', 'get'],
+      ['runs', 'get'],
+      ['runs', 'list'],
+    ] as const) {
+      const target = h.state[port] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const original = (target[name] as (...args: unknown[]) => Promise<unknown>).bind(target);
+      Object.assign(target, {
         [name]: (...args: unknown[]) => {
-          asked.push(name);
+          asked.push(`${port}.${name}`);
           return original(...args);
         },
       });
@@ -171,7 +177,7 @@ describe('a run request body', () => {
     const h = await setup();
     const reply = await h.call('POST', '/exports/exp-1/duplicate', { body: { name: 'Copy' } });
     expectProblem(reply, 400);
-    expect((await h.store.listExports()).map((e) => e.id)).toEqual(['exp-1']);
+    expect((await h.state.exports.list()).map((e) => e.id)).toEqual(['exp-1']);
   });
 });
 
@@ -244,11 +250,13 @@ describe('PUT /exports/{id} replaces the whole export', () => {
 
   it('refuses a partial document instead of resetting what it omits to defaults', async () => {
     const h = await setup();
-    const current = await h.store.getExport('exp-1');
+    const current = await h.state.exports.get('exp-1');
     if (current === undefined) throw new Error('no export');
-    await h.store.putExport(
-      { ...current, membership: 'field', onLeave: 'keep', version: 2 },
-      { expectVersion: 1 },
+    await h.state.exports.revise(
+      'exp-1',
+      1,
+      { membership: 'field', onLeave: 'keep' },
+      { by: 'tester', at: '2025-01-02T00:00:00.000Z' },
     );
     const reply = await h.call('PUT', '/exports/exp-1', {
       body: { ...validExport, name: 'Renamed', version: 2 },
@@ -257,7 +265,7 @@ describe('PUT /exports/{id} replaces the whole export', () => {
     expect(Object.keys(fieldErrors(reply.body))).toEqual(
       expect.arrayContaining(['membership', 'onLeave', 'dataMatching.fields', 'scheduled']),
     );
-    expect((await h.store.getExport('exp-1'))?.membership).toBe('field');
+    expect((await h.state.exports.get('exp-1'))?.membership).toBe('field');
   });
 
   it('accepts the document it served back, changed', async () => {

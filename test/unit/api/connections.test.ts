@@ -19,7 +19,7 @@ const never = () => new Promise<never>(() => {});
 
 const snapshotOf = async (h: ApiHarness, exportId: string) => {
   const entries: unknown[] = [];
-  for await (const e of h.store.readSnapshot(exportId)) entries.push(e);
+  for await (const e of h.state.snapshots.read(exportId)) entries.push(e);
   return entries;
 };
 
@@ -53,6 +53,15 @@ describe('the deployment’s default rate', () => {
     const explicit = await h.call('POST', '/connections', { body: validConnection({ ratePerSecond: 3 }) });
     expect(explicit.body.ratePerSecond).toBe(3);
   });
+
+  it('without one configured, a new connection gets the rate the destination documents', async () => {
+    const h = new ApiHarness();
+    h.defaultRatePerSecond = undefined;
+    const created = await h.call('POST', '/connections', { body: validConnection() });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.ratePerSecond).toBe(h.destination.costs.documentedRatePerSecond);
+    expect(created.body.ratePerSecond).toBeGreaterThan(0);
+  });
 });
 
 describe('rotating to a key of another Autopilot account', () => {
@@ -77,7 +86,7 @@ describe('rotating to a key of another Autopilot account', () => {
     expect(reply.status, reply.text).toBe(200);
     expect(await h.keyStore.getApiKey('conn-1')).toBe(OTHER_ACCOUNT);
     expect(await snapshotOf(h, 'exp-1')).toEqual([]);
-    expect(await h.store.snapshotLists('exp-1')).toEqual({});
+    expect(await h.state.snapshots.lists('exp-1')).toEqual({});
     expect(await snapshotOf(h, 'exp-2')).toEqual(other);
 
     const sentBefore = h.destination.requests.length;
@@ -109,7 +118,7 @@ describe('rotating to a key of another Autopilot account', () => {
 
   it('rotating clears a rejected-key flag in the stored connection', async () => {
     const h = await sentOnce();
-    await h.store.setConnectionStatus('conn-1', 'invalid_key');
+    await h.state.connections.setStatus('conn-1', 'invalid_key');
     await h.call('POST', '/connections/conn-1/rotate-key', { body: { apiKey: SAME_ACCOUNT } });
     expect((await h.call('GET', '/connections/conn-1')).body.status).toBe('active');
   });
@@ -122,12 +131,12 @@ describe('a slow key check', () => {
   ])('%s answers 503 within the key-check deadline and changes nothing', async (_name, method, url, body) => {
     const h = await sentOnce();
     h.keyCheckTimeoutMs = 20;
-    const connections = await h.store.listConnections();
+    const connections = await h.state.connections.list();
     const reply = await h.call(method, url, { body });
     expect(reply.status).toBe(503);
     expect(reply.headers['content-type']).toBe('application/problem+json');
     expect(reply.body.detail).toBe('Autopilot did not answer in time; try again.');
-    expect(await h.store.listConnections()).toEqual(connections);
+    expect(await h.state.connections.list()).toEqual(connections);
     expect(await h.keyStore.getApiKey('conn-1')).toBe('key-1');
   });
 });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { callerOf, fromApiGateway } from '#functions/api/http.ts';
+import { callerOf, fromApiGateway } from '#functions/shared/http/http.ts';
 import { GROUP_CLAIM_LIMITS, parseGroups } from '#lib/domain/access.ts';
 import { ApiHarness } from '#test/support/api-harness.ts';
 

@@ -18,7 +18,7 @@ afterEach(async () => {
 const serve = async (options: Parameters<typeof startLocalApiServer>[2]) => {
   const h = new ApiHarness();
   const handler = createApiHandler(h.apiDeps);
-  const runtime = { handlers: { api: handler, planner: handler } } as unknown as LocalRuntime;
+  const runtime = { handlers: { api: handler } } as unknown as LocalRuntime;
   const server = await startLocalApiServer(runtime, 0, options);
   servers.push(server);
   const address = server.address();

@@ -38,7 +38,7 @@ describe('secrets', () => {
     await h.drain();
     await h.call('GET', `/exports/${exp.body.id}/runs`);
 
-    const everything = [...h.responses, ...h.logger.lines, JSON.stringify(await h.store.listConnections())];
+    const everything = [...h.responses, ...h.logger.lines, JSON.stringify(await h.state.connections.list())];
     for (const key of [API_KEY, rotated, 'wrong-key-but-long-enough', 'also-wrong-key-xyz']) {
       for (const text of everything) expect(text).not.toContain(key);
     }
@@ -72,8 +72,8 @@ describe('connection removal', () => {
 
     const refresh = await startScheduledRuns(h.startDeps);
     expect(refresh.started).toHaveLength(1);
-    expect((await h.store.listRuns('exp-detached', 10)).runs).toEqual([]);
-    expect((await h.store.listRuns('exp-other', 10)).runs).toHaveLength(1);
+    expect((await h.state.runs.list('exp-detached', 10)).runs).toEqual([]);
+    expect((await h.state.runs.list('exp-other', 10)).runs).toHaveLength(1);
   });
 
   it('removal cancels the connection’s runs in flight; their remaining batches are dropped', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '#lib/ports/state-store.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { aRun } from '#test/fixtures/state-records.ts';
 import { ApiHarness, editable } from '#test/support/api-harness.ts';
 
@@ -96,7 +96,7 @@ describe('warnings at save', () => {
 
 describe('run views', () => {
   const sending = (h: ApiHarness, overrides: Partial<RunRecord>) =>
-    h.store.createRun(
+    h.state.runs.create(
       aRun({ id: 'run-x', status: 'sending', planningDone: true, batchesTotal: 4, ...overrides }),
     );
 
@@ -129,8 +129,8 @@ describe('run views', () => {
 
   it('names the unit of its counts: memberships in list mode, contacts in field mode', async () => {
     const h = await setup();
-    await h.store.createRun(aRun({ id: 'run-list', membership: 'list' }));
-    await h.store.createRun(aRun({ id: 'run-field', membership: 'field' }));
+    await h.state.runs.create(aRun({ id: 'run-list', membership: 'list' }));
+    await h.state.runs.create(aRun({ id: 'run-field', membership: 'field' }));
     expect((await h.call('GET', '/runs/run-list')).body.progress.unit).toBe('memberships');
     expect((await h.call('GET', '/runs/run-field')).body.progress.unit).toBe('contacts');
     const doc = (await h.call('GET', '/openapi.json')).body;

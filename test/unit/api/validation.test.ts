@@ -53,7 +53,7 @@ describe('connection validation', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.detail).toMatch(/Autopilot rejected this API key/);
     expect(fieldErrors(reply.body)).toEqual({ apiKey: 'rejected by Autopilot' });
-    expect(await h.store.listConnections()).toHaveLength(1);
+    expect(await h.state.connections.list()).toHaveLength(1);
   });
 
   it('answers 503 when Autopilot cannot be reached to verify a key', async () => {
@@ -96,7 +96,7 @@ describe('connection validation', () => {
 
   it('rotating the key clears a rejected-key flag', async () => {
     const h = await setup();
-    await h.store.setConnectionStatus('conn-1', 'invalid_key');
+    await h.state.connections.setStatus('conn-1', 'invalid_key');
     const bad = await h.call('POST', '/connections/conn-1/rotate-key', {
       body: { apiKey: 'still-not-valid-999' },
     });
@@ -251,9 +251,14 @@ describe('segments', () => {
     expect(may.body.selection).toMatchObject({ cap: 100, profilesInAll: 110, verdict: 'may_exceed_cap' });
     const fits = await h.call('GET', '/segments?segmentIds=large&connectionId=conn-1');
     expect(fits.body.selection.verdict).toBe('within_cap');
-    const connection = await h.store.getConnection('conn-1');
+    const connection = await h.state.connections.get('conn-1');
     if (connection === undefined) throw new Error('no connection');
-    await h.store.putConnection({ ...connection, cap: 50, version: 2 }, { expectVersion: 1 });
+    await h.state.connections.revise(
+      'conn-1',
+      connection.version,
+      { cap: 50 },
+      { by: 'tester', at: '2025-01-02T00:00:00.000Z' },
+    );
     const over = await h.call('GET', '/segments?segmentIds=large&connectionId=conn-1');
     expect(over.body.selection.verdict).toBe('exceeds_cap');
   });

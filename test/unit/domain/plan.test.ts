@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
+import { addRequests, type BulkMembership, durationSeconds, totalRequests } from '#lib/domain/costs.ts';
 import type { ContactDecision } from '#lib/domain/diff.ts';
 import { decide } from '#lib/domain/diff.ts';
 import {
-  addRequests,
   BatchPlanner,
-  type BulkMembership,
-  durationSeconds,
   type PlanInput,
   type PlannedBatch,
   type PlannerOptions,
   requestsFor,
-  totalRequests,
 } from '#lib/domain/plan.ts';
 import { contactData } from '#test/fixtures/builders.ts';
 
@@ -67,7 +64,7 @@ const plan = (overrides: Partial<PlannerOptions> = {}) => {
   return { batches, requests, total: totalRequests(requests), floor: planner.floor };
 };
 
-describe('batch planning, list mode (DESIGN.md §2 costs)', () => {
+describe('batch planning, list mode (costs of docs/architecture.md#cost-model)', () => {
   it('without bulk membership: one request per join and per leave, changed-only contacts in bulk', () => {
     const { requests, total, floor, batches } = plan();
     // joins: A 250, B 40, C 20 → 310 single upserts carrying the list

@@ -2,6 +2,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createSenderHandler } from '#functions/sender/handler.ts';
 import { retryDelaySeconds } from '#functions/shared/lambda.ts';
+import { unobserved } from '#functions/shared/observability.ts';
 import { planRun } from '#lib/use-cases/plan-run.ts';
 import { PipelineHarness } from '#test/support/pipeline-harness.ts';
 
@@ -43,7 +44,7 @@ describe('sender handler', () => {
       },
       retryBaseSeconds: 30,
       maxReceiveCount: 5,
-      flushMetrics: () => {},
+      observability: unobserved,
     });
     h.destination.failNext = 3; // the batch's one delivery exhausts its attempts
     const event: SQSEvent = { Records: [record(batch, 3, 'm1'), record('not json', 1, 'm2')] };

@@ -55,9 +55,14 @@ describe('one export owns each list', () => {
     expect(done.reason).toMatch(/A list titled "Newsletter" already exists in Autopilot but was not created/);
     expect(h.destination.memberEmails('Newsletter')).toEqual(['x@example.com']);
 
-    const exp = await h.store.getExport('exp-1');
+    const exp = await h.state.exports.get('exp-1');
     if (exp === undefined) throw new Error('no export');
-    await h.store.putExport({ ...exp, adoptExistingLists: true, version: 2 }, { expectVersion: exp.version });
+    await h.state.exports.revise(
+      'exp-1',
+      exp.version,
+      { adoptExistingLists: true },
+      { by: 'tester', at: '2025-01-02T00:00:00.000Z' },
+    );
     const adopted = await h.start();
     await h.drain();
     expect((await h.run(adopted.run.id)).status).toBe('succeeded');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceProfile } from '#lib/domain/contact.ts';
-import { deleteExport } from '#lib/use-cases/manage-exports.ts';
+import { deleteExport } from '#lib/use-cases/delete-export.ts';
 import { cancelRun } from '#lib/use-cases/manage-runs.ts';
 import { planRun } from '#lib/use-cases/plan-run.ts';
 import { sendBatch } from '#lib/use-cases/send-batch.ts';
@@ -18,7 +18,7 @@ const admin = { id: 'admin', role: 'admin' } as const;
 
 const snapshotKeys = async (h: PipelineHarness, exportId = 'exp-1'): Promise<string[]> => {
   const keys: string[] = [];
-  for await (const e of h.store.readSnapshot(exportId)) keys.push(e.key);
+  for await (const e of h.state.snapshots.read(exportId)) keys.push(e.key);
   return keys;
 };
 
@@ -75,7 +75,7 @@ describe('planning is decided once per run', () => {
     if (first === undefined) throw new Error('no plan message');
     await planRun(h.planDeps, first, h.remainingMs);
     expect(h.planQueue.messages.map((m) => m.body.resume)).toEqual([true]);
-    await h.store.deleteCheckpoint(run.id); // DynamoDB's TTL removed it while the message waited in the DLQ
+    await h.state.checkpoints.delete(run.id); // DynamoDB's TTL removed it while the message waited in the DLQ
     h.remainingMs = () => 15 * 60_000;
     await h.drain();
     const done = await h.run(run.id);
@@ -99,7 +99,7 @@ describe('a permanent rejection is an outcome, not an endless retry', () => {
     expect(done.status).toBe('completed_with_errors');
     expect(done.progress).toMatchObject({ batchesDone: 2, accepted: 50, failed: 100 });
     expect(Object.keys(done.progress.failedByReason)).toEqual([expect.stringMatching(/rejected|400/)]);
-    expect((await h.store.getExport('exp-1'))?.activeRunId).toBeUndefined();
+    expect((await h.state.exports.get('exp-1'))?.activeRunId).toBeUndefined();
     // The next run sends the rejected contacts again.
     h.destination.poison.clear();
     const again = await h.start();
@@ -225,12 +225,12 @@ describe('the bulk-membership probe', () => {
     await h.addExport();
     // The list already holds the first member (an earlier export filled it).
     h.destination.lists.set('contactlist_pre', { title: 'Newsletter', members: new Set(['p0@example.com']) });
-    await h.store.saveList('conn-1', 'Newsletter', 'contactlist_pre');
+    await h.state.lists.save('conn-1', 'Newsletter', 'contactlist_pre');
     const { run } = await h.start();
     await h.drain();
     expect((await h.run(run.id)).status).toBe('succeeded');
     expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 250));
-    expect((await h.store.getConnection('conn-1'))?.bulkMembership.state).toBe('unsupported');
+    expect((await h.state.connections.get('conn-1'))?.bulkMembership.state).toBe('unsupported');
   });
 
   it('an observation contradicting "supported" flips the answer and re-sends what was sent on it', async () => {
@@ -246,7 +246,7 @@ describe('the bulk-membership probe', () => {
     const done = await h.run(run.id);
     expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 250));
     expect(done.progress.accepted).toBe(250);
-    expect((await h.store.getConnection('conn-1'))?.bulkMembership.state).toBe('unsupported');
+    expect((await h.state.connections.get('conn-1'))?.bulkMembership.state).toBe('unsupported');
   });
 });
 
@@ -285,7 +285,7 @@ describe('cancel and removal stop a batch being sent', () => {
     h.destination.beforeRequest = async (r) => {
       if (removedAt === undefined && r.kind === 'upsertWithList' && r.emails[0] === 'p10@example.com') {
         removedAt = h.destination.keysUsed.length;
-        await h.store.deleteConnection('conn-1');
+        await h.state.connections.delete('conn-1');
         await h.secrets.deleteApiKey('conn-1');
       }
     };

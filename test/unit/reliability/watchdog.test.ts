@@ -35,7 +35,7 @@ describe('the watchdog', () => {
     expect(ended.reason).toMatch(/^Stalled: no progress for more than 30 minutes/);
     expect(ended.itemsPlanned).toBe(250);
     expect(ended.progress.accepted).toBe(150);
-    expect((await h.store.getExport('exp-1'))?.activeRunId).toBeUndefined();
+    expect((await h.state.exports.get('exp-1'))?.activeRunId).toBeUndefined();
     expect(h.notifier.runs.map((r) => r.status)).toEqual(['failed']);
 
     const next = await h.start();
@@ -73,7 +73,7 @@ describe('the watchdog', () => {
     await h.addConnection();
     await h.addExport({ membership: 'field' });
     const { run } = await h.start();
-    await h.store.leasePlanning(
+    await h.state.plans.lease(
       run.id,
       'planner-1',
       new Date(h.clock.now()).toISOString(),
@@ -81,7 +81,7 @@ describe('the watchdog', () => {
     );
     h.clock.advance(35 * MINUTE);
     expect((await endStalledRuns(h.lifecycle)).ended).toEqual([]);
-    await h.store.releasePlanning(run.id, 'planner-1');
+    await h.state.plans.release(run.id, 'planner-1');
     for (const m of h.planQueue.take()) await planRun(h.planDeps, m, h.remainingMs);
     const [first] = h.sendQueue.take();
     h.clock.advance(20 * MINUTE);
@@ -128,9 +128,11 @@ describe('a run uses the configuration it started with', () => {
     await h.addConnection();
     const exp = await h.addExport({ membership: 'field' });
     const { run } = await h.start();
-    await h.store.putExport(
-      { ...exp, membership: 'list', dataMatching: { ...exp.dataMatching, email: 'nowhere' }, version: 2 },
-      { expectVersion: 1 },
+    await h.state.exports.revise(
+      exp.id,
+      exp.version,
+      { membership: 'list', dataMatching: { ...exp.dataMatching, email: 'nowhere' } },
+      { by: 'editor', at: new Date(h.clock.now()).toISOString() },
     );
     await h.drain();
     const done = await h.run(run.id);

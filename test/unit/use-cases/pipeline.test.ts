@@ -185,19 +185,19 @@ describe('export pipeline (in-memory ports)', () => {
     expect(done.progress.accepted).toBe(0);
     expect(done.progress.dropped).toBe(200);
     expect(done.progress.batchesDone).toBe(done.batchesTotal);
-    expect((await h.store.getConnection('conn-1'))?.status).toBe('invalid_key');
+    expect((await h.state.connections.get('conn-1'))?.status).toBe('invalid_key');
     expect(h.notifier.runs.map((r) => r.status)).toEqual(['failed']);
     // Only the first batch tried (once with the cached key, once after re-reading it).
     expect(h.destination.requests.filter((r) => r.status === 401)).toHaveLength(2);
     // The export is free again, and a new run is refused until the key is rotated.
-    expect((await h.store.getExport('exp-1'))?.activeRunId).toBeUndefined();
+    expect((await h.state.exports.get('exp-1'))?.activeRunId).toBeUndefined();
     await expect(h.start()).rejects.toThrow(/rotate/);
   });
 
   it('a cancelled run stops sending and ends cancelled', async () => {
     const { run } = await h.start();
     for (const m of h.planQueue.take()) await planRun(h.planDeps, m, h.remainingMs);
-    await h.store.requestCancel(run.id);
+    await h.state.runs.requestCancel(run.id);
     await h.drain();
     const done = await h.run(run.id);
     expect(done.status).toBe('cancelled');
@@ -213,7 +213,7 @@ describe('export pipeline (in-memory ports)', () => {
     expect(done.status).toBe('completed_with_errors');
     expect(done.progress.failedByReason).toEqual({ rejected: 1 });
     expect(h.notifier.runs.map((r) => r.status)).toEqual(['completed_with_errors']);
-    const samples = await h.store.listErrorSamples(run.id, 10);
+    const samples = await h.state.batches.errorSamples(run.id, 10);
     expect(samples).toEqual([expect.objectContaining({ email: 'p***@example.com', reason: 'rejected' })]);
     h.destination.rejects.clear();
     const again = await h.start();
@@ -261,7 +261,7 @@ describe('bulk-membership probe', () => {
       await h.drain();
       expect((await h.run(run.id)).status).toBe('succeeded');
       expect(h.destination.memberEmails('Newsletter')).toEqual(emails(0, 250));
-      expect((await h.store.getConnection('conn-1'))?.bulkMembership.state).toBe(state);
+      expect((await h.state.connections.get('conn-1'))?.bulkMembership.state).toBe(state);
       // The witness is checked before (not on the list) and after the bulk upsert.
       expect(h.destination.count('membershipCheck')).toBe(2);
       if (honour) {

@@ -10,10 +10,10 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { SegmentNotFoundError } from '#lib/adapters/segments/errors.ts';
+import { ATTRIBUTES, memberSk, SEGMENTS_PK, segmentPk } from '#lib/adapters/segments/segment-table.ts';
 import type { SourceProfile } from '#lib/domain/contact.ts';
 import { TransientError } from '#lib/domain/errors.ts';
-import { SegmentNotFoundError } from './errors.ts';
-import { ATTRIBUTES, memberSk, SEGMENTS_PK, segmentPk } from './segment-table.ts';
 
 export interface DynamoDbSegmentWriterOptions {
   client: DynamoDBClient;

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { parseOrThrow } from '#lib/domain/validation.ts';
 import type { ApiResponse } from './http.ts';
+import { ProblemSchema } from './problems.ts';
 import type { RouteContext } from './router.ts';
-import { ProblemSchema } from './views.ts';
 
 export const json = (status: number, body: unknown): ApiResponse => ({
   status,
@@ -11,11 +11,11 @@ export const json = (status: number, body: unknown): ApiResponse => ({
 });
 
 /** The route's query parameters, parsed; errors name `query.<param>`. */
-export const query = <S extends z.ZodType>(schema: S, ctx: RouteContext): z.output<S> =>
+export const query = <S extends z.ZodType>(schema: S, ctx: Pick<RouteContext, 'query'>): z.output<S> =>
   parseOrThrow(schema, ctx.query, 'query');
 
 /** A path parameter (the router has matched and checked it). */
-export const param = (ctx: RouteContext, name: string): string => ctx.params[name] ?? '';
+export const param = (ctx: Pick<RouteContext, 'params'>, name: string): string => ctx.params[name] ?? '';
 
 /** `true`/`false` in a query string. */
 export const flag = z.enum(['true', 'false']).transform((v) => v === 'true');

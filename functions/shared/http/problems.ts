@@ -1,7 +1,8 @@
+import * as z from 'zod';
 import { ForbiddenError } from '#lib/domain/access.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import { KeyVerificationError } from '#lib/use-cases/manage-connections.ts';
+import { KeyVerificationError } from '#lib/use-cases/check-api-key.ts';
 import type { ApiResponse } from './http.ts';
 
 const TITLES: Record<number, string> = {
@@ -16,6 +17,15 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/** The body of every error response (what {@link problem} builds), as the OpenAPI document names it. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+});
 
 /** RFC 9457 problem details: one format for every error the API returns. */
 export const problem = (

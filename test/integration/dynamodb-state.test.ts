@@ -6,22 +6,23 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
+import type { State } from '#lib/ports/state.ts';
 import { aBatchOutcome, aConnection, aRun } from '#test/fixtures/state-records.ts';
 import { createTables, localDynamo, uniqueName } from '#test/support/aws.ts';
-import { describeStateStoreContract } from '#test/support/state-store-contract.ts';
+import { describeStateContracts } from '#test/support/contracts/index.ts';
 
 let client: DynamoDBClient;
 let tableName: string;
-let store: DynamoDbStateStore;
+let state: State;
 
 beforeAll(async () => {
   client = localDynamo();
   tableName = (await createTables(client)).stateTable;
-  store = new DynamoDbStateStore({ client, tableName });
+  state = createDynamoDbState({ client, tableName });
 });
 
-describeStateStoreContract('DynamoDbStateStore', async () => store);
+describeStateContracts('DynamoDB', async () => state);
 
 const partition = async (pk: string) => {
   const out = await client.send(
@@ -35,10 +36,10 @@ const partition = async (pk: string) => {
   return out.Items ?? [];
 };
 
-describe('DynamoDbStateStore (DynamoDB specifics)', () => {
+describe('DynamoDB state (DynamoDB specifics)', () => {
   it('a corrupt run item throws an error naming the item key and the field', async () => {
     const run = aRun({ id: uniqueName('run') });
-    await store.createRun(run);
+    await state.runs.create(run);
     await client.send(
       new UpdateItemCommand({
         TableName: tableName,
@@ -48,7 +49,7 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
       }),
     );
 
-    const read = store.getRun(run.id);
+    const read = state.runs.get(run.id);
 
     await expect(read).rejects.toThrow(`pk=RUN#${run.id}`);
     await expect(read).rejects.toThrow('progress.accepted');
@@ -65,7 +66,7 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
     );
 
     const read = (async () => {
-      for await (const _ of store.readSnapshot(exportId)) {
+      for await (const _ of state.snapshots.read(exportId)) {
         // reading is what fails
       }
     })();
@@ -77,7 +78,7 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
 
   it('a corrupt connection in a listing names its key too', async () => {
     const id = uniqueName('conn');
-    await store.putConnection(aConnection({ id }), { expectNew: true });
+    await state.connections.create(aConnection({ id }));
     await client.send(
       new UpdateItemCommand({
         TableName: tableName,
@@ -86,17 +87,17 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
       }),
     );
 
-    await expect(store.listConnections()).rejects.toThrow(new RegExp(`pk=CONN#${id}.*"consent"`));
-    await store.deleteConnection(id);
+    await expect(state.connections.list()).rejects.toThrow(new RegExp(`pk=CONN#${id}.*"consent"`));
+    await state.connections.delete(id);
   });
 
   it('batches and samples expire after 30 days, the run itself never', async () => {
     const run = aRun({ id: uniqueName('run'), status: 'sending' });
-    await store.createRun(run);
-    await store.commitPlan(run.id, { batchesTotal: 2, itemsPlanned: 200, at: run.createdAt });
+    await state.runs.create(run);
+    await state.plans.commit(run.id, { batchesTotal: 2, itemsPlanned: 200, at: run.createdAt });
     const before = Math.floor(Date.now() / 1000);
 
-    await store.recordBatch(run.id, 1, { from: 0, to: 100, final: true }, aBatchOutcome());
+    await state.batches.record(run.id, 1, { from: 0, to: 100, final: true }, aBatchOutcome());
 
     const items = await partition(`RUN#${run.id}`);
     const ttl = (sk: string) => items.find((i) => i.sk?.S === sk)?.expiresAt?.N;
@@ -110,7 +111,7 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
     // Random bytes barely compress, so ~1.2 MB of base64 text needs several chunks.
     const data = JSON.stringify({ noise: randomBytes(900_000).toString('base64') });
 
-    await store.saveCheckpoint(runId, data);
+    await state.checkpoints.save(runId, data);
 
     const items = (await partition(`RUN#${runId}`)).filter((i) => i.sk?.S?.startsWith('CKPT#'));
     const chunks = items.filter((i) => i.sk?.S !== 'CKPT#HEAD');
@@ -119,12 +120,12 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
     const days = (Number(items[0]?.expiresAt?.N) - Date.now() / 1000) / 86_400;
     expect(days).toBeGreaterThan(1.9);
     expect(days).toBeLessThanOrEqual(2);
-    expect(await store.loadCheckpoint(runId)).toBe(data);
+    expect(await state.checkpoints.load(runId)).toBe(data);
   });
 
   it('a newer checkpoint whose save died before flipping the head is never read', async () => {
     const runId = uniqueName('run');
-    await store.saveCheckpoint(runId, '{"page":1}');
+    await state.checkpoints.save(runId, '{"page":1}');
     // What a save that crashed after writing its chunks leaves behind.
     await client.send(
       new PutItemCommand({
@@ -133,34 +134,34 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
       }),
     );
 
-    expect(await store.loadCheckpoint(runId)).toBe('{"page":1}');
+    expect(await state.checkpoints.load(runId)).toBe('{"page":1}');
 
-    await store.saveCheckpoint(runId, '{"page":2}');
-    expect(await store.loadCheckpoint(runId)).toBe('{"page":2}');
+    await state.checkpoints.save(runId, '{"page":2}');
+    expect(await state.checkpoints.load(runId)).toBe('{"page":2}');
     // The replaced generation is gone: the new head and its one chunk remain (and the crashed save's leftover).
     const left = (await partition(`RUN#${runId}`)).map((i) => i.sk?.S ?? '');
     const current = left.filter((sk) => !sk.startsWith('CKPT#ffff') && sk !== 'CKPT#HEAD');
     expect(left).toContain('CKPT#HEAD');
     expect(current).toEqual([expect.stringMatching(/^CKPT#[0-9a-f]{16}#0000$/)]);
-    await store.deleteCheckpoint(runId);
+    await state.checkpoints.delete(runId);
     expect(await partition(`RUN#${runId}`)).toEqual([]);
   });
 
   it('a checkpoint whose chunks were lost is reported, not half-read', async () => {
     const runId = uniqueName('run');
-    await store.saveCheckpoint(runId, JSON.stringify({ noise: randomBytes(500_000).toString('base64') }));
+    await state.checkpoints.save(runId, JSON.stringify({ noise: randomBytes(500_000).toString('base64') }));
     const chunk = (await partition(`RUN#${runId}`)).find((i) => i.sk?.S?.endsWith('#0001'));
     await client.send(
       new PutItemCommand({ TableName: tableName, Item: { ...chunk, d: { S: 'tampered' } } as never }),
     );
 
-    await expect(store.loadCheckpoint(runId)).rejects.toThrow(/CKPT#HEAD.*chunks/);
+    await expect(state.checkpoints.load(runId)).rejects.toThrow(/CKPT#HEAD.*chunks/);
   });
 
   it('snapshot items are one hash item per contact and one item per membership', async () => {
     const exportId = uniqueName('exp');
 
-    await store.applySnapshot(exportId, [
+    await state.snapshots.apply(exportId, [
       {
         key: 'ann@example.com',
         hash: 'h1',
@@ -191,11 +192,11 @@ describe('DynamoDbStateStore (DynamoDB specifics)', () => {
       forget: false,
     }));
 
-    await store.applySnapshot(exportId, changes);
+    await state.snapshots.apply(exportId, changes);
 
     let count = 0;
     let withSegment = 0;
-    for await (const entry of store.readSnapshot(exportId)) {
+    for await (const entry of state.snapshots.read(exportId)) {
       count += 1;
       if (entry.segmentIds.includes('seg-a') && entry.hash.endsWith(pad)) withSegment += 1;
     }

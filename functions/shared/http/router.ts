@@ -2,12 +2,18 @@ import type * as z from 'zod';
 import { type Action, authorizeRole, type Caller } from '#lib/domain/access.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { idIssue } from '#lib/domain/validation.ts';
-import type { ApiDeps } from './deps.ts';
+import type { Logger } from '#lib/ports/logger.ts';
 import { type ApiRequest, type ApiResponse, callerOf } from './http.ts';
 import { problem, problemFor } from './problems.ts';
 
-export interface RouteContext {
-  deps: ApiDeps;
+/** What the router itself needs of the function's dependencies; routes get all of `D`. */
+export interface RouterDeps {
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+export interface RouteContext<D extends RouterDeps = RouterDeps> {
+  deps: D;
   caller: Caller;
   params: Record<string, string>;
   query: Record<string, string | undefined>;
@@ -15,7 +21,7 @@ export interface RouteContext {
   body: unknown;
 }
 
-export interface Route {
+export interface Route<D extends RouterDeps = RouterDeps> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI-style template: `/exports/{id}/runs`. */
   path: string;
@@ -32,7 +38,7 @@ export interface Route {
   /** PUT semantics: the body replaces the resource, so fields with defaults must be sent too. */
   replaces?: boolean;
   responses: Array<{ status: number; description: string; schema?: z.ZodType }>;
-  handle: (ctx: RouteContext) => Promise<ApiResponse>;
+  handle: (ctx: RouteContext<D>) => Promise<ApiResponse>;
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -105,11 +111,11 @@ const isEmpty = (body: unknown): boolean =>
  * error into a problem response. The use cases then authorize the action on the resource.
  */
 export const createRouter =
-  (routes: readonly Route[], deps: ApiDeps) =>
+  <D extends RouterDeps>(routes: readonly Route<D>[], deps: D) =>
   async (request: ApiRequest): Promise<ApiResponse> => {
     const matches = routes
       .map((route) => ({ route, params: matchPath(route.path, request.path) }))
-      .filter((m): m is { route: Route; params: Record<string, string> } => m.params !== undefined);
+      .filter((m): m is { route: Route<D>; params: Record<string, string> } => m.params !== undefined);
     if (matches.length === 0) return problem(404, `There is no ${request.path} in this API.`);
     const match = matches.find((m) => m.route.method === request.method);
     if (match === undefined) {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoDbStateStore } from '#lib/adapters/dynamodb/state-store.ts';
+import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { aBatchOutcome } from '#test/fixtures/state-records.ts';
 
@@ -15,7 +15,7 @@ import { aBatchOutcome } from '#test/fixtures/state-records.ts';
 // several senders update one run item at once; these edges are exercised against a stubbed client.
 const client = new DynamoDBClient({ region: 'eu-west-1' });
 const dynamo = mockClient(client);
-const store = new DynamoDbStateStore({ client, tableName: 'state', clock: new FakeClock() });
+const state = createDynamoDbState({ client, tableName: 'state', clock: new FakeClock() });
 
 const whole = { from: 0, to: 100, final: true } as const;
 
@@ -30,7 +30,7 @@ afterEach(() => {
   dynamo.reset();
 });
 
-describe('DynamoDbStateStore under contention', () => {
+describe('DynamoDB batch ledger under contention', () => {
   it('retries a batch whose transaction lost a conflict on the run item', async () => {
     dynamo
       .on(TransactWriteItemsCommand)
@@ -38,7 +38,7 @@ describe('DynamoDbStateStore under contention', () => {
       .rejectsOnce(cancelled('None', 'TransactionConflict'))
       .resolves({});
 
-    expect(await store.recordBatch('run-1', 4, whole, aBatchOutcome())).toMatchObject({ recorded: true });
+    expect(await state.batches.record('run-1', 4, whole, aBatchOutcome())).toMatchObject({ recorded: true });
     expect(dynamo.commandCalls(TransactWriteItemsCommand)).toHaveLength(3);
   });
 
@@ -51,7 +51,7 @@ describe('DynamoDbStateStore under contention', () => {
       Item: { pk: { S: 'RUN#run-1' }, sk: { S: 'BATCH#00000004' }, next: { N: '100' }, done: { BOOL: true } },
     });
 
-    expect(await store.recordBatch('run-1', 4, whole, aBatchOutcome())).toEqual({
+    expect(await state.batches.record('run-1', 4, whole, aBatchOutcome())).toEqual({
       recorded: false,
       state: { next: 100, done: true },
     });
@@ -60,7 +60,7 @@ describe('DynamoDbStateStore under contention', () => {
   it('gives up with a transient error when the run item stays contended', async () => {
     dynamo.on(TransactWriteItemsCommand).rejects(cancelled('None', 'TransactionConflict'));
 
-    await expect(store.recordBatch('run-1', 4, whole, aBatchOutcome())).rejects.toMatchObject({
+    await expect(state.batches.record('run-1', 4, whole, aBatchOutcome())).rejects.toMatchObject({
       name: 'TransientError',
     });
   });
@@ -69,7 +69,7 @@ describe('DynamoDbStateStore under contention', () => {
     const conflict = Object.assign(new Error('conflict'), { name: 'TransactionConflictException' });
     dynamo.on(UpdateItemCommand).rejectsOnce(conflict).resolves({});
 
-    await store.addRequests('run-1', { bulkUpsert: 1 }, 0);
+    await state.batches.addRequests('run-1', { bulkUpsert: 1 }, 0);
 
     expect(dynamo.commandCalls(UpdateItemCommand)).toHaveLength(2);
   });
@@ -77,7 +77,7 @@ describe('DynamoDbStateStore under contention', () => {
   it('writes counters for arbitrary reason strings through placeholders', async () => {
     dynamo.on(TransactWriteItemsCommand).resolves({});
 
-    await store.recordBatch('run-1', 1, whole, aBatchOutcome({ failed: { 'a.b #c': 1, status: 2 } }));
+    await state.batches.record('run-1', 1, whole, aBatchOutcome({ failed: { 'a.b #c': 1, status: 2 } }));
 
     const update =
       dynamo.commandCalls(TransactWriteItemsCommand)[0]?.args[0].input.TransactItems?.[1]?.Update;

@@ -1,0 +1,152 @@
+import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { BatchOutcome, BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
+import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
+import { addCounters, getBatch, recordBatch, retryConflicts } from './batch-record.ts';
+import {
+  ErrorSampleItemSchema,
+  Expr,
+  expiresAt,
+  fromItem,
+  type Item,
+  isConditionFailed,
+  keys,
+  type TableContext,
+  toItem,
+} from './records.ts';
+import { mustExist, RunNotFoundError } from './runs.ts';
+import { TTL_ATTRIBUTE } from './tables.ts';
+
+/** The batch item's lease: taken when free, expired or already ours, never on a batch that is done. */
+export const leaseBatch = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+  holder: string,
+  now: string,
+  until: string,
+): Promise<boolean> => {
+  const e = new Expr();
+  try {
+    await ctx.client.send(
+      new UpdateItemCommand({
+        TableName: ctx.tableName,
+        Key: toItem(keys.batch(runId, batchNo)),
+        UpdateExpression:
+          `SET ${e.path('lease')} = ${e.value({ holder, until })}, ` +
+          `${e.path(TTL_ATTRIBUTE)} = if_not_exists(${e.path(TTL_ATTRIBUTE)}, ${e.value(expiresAt(ctx, ctx.ttlDays.batches))})`,
+        ConditionExpression:
+          `(attribute_not_exists(${e.path('done')}) OR ${e.path('done')} = ${e.value(false)}) AND ` +
+          `(attribute_not_exists(${e.path('lease')}) OR ${e.path('lease', 'until')} < ${e.value(now)} OR ` +
+          `${e.path('lease', 'holder')} = ${e.value(holder)})`,
+        ...e.attributes(),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+};
+
+export const releaseBatch = async (
+  ctx: TableContext,
+  runId: string,
+  batchNo: number,
+  holder: string,
+): Promise<void> => {
+  const e = new Expr();
+  try {
+    await ctx.client.send(
+      new UpdateItemCommand({
+        TableName: ctx.tableName,
+        Key: toItem(keys.batch(runId, batchNo)),
+        UpdateExpression: `REMOVE ${e.path('lease')}`,
+        ConditionExpression: `${e.path('lease', 'holder')} = ${e.value(holder)}`,
+        ...e.attributes(),
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+};
+
+export const addRequests = async (
+  ctx: TableContext,
+  runId: string,
+  requests: Record<string, number>,
+  throttled: number,
+): Promise<void> => {
+  const e = new Expr();
+  const UpdateExpression = addCounters(e, { throttled }, { failedByReason: {}, requests });
+  const ConditionExpression = mustExist(e);
+  try {
+    await retryConflicts(ctx, () =>
+      ctx.client.send(
+        new UpdateItemCommand({
+          TableName: ctx.tableName,
+          Key: toItem(keys.run(runId)),
+          UpdateExpression,
+          ConditionExpression,
+          ...e.attributes(),
+        }),
+      ),
+    );
+  } catch (error) {
+    if (isConditionFailed(error)) throw new RunNotFoundError(runId);
+    throw error;
+  }
+};
+
+export const listErrorSamples = async (
+  ctx: TableContext,
+  runId: string,
+  limit: number,
+): Promise<ErrorSample[]> => {
+  const samples: ErrorSample[] = [];
+  if (limit < 1) return samples;
+  let start: Item | undefined;
+  do {
+    const out = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :err)',
+        ExpressionAttributeValues: { ':pk': { S: keys.run(runId).pk }, ':err': { S: 'ERR#' } },
+        ConsistentRead: true,
+        Limit: limit - samples.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) samples.push(fromItem(ErrorSampleItemSchema, item));
+    start = out.LastEvaluatedKey;
+  } while (start && samples.length < limit);
+  return samples.slice(0, limit);
+};
+
+/** `BatchLedger` on the state table: `BATCH#<n>` and `ERR#…` items beside the run, counters on the run. */
+export class DynamoDbBatchLedger implements BatchLedger {
+  constructor(private readonly ctx: TableContext) {}
+
+  record(runId: string, batchNo: number, range: BatchRange, outcome: BatchOutcome): Promise<RecordResult> {
+    return recordBatch(this.ctx, runId, batchNo, range, outcome);
+  }
+
+  get(runId: string, batchNo: number): Promise<BatchState | undefined> {
+    return getBatch(this.ctx, runId, batchNo);
+  }
+
+  lease(runId: string, batchNo: number, holder: string, now: string, until: string): Promise<boolean> {
+    return leaseBatch(this.ctx, runId, batchNo, holder, now, until);
+  }
+
+  release(runId: string, batchNo: number, holder: string): Promise<void> {
+    return releaseBatch(this.ctx, runId, batchNo, holder);
+  }
+
+  addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void> {
+    return addRequests(this.ctx, runId, requests, throttled);
+  }
+
+  errorSamples(runId: string, limit: number): Promise<ErrorSample[]> {
+    return listErrorSamples(this.ctx, runId, limit);
+  }
+}

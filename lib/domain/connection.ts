@@ -1,0 +1,33 @@
+import * as z from 'zod';
+
+const iso = z.string().min(1);
+
+/** A connection as stored: one Autopilot account, its consent, sharing, cap and rate budget (never its key). */
+export const ConnectionSchema = z.object({
+  id: z.string().min(1),
+  displayName: z.string().min(1).max(200),
+  type: z.literal('autopilot'),
+  /** `invalid_key`: Autopilot refused the key during a run; runs refuse to start until it is rotated. */
+  status: z.enum(['active', 'invalid_key']),
+  consent: z.object({ acceptedBy: z.string().min(1), acceptedAt: iso, noticeVersion: z.string().min(1) }),
+  sharing: z.enum(['admins', 'admins+contributors']),
+  cap: z.number().int().positive(),
+  ratePerSecond: z.number().positive(),
+  bulkMembership: z.object({
+    state: z.enum(['supported', 'unsupported', 'unknown']),
+    checkedAt: iso.optional(),
+    /** A probe in progress: which batch runs it (`runId#batchNo`) and since when (a stale claim may be taken over). */
+    probe: z.object({ claimant: z.string(), startedAt: iso }).optional(),
+    /**
+     * The run whose own probe last confirmed `supported`. A run trusts bulk membership only after
+     * confirming it itself (docs/architecture.md#probe): the answer of an earlier run is a belief, not evidence.
+     */
+    verifiedRun: z.string().optional(),
+  }),
+  createdBy: z.string(),
+  createdAt: iso,
+  updatedBy: z.string(),
+  updatedAt: iso,
+  version: z.number().int().min(1),
+});
+export type Connection = z.infer<typeof ConnectionSchema>;

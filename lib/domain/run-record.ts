@@ -1,0 +1,93 @@
+import * as z from 'zod';
+import { ExportConfigSchema } from './export-config.ts';
+import { RunStatusSchema, RunTriggerSchema } from './run.ts';
+
+const iso = z.string().min(1);
+const counts = z.record(z.string(), z.number());
+
+export const RequestEstimateSchema = z.object({
+  /** Requests by kind (bulkUpsert, upsertWithList, listRemove, ...). */
+  requests: counts,
+  totalRequests: z.number(),
+  /** The price of the same changes (docs/architecture.md#cost-model): what no batching could beat. */
+  floorRequests: z.number(),
+  ratePerSecond: z.number(),
+  seconds: z.number(),
+  /** The same requests at Autopilot's documented 5 requests/s. */
+  secondsAtDocumentedRate: z.number(),
+  /** True while it is an upper bound from segment sizes, before planning has diffed anything. */
+  upperBound: z.boolean(),
+});
+export type RequestEstimate = z.infer<typeof RequestEstimateSchema>;
+
+export const PlanningStatsSchema = z.object({
+  segments: z.array(
+    z.object({ id: z.string(), name: z.string(), profiles: z.number(), listId: z.string().optional() }),
+  ),
+  profilesRead: z.number(),
+  distinct: z.number(),
+  invalid: counts,
+  fieldIssues: counts,
+  merged: z.number(),
+  overCapProfiles: z.number(),
+  heldBack: z.number(),
+  added: z.number(),
+  changed: z.number(),
+  unchanged: z.number(),
+  left: z.number(),
+  joins: z.array(z.number()),
+  leaves: z.array(z.number()),
+});
+export type PlanningStats = z.infer<typeof PlanningStatsSchema>;
+
+export const RunProgressSchema = z.object({
+  batchesDone: z.number(),
+  accepted: z.number(),
+  failed: z.number(),
+  dropped: z.number(),
+  throttled: z.number(),
+  failedByReason: counts,
+  requests: counts,
+});
+export type RunProgress = z.infer<typeof RunProgressSchema>;
+
+export const RunRecordSchema = z.object({
+  id: z.string().min(1),
+  exportId: z.string().min(1),
+  connectionId: z.string().min(1),
+  trigger: RunTriggerSchema,
+  status: RunStatusSchema,
+  /** Why a run was skipped, failed or cancelled, in words a marketer can act on. */
+  reason: z.string().optional(),
+  requestedBy: z.string(),
+  createdAt: iso,
+  planningFinishedAt: iso.optional(),
+  finishedAt: iso.optional(),
+  durationMs: z.number().optional(),
+  /** The export's settings as this run uses them (an edit mid-run does not change a run). */
+  segmentIds: z.array(z.string()),
+  membership: z.enum(['list', 'field']),
+  /** The whole export configuration, frozen when the run started (absent on runs recorded before). */
+  config: ExportConfigSchema.optional(),
+  planningDone: z.boolean(),
+  /**
+   * Set once, when the plan is decided (before any batch is queued): batches numbered 0…total-1.
+   * A batch numbered beyond it is never recorded, so `batchesDone` can never exceed it.
+   */
+  batchesTotal: z.number().optional(),
+  /** Contact operations in the decided plan: accepted + failed + dropped never exceeds it. */
+  itemsPlanned: z.number().optional(),
+  /** Batches the planner has queued so far (a resumed planner continues after them). */
+  batchesQueued: z.number().optional(),
+  /** The planner saved a checkpoint: a resume without one means it expired. */
+  checkpointed: z.boolean().optional(),
+  /** The planner invocation holding this run's planning, and until when (its deadline). */
+  planLease: z.object({ holder: z.string(), until: iso }).optional(),
+  /** Last time planning or sending moved forward; the watchdog ends runs that stop moving. */
+  lastProgressAt: iso.optional(),
+  cancelRequested: z.boolean().optional(),
+  estimate: RequestEstimateSchema.optional(),
+  planning: PlanningStatsSchema.optional(),
+  progress: RunProgressSchema,
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;

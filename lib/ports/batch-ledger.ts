@@ -1,0 +1,24 @@
+import type { BatchOutcome, BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
+
+/** How far each batch of a run has been sent, and the run's counters (DynamoDB in AWS). */
+export interface BatchLedger {
+  /**
+   * Records the outcome of items `from`…`to` of a batch exactly once, in one transaction with the run's
+   * counters (and `batchesDone` when `final`). Recorded only when the batch stands at `from` (nothing
+   * recorded yet when 0) and is not done; otherwise nothing changes and the result says where the batch
+   * stands. Throws BatchOutsidePlanError for a batch number outside the run's decided plan.
+   */
+  record(runId: string, batchNo: number, range: BatchRange, outcome: BatchOutcome): Promise<RecordResult>;
+  /** Where the batch stands; undefined when nothing of it is recorded or leased. */
+  get(runId: string, batchNo: number): Promise<BatchState | undefined>;
+  /**
+   * Takes a batch for one delivery until `until` (its deadline), so two deliveries of one message
+   * never send it at once. Succeeds when the batch is not done and nobody else holds an unexpired
+   * lease (or `holder` does).
+   */
+  lease(runId: string, batchNo: number, holder: string, now: string, until: string): Promise<boolean>;
+  release(runId: string, batchNo: number, holder: string): Promise<void>;
+  /** Adds requests made outside a recorded range (they were still sent). */
+  addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void>;
+  errorSamples(runId: string, limit: number): Promise<ErrorSample[]>;
+}

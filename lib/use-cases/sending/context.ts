@@ -1,0 +1,39 @@
+import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
+import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
+import type { Connections } from '#lib/ports/connections.ts';
+import type { Destination } from '#lib/ports/destination.ts';
+import type { RateBudget } from '#lib/ports/rate-budget.ts';
+import type { SecretProvider } from '#lib/ports/secret-provider.ts';
+import type { Snapshots } from '#lib/ports/snapshots.ts';
+import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
+import type { LifecycleDeps } from '../run-lifecycle.ts';
+
+/*
+ * What sending a batch needs, in a module of its own: send-batch.ts and the sending/ modules it
+ * calls all depend on it, and it on none of them (no import cycle).
+ */
+
+export interface SenderSettings {
+  maxAttempts: number;
+  baseDelayMs: number;
+  /** Keep this much invocation time in hand; a batch that would wait past it goes back on the queue. */
+  reserveMs: number;
+  requeueDelaySeconds: number;
+  probeRecheckMs: number;
+  probeWaitMs: number;
+  /** Contacts rejected by a bulk upsert are retried one by one (to learn why) up to this many per batch. */
+  singleRetryLimit: number;
+  maskEmails: boolean;
+}
+
+export interface SendBatchDeps extends LifecycleDeps {
+  connections: Connections;
+  batches: BatchLedger;
+  snapshots: Snapshots;
+  destination: Destination;
+  secrets: SecretProvider;
+  rateBudget: RateBudget;
+  sendQueue: WorkQueue<SendBatchMessageInput>;
+  deadLetters: DeadLetters;
+  settings: SenderSettings;
+}

@@ -1,0 +1,18 @@
+import type { Checkpoints } from '#lib/ports/checkpoints.ts';
+import type { Tables } from './tables.ts';
+
+export class InMemoryCheckpoints implements Checkpoints {
+  constructor(private readonly t: Tables) {}
+
+  async save(runId: string, data: string): Promise<void> {
+    this.t.checkpoints.set(runId, data);
+  }
+
+  async load(runId: string): Promise<string | undefined> {
+    return this.t.checkpoints.get(runId);
+  }
+
+  async delete(runId: string): Promise<void> {
+    this.t.checkpoints.delete(runId);
+  }
+}

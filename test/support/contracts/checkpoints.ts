@@ -1,0 +1,50 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { State } from '#lib/ports/state.ts';
+import { bulkyJson, uid } from './helpers.ts';
+
+/** What every `Checkpoints` must do: run against the in-memory fake (unit) and DynamoDB Local (integration). */
+export const describeCheckpointsContract = (name: string, makeState: () => Promise<State>): void => {
+  describe(`${name}: Checkpoints`, () => {
+    let state: State;
+    beforeAll(async () => {
+      state = await makeState();
+    });
+
+    describe('planner checkpoints', () => {
+      it('a checkpoint of about 2 MB round-trips and a second save replaces the first', async () => {
+        const runId = uid('run');
+        const big = bulkyJson(2_000_000);
+        expect(await state.checkpoints.load(runId)).toBeUndefined();
+
+        await state.checkpoints.save(runId, big);
+        expect(await state.checkpoints.load(runId)).toBe(big);
+
+        const small = JSON.stringify({ v: 1, cursor: 'page-7' });
+        await state.checkpoints.save(runId, small);
+        expect(await state.checkpoints.load(runId)).toBe(small);
+      });
+
+      it('keeps runs’ checkpoints apart and deletes all of one', async () => {
+        const a = uid('run');
+        const b = uid('run');
+        await state.checkpoints.save(a, bulkyJson(700_000));
+        await state.checkpoints.save(b, '{"b":true}');
+
+        await state.checkpoints.delete(a);
+        await state.checkpoints.delete(uid('run'));
+
+        expect(await state.checkpoints.load(a)).toBeUndefined();
+        expect(await state.checkpoints.load(b)).toBe('{"b":true}');
+      });
+
+      it('round-trips text outside ASCII', async () => {
+        const runId = uid('run');
+        const text = JSON.stringify({ name: 'Zoë — 日本語 🎉', empty: '' });
+
+        await state.checkpoints.save(runId, text);
+
+        expect(await state.checkpoints.load(runId)).toBe(text);
+      });
+    });
+  });
+};
