@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AUTOPILOT_DOCUMENTED_RATE } from '#lib/adapters/autopilot/cost-model.ts';
 import type { StandInBehaviour } from './types.ts';
 
 export const BehaviourPatchSchema = z.object({
@@ -12,8 +13,9 @@ export const BehaviourPatchSchema = z.object({
 });
 
 export const DEFAULT_BEHAVIOUR: Readonly<StandInBehaviour> = {
-  ratePerSecond: 5,
-  burst: 5,
+  // Autopilot's documented budget, with a one-second burst.
+  ratePerSecond: AUTOPILOT_DOCUMENTED_RATE,
+  burst: AUTOPILOT_DOCUMENTED_RATE,
   retryAfter: false,
   bulkListMembership: 'ignore',
   duplicateListNames: 'allow',

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_BEHAVIOUR } from './behaviour.ts';
 import { numberFlag, oneOf, parseFlags, UsageError } from './cli-args.ts';
 import { describeFaults, FAULT_FLAGS, FAULT_FLAGS_HELP, parseFaultFlags } from './fault-flags.ts';
 import type { StandInOptions } from './index.ts';
@@ -141,10 +142,11 @@ async function main(argv: string[]): Promise<void> {
   if (generatedKey !== undefined)
     console.log(`Generated API key (send as header autopilotapikey): ${generatedKey}`);
   else console.log(`API keys: ${options.apiKeys?.length ?? 0} (as given; not shown)`);
-  const burst = options.burst ?? Math.max(1, options.ratePerSecond ?? 5);
+  const rate = options.ratePerSecond ?? DEFAULT_BEHAVIOUR.ratePerSecond;
+  const burst = options.burst ?? Math.max(1, rate);
   console.log(
     [
-      `rate ${options.ratePerSecond ?? 5} r/s per key (burst ${burst})`,
+      `rate ${rate} r/s per key (burst ${burst})`,
       `bulk _autopilot_list: ${options.bulkListMembership ?? 'ignore'}`,
       `duplicate list names: ${options.duplicateListNames ?? 'allow'}`,
       `delete status: ${options.deleteContactStatus ?? 200}`,

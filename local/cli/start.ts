@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { AUTOPILOT_DOCUMENTED_RATE } from '#lib/adapters/autopilot/cost-model.ts';
 import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
@@ -31,8 +32,6 @@ import {
 import { checksPass, verifyAgainstAutopilot } from '../verify.ts';
 import { faultSummary, progressLine, summarise, verificationLine } from './report.ts';
 
-/** Autopilot's documented budget per key, and so the default against a real account. */
-const REAL_DEFAULT_RATE = 5;
 /**
  * A run whose progress has not moved for this long is given up on (and cancelled): longer than a
  * failed plan message's redelivery delay (the planner's timeout + 5 s, 305 s locally).
@@ -142,12 +141,12 @@ export const parseStartOptions = (argv: readonly string[], env: NodeJS.ProcessEn
   const rate =
     rawRate === undefined
       ? autopilot.kind === 'real'
-        ? REAL_DEFAULT_RATE
+        ? AUTOPILOT_DOCUMENTED_RATE
         : 100
       : numberFlag('rate', rawRate, { min: 0.1, max: 1000 });
-  if (autopilot.kind === 'real' && rate > REAL_DEFAULT_RATE) {
+  if (autopilot.kind === 'real' && rate > AUTOPILOT_DOCUMENTED_RATE) {
     notes.push(
-      `--rate ${rate} is above Autopilot's documented ${REAL_DEFAULT_RATE} requests/s; running at ${rate}/s as asked. Keep it at or below your account's limit: requests beyond it are answered 429 and slow every sender down.`,
+      `--rate ${rate} is above Autopilot's documented ${AUTOPILOT_DOCUMENTED_RATE} requests/s; running at ${rate}/s as asked. Keep it at or below your account's limit: requests beyond it are answered 429 and slow every sender down.`,
     );
   }
   const bulk = str('bulk-list-membership');

@@ -1,3 +1,5 @@
+// Longer than our other files on purpose: one method per Autopilot route (fourteen), each a few
+// lines over the shared `exchange`. Parsing answers lives in answers.ts, the HTTP agent in http.ts.
 import type * as z from 'zod';
 import { FatalRunError, PermanentError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';

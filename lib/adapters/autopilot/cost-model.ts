@@ -1,6 +1,9 @@
 import type { BulkMembership, CostModel } from '#lib/domain/costs.ts';
 import { AUTOPILOT_BULK_LIMIT } from './client.ts';
 
+/** Autopilot's documented budget per API key (docs/autopilot-api.md#limits). */
+export const AUTOPILOT_DOCUMENTED_RATE = 5;
+
 /**
  * Autopilot v1 prices (docs/architecture.md#cost-model): 100 contacts per bulk upsert; a list join
  * rides on the bulk upsert only where the connection's probe found `_autopilot_list` honoured; every
@@ -8,7 +11,7 @@ import { AUTOPILOT_BULK_LIMIT } from './client.ts';
  */
 export const autopilotCosts: CostModel = {
   bulkLimit: AUTOPILOT_BULK_LIMIT,
-  documentedRatePerSecond: 5,
+  documentedRatePerSecond: AUTOPILOT_DOCUMENTED_RATE,
   listJoinInBulk: (capability: BulkMembership): boolean => capability === 'supported',
   listLeaveInBulk: false,
 };

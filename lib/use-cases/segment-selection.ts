@@ -1,0 +1,74 @@
+import { effectiveCap } from '#lib/domain/cap.ts';
+import { NotFoundError, ValidationError } from '#lib/domain/errors.ts';
+import { DEFAULT_CAP } from '#lib/domain/export-config.ts';
+import type { Connections } from '#lib/ports/connections.ts';
+import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
+
+export interface SelectionDeps {
+  segments: Pick<SegmentSource, 'listSegments'>;
+  connections: Pick<Connections, 'get'>;
+}
+
+export type SelectionVerdict = 'within_cap' | 'may_exceed_cap' | 'exceeds_cap';
+
+export interface SelectionCheck {
+  segmentIds: string[];
+  cap: number;
+  profilesInLargest: number;
+  profilesInAll: number;
+  verdict: SelectionVerdict;
+  message: string;
+}
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+/**
+ * Every segment, and for a selection whether a run could fit the cap before anything is read:
+ * one segment over the cap always fails; together over it fails unless enough profiles are shared
+ * between segments or invalid, which only a run can tell.
+ */
+export const checkSelection = async (
+  deps: SelectionDeps,
+  query: { segmentIds?: readonly string[] | undefined; connectionId?: string | undefined },
+): Promise<{ segments: SegmentInfo[]; selection?: SelectionCheck }> => {
+  const { segmentIds: ids, connectionId } = query;
+  const connection = connectionId === undefined ? undefined : await deps.connections.get(connectionId);
+  if (connectionId !== undefined && connection === undefined) {
+    throw new NotFoundError(`Connection ${connectionId} does not exist.`);
+  }
+  const segments = await deps.segments.listSegments();
+  if (ids === undefined) return { segments };
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  const seen = new Set<string>();
+  const issues = ids.flatMap((id, i) => {
+    const path = `query.segmentIds.${i}`;
+    if (!byId.has(id)) return [{ path, reason: `no segment "${id}"` }];
+    if (seen.has(id)) return [{ path, reason: `"${id}" is given twice` }];
+    seen.add(id);
+    return [];
+  });
+  if (issues.length > 0) throw new ValidationError(issues);
+  const cap = effectiveCap(DEFAULT_CAP, connection?.cap ?? DEFAULT_CAP);
+  const sizes = ids.map((id) => byId.get(id)?.profiles ?? 0);
+  const largest = Math.max(0, ...sizes);
+  const all = sizes.reduce((a, b) => a + b, 0);
+  const verdict: SelectionVerdict =
+    largest > cap ? 'exceeds_cap' : all > cap ? 'may_exceed_cap' : 'within_cap';
+  const message =
+    verdict === 'exceeds_cap'
+      ? `A selected segment alone has more than ${n(cap)} profiles: a run would fail on the cap.`
+      : verdict === 'may_exceed_cap'
+        ? `Together the segments hold ${n(all)} profiles; if fewer than ${n(all - cap)} are shared or invalid, a run will fail on the cap of ${n(cap)}.`
+        : `At most ${n(all)} contacts: within the cap of ${n(cap)}.`;
+  return {
+    segments,
+    selection: {
+      segmentIds: [...ids],
+      cap,
+      profilesInLargest: largest,
+      profilesInAll: all,
+      verdict,
+      message,
+    },
+  };
+};
