@@ -49,8 +49,10 @@ export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
 
 export const ApiEnvSchema = BaseEnvSchema.extend({
   PLAN_QUEUE_URL: z.url(),
-  /** Rate budget of a new connection when the admin gives none (deploy config; Autopilot documents 5). */
-  /** Absent: the destination's documented rate. */
+  /**
+   * Rate budget of a new connection when the admin gives none (deploy config). Absent: the
+   * destination's documented rate. The bounds are those of a connection's own rate.
+   */
   DEFAULT_RATE_PER_SECOND: z.coerce.number().min(0.1).max(1000).optional(),
   /**
    * Longest wait for Autopilot when checking an API key. Well inside the API function's timeout, so a

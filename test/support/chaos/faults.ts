@@ -3,9 +3,9 @@ import type { Rng } from './rng.ts';
 
 /** How often each fault strikes while faults are on (each seed draws its own mix). */
 export interface FaultRates {
-  /** Per handler invocation: the process dies at a random state-store call (before or after its effect). */
+  /** Per handler invocation: the process dies at a random state call (any port) (before or after its effect). */
   crash: number;
-  /** Per state-store write: a transaction/condition conflict surfaces (nothing written). */
+  /** Per state write: a transaction/condition conflict surfaces (nothing written). */
   conflict: number;
   /** Per queue send: SendMessageBatch fails, before or after the messages were queued. */
   queueSend: number;

@@ -76,7 +76,7 @@ interface Envelope<T> {
 
 /**
  * The whole pipeline on in-memory ports, with faults at every boundary drawn from one seed: handlers
- * that die between (or right after) any two state-store calls, conflicts, queue sends that fail before
+ * that die between (or right after) any two state calls, conflicts, queue sends that fail before
  * or after enqueuing, duplicate and out-of-order delivery, short invocations, and Autopilot faults
  * before and after the write took effect. Time is virtual; SQS's visibility timeouts, redelivery and
  * dead-letter moves are modelled; the watchdog runs when nothing else can move.
