@@ -37,6 +37,7 @@ import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 import { HeapSampler, sampledPort } from './lib/heap-sampler.ts';
 import { SerialisingQueue } from './lib/serialising-queue.ts';
+import { SinkCheckpoints } from './lib/sink-checkpoints.ts';
 
 export interface PlannerWorkerReport {
   kind: 'idle' | 'plan';
@@ -165,13 +166,14 @@ const measure = async (
   if (message === undefined) throw new Error('startRun queued no plan message');
 
   const sendQueue = new SerialisingQueue<SendBatchMessageInput>({ digest: options.digest ?? false });
+  const checkpoints = new SinkCheckpoints();
   const deps: PlanRunDeps = {
     ...state,
     plans: sampledPort(state.plans, sampler, (method) => {
       if (method === 'complete' && options.heapSnapshot) writeHeapSnapshot(options.heapSnapshot);
     }),
     snapshots: sampledPort(state.snapshots, sampler),
-    checkpoints: sampledPort(state.checkpoints, sampler),
+    checkpoints: sampledPort(checkpoints, sampler),
     notifier: new RecordingNotifier(),
     clock,
     logger: silentLogger,

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createGzip, gunzipSync } from 'node:zlib';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
@@ -30,14 +31,35 @@ const chunkPrefix = (gen: string): string => `CKPT#${gen}#`;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
+ * Gzips the checkpoint's text piece by piece: only the compressed bytes (a fraction of the text) are
+ * ever held whole, never the text of a 100,000-contact plan as one string.
+ */
+export const compressCheckpoint = async (data: string | Iterable<string>): Promise<Buffer> => {
+  const gzip = createGzip();
+  const out: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = once(gzip, 'end');
+  for (const piece of typeof data === 'string' ? [data] : data) {
+    if (!gzip.write(piece, 'utf8')) await once(gzip, 'drain');
+  }
+  gzip.end();
+  await ended;
+  return Buffer.concat(out);
+};
+
+/**
  * Writes the checkpoint's chunks under a fresh generation id, then flips the `CKPT#HEAD` pointer
  * (generation, chunk count, SHA-256) in one PutItem. A save that dies half way leaves the previous
  * head, and the chunks it points at, untouched: a reader never sees a partial newer checkpoint. The
  * replaced generation is deleted afterwards; if that fails, the 2-day TTL removes it.
  */
-export const saveCheckpoint = async (ctx: TableContext, runId: string, data: string): Promise<void> => {
+export const saveCheckpoint = async (
+  ctx: TableContext,
+  runId: string,
+  data: string | Iterable<string>,
+): Promise<void> => {
   const pk = keys.run(runId).pk;
-  const encoded = gzipSync(Buffer.from(data, 'utf8')).toString('base64');
+  const encoded = (await compressCheckpoint(data)).toString('base64');
   const gen = randomUUID().replaceAll('-', '').slice(0, 16);
   const ttl = expiresAt(ctx, ctx.ttlDays.checkpoints);
   const chunks: string[] = [];
@@ -130,7 +152,7 @@ export const deleteCheckpoint = async (ctx: TableContext, runId: string): Promis
 export class DynamoDbCheckpoints implements Checkpoints {
   constructor(private readonly ctx: TableContext) {}
 
-  save(runId: string, data: string): Promise<void> {
+  save(runId: string, data: string | Iterable<string>): Promise<void> {
     return saveCheckpoint(this.ctx, runId, data);
   }
 

@@ -42,7 +42,33 @@ const CheckpointEnvelopeSchema = z.object({
   requests: z.record(z.string(), z.number()),
 });
 
-export const serialiseCheckpoint = (checkpoint: PlannerCheckpoint): string => JSON.stringify(checkpoint);
+/** Array elements per piece: a few hundred kilobytes of JSON. */
+const ELEMENTS_PER_PIECE = 500;
+
+function* arrayPieces(items: readonly unknown[]): Generator<string> {
+  yield '[';
+  for (let i = 0; i < items.length; i += ELEMENTS_PER_PIECE) {
+    const part = JSON.stringify(items.slice(i, i + ELEMENTS_PER_PIECE));
+    yield `${i === 0 ? '' : ','}${part.slice(1, -1)}`;
+  }
+  yield ']';
+}
+
+/**
+ * The checkpoint's JSON text in pieces (their concatenation parses to the same value as
+ * `JSON.stringify(checkpoint)`). At the emit phase the checkpoint holds every contact of the plan:
+ * as one string it would be tens of megabytes on top of the plan itself.
+ */
+export function* checkpointPieces(checkpoint: PlannerCheckpoint): Generator<string> {
+  const { collector, snapshot, ...envelope } = checkpoint;
+  const { contacts, ...collectorRest } = collector;
+  // Both objects always have fields (`v`; `counts`), so dropping their closing brace leaves valid JSON.
+  yield `${JSON.stringify(envelope).slice(0, -1)},"collector":${JSON.stringify(collectorRest).slice(0, -1)},"contacts":`;
+  yield* arrayPieces(contacts);
+  yield '},"snapshot":';
+  yield* arrayPieces(snapshot);
+  yield '}';
+}
 
 export const parseCheckpoint = (text: string): PlannerCheckpoint => {
   const parsed = CheckpointEnvelopeSchema.parse(JSON.parse(text));

@@ -6,7 +6,7 @@ import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import { RequestTally, ThrottledTooLongError } from '../destination-calls.ts';
 import { endRun } from '../run-lifecycle.ts';
 import { build, finishDryRun } from './build.ts';
-import { type PlannerCheckpoint, serialiseCheckpoint } from './checkpoint.ts';
+import { checkpointPieces, type PlannerCheckpoint } from './checkpoint.ts';
 import { collect, readSnapshot } from './collect.ts';
 import type { Context } from './context.ts';
 import { finishPlanning, stats } from './finish.ts';
@@ -50,7 +50,7 @@ export const plan = async (
   const save = async (): Promise<void> => {
     await deps.checkpoints.save(
       run.id,
-      serialiseCheckpoint({ ...state, collector: collector.toState(), snapshot: [...snapshot] }),
+      checkpointPieces({ ...state, collector: collector.toState(), snapshot: [...snapshot] }),
     );
     await deps.plans.note(run.id, { at: now(ctx), checkpointed: true });
     deps.logger.info('planning checkpointed', {

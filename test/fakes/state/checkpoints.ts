@@ -4,8 +4,8 @@ import type { Tables } from './tables.ts';
 export class InMemoryCheckpoints implements Checkpoints {
   constructor(private readonly t: Tables) {}
 
-  async save(runId: string, data: string): Promise<void> {
-    this.t.checkpoints.set(runId, data);
+  async save(runId: string, data: string | Iterable<string>): Promise<void> {
+    this.t.checkpoints.set(runId, typeof data === 'string' ? data : [...data].join(''));
   }
 
   async load(runId: string): Promise<string | undefined> {

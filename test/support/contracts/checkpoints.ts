@@ -37,6 +37,18 @@ export const describeCheckpointsContract = (name: string, makeState: () => Promi
         expect(await state.checkpoints.load(b)).toBe('{"b":true}');
       });
 
+      it('saved in pieces, loads back as their concatenation', async () => {
+        const runId = uid('run');
+        const big = bulkyJson(900_000);
+        const pieces = function* () {
+          for (let i = 0; i < big.length; i += 65_536) yield big.slice(i, i + 65_536);
+        };
+
+        await state.checkpoints.save(runId, pieces());
+
+        expect(await state.checkpoints.load(runId)).toBe(big);
+      });
+
       it('round-trips text outside ASCII', async () => {
         const runId = uid('run');
         const text = JSON.stringify({ name: 'Zoë — 日本語 🎉', empty: '' });
