@@ -28,6 +28,11 @@ export interface Floor {
   requests: number;
   /** List mode: the title lookup and the creation of lists that do not exist yet (docs/architecture.md#planning). */
   listSetup: number;
+  /**
+   * List mode with bulk membership: the two membership checks by which a run confirms, itself, that
+   * bulk upserts honour the list (docs/architecture.md#probe) before counting a join as accepted.
+   */
+  probeChecks: number;
   joins: number;
   leaves: number;
   changedWithoutJoin: number;
@@ -39,9 +44,11 @@ export interface Floor {
  * `before` to `after`: a join costs one request (1/100 when bulk membership works), a leave one, a
  * changed contact 1/100, an unchanged one nothing; in field mode every written contact 1/100. List
  * mode also resolves its lists as planning does (docs/architecture.md#planning): one lookup by title
- * per run, one creation per list that does not exist yet.
- * Computed from the data, not from the run. What the exporter adds on top (the one-time bulk-
- * membership probe, retries, 429s) counts against it.
+ * per run, one creation per list that does not exist yet; a run that joins contacts by bulk upsert
+ * first confirms that bulk membership works with two membership checks (a witness not on the list
+ * before, on it after), because a join is never counted on an earlier run's belief.
+ * Computed from the data, not from the run. What the exporter adds on top (the first probe that
+ * learns the answer, extra witness checks, retries, 429s) counts against it.
  */
 export const floorOf = (
   before: Map<string, SnapshotEntry>,
@@ -64,12 +71,14 @@ export const floorOf = (
   }
   const joins = joinsPerSegment.reduce((a, b) => a + b, 0);
   const listSetup = options.mode === 'list' ? 1 + options.listsToCreate : 0;
+  const probeChecks = options.mode === 'list' && options.bulkMembership && joins > 0 ? 2 : 0;
   const requests =
     options.mode === 'field'
       ? Math.ceil(writes / 100)
       : (options.bulkMembership ? joinsPerSegment.reduce((n, j) => n + Math.ceil(j / 100), 0) : joins) +
         leaves +
         Math.ceil(changedWithoutJoin / 100) +
-        listSetup;
-  return { requests, listSetup, joins, leaves, changedWithoutJoin, writes };
+        listSetup +
+        probeChecks;
+  return { requests, listSetup, probeChecks, joins, leaves, changedWithoutJoin, writes };
 };
