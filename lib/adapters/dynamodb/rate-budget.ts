@@ -39,7 +39,8 @@ export interface DynamoDbRateBudgetOptions {
  * together stay within the budget, up to the clock skew between their hosts.
  *
  * At high rates one write reserves several consecutive slots (`slotsPerReservation`, ~50 ms of
- * budget) and this instance hands them out one per acquire. A sender slower than the interval may
+ * budget) and this instance hands them out one per acquire; its acquirers make one reservation at a
+ * time and share it. A sender slower than the interval may
  * use its reserved slots late, by at most one reservation's span (so requests in any window exceed
  * the budget by at most ~50 ms worth); older ones are dropped. At 5 requests/s a reservation is a
  * single slot and none of this applies.
@@ -52,6 +53,8 @@ export class DynamoDbRateBudget implements RateBudget {
   private readonly lastTat = new Map<string, number>();
   /** Slots this instance reserved and has not handed out yet, per connection (ascending). */
   private readonly reserved = new Map<string, number[]>();
+  /** The reservation this instance is making per connection, if any (settles, never rejects). */
+  private readonly reserving = new Map<string, Promise<undefined>>();
 
   constructor(options: DynamoDbRateBudgetOptions) {
     this.client = options.client;
@@ -66,9 +69,7 @@ export class DynamoDbRateBudget implements RateBudget {
     options: { notAfter?: number } = {},
   ): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
-    const interval = 1000 / ratePerSecond;
-    const slot =
-      this.takeReserved(connectionId, interval) ?? (await this.reserve(connectionId, ratePerSecond));
+    const slot = await this.nextSlot(connectionId, ratePerSecond);
     if (options.notAfter !== undefined && slot > options.notAfter) {
       // Kept for this instance's other senders (a later deadline may still use it), never slept on.
       this.giveBack(connectionId, slot);
@@ -78,6 +79,35 @@ export class DynamoDbRateBudget implements RateBudget {
     const wait = slot - this.clock.now();
     this.onGrant?.({ connectionId, slotAt: slot, waitMs: Math.max(0, wait) });
     if (wait > 0) await this.clock.sleep(wait);
+  }
+
+  /**
+   * A slot from this instance's reserved pool, or from a new reservation. One reservation per
+   * connection is in flight at a time: acquirers that find the pool empty while one is being made
+   * wait for it and share its block, instead of each reserving a block of their own, which near
+   * the end of the work left whole blocks unused (budget lost to every sender) and cost writes.
+   */
+  private async nextSlot(connectionId: string, ratePerSecond: number): Promise<number> {
+    const interval = 1000 / ratePerSecond;
+    for (;;) {
+      const slot = this.takeReserved(connectionId, interval);
+      if (slot !== undefined) return slot;
+      const pending = this.reserving.get(connectionId);
+      if (pending === undefined) break;
+      // A failed reservation is its maker's error; a waiter then tries on its own.
+      await pending;
+    }
+    const reservation = this.reserve(connectionId, ratePerSecond);
+    const settled: Promise<undefined> = reservation
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.reserving.get(connectionId) === settled) this.reserving.delete(connectionId);
+      });
+    this.reserving.set(connectionId, settled);
+    return reservation;
   }
 
   private giveBack(connectionId: string, slot: number): void {
