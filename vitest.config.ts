@@ -1,10 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-
 export default defineConfig({
   test: {
-    env,
     testTimeout: 30_000,
     hookTimeout: 90_000,
     // The CI machine has two cores; integration suites also run DynamoDB Local (Java) beside them.

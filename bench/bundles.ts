@@ -72,7 +72,6 @@ const COMMON_ENV = {
   AWS_SECRET_ACCESS_KEY: 'bench/dummy/secret/key/not/real/0000000000',
   AWS_SESSION_TOKEN: 'bench-dummy-session-token',
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   TZ: 'UTC',
 };

@@ -269,7 +269,6 @@ const benchMode = async (mode: Mode) => {
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 const main = async (): Promise<void> => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   mkdirSync(RESULTS, { recursive: true });
   const modes = [];
   for (const mode of MODES) {

@@ -151,7 +151,6 @@ const services = async (
  * real Autopilot). The planner and sender are the real handlers built by the real composition code.
  */
 export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const logger = options.logger ?? silentLogger;
   const cleanups: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
