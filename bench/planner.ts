@@ -3,13 +3,15 @@
  *
  *   npx tsx bench/planner.ts [--profiles 100000] [--segments-format jsonl|csv] [--repeats 3]
  *                            [--page-size 1000] [--seed 42] [--out bench/results/planner.json]
+ *                            [--lambda-memory 1024]   (0: Node's own heap defaults)
  *
  * Writes the deterministic sample segments (three overlapping) to a temporary directory, bundles
  * bench/planner-worker.ts with esbuild, and runs each measurement in a fresh `node` process: one
  * first-export run planned by the real `planRun`, in list and field mode, as a dry run (read, map,
  * validate, merge, diff, batch) and as a real run (also resolves lists against a fake Autopilot and
  * serialises every send-batch message). Only the `planRun` call is timed; peak memory is the
- * worker's maxRSS. Figures, not assertions: nothing here fails on a slow machine.
+ * worker's maxRSS, under the heap limits Lambda gives the planner's memory size (lib/lambda-node-
+ * flags.ts). Figures, not assertions: nothing here fails on a slow machine.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +19,10 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSampleProfiles, SAMPLE_SEGMENTS, writeSampleFiles } from '#local/sample-data.ts';
 import { REPO_ROOT } from '../cdk/constructs/bundling.ts';
+import { SIZING } from '../cdk/stacks/stateless-stack.ts';
 import { BENCH_TMP, bundleWorker } from './lib/bundle-worker.ts';
 import { lastJsonLine, runChild } from './lib/child.ts';
+import { lambdaNodeFlags } from './lib/lambda-node-flags.ts';
 import { machineInfo } from './lib/machine.ts';
 import { round, type Spread, spread } from './lib/stats.ts';
 import type { PlannerWorkerReport } from './planner-worker.ts';
@@ -79,7 +83,11 @@ const membersOf = (membership: Uint8Array, segmentIndex: number): number => {
   return n;
 };
 
-const workerArgs = (worker: string): string[] => ['--expose-gc', worker];
+const workerArgs = (worker: string, heapFlags: readonly string[]): string[] => [
+  '--expose-gc',
+  ...heapFlags,
+  worker,
+];
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -90,6 +98,7 @@ const main = async (): Promise<void> => {
       'page-size': { type: 'string', default: '1000' },
       seed: { type: 'string', default: '42' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'planner.json') },
+      'lambda-memory': { type: 'string', default: String(SIZING.planner.memorySize) },
     },
   });
   const profiles = Number(values.profiles);
@@ -97,6 +106,8 @@ const main = async (): Promise<void> => {
   const repeats = Number(values.repeats);
   const pageSize = Number(values['page-size']);
   const seed = Number(values.seed);
+  const lambdaMemoryMB = Number(values['lambda-memory']);
+  const heapFlags = lambdaMemoryMB === 0 ? [] : lambdaNodeFlags(lambdaMemoryMB);
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-planner-'));
   try {
@@ -120,7 +131,7 @@ const main = async (): Promise<void> => {
 
     const worker = await bundleWorker('bench/planner-worker.ts', join(BENCH_TMP, 'planner-worker.mjs'));
     const runWorker = async (args: string[], what: string): Promise<PlannerWorkerReport> => {
-      const result = await runChild(process.execPath, [...workerArgs(worker), ...args]);
+      const result = await runChild(process.execPath, [...workerArgs(worker, heapFlags), ...args]);
       const report = lastJsonLine<PlannerWorkerReport>(result, what);
       if (result.code !== 0) throw new Error(`${what} exited ${result.code}: ${result.stderr}`);
       return report;
@@ -209,6 +220,11 @@ const main = async (): Promise<void> => {
       segmentsFormat: format,
       pageSize,
       repeats,
+      heap: {
+        lambdaMemoryMB: lambdaMemoryMB === 0 ? null : lambdaMemoryMB,
+        flags: heapFlags,
+        what: 'V8 heap limits of the worker: those Lambda gives a function of lambdaMemoryMB, or Node defaults',
+      },
       method:
         'One first-export run planned by the real planRun over FileSegmentSource, in a fresh `node` process per ' +
         'measurement (worker bundled with esbuild). planMs: the planRun call only. profilesPerSecond: profiles ' +
@@ -246,7 +262,10 @@ const main = async (): Promise<void> => {
     writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
 
     console.log(
-      `\nPlanner, ${profiles.toLocaleString('en')} profiles (${format}, page ${pageSize}): median [min–max] of ${repeats} runs; ${result.cpu} ×${result.cores}, Node ${process.version}, load ${result.loadAverage}`,
+      `\nPlanner, ${profiles.toLocaleString('en')} profiles (${format}, page ${pageSize}): median [min–max] of ${repeats} runs; ${result.cpu} ×${result.cores}, Node ${process.version}, load ${result.loadAverage}; ` +
+        (heapFlags.length === 0
+          ? "Node's own heap limits"
+          : `heap limits of a ${lambdaMemoryMB} MB Lambda (${heapFlags.join(' ')})`),
     );
     const fmt = (s: Spread, d = 0): string =>
       `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
