@@ -13,11 +13,28 @@ const API_TIMEOUT_MS = 10_000;
  * Dev tokens for the local API: each stands for a signed-in user in one group. In AWS a JWT
  * authorizer verifies real tokens (Cognito or any OIDC issuer); locally these names are the tokens.
  */
-export const DEV_TOKENS: Record<string, { sub: string; groups: string[] }> = {
-  'dev-admin': { sub: 'dev-admin', groups: ['admins'] },
-  'dev-contributor': { sub: 'dev-contributor', groups: ['contributors'] },
-  'dev-viewer': { sub: 'dev-viewer', groups: ['viewers'] },
+export const DEV_TOKENS: Record<string, { sub: string; groups: string[]; email?: string }> = {
+  'dev-admin': { sub: 'dev-admin', groups: ['admins'], email: 'admin@example.local' },
+  'dev-contributor': { sub: 'dev-contributor', groups: ['contributors'], email: 'contributor@example.local' },
+  // A second contributor: one a connection can name as export user while it leaves out the other.
+  'dev-contributor-2': {
+    sub: 'dev-contributor-2',
+    groups: ['contributors'],
+    email: 'contributor-2@example.local',
+  },
+  'dev-viewer': { sub: 'dev-viewer', groups: ['viewers'], email: 'viewer@example.local' },
   'dev-nobody': { sub: 'dev-nobody', groups: [] },
+};
+
+/** The claims API Gateway's JWT authorizer passes on for a dev token. */
+const claimsOf = (identity: (typeof DEV_TOKENS)[string] | undefined): Record<string, string> => {
+  if (identity === undefined) return {};
+  return {
+    sub: identity.sub,
+    // API Gateway flattens array claims into a bracketed string; so do we.
+    'cognito:groups': `[${identity.groups.join(' ')}]`,
+    ...(identity.email === undefined ? {} : { email: identity.email }),
+  };
 };
 
 export interface LocalRequest {
@@ -99,11 +116,7 @@ export const invokeLocalApi = async (
       authorizer: {
         principalId: '',
         integrationLatency: 0,
-        jwt: {
-          // API Gateway flattens array claims into a bracketed string; so do we.
-          claims: identity ? { sub: identity.sub, 'cognito:groups': `[${identity.groups.join(' ')}]` } : {},
-          scopes: [],
-        },
+        jwt: { claims: claimsOf(identity), scopes: [] },
       },
     },
   };

@@ -50,6 +50,7 @@ export const ROUTES: readonly RouteSpec[] = [
   route(HttpMethod.GET, '/runs/{id}'),
   route(HttpMethod.POST, '/runs/{id}/cancel'),
   route(HttpMethod.GET, '/segments'),
+  route(HttpMethod.GET, '/me'),
 ];
 
 export interface HttpApiProps {

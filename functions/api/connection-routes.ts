@@ -24,7 +24,8 @@ export const connectionRoutes: Route[] = [
     method: 'GET',
     path: '/connections',
     operationId: 'listConnections',
-    summary: 'List connections (admins see details; others see name and type)',
+    summary:
+      'List connections (admins see details; others see name and type) and whether the caller may use each',
     action: 'connection:read',
     responses: [
       {
@@ -51,7 +52,7 @@ export const connectionRoutes: Route[] = [
       ...problems(400, 401, 403, 413, 415, 503),
     ],
     handle: async ({ deps, caller, body }) =>
-      json(201, await createConnection(connectionDeps(deps), body, caller)),
+      json(201, connectionView(caller, await createConnection(connectionDeps(deps), body, caller))),
   },
   {
     method: 'GET',
@@ -73,15 +74,24 @@ export const connectionRoutes: Route[] = [
     method: 'PATCH',
     path: '/connections/{id}',
     operationId: 'updateConnection',
-    summary: 'Rename, change sharing, cap or rate budget (send the version you read)',
+    summary:
+      'Rename, change sharing, export users, cap or rate budget (send the version you read; ' +
+      '`exportUsers` replaces the whole list)',
     action: 'connection:manage',
     body: UpdateConnectionInputSchema,
     responses: [
       { status: 200, description: 'Updated', schema: ConnectionViewSchema },
       ...problems(400, 401, 403, 404, 409),
     ],
-    handle: async (ctx) =>
-      json(200, await updateConnection(connectionDeps(ctx.deps), param(ctx, 'id'), ctx.body, ctx.caller)),
+    handle: async (ctx) => {
+      const updated = await updateConnection(
+        connectionDeps(ctx.deps),
+        param(ctx, 'id'),
+        ctx.body,
+        ctx.caller,
+      );
+      return json(200, connectionView(ctx.caller, updated));
+    },
   },
   {
     method: 'POST',
@@ -97,8 +107,10 @@ export const connectionRoutes: Route[] = [
       { status: 200, description: 'Rotated', schema: ConnectionViewSchema },
       ...problems(400, 401, 403, 404, 409, 503),
     ],
-    handle: async (ctx) =>
-      json(200, await rotateKey(connectionDeps(ctx.deps), param(ctx, 'id'), ctx.body, ctx.caller)),
+    handle: async (ctx) => {
+      const rotated = await rotateKey(connectionDeps(ctx.deps), param(ctx, 'id'), ctx.body, ctx.caller);
+      return json(200, connectionView(ctx.caller, rotated));
+    },
   },
   {
     method: 'DELETE',

@@ -9,6 +9,7 @@ import {
 import { ExportInputSchema, UpdateExportInputSchema } from '#lib/use-cases/export-checks.ts';
 import { connectionRoutes } from './connection-routes.ts';
 import { ExportListSchema, exportRoutes } from './export-routes.ts';
+import { MeSchema, meRoute } from './me-route.ts';
 import type { Route } from './route.ts';
 import { RunStartedSchema, runRoutes } from './run-routes.ts';
 import { segmentsRoute } from './segments-route.ts';
@@ -35,6 +36,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   ExportList: ExportListSchema,
   Run: RunViewSchema,
   RunStarted: RunStartedSchema,
+  Me: MeSchema,
 };
 
 export const routes = (openApi: () => unknown): Route[] => [
@@ -51,4 +53,5 @@ export const routes = (openApi: () => unknown): Route[] => [
   ...exportRoutes,
   ...runRoutes,
   segmentsRoute,
+  meRoute,
 ];

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { type Caller, seesConnectionDetails } from '#lib/domain/access.ts';
+import { type Caller, seesConnectionDetails, usableBy } from '#lib/domain/access.ts';
 import type { ErrorSample } from '#lib/domain/batch.ts';
 import { type Connection, ConnectionSchema } from '#lib/domain/connection.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
@@ -8,19 +8,32 @@ import { RunStatusSchema, RunTriggerSchema } from '#lib/domain/run.ts';
 import { PlanningStatsSchema, RequestEstimateSchema, type RunRecord } from '#lib/domain/run-record.ts';
 import type { ExportPermissions } from '#lib/use-cases/export-access.ts';
 
-/** What non-admins see of a connection: its name and type, nothing else. */
-export const ConnectionSummarySchema = z.object({
+const canUse = z.boolean().meta({
+  description:
+    'Whether the caller may write and run exports on it (admins; contributors when it is shared with ' +
+    'contributors or names them as export users)',
+});
+
+/** A connection as an export names it: its name and type. */
+export const ConnectionRefSchema = z.object({
   id: z.string(),
   displayName: z.string(),
   type: z.literal('autopilot'),
 });
 
+/** What non-admins see of a connection: its name and type, and whether they may use it. */
+export const ConnectionSummarySchema = ConnectionRefSchema.extend({ canUse });
+
 /** What admins see: everything but the API key, which no response ever contains. */
-export const ConnectionViewSchema = ConnectionSchema;
+export const ConnectionViewSchema = ConnectionSchema.extend({ canUse });
 export const ConnectionAnyViewSchema = z.union([ConnectionViewSchema, ConnectionSummarySchema]);
 
-export const connectionView = (caller: Caller, c: Connection): z.infer<typeof ConnectionAnyViewSchema> =>
-  seesConnectionDetails(caller) ? c : { id: c.id, displayName: c.displayName, type: c.type };
+export const connectionView = (caller: Caller, c: Connection): z.infer<typeof ConnectionAnyViewSchema> => {
+  const usable = usableBy(caller, c);
+  return seesConnectionDetails(caller)
+    ? { ...c, canUse: usable }
+    : { id: c.id, displayName: c.displayName, type: c.type, canUse: usable };
+};
 
 export const ExportStatusSchema = z.enum(['ready', 'running', 'no_connection', 'connection_needs_attention']);
 
@@ -33,7 +46,7 @@ export const ExportViewSchema = ExportConfigSchema.and(
     updatedBy: z.string(),
     updatedAt: z.string(),
     status: ExportStatusSchema,
-    connection: ConnectionSummarySchema.nullable(),
+    connection: ConnectionRefSchema.nullable(),
     activeRunId: z.string().nullable(),
     lastRun: z
       .object({ runId: z.string(), status: RunStatusSchema, finishedAt: z.string().optional() })

@@ -1,7 +1,7 @@
 /**
  * Who may do what (docs/architecture.md#roles), decided in one place. Roles come from the identity token's
  * groups: `admins` (everything), `contributors` (manage and run exports on connections shared with
- * contributors; see connections only by name and type), `viewers` (read only).
+ * contributors or naming them as export users; see connections only by name and type), `viewers` (read only).
  */
 export type Role = 'admin' | 'contributor' | 'viewer';
 
@@ -9,6 +9,8 @@ export interface Caller {
   /** Stable subject id, recorded on every write. */
   id: string;
   role: Role;
+  /** A display name from the token (email or user name), when it carries one; never used to decide access. */
+  name?: string;
 }
 
 const GROUP_ROLES: ReadonlyArray<[group: string, role: Role]> = [
@@ -95,33 +97,61 @@ export type Action =
   | 'run:start'
   | 'run:cancel'
   | 'run:read'
-  | 'segment:read';
+  | 'segment:read'
+  | 'self:read';
 
 export type Sharing = 'admins' | 'admins+contributors';
+
+/**
+ * What of a connection decides who may use it: its sharing and the users it names (matched by
+ * subject id only: labels, names and emails can be reassigned to someone else).
+ */
+export interface ConnectionAccess {
+  sharing: Sharing;
+  exportUsers: ReadonlyArray<{ id: string }>;
+}
 
 /** Thrown when the caller's role does not allow the action; the message says what would. */
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
 }
 
-const READ: ReadonlySet<Action> = new Set(['connection:read', 'export:read', 'run:read', 'segment:read']);
+const READ: ReadonlySet<Action> = new Set([
+  'connection:read',
+  'export:read',
+  'run:read',
+  'segment:read',
+  'self:read',
+]);
 const ON_CONNECTION: ReadonlySet<Action> = new Set(['export:write', 'run:start', 'run:cancel']);
 
 /**
+ * Whether `caller` may write and run exports on `connection`: admins always; a contributor when it is
+ * shared with contributors or names them as an export user; a viewer never (naming one grants nothing).
+ */
+export const usableBy = (caller: Caller, connection: ConnectionAccess): boolean => {
+  if (caller.role === 'admin') return true;
+  if (caller.role === 'viewer') return false;
+  return (
+    connection.sharing === 'admins+contributors' || connection.exportUsers.some((u) => u.id === caller.id)
+  );
+};
+
+/**
  * Whether `caller` may perform `action`. Export writes and runs also depend on the connections
- * involved: a contributor needs at least one, and every one shared with contributors. An export with
- * none (detached, or its connection removed) is the admins' alone: there is no sharing to follow.
+ * involved: a contributor needs at least one, and every one usable by them (`usableBy`). An export
+ * with none (detached, or its connection removed) is the admins' alone: there is no sharing to follow.
  */
 export const can = (
   caller: Caller,
   action: Action,
-  connections: ReadonlyArray<{ sharing: Sharing }> = [],
+  connections: ReadonlyArray<ConnectionAccess> = [],
 ): boolean => {
   if (caller.role === 'admin') return true;
   if (READ.has(action)) return true;
   if (caller.role === 'viewer') return false;
   if (ON_CONNECTION.has(action)) {
-    return connections.length > 0 && connections.every((c) => c.sharing === 'admins+contributors');
+    return connections.length > 0 && connections.every((c) => usableBy(caller, c));
   }
   return false;
 };
@@ -140,7 +170,7 @@ export const authorizeRole = (caller: Caller, action: Action): void => {
 export const authorize = (
   caller: Caller,
   action: Action,
-  connections: ReadonlyArray<{ sharing: Sharing }> = [],
+  connections: ReadonlyArray<ConnectionAccess> = [],
 ): void => {
   authorizeRole(caller, action);
   if (can(caller, action, connections)) return;
@@ -149,8 +179,13 @@ export const authorize = (
       'This export has no connection; only admins may change or run it until one is attached.',
     );
   }
-  throw new ForbiddenError('This connection is not shared with contributors; ask an admin.');
+  throw new ForbiddenError(
+    'This connection is not shared with contributors and does not name you as an export user; ask an admin.',
+  );
 };
+
+const ON_CONNECTION_TEXT =
+  'admins; contributors on connections shared with contributors or naming them as export users';
 
 /** Who may perform an action, in the words of the API document. */
 export const ACCESS_TEXT: Record<Action | 'public', string> = {
@@ -158,11 +193,12 @@ export const ACCESS_TEXT: Record<Action | 'public', string> = {
   'connection:manage': 'admins',
   'connection:read': 'any role (admins see details; others see name and type)',
   'export:read': 'any role',
-  'export:write': 'admins; contributors on connections shared with contributors',
-  'run:start': 'admins; contributors on connections shared with contributors',
-  'run:cancel': 'admins; contributors on connections shared with contributors',
+  'export:write': ON_CONNECTION_TEXT,
+  'run:start': ON_CONNECTION_TEXT,
+  'run:cancel': ON_CONNECTION_TEXT,
   'run:read': 'any role',
   'segment:read': 'any role',
+  'self:read': 'any role',
 };
 
 /** Full connection details are for admins; everyone else sees the display name and type only. */

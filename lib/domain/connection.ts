@@ -2,6 +2,20 @@ import * as z from 'zod';
 
 const iso = z.string().min(1);
 
+/**
+ * Bounds on the export users a connection names: `id` is the user's subject id (what the API records
+ * as createdBy/updatedBy), `label` only a display name for admins (matching is by id: names and emails
+ * can be reassigned).
+ */
+export const EXPORT_USER_LIMITS = { users: 100, idChars: 256, labelChars: 200 } as const;
+
+/** A user a connection names: a contributor listed here may write and run exports on it. */
+export const ExportUserSchema = z.object({
+  id: z.string().min(1).max(EXPORT_USER_LIMITS.idChars),
+  label: z.string().max(EXPORT_USER_LIMITS.labelChars).optional(),
+});
+export type ExportUser = z.infer<typeof ExportUserSchema>;
+
 /** A connection as stored: one Autopilot account, its consent, sharing, cap and rate budget (never its key). */
 export const ConnectionSchema = z.object({
   id: z.string().min(1),
@@ -11,6 +25,8 @@ export const ConnectionSchema = z.object({
   status: z.enum(['active', 'invalid_key']),
   consent: z.object({ acceptedBy: z.string().min(1), acceptedAt: iso, noticeVersion: z.string().min(1) }),
   sharing: z.enum(['admins', 'admins+contributors']),
+  /** Items stored before export users existed have none. */
+  exportUsers: z.array(ExportUserSchema).default([]),
   cap: z.number().int().positive(),
   ratePerSecond: z.number().positive(),
   bulkMembership: z.object({

@@ -44,7 +44,7 @@ export const getConnectionOrThrow = async (
 export const stale = (): ConflictError =>
   new ConflictError('The connection changed since you read it; reload and try again.');
 
-/** Renames, re-shares, or changes the cap or rate budget of a connection (admins). */
+/** Renames, re-shares, names its export users, or changes the cap or rate budget of a connection (admins). */
 export const updateConnection = async (
   deps: ConnectionDeps,
   id: string,
@@ -89,6 +89,7 @@ export const createConnection = async (
     status: 'active',
     consent: { acceptedBy: actor, acceptedAt: now, noticeVersion: parsed.consent.noticeVersion },
     sharing: parsed.sharing,
+    exportUsers: parsed.exportUsers,
     cap: parsed.cap,
     ratePerSecond:
       parsed.ratePerSecond ?? deps.defaultRatePerSecond ?? deps.destination.costs.documentedRatePerSecond,

@@ -4,6 +4,7 @@ import type {
   APIGatewayProxyResultV2,
 } from 'aws-lambda';
 import { type Caller, type ClaimForm, parseGroups, roleFromGroups } from '#lib/domain/access.ts';
+import { nameText } from '#lib/domain/validation.ts';
 
 export interface ApiRequest {
   method: string;
@@ -12,7 +13,7 @@ export interface ApiRequest {
   headers: Record<string, string | undefined>;
   body: string | undefined;
   /** Undefined when the request carried no identity (only the public document allows that). */
-  identity: { subject: string; groups: string[] } | undefined;
+  identity: { subject: string; groups: string[]; name?: string } | undefined;
 }
 
 export interface ApiResponse {
@@ -63,6 +64,25 @@ const groupsOf = (claims: Claims, authorization: string | undefined): string[] =
   return parseGroups(claims[name], form);
 };
 
+/** Longest display name taken from a token; a longer claim is skipped rather than cut. */
+export const MAX_NAME_CHARS = 200;
+const NAME_CLAIMS = ['email', 'cognito:username', 'username'] as const;
+const displayName = nameText(MAX_NAME_CHARS);
+
+/**
+ * The caller's display name: the first name claim that is short, printable text. It only labels the
+ * caller (GET /me, "add yourself" in the console); access never depends on it.
+ */
+const nameOf = (claims: Claims): string | undefined => {
+  for (const claim of NAME_CLAIMS) {
+    const value = claims[claim];
+    if (typeof value !== 'string' || value.length > MAX_NAME_CHARS) continue;
+    const parsed = displayName.safeParse(value);
+    if (parsed.success) return parsed.data;
+  }
+  return undefined;
+};
+
 /** An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it on. */
 export const fromApiGateway = (
   event: APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -86,15 +106,27 @@ export const fromApiGateway = (
     headers,
     body,
     identity:
-      subject === undefined || claims === undefined
-        ? undefined
-        : { subject, groups: groupsOf(claims, headers.authorization) },
+      subject === undefined || claims === undefined ? undefined : identityOf(subject, claims, headers),
+  };
+};
+
+const identityOf = (
+  subject: string,
+  claims: Claims,
+  headers: Record<string, string | undefined>,
+): NonNullable<ApiRequest['identity']> => {
+  const name = nameOf(claims);
+  return {
+    subject,
+    groups: groupsOf(claims, headers.authorization),
+    ...(name === undefined ? {} : { name }),
   };
 };
 
 export const callerOf = (identity: NonNullable<ApiRequest['identity']>): Caller | undefined => {
   const role = roleFromGroups(identity.groups);
-  return role === undefined ? undefined : { id: identity.subject, role };
+  if (role === undefined) return undefined;
+  return { id: identity.subject, role, ...(identity.name === undefined ? {} : { name: identity.name }) };
 };
 
 export const toApiGateway = (response: ApiResponse): APIGatewayProxyResultV2 => ({

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from '#lib/domain/connection.ts';
 import type { State } from '#lib/ports/state.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 import { STAMP, uid } from './helpers.ts';
@@ -40,6 +41,31 @@ export const describeConnectionsContract = (name: string, makeState: () => Promi
         };
         expect(fresh).toEqual(expected);
         expect(await state.connections.get(c.id)).toEqual(expected);
+      });
+
+      it('keeps the export users a connection names, and replaces them on an edit', async () => {
+        const c = aConnection({
+          id: uid('conn'),
+          exportUsers: [{ id: 'user-a', label: 'Ann' }, { id: 'user-b' }],
+        });
+        await state.connections.create(c);
+        expect((await state.connections.get(c.id))?.exportUsers).toEqual(c.exportUsers);
+
+        const edit = { exportUsers: [{ id: 'user-b' }] };
+        const revised = await state.connections.revise(c.id, 1, edit, STAMP);
+
+        expect(revised?.exportUsers).toEqual([{ id: 'user-b' }]);
+        expect((await state.connections.get(c.id))?.exportUsers).toEqual([{ id: 'user-b' }]);
+      });
+
+      it('reads a connection stored before export users existed as naming none, and edits it', async () => {
+        const { exportUsers: _, ...old } = aConnection({ id: uid('conn') });
+        await state.connections.create(old as Connection);
+
+        expect((await state.connections.get(old.id))?.exportUsers).toEqual([]);
+        expect((await state.connections.list()).find((c) => c.id === old.id)?.exportUsers).toEqual([]);
+        const renamed = await state.connections.revise(old.id, 1, { displayName: 'Renamed' }, STAMP);
+        expect(renamed).toMatchObject({ displayName: 'Renamed', exportUsers: [], version: 2 });
       });
 
       it('lists and deletes connections', async () => {

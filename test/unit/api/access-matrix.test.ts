@@ -133,6 +133,7 @@ const CASES: Case[] = [
   { name: 'run history', method: 'GET', url: '/exports/exp-private/runs', allow: everyone(200) },
   { name: 'get run', method: 'GET', url: '/runs/run-of-exp-private', allow: everyone(200) },
   { name: 'list segments', method: 'GET', url: '/segments', allow: everyone(200) },
+  { name: 'who am I', method: 'GET', url: '/me', allow: everyone(200) },
 ];
 
 const DELETE_CASES: Case[] = (['shared', 'private'] as const).map((kind) => ({
@@ -177,22 +178,25 @@ describe('every route × every role', () => {
     expect(reply.body.openapi).toBe('3.1.0');
   });
 
-  it('contributors and viewers see connections by name and type only', async () => {
+  it('contributors and viewers see connections by name and type only, and whether they may use each', async () => {
     const h = await world();
+    const SUMMARY = ['canUse', 'displayName', 'id', 'type'];
     for (const token of ['dev-contributor', 'dev-viewer'] as const) {
       const list = (await h.call('GET', '/connections', { token })).body.connections;
-      for (const c of list) expect(Object.keys(c).sort()).toEqual(['displayName', 'id', 'type']);
-      expect(Object.keys((await h.call('GET', '/connections/conn-shared', { token })).body).sort()).toEqual([
-        'displayName',
-        'id',
-        'type',
-      ]);
+      for (const c of list) expect(Object.keys(c).sort()).toEqual(SUMMARY);
+      const one = (await h.call('GET', '/connections/conn-shared', { token })).body;
+      expect(Object.keys(one).sort()).toEqual(SUMMARY);
+      expect(one.canUse).toBe(token === 'dev-contributor');
     }
+    const privateOne = (await h.call('GET', '/connections/conn-private', { token: 'dev-contributor' })).body;
+    expect(privateOne.canUse).toBe(false);
     const admin = (await h.call('GET', '/connections/conn-shared')).body;
     expect(admin).toMatchObject({
       sharing: 'admins+contributors',
+      exportUsers: [],
       cap: 100_000,
       consent: { acceptedBy: 'admin@example.com' },
+      canUse: true,
     });
   });
 
