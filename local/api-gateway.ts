@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { problem as problemDetails } from '#functions/shared/http/problems.ts';
+import { consoleAsset } from './console-assets.ts';
 import { lambdaContext } from './lambda-context.ts';
 import type { LocalRuntime } from './runtime.ts';
 
@@ -135,6 +136,8 @@ export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 export interface LocalServerOptions {
   host?: string;
   maxBodyBytes?: number;
+  /** Serves the web console built there (scripts/build-console.ts) at `/` and `/console/*`. */
+  consoleDir?: string;
   /** A request must arrive whole (headers and body) within this; API Gateway allows 30 s. */
   requestTimeoutMs?: number;
   /** Its headers within this. */
@@ -184,6 +187,15 @@ export const startLocalApiServer = (
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
+      const asset =
+        options.consoleDir === undefined
+          ? undefined
+          : await consoleAsset(options.consoleDir, req.method ?? 'GET', req.url ?? '/');
+      if (asset !== undefined) {
+        req.resume();
+        send(res, asset);
+        return;
+      }
       if (declaredLength(req) > limit) {
         req.resume();
         send(res, tooLarge(limit));

@@ -2,7 +2,9 @@ import type { Connection } from '#lib/domain/connection.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
 
 /** The fields of a connection a person edits; everything else is identity or system state. */
-export type ConnectionEdit = Partial<Pick<Connection, 'displayName' | 'sharing' | 'exportUsers' | 'cap' | 'ratePerSecond'>>;
+export type ConnectionEdit = Partial<
+  Pick<Connection, 'displayName' | 'sharing' | 'exportUsers' | 'cap' | 'ratePerSecond'>
+>;
 
 /** Who made an edit, and when: recorded as `updatedBy` / `updatedAt`. */
 export interface EditStamp {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
+import { buildConsole, formatConsoleBuild } from '#scripts/build-console.ts';
 import { DEV_TOKENS, startLocalApiServer } from '../api-gateway.ts';
 import { JavaMissingError } from '../dynamodb-local.ts';
 import { FileLogger } from '../file-logger.ts';
@@ -54,6 +55,10 @@ const main = async (): Promise<void> => {
   }
   const options = parsed.data;
   const logPath = `.local-data/logs/serve-${new Date().toISOString().replaceAll(':', '-')}.jsonl`;
+  // Before the services start, so a console that does not build leaves nothing running.
+  console.log('Building the web console…');
+  const built = await buildConsole();
+  for (const line of formatConsoleBuild(built)) console.log(line);
   console.log('Starting DynamoDB Local, the SQS emulator and the Autopilot stand-in…');
   const runtime = await startLocalRuntime({
     autopilot: { kind: 'standin', ratePerSecond: options.rate, apiKey: LOCAL_STANDIN_KEY },
@@ -68,14 +73,17 @@ const main = async (): Promise<void> => {
   });
   const dataset = generateSampleProfiles({ profiles: options.profiles, seed: 42 });
   await seedDynamoDbSegments(runtime.segmentWriter, dataset);
-  const server = await startLocalApiServer(runtime, options.port);
+  const server = await startLocalApiServer(runtime, options.port, { consoleDir: built.outdir });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const segments = await runtime.segments.listSegments();
   console.log(`
+Console: http://127.0.0.1:${port}   (sign in as a dev user)
 autopilot-export API on http://127.0.0.1:${port}   (OpenAPI: http://127.0.0.1:${port}/openapi.json)
 
-  Dev tokens (Authorization: Bearer <token>): dev-admin, dev-contributor, dev-viewer
+  Dev tokens (Authorization: Bearer <token>): ${Object.keys(DEV_TOKENS)
+    .filter((t) => t !== 'dev-nobody')
+    .join(', ')}
   Autopilot stand-in: ${runtime.autopilotUrl}  (rate limit ${options.rate}/s)
     API key to use for a new connection: ${LOCAL_STANDIN_KEY}
   Segments: ${segments.map((s) => `${s.id} (${s.profiles.toLocaleString('en-US')})`).join(' · ')}

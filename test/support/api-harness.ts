@@ -6,7 +6,13 @@ import type { LocalRuntime } from '#local/runtime.ts';
 import { RecordingLogger } from '#test/fakes/recording-logger.ts';
 import { PipelineHarness } from './pipeline-harness.ts';
 
-export type Token = 'dev-admin' | 'dev-contributor' | 'dev-contributor-2' | 'dev-viewer' | 'dev-nobody' | 'none';
+export type Token =
+  | 'dev-admin'
+  | 'dev-contributor'
+  | 'dev-contributor-2'
+  | 'dev-viewer'
+  | 'dev-nobody'
+  | 'none';
 
 export interface Reply {
   status: number;

@@ -160,6 +160,23 @@ describe('architecture check', () => {
     ]);
   });
 
+  it('lets console/ import only console/, preact and openapi-fetch: no lib/, functions/, local/, zod or Node built-in', () => {
+    const found = broken({
+      'console/app.tsx':
+        "import { render } from 'preact';\nimport { useState } from 'preact/hooks';\nimport createClient from 'openapi-fetch';\nimport type { paths } from './api/schema.d.ts';\nimport { Page } from './pages/page.tsx';\n",
+      'console/api/schema.d.ts': 'export interface paths {}\n',
+      'console/pages/page.tsx':
+        "import { ConnectionSchema } from '#lib/domain/contact.ts';\nimport { env } from '../../functions/shared/env.ts';\nimport { runtime } from '#local/runtime.ts';\nimport * as z from 'zod';\nimport { readFile } from 'node:fs';\nexport const Page = () => null;\n",
+    });
+    expect(found.map((v) => `${v.file}:${v.line} ${v.target} ${v.rule}`)).toEqual([
+      'console/pages/page.tsx:1 lib/domain/contact.ts console-browser-only',
+      'console/pages/page.tsx:2 functions/shared/env.ts console-browser-only',
+      'console/pages/page.tsx:3 local/runtime.ts console-browser-only',
+      'console/pages/page.tsx:4 pkg:zod console-browser-only',
+      'console/pages/page.tsx:5 node:fs console-browser-only',
+    ]);
+  });
+
   it('catches adapters importing use cases, cdk importing runtime code, lib importing test code, functions importing an emulator', () => {
     const found = broken({
       'lib/adapters/dynamo/store.ts': "import { run } from '#lib/use-cases/run.ts';\n",

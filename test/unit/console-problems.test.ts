@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { fieldError, isStale, otherErrors, toProblem } from '../../console/api/problems.ts';
+
+describe('console problems: API errors in words, by field', () => {
+  const rejected = toProblem(400, {
+    type: 'about:blank',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'Autopilot rejected this API key; check it and try again.',
+    errors: [{ path: 'apiKey', reason: 'rejected by Autopilot' }],
+  });
+
+  it('keeps the detail and puts each reason on its field, sentence-cased', () => {
+    expect(rejected.detail).toBe('Autopilot rejected this API key; check it and try again.');
+    expect(fieldError(rejected, 'apiKey')).toBe('Rejected by Autopilot');
+    expect(fieldError(rejected, 'displayName')).toBeUndefined();
+  });
+
+  it('gives a nested path to its parent field, and lists errors no field shows with their path', () => {
+    const p = toProblem(400, {
+      detail: 'The request is not valid; see errors for each field.',
+      errors: [
+        { path: 'consent.accepted', reason: 'must be true' },
+        { path: 'exportUsers[3].id', reason: 'is a duplicate' },
+        { path: 'colour', reason: 'is not a known field' },
+      ],
+    });
+    expect(fieldError(p, 'consent')).toBe('Must be true');
+    expect(fieldError(p, 'exportUsers')).toBe('Is a duplicate');
+    expect(otherErrors(p, ['consent', 'exportUsers'])).toEqual(['colour: is not a known field']);
+  });
+
+  it('never shows a bare status: a body without detail gets words for its status', () => {
+    expect(toProblem(403, undefined).detail).toBe('You are not allowed to do this.');
+    expect(toProblem(502, 'Bad Gateway').detail).toMatch(/went wrong on the server/);
+    expect(toProblem(418, {}).detail).toBe('The request was refused.');
+  });
+
+  it('ignores malformed errors entries and bounds long text', () => {
+    const p = toProblem(400, {
+      detail: 'x'.repeat(5_000),
+      errors: [{ path: 1 }, null, { path: 'a', reason: 'b' }],
+    });
+    expect(p.detail).toHaveLength(1_000);
+    expect(p.errors).toEqual([{ path: 'a', reason: 'b' }]);
+  });
+
+  it('treats a 409 that reports the current version as a stale edit, and other conflicts not', () => {
+    expect(isStale(toProblem(409, { detail: 'changed', currentVersion: 3 }))).toBe(true);
+    expect(isStale(toProblem(409, { detail: 'in use', exports: [] }))).toBe(false);
+    expect(isStale(toProblem(400, { detail: 'bad', currentVersion: 3 }))).toBe(false);
+  });
+});
