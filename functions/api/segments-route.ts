@@ -5,6 +5,24 @@ import { checkSelection } from '#lib/use-cases/segment-selection.ts';
 import type { Route } from './route.ts';
 import { SegmentViewSchema, SelectionCheckSchema } from './views.ts';
 
+const ModeEstimateSchema = z.object({
+  requests: z.number(),
+  seconds: z.number(),
+  upperBound: z.literal(true),
+});
+
+/** The verdict, and each membership mode priced as a first run would be (every profile new). */
+const PricedSelectionSchema = SelectionCheckSchema.extend({
+  estimates: z
+    .object({ list: ModeEstimateSchema, field: ModeEstimateSchema })
+    .optional()
+    .meta({
+      description:
+        'Upper-bound requests and seconds at the connection’s rate budget (the documented rate without ' +
+        'a connection) for a list per segment and a field per segment',
+    }),
+});
+
 const SegmentsQuerySchema = z.object({
   /** Comma-separated segment ids whose combined size to check against the cap. */
   segmentIds: z.string().min(1).max(10_000).optional(),
@@ -28,7 +46,7 @@ export const segmentsRoute: Route = {
       description: 'Segments',
       schema: z.object({
         segments: z.array(SegmentViewSchema),
-        selection: SelectionCheckSchema.optional(),
+        selection: PricedSelectionSchema.optional(),
       }),
     },
     ...problems(400, 401, 403, 404),
@@ -40,7 +58,11 @@ export const segmentsRoute: Route = {
       .map((s) => s.trim())
       .filter(Boolean);
     const result = await checkSelection(
-      { segments: ctx.deps.segments, connections: ctx.deps.state.connections },
+      {
+        segments: ctx.deps.segments,
+        connections: ctx.deps.state.connections,
+        costs: ctx.deps.destination.costs,
+      },
       { segmentIds: ids, connectionId },
     );
     return json(200, result);

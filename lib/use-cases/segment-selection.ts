@@ -1,12 +1,23 @@
 import { effectiveCap } from '#lib/domain/cap.ts';
+import type { BulkMembership, CostModel } from '#lib/domain/costs.ts';
 import { NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { DEFAULT_CAP } from '#lib/domain/export-config.ts';
 import type { Connections } from '#lib/ports/connections.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
+import { upperBoundEstimate } from './estimate.ts';
 
 export interface SelectionDeps {
   segments: Pick<SegmentSource, 'listSegments'>;
   connections: Pick<Connections, 'get'>;
+  /** What the destination charges: with it, a selection is also priced in each membership mode. */
+  costs?: CostModel;
+}
+
+/** The most a first run of the selection could cost in one membership mode (every profile new). */
+export interface ModeEstimate {
+  requests: number;
+  seconds: number;
+  upperBound: true;
 }
 
 export type SelectionVerdict = 'within_cap' | 'may_exceed_cap' | 'exceeds_cap';
@@ -18,7 +29,30 @@ export interface SelectionCheck {
   profilesInAll: number;
   verdict: SelectionVerdict;
   message: string;
+  estimates?: { list: ModeEstimate; field: ModeEstimate };
 }
+
+/**
+ * Each membership mode priced as a run would first price it (start-run.ts): every profile new, at
+ * the connection's rate budget and bulk-membership probe, or the documented rate without one.
+ */
+const estimatesFor = (
+  sizes: readonly number[],
+  connection: { ratePerSecond: number; bulkMembership: { state: BulkMembership } } | undefined,
+  costs: CostModel,
+): { list: ModeEstimate; field: ModeEstimate } => {
+  const estimate = (mode: 'list' | 'field'): ModeEstimate => {
+    const e = upperBoundEstimate(
+      sizes,
+      mode,
+      costs,
+      connection?.bulkMembership.state ?? 'unknown',
+      connection?.ratePerSecond ?? costs.documentedRatePerSecond,
+    );
+    return { requests: e.totalRequests, seconds: e.seconds, upperBound: true };
+  };
+  return { list: estimate('list'), field: estimate('field') };
+};
 
 const n = (value: number): string => value.toLocaleString('en-US');
 
@@ -63,6 +97,7 @@ export const checkSelection = async (
   return {
     segments,
     selection: {
+      ...(deps.costs === undefined ? {} : { estimates: estimatesFor(sizes, connection, deps.costs) }),
       segmentIds: [...ids],
       cap,
       profilesInLargest: largest,
