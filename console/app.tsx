@@ -5,6 +5,11 @@ import { Header } from './components/header.tsx';
 import { ConnectionDetailPage } from './pages/connection-detail.tsx';
 import { ConnectionNewPage } from './pages/connection-new.tsx';
 import { ConnectionsListPage } from './pages/connections-list.tsx';
+import { ExportDetailPage } from './pages/export-detail.tsx';
+import { ExportEditPage } from './pages/export-edit.tsx';
+import { ExportListPage } from './pages/export-list.tsx';
+import { RunDetailPage } from './pages/run-detail.tsx';
+import { RunHistoryPage } from './pages/run-history.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { navigate, type Route, useRoute } from './router.ts';
 import type { Session } from './session.ts';
@@ -61,6 +66,18 @@ export const App = () => {
           />
         ) : route.page === 'connection' ? (
           <ConnectionDetailPage api={api} session={session} id={route.id} onRemoved={setFlash} />
+        ) : route.page === 'run' ? (
+          <RunDetailPage key={route.id} api={api} session={session} id={route.id} />
+        ) : route.page === 'export-runs' ? (
+          <RunHistoryPage key={route.id} api={api} id={route.id} />
+        ) : route.page === 'exports' ? (
+          <ExportListPage api={api} session={session} />
+        ) : route.page === 'export-new' ? (
+          <ExportEditPage key="new" api={api} />
+        ) : route.page === 'export-edit' ? (
+          <ExportEditPage key={`edit-${route.id}`} api={api} id={route.id} />
+        ) : route.page === 'export' ? (
+          <ExportDetailPage key={route.id} api={api} id={route.id} />
         ) : (
           <NotFound />
         )}
@@ -75,6 +92,12 @@ const titleOf = (route: Route): string =>
     connections: 'Connections',
     'connection-new': 'Add connection',
     connection: 'Connection',
+    run: 'Run',
+    'export-runs': 'Run history',
+    exports: 'Exports',
+    'export-new': 'New export',
+    export: 'Export',
+    'export-edit': 'Edit export',
     'not-found': 'Not found',
   })[route.page];
 

@@ -6,6 +6,12 @@ export type Route =
   | { page: 'connections' }
   | { page: 'connection-new' }
   | { page: 'connection'; id: string }
+  | { page: 'run'; id: string }
+  | { page: 'export-runs'; id: string }
+  | { page: 'exports' }
+  | { page: 'export-new' }
+  | { page: 'export'; id: string }
+  | { page: 'export-edit'; id: string }
   | { page: 'not-found' };
 
 /** The API's ids are at most 256 bytes; a longer hash cannot name one. */
@@ -16,6 +22,17 @@ export const parseRoute = (hash: string): Route => {
   if (path === '/sign-in') return { page: 'sign-in' };
   if (path === '/connections' || path === '/') return { page: 'connections' };
   if (path === '/connections/new') return { page: 'connection-new' };
+  // Before any `/exports/<id>` pattern: `/exports/<id>/runs` is the history, not an export named "<id>/runs".
+  const runId = validId(/^\/runs\/([^/]+)$/.exec(path)?.[1]);
+  if (runId !== undefined) return { page: 'run', id: runId };
+  const runsOf = validId(/^\/exports\/([^/]+)\/runs$/.exec(path)?.[1]);
+  if (runsOf !== undefined) return { page: 'export-runs', id: runsOf };
+  if (path === '/exports') return { page: 'exports' };
+  if (path === '/exports/new') return { page: 'export-new' };
+  const editOf = validId(/^\/exports\/([^/]+)\/edit$/.exec(path)?.[1]);
+  if (editOf !== undefined) return { page: 'export-edit', id: editOf };
+  const exportId = validId(/^\/exports\/([^/]+)$/.exec(path)?.[1]);
+  if (exportId !== undefined) return { page: 'export', id: exportId };
   const id = /^\/connections\/(.+)$/.exec(path)?.[1];
   if (id !== undefined) {
     const decoded = safeDecode(id);
@@ -33,8 +50,26 @@ const safeDecode = (value: string): string | undefined => {
   }
 };
 
+/** An id from the hash, decoded, when it can name one. */
+const validId = (raw: string | undefined): string | undefined => {
+  const decoded = raw === undefined ? undefined : safeDecode(raw);
+  return decoded !== undefined && decoded !== '' && decoded.length <= MAX_ID ? decoded : undefined;
+};
+
 export const href = (route: Route): string => {
   switch (route.page) {
+    case 'run':
+      return `#/runs/${encodeURIComponent(route.id)}`;
+    case 'export-runs':
+      return `#/exports/${encodeURIComponent(route.id)}/runs`;
+    case 'exports':
+      return '#/exports';
+    case 'export-new':
+      return '#/exports/new';
+    case 'export':
+      return `#/exports/${encodeURIComponent(route.id)}`;
+    case 'export-edit':
+      return `#/exports/${encodeURIComponent(route.id)}/edit`;
     case 'connection':
       return `#/connections/${encodeURIComponent(route.id)}`;
     case 'connection-new':

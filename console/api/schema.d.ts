@@ -2159,6 +2159,21 @@ export interface operations {
                             /** @enum {string} */
                             verdict: "within_cap" | "may_exceed_cap" | "exceeds_cap";
                             message: string;
+                            /** @description Upper-bound requests and seconds at the connection’s rate budget (the documented rate without a connection) for a list per segment and a field per segment */
+                            estimates?: {
+                                list: {
+                                    requests: number;
+                                    seconds: number;
+                                    /** @constant */
+                                    upperBound: true;
+                                };
+                                field: {
+                                    requests: number;
+                                    seconds: number;
+                                    /** @constant */
+                                    upperBound: true;
+                                };
+                            };
                         };
                     };
                 };

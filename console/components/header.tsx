@@ -12,6 +12,9 @@ export const Header = ({ session, onSignOut }: { session: Session | undefined; o
             <li>
               <a href="#/connections">Connections</a>
             </li>
+            <li>
+              <a href="#/exports">Exports</a>
+            </li>
           </ul>
         </nav>
         <div class="who">

@@ -1,0 +1,121 @@
+import type { Schemas } from '../api/client.ts';
+
+export type ExportView = Schemas['Export'];
+export type SavedExport = Schemas['SavedExport'];
+export type ExportInput = Schemas['UpdateExportInput'];
+export type CustomFieldType = ExportView['dataMatching']['custom'][number]['type'];
+
+/**
+ * Autopilot's writable standard contact fields, as the export schema allows them (lib/domain's
+ * STANDARD_FIELDS; a unit test keeps the two equal, since the console may not import lib/).
+ * The OpenAPI document types `fields` as a plain map, so the list cannot come from the schema.
+ */
+export const STANDARD_FIELDS = [
+  'FirstName',
+  'LastName',
+  'Salutation',
+  'Company',
+  'NumberOfEmployees',
+  'Title',
+  'Industry',
+  'Phone',
+  'MobilePhone',
+  'Fax',
+  'Website',
+  'MailingStreet',
+  'MailingCity',
+  'MailingState',
+  'MailingPostalCode',
+  'MailingCountry',
+  'owner_name',
+  'LeadSource',
+  'Status',
+  'LinkedIn',
+  'Twitter',
+] as const;
+export type StandardField = (typeof STANDARD_FIELDS)[number];
+
+export const CUSTOM_FIELD_TYPES: readonly CustomFieldType[] = [
+  'string',
+  'integer',
+  'float',
+  'boolean',
+  'date',
+];
+
+/** First and last name are always offered; the other standard fields are added from a picker. */
+export const NAME_FIELDS: readonly StandardField[] = ['FirstName', 'LastName'];
+
+export interface ExportForm {
+  name: string;
+  /** '' until one is chosen. */
+  connectionId: string;
+  segmentIds: string[];
+  email: string;
+  /** Standard field → profile attribute; blank attributes are left out on save. */
+  fields: Partial<Record<StandardField, string>>;
+  custom: { name: string; type: CustomFieldType; source: string }[];
+  updatedAt: string;
+  membership: ExportView['membership'];
+  onLeave: ExportView['onLeave'];
+  capPolicy: ExportView['capPolicy'];
+}
+
+export const emptyForm = (): ExportForm => ({
+  name: '',
+  connectionId: '',
+  segmentIds: [],
+  email: 'email',
+  fields: { FirstName: '', LastName: '' },
+  custom: [],
+  updatedAt: '',
+  membership: 'list',
+  onLeave: 'remove',
+  capPolicy: 'fail',
+});
+
+export const formOf = (e: ExportView): ExportForm => ({
+  name: e.name,
+  connectionId: e.connectionId ?? '',
+  segmentIds: [...e.segmentIds],
+  email: e.dataMatching.email,
+  fields: { FirstName: '', LastName: '', ...e.dataMatching.fields },
+  custom: e.dataMatching.custom.map((c) => ({ ...c })),
+  updatedAt: e.dataMatching.updatedAt ?? '',
+  membership: e.membership,
+  onLeave: e.onLeave,
+  capPolicy: e.capPolicy,
+});
+
+const only = (overrides: Record<string, string>, ids: readonly string[]): Record<string, string> =>
+  Object.fromEntries(Object.entries(overrides).filter(([id]) => ids.includes(id)));
+
+/**
+ * The whole document PUT wants (and POST accepts): what the form edits, and everything else as it
+ * was loaded. Overrides for segments no longer selected are dropped, since the API refuses them.
+ */
+export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<ExportInput, 'version'> => {
+  const fields = Object.fromEntries(
+    Object.entries(form.fields).filter(([, source]) => source !== undefined && source.trim() !== ''),
+  );
+  const updatedAt = form.updatedAt.trim();
+  return {
+    name: form.name,
+    connectionId: form.connectionId === '' ? null : form.connectionId,
+    segmentIds: form.segmentIds,
+    dataMatching: {
+      email: form.email,
+      fields,
+      custom: form.custom,
+      ...(updatedAt === '' ? {} : { updatedAt }),
+    },
+    membership: form.membership,
+    onLeave: form.onLeave,
+    capPolicy: form.capPolicy,
+    listTitles: only(loaded?.listTitles ?? {}, form.segmentIds),
+    membershipFields: only(loaded?.membershipFields ?? {}, form.segmentIds),
+    adoptExistingLists: loaded?.adoptExistingLists ?? false,
+    cap: loaded?.cap ?? 100_000,
+    scheduled: loaded?.scheduled ?? false,
+  };
+};

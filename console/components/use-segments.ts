@@ -1,0 +1,47 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type Api, call } from '../api/client.ts';
+import type { Problem } from '../api/problems.ts';
+import type { operations } from '../api/schema.d.ts';
+import type { SizedSegment } from './cap-meter.ts';
+
+type SegmentsAnswer = operations['listSegments']['responses'][200]['content']['application/json'];
+export type Selection = NonNullable<SegmentsAnswer['selection']>;
+
+export interface SegmentsState {
+  segments: SizedSegment[] | undefined;
+  selection: Selection | undefined;
+  problem: Problem | undefined;
+}
+
+/**
+ * Segments with their sizes and the API's cap verdict for the current selection on the chosen
+ * connection, asked again whenever either changes. The last answer stays shown while the next
+ * is on its way, and an answer to an earlier question is dropped.
+ */
+export const useSegments = (api: Api, segmentIds: readonly string[], connectionId: string): SegmentsState => {
+  const [state, setState] = useState<SegmentsState>({
+    segments: undefined,
+    selection: undefined,
+    problem: undefined,
+  });
+  const ids = segmentIds.join(',');
+  useEffect(() => {
+    let current = true;
+    const query = {
+      ...(ids === '' ? {} : { segmentIds: ids }),
+      ...(connectionId === '' ? {} : { connectionId }),
+    };
+    void call(api.GET('/segments', { params: { query } })).then((r) => {
+      if (!current) return;
+      setState((prev) =>
+        r.ok
+          ? { segments: r.data.segments, selection: r.data.selection, problem: undefined }
+          : { ...prev, problem: r.problem },
+      );
+    });
+    return () => {
+      current = false;
+    };
+  }, [api, ids, connectionId]);
+  return state;
+};

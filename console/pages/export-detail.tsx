@@ -1,0 +1,82 @@
+import { useState } from 'preact/hooks';
+import { type Api, call } from '../api/client.ts';
+import {
+  EXPORT_STATUS_TEXT,
+  RUN_STATUS_TEXT,
+  runHref,
+  runsHref,
+  whenText,
+} from '../components/export-labels.ts';
+import type { ExportView } from '../components/export-model.ts';
+import { ProblemAlert } from '../components/form.tsx';
+import { type Notice, takeNotice } from '../components/notice.ts';
+import { useLoad } from '../components/use-load.ts';
+import { href } from '../router.ts';
+import { ExportActions } from './export-actions.tsx';
+import { ExportSettings } from './export-settings.tsx';
+
+/** `#/exports/<id>`: the settings read-only, the last run, and what the caller may do. */
+export const ExportDetailPage = ({ api, id }: { api: Api; id: string }) => {
+  const [load, reload] = useLoad(
+    () => call(api.GET('/exports/{id}', { params: { path: { id } } })),
+    [api, id],
+  );
+  const [segments] = useLoad(() => call(api.GET('/segments')), [api]);
+  const [notice, setNotice] = useState<Notice | undefined>(() => takeNotice());
+  const names = new Map(segments.state === 'loaded' ? segments.data.segments.map((s) => [s.id, s.name]) : []);
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        {load.state === 'loaded' ? load.data.name : 'Export'}
+      </h1>
+      <p>
+        <a href={href({ page: 'exports' })}>Back to exports</a>
+      </p>
+      {notice === undefined ? null : (
+        <div class="flash" role="status">
+          <p>{notice.text}</p>
+          {notice.details.length === 0 ? null : (
+            <ul>
+              {notice.details.map((d) => (
+                <li key={d}>{d}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      {load.state === 'loading' ? <p aria-live="polite">Loading the export…</p> : null}
+      {load.state === 'failed' ? <ProblemAlert problem={load.problem} /> : null}
+      {load.state === 'loaded' ? (
+        <>
+          <p>
+            Status: {EXPORT_STATUS_TEXT[load.data.status]}. <LastRun exp={load.data} />{' '}
+            <a href={runsHref(load.data.id)}>Run history</a>
+          </p>
+          <ExportSettings exp={load.data} segmentNames={names} />
+          <ExportActions
+            api={api}
+            exp={load.data}
+            onChanged={(text) => {
+              setNotice({ text, details: [] });
+              reload();
+            }}
+          />
+        </>
+      ) : null}
+    </section>
+  );
+};
+
+const LastRun = ({ exp }: { exp: ExportView }) =>
+  exp.lastRun === null ? (
+    <>Never run.</>
+  ) : (
+    <>
+      Last run:{' '}
+      <a href={runHref(exp.lastRun.runId)}>
+        {RUN_STATUS_TEXT[exp.lastRun.status]}
+        {exp.lastRun.finishedAt === undefined ? '' : `, ${whenText(exp.lastRun.finishedAt)}`}
+      </a>
+      .
+    </>
+  );

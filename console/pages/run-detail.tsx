@@ -1,0 +1,75 @@
+import { type Api, call } from '../api/client.ts';
+import { ProblemAlert } from '../components/form.tsx';
+import { RunCancel } from '../components/run-cancel.tsx';
+import { DryRunReport, ErrorSamples, RunConfig } from '../components/run-details.tsx';
+import { canCancel, isActive, RUN_STATUS_TEXT, type Run } from '../components/run-format.ts';
+import { RunCounts, RunProgress } from '../components/run-progress.tsx';
+import { useLoad } from '../components/use-load.ts';
+import { useRunPoll } from '../components/use-run-poll.ts';
+import { href } from '../router.ts';
+import type { Session } from '../session.ts';
+
+/** `#/runs/<id>`: one run, live while it is active. */
+export const RunDetailPage = ({ api, session, id }: { api: Api; session: Session; id: string }) => {
+  const { run, problem, replace } = useRunPoll(api, id);
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        {run === undefined ? 'Run' : run.trigger === 'dry-run' ? 'Dry run' : 'Run'}
+      </h1>
+      {run === undefined && problem === undefined ? <p aria-live="polite">Loading the run…</p> : null}
+      {run === undefined ? (
+        <ProblemAlert problem={problem} />
+      ) : (
+        <>
+          {problem === undefined ? null : (
+            <p class="notice">
+              Could not refresh: {problem.detail} Showing what was last read
+              {isActive(run.status) && (problem.status === 0 || problem.status >= 500) ? '; retrying.' : '.'}
+            </p>
+          )}
+          <RunBody api={api} session={session} run={run} onCancelled={replace} />
+        </>
+      )}
+    </section>
+  );
+};
+
+const RunBody = ({
+  api,
+  session,
+  run,
+  onCancelled,
+}: {
+  api: Api;
+  session: Session;
+  run: Run;
+  onCancelled: (run: Run) => void;
+}) => {
+  // The export says who may cancel (its run permission) and names the run; a removed export leaves the run readable.
+  const [exp] = useLoad(
+    () => call(api.GET('/exports/{id}', { params: { path: { id: run.exportId } } })),
+    [api, run.exportId],
+  );
+  const loaded = exp.state === 'loaded' ? exp.data : undefined;
+  return (
+    <>
+      <p>
+        <a href={href({ page: 'export', id: run.exportId })}>Export: {loaded?.name ?? run.exportId}</a>
+        {' · '}
+        <a href={href({ page: 'export-runs', id: run.exportId })}>Run history</a>
+      </p>
+      {/* Only the status sits in the live region, so it is announced when it changes, not on every poll. */}
+      <p role="status" class="run-status">
+        Status: <strong>{RUN_STATUS_TEXT[run.status]}</strong>
+        {run.reason === null ? '' : `. ${run.reason}`}
+      </p>
+      {run.trigger === 'dry-run' ? null : <RunProgress run={run} now={Date.now()} />}
+      <DryRunReport run={run} />
+      {run.trigger === 'dry-run' ? null : <RunCounts run={run} />}
+      <ErrorSamples run={run} />
+      <RunConfig run={run} exp={loaded} />
+      {canCancel(session, loaded, run) ? <RunCancel api={api} run={run} onCancelled={onCancelled} /> : null}
+    </>
+  );
+};
