@@ -476,6 +476,14 @@ export interface components {
                 /** @enum {string} */
                 status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                 finishedAt?: string;
+                /** @description As the run view’s progress counts them (accepted, failed, dropped, in its unit); null for a run that ended before exports kept its counts */
+                counts: {
+                    /** @enum {string} */
+                    unit: "memberships" | "contacts";
+                    accepted: number;
+                    failed: number;
+                    dropped: number;
+                } | null;
             } | null;
             permissions: {
                 canEdit: boolean;
@@ -598,6 +606,14 @@ export interface components {
                     /** @enum {string} */
                     status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                     finishedAt?: string;
+                    /** @description As the run view’s progress counts them (accepted, failed, dropped, in its unit); null for a run that ended before exports kept its counts */
+                    counts: {
+                        /** @enum {string} */
+                        unit: "memberships" | "contacts";
+                        accepted: number;
+                        failed: number;
+                        dropped: number;
+                    } | null;
                 } | null;
                 permissions: {
                     canEdit: boolean;
@@ -631,6 +647,8 @@ export interface components {
         Run: {
             id: string;
             exportId: string;
+            /** @description The connection this run sends through (fixed when it started) */
+            connectionId: string;
             /** @enum {string} */
             trigger: "schedule" | "on-demand" | "dry-run";
             /** @enum {string} */
@@ -713,6 +731,58 @@ export interface components {
                 reason: string;
                 batchNo?: number;
             }[];
+            /** @description The export configuration this run uses, frozen when it started (edits since do not apply); null for runs recorded before runs kept it */
+            config: {
+                name: string;
+                connectionId: string | null;
+                segmentIds: string[];
+                dataMatching: {
+                    email: string;
+                    /** @default {} */
+                    fields: {
+                        [key: string]: string;
+                    };
+                    /** @default [] */
+                    custom: {
+                        name: string;
+                        /** @enum {string} */
+                        type: "string" | "integer" | "float" | "boolean" | "date";
+                        source: string;
+                    }[];
+                    updatedAt?: string;
+                };
+                /**
+                 * @default list
+                 * @enum {string}
+                 */
+                membership: "list" | "field";
+                /**
+                 * @default remove
+                 * @enum {string}
+                 */
+                onLeave: "remove" | "keep";
+                listTitles: {
+                    [key: string]: string;
+                };
+                membershipFields: {
+                    [key: string]: string;
+                };
+                /** @default false */
+                adoptExistingLists: boolean;
+                /** @default 100000 */
+                cap: number;
+                /**
+                 * @default fail
+                 * @enum {string}
+                 */
+                capPolicy: "fail" | "truncate";
+                /** @default false */
+                scheduled: boolean;
+            } | null;
+            permissions: {
+                /** @description Whether the caller may cancel this run (whether it is still active aside): admins; contributors where the export’s connection is shared with them. A run whose export was deleted: admins only */
+                canCancel: boolean;
+            };
         };
         RunStarted: {
             runId: string;
@@ -788,6 +858,14 @@ export interface components {
                 /** @enum {string} */
                 status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                 finishedAt?: string;
+                /** @description As the run view’s progress counts them (accepted, failed, dropped, in its unit); null for a run that ended before exports kept its counts */
+                counts: {
+                    /** @enum {string} */
+                    unit: "memberships" | "contacts";
+                    accepted: number;
+                    failed: number;
+                    dropped: number;
+                } | null;
             } | null;
             permissions: {
                 canEdit: boolean;
@@ -1813,6 +1891,8 @@ export interface operations {
                         runs: {
                             id: string;
                             exportId: string;
+                            /** @description The connection this run sends through (fixed when it started) */
+                            connectionId: string;
                             /** @enum {string} */
                             trigger: "schedule" | "on-demand" | "dry-run";
                             /** @enum {string} */
@@ -1895,6 +1975,58 @@ export interface operations {
                                 reason: string;
                                 batchNo?: number;
                             }[];
+                            /** @description The export configuration this run uses, frozen when it started (edits since do not apply); null for runs recorded before runs kept it */
+                            config: {
+                                name: string;
+                                connectionId: string | null;
+                                segmentIds: string[];
+                                dataMatching: {
+                                    email: string;
+                                    /** @default {} */
+                                    fields: {
+                                        [key: string]: string;
+                                    };
+                                    /** @default [] */
+                                    custom: {
+                                        name: string;
+                                        /** @enum {string} */
+                                        type: "string" | "integer" | "float" | "boolean" | "date";
+                                        source: string;
+                                    }[];
+                                    updatedAt?: string;
+                                };
+                                /**
+                                 * @default list
+                                 * @enum {string}
+                                 */
+                                membership: "list" | "field";
+                                /**
+                                 * @default remove
+                                 * @enum {string}
+                                 */
+                                onLeave: "remove" | "keep";
+                                listTitles: {
+                                    [key: string]: string;
+                                };
+                                membershipFields: {
+                                    [key: string]: string;
+                                };
+                                /** @default false */
+                                adoptExistingLists: boolean;
+                                /** @default 100000 */
+                                cap: number;
+                                /**
+                                 * @default fail
+                                 * @enum {string}
+                                 */
+                                capPolicy: "fail" | "truncate";
+                                /** @default false */
+                                scheduled: boolean;
+                            } | null;
+                            permissions: {
+                                /** @description Whether the caller may cancel this run (whether it is still active aside): admins; contributors where the export’s connection is shared with them. A run whose export was deleted: admins only */
+                                canCancel: boolean;
+                            };
                         }[];
                         next?: string;
                     };
@@ -2132,6 +2264,8 @@ export interface operations {
                 segmentIds?: string;
                 /** @description Check against this connection’s cap */
                 connectionId?: string;
+                /** @description The export’s own cap (1–10,000,000; default 100,000): the check uses the lower of it and the connection’s, as a run does */
+                cap?: number;
             };
             header?: never;
             path?: never;

@@ -7,10 +7,10 @@ import {
   TRIGGER_TEXT,
   whenText,
 } from './run-format.ts';
+import { RunSettingsFacts } from './run-settings.tsx';
 
 /** The run's settings as the run view carries them (frozen when it started; edits since do not apply). */
 export const RunConfig = ({ run, exp }: { run: Run; exp: ExportView | undefined }) => {
-  const segments = run.planning?.segments;
   return (
     <section class="panel" aria-labelledby="config-title">
       <h2 id="config-title">Configuration</h2>
@@ -37,16 +37,7 @@ export const RunConfig = ({ run, exp }: { run: Run; exp: ExportView | undefined 
             <dd>{durationText(run.durationMs)}</dd>
           </>
         )}
-        <dt>Membership</dt>
-        <dd>
-          {run.progress.unit === 'memberships' ? 'One Autopilot list per segment' : 'A field per segment'}
-        </dd>
-        <dt>Segments</dt>
-        <dd>
-          {segments === undefined
-            ? 'Known once planning has read them'
-            : segments.map((s) => `${s.name} (${count(s.profiles)} profiles)`).join(', ')}
-        </dd>
+        <RunSettingsFacts run={run} />
         {run.estimate === null ? null : (
           <>
             <dt>Rate budget</dt>

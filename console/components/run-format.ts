@@ -1,5 +1,4 @@
 import type { Schemas } from '../api/client.ts';
-import type { Session } from '../session.ts';
 
 export type Run = Schemas['Run'];
 export type RunStatus = Run['status'];
@@ -109,16 +108,31 @@ export const progressOf = (run: Run): { value: number | undefined; text: string 
   return { value, text: `${value}% (${count(batchesDone)} of ${count(batchesTotal)} batches)` };
 };
 
-/**
- * Whether the signed-in user may cancel: admins always (even a detached export's run); contributors
- * where the export's run permission says so; viewers never. The API enforces it either way.
- */
-export const canCancel = (session: Session, exp: ExportView | undefined, run: Run): boolean => {
-  if (!isActive(run.status)) return false;
-  if (session.role === 'admin') return true;
-  if (session.role === 'viewer') return false;
-  return exp?.permissions.canRun === true;
+/** Whether to offer Cancel: the run is still moving and the API says this caller may cancel it. */
+export const canCancel = (run: Run): boolean => isActive(run.status) && run.permissions.canCancel;
+
+type LastRunCounts = NonNullable<ExportView['lastRun']>['counts'];
+
+/** A last run's outcome for a list, in the unit the run counted; nothing for a run ended before counts were kept. */
+export const lastRunCountsText = (counts: LastRunCounts): string => {
+  if (counts === null) return '';
+  const unit = counts.unit === 'memberships' ? 'list memberships' : 'contacts';
+  return `${count(counts.accepted)} ${unit} delivered, ${count(counts.failed)} failed, ${count(counts.dropped)} not sent`;
 };
+
+type DataMatching = NonNullable<Run['config']>['dataMatching'];
+
+const FIELD_TEXT: Record<string, string> = { FirstName: 'First name', LastName: 'Last name' };
+
+/** A run's data matching, one Autopilot field per line with the profile field it is read from. */
+export const matchingLines = (m: DataMatching): string[] => [
+  `Email from ${m.email}`,
+  ...Object.entries(m.fields ?? {}).flatMap(([field, source]) =>
+    source ? [`${FIELD_TEXT[field] ?? field} from ${source}`] : [],
+  ),
+  ...(m.custom ?? []).map((c) => `${c.name} (custom, ${c.type}) from ${c.source}`),
+  ...(m.updatedAt === undefined ? [] : [`Last update read from ${m.updatedAt}`]),
+];
 
 export const whenText = (iso: string): string => {
   const at = new Date(iso);

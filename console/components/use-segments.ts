@@ -15,10 +15,16 @@ export interface SegmentsState {
 
 /**
  * Segments with their sizes and the API's cap verdict for the current selection on the chosen
- * connection, asked again whenever either changes. The last answer stays shown while the next
+ * connection, against the export's own cap when it has one (a new export: the default), asked
+ * again whenever any of them changes. The last answer stays shown while the next
  * is on its way, and an answer to an earlier question is dropped.
  */
-export const useSegments = (api: Api, segmentIds: readonly string[], connectionId: string): SegmentsState => {
+export const useSegments = (
+  api: Api,
+  segmentIds: readonly string[],
+  connectionId: string,
+  cap: number | undefined,
+): SegmentsState => {
   const [state, setState] = useState<SegmentsState>({
     segments: undefined,
     selection: undefined,
@@ -30,6 +36,7 @@ export const useSegments = (api: Api, segmentIds: readonly string[], connectionI
     const query = {
       ...(ids === '' ? {} : { segmentIds: ids }),
       ...(connectionId === '' ? {} : { connectionId }),
+      ...(cap === undefined ? {} : { cap }),
     };
     void call(api.GET('/segments', { params: { query } })).then((r) => {
       if (!current) return;
@@ -42,6 +49,6 @@ export const useSegments = (api: Api, segmentIds: readonly string[], connectionI
     return () => {
       current = false;
     };
-  }, [api, ids, connectionId]);
+  }, [api, ids, connectionId, cap]);
   return state;
 };

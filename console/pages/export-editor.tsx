@@ -38,7 +38,7 @@ export const ExportEditor = ({
   const [problem, setProblem] = useState<Problem | undefined>();
   const [overCap, setOverCap] = useState<string | undefined>();
   const [stale, setStale] = useState<Stale>();
-  const segments = useSegments(api, form.segmentIds, form.connectionId);
+  const segments = useSegments(api, form.segmentIds, form.connectionId, loaded?.cap);
   const edit = (patch: Partial<ExportForm>) => setForm((f) => ({ ...f, ...patch }));
 
   const submit = async (event: Event) => {

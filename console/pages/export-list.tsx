@@ -10,6 +10,7 @@ import {
 import type { ExportView } from '../components/export-model.ts';
 import { ProblemAlert } from '../components/form.tsx';
 import { type Notice, takeNotice } from '../components/notice.ts';
+import { lastRunCountsText } from '../components/run-format.ts';
 import { useLoad } from '../components/use-load.ts';
 import { href } from '../router.ts';
 import type { Session } from '../session.ts';
@@ -85,6 +86,7 @@ const ExportTable = ({ rows, names }: { rows: ExportView[]; names: Map<string, s
                 {e.lastRun.finishedAt === undefined ? '' : `, ${whenText(e.lastRun.finishedAt)}`}
               </a>
             )}
+            {e.lastRun?.counts ? <p class="hint">{lastRunCountsText(e.lastRun.counts)}</p> : null}
           </td>
           <td>{mayText(e.permissions)}</td>
         </tr>

@@ -10,7 +10,8 @@ import { href } from '../router.ts';
 import type { Session } from '../session.ts';
 
 /** `#/runs/<id>`: one run, live while it is active. */
-export const RunDetailPage = ({ api, session, id }: { api: Api; session: Session; id: string }) => {
+// `session` stays in the props the router passes; who may cancel now comes with the run itself.
+export const RunDetailPage = ({ api, id }: { api: Api; session: Session; id: string }) => {
   const { run, problem, replace } = useRunPoll(api, id);
   return (
     <section aria-labelledby="page-title">
@@ -28,25 +29,15 @@ export const RunDetailPage = ({ api, session, id }: { api: Api; session: Session
               {isActive(run.status) && (problem.status === 0 || problem.status >= 500) ? '; retrying.' : '.'}
             </p>
           )}
-          <RunBody api={api} session={session} run={run} onCancelled={replace} />
+          <RunBody api={api} run={run} onCancelled={replace} />
         </>
       )}
     </section>
   );
 };
 
-const RunBody = ({
-  api,
-  session,
-  run,
-  onCancelled,
-}: {
-  api: Api;
-  session: Session;
-  run: Run;
-  onCancelled: (run: Run) => void;
-}) => {
-  // The export says who may cancel (its run permission) and names the run; a removed export leaves the run readable.
+const RunBody = ({ api, run, onCancelled }: { api: Api; run: Run; onCancelled: (run: Run) => void }) => {
+  // Only for the export's name: the run itself says who may cancel, also once its export is deleted.
   const [exp] = useLoad(
     () => call(api.GET('/exports/{id}', { params: { path: { id: run.exportId } } })),
     [api, run.exportId],
@@ -69,7 +60,7 @@ const RunBody = ({
       {run.trigger === 'dry-run' ? null : <RunCounts run={run} />}
       <ErrorSamples run={run} />
       <RunConfig run={run} exp={loaded} />
-      {canCancel(session, loaded, run) ? <RunCancel api={api} run={run} onCancelled={onCancelled} /> : null}
+      {canCancel(run) ? <RunCancel api={api} run={run} onCancelled={onCancelled} /> : null}
     </>
   );
 };

@@ -12,12 +12,12 @@ import { ExportListSchema, exportRoutes } from './export-routes.ts';
 import { MeSchema, meRoute } from './me-route.ts';
 import type { Route } from './route.ts';
 import { RunStartedSchema, runRoutes } from './run-routes.ts';
+import { RunViewSchema } from './run-view.ts';
 import { segmentsRoute } from './segments-route.ts';
 import {
   ConnectionAnyViewSchema,
   ConnectionViewSchema,
   ExportViewSchema,
-  RunViewSchema,
   SavedExportViewSchema,
 } from './views.ts';
 

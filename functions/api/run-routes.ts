@@ -2,13 +2,19 @@ import * as z from 'zod';
 import { problem } from '#functions/shared/http/problems.ts';
 import { flag, json, param, problems, query } from '#functions/shared/http/route-helpers.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
+import type { RunRecord } from '#lib/domain/run-record.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
-import { getExportOrThrow } from '#lib/use-cases/export-access.ts';
-import { cancelRun, getRunOrThrow, requestRun } from '#lib/use-cases/manage-runs.ts';
+import {
+  getExportOrThrow,
+  governingConnections,
+  type RunPermissions,
+  runPermissionsFor,
+} from '#lib/use-cases/export-access.ts';
+import { cancelRun, getRunOrThrow, requestRun, runGoverningConnections } from '#lib/use-cases/manage-runs.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 import type { ApiDeps } from './deps.ts';
-import type { Route } from './route.ts';
-import { RunViewSchema, runView } from './views.ts';
+import type { Route, RouteContext } from './route.ts';
+import { RunViewSchema, runView } from './run-view.ts';
 
 const startDeps = (deps: ApiDeps): StartRunDeps => ({
   ...deps,
@@ -16,6 +22,10 @@ const startDeps = (deps: ApiDeps): StartRunDeps => ({
   costs: deps.destination.costs,
   newId: () => deps.newId('run'),
 });
+
+/** What the caller may do to one run, decided as cancelRun decides it. */
+const permissionsOn = async (ctx: RouteContext, run: RunRecord): Promise<RunPermissions> =>
+  runPermissionsFor(ctx.caller, await runGoverningConnections(ctx.deps.state, run));
 
 export const RunStartedSchema = z.object({
   runId: z.string(),
@@ -111,11 +121,16 @@ export const runRoutes: Route[] = [
     ],
     handle: async (ctx) => {
       const { limit, cursor } = query(ListRunsQuerySchema, ctx);
-      await getExportOrThrow(ctx.deps.state.exports, param(ctx, 'id'));
+      const exp = await getExportOrThrow(ctx.deps.state.exports, param(ctx, 'id'));
+      // Every run of one export is governed by that export's connection: one decision for the page.
+      const permissions = runPermissionsFor(
+        ctx.caller,
+        await governingConnections(ctx.deps.state.connections, exp),
+      );
       const page = await ctx.deps.state.runs.list(param(ctx, 'id'), limit, cursor);
       const now = ctx.deps.clock.now();
       return json(200, {
-        runs: page.runs.map((r) => runView(r, [], now)),
+        runs: page.runs.map((r) => runView(r, [], now, permissions)),
         ...(page.next ? { next: page.next } : {}),
       });
     },
@@ -130,7 +145,7 @@ export const runRoutes: Route[] = [
     handle: async (ctx) => {
       const run = await getRunOrThrow(ctx.deps.state, param(ctx, 'id'));
       const samples = await ctx.deps.state.batches.errorSamples(run.id, 20);
-      return json(200, runView(run, samples, ctx.deps.clock.now()));
+      return json(200, runView(run, samples, ctx.deps.clock.now(), await permissionsOn(ctx, run)));
     },
   },
   {
@@ -145,7 +160,7 @@ export const runRoutes: Route[] = [
     ],
     handle: async (ctx) => {
       const run = await cancelRun({ ...ctx.deps, ...ctx.deps.state }, param(ctx, 'id'), ctx.caller);
-      return json(202, runView(run, [], ctx.deps.clock.now()));
+      return json(202, runView(run, [], ctx.deps.clock.now(), await permissionsOn(ctx, run)));
     },
   },
 ];

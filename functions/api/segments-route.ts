@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { json, problems, query } from '#functions/shared/http/route-helpers.ts';
+import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import { idText } from '#lib/domain/validation.ts';
 import { checkSelection } from '#lib/use-cases/segment-selection.ts';
 import type { Route } from './route.ts';
@@ -23,10 +24,29 @@ const PricedSelectionSchema = SelectionCheckSchema.extend({
     }),
 });
 
+/** `query.cap` stands for an export's own cap, so it has the same bounds. */
+const MAX_CAP: number = (() => {
+  const max = ExportConfigSchema.shape.cap.unwrap().maxValue;
+  if (max === null) throw new Error('An export’s cap has no maximum; query.cap needs one to stay bounded.');
+  return max;
+})();
+const CAP_DIGITS = String(MAX_CAP).length;
+const CAP_REASON = `must be a whole number from 1 to ${MAX_CAP.toLocaleString('en-US')}, as an export's cap`;
+
 const SegmentsQuerySchema = z.object({
   /** Comma-separated segment ids whose combined size to check against the cap. */
   segmentIds: z.string().min(1).max(10_000).optional(),
   connectionId: idText().optional(),
+  cap: z
+    .string()
+    .transform((text, ctx) => {
+      // The length is checked before the pattern, so no pattern ever runs on a long value.
+      const ok = text.length <= CAP_DIGITS && /^[1-9]\d*$/.test(text) && Number(text) <= MAX_CAP;
+      if (ok) return Number(text);
+      ctx.issues.push({ code: 'custom', message: CAP_REASON, input: text });
+      return z.NEVER;
+    })
+    .optional(),
 });
 
 /** `GET /segments`, with an optional check of a selection against a connection's cap. */
@@ -39,6 +59,13 @@ export const segmentsRoute: Route = {
   query: [
     { name: 'segmentIds', description: 'Comma-separated ids of a selection to check', schema: z.string() },
     { name: 'connectionId', description: 'Check against this connection’s cap', schema: z.string() },
+    {
+      name: 'cap',
+      description:
+        'The export’s own cap (1–10,000,000; default 100,000): the check uses the lower of it and the ' +
+        'connection’s, as a run does',
+      schema: z.coerce.number(),
+    },
   ],
   responses: [
     {
@@ -52,7 +79,7 @@ export const segmentsRoute: Route = {
     ...problems(400, 401, 403, 404),
   ],
   handle: async (ctx) => {
-    const { segmentIds, connectionId } = query(SegmentsQuerySchema, ctx);
+    const { segmentIds, connectionId, cap } = query(SegmentsQuerySchema, ctx);
     const ids = segmentIds
       ?.split(',')
       .map((s) => s.trim())
@@ -63,7 +90,7 @@ export const segmentsRoute: Route = {
         connections: ctx.deps.state.connections,
         costs: ctx.deps.destination.costs,
       },
-      { segmentIds: ids, connectionId },
+      { segmentIds: ids, connectionId, cap },
     );
     return json(200, result);
   },

@@ -4,6 +4,18 @@ import { RunStatusSchema } from './run.ts';
 
 const iso = z.string().min(1);
 
+/**
+ * What the export keeps of its last run's outcome, named as the run view names them: contacts or
+ * list memberships (`unit`) Autopilot accepted, that failed, and that were not sent.
+ */
+export const LastRunCountsSchema = z.object({
+  unit: z.enum(['memberships', 'contacts']),
+  accepted: z.number(),
+  failed: z.number(),
+  dropped: z.number(),
+});
+export type LastRunCounts = z.infer<typeof LastRunCountsSchema>;
+
 /** An export as stored: its configuration, who saved it when, and the system's run locks. */
 export const ExportRecordSchema = ExportConfigSchema.and(
   z.object({
@@ -17,7 +29,15 @@ export const ExportRecordSchema = ExportConfigSchema.and(
     activeRunId: z.string().optional(),
     /** The dry run holding the export's one-active-dry-run lock (dry runs never block real runs). */
     activeDryRunId: z.string().optional(),
-    lastRun: z.object({ runId: z.string(), status: RunStatusSchema, finishedAt: iso.optional() }).optional(),
+    lastRun: z
+      .object({
+        runId: z.string(),
+        status: RunStatusSchema,
+        finishedAt: iso.optional(),
+        /** Absent on records written before the counts were kept. */
+        counts: LastRunCountsSchema.optional(),
+      })
+      .optional(),
   }),
 );
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;

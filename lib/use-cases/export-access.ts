@@ -55,3 +55,12 @@ export const permissionsFor = (caller: Caller, connections: readonly Connection[
   canEdit: can(caller, 'export:write', connections),
   canRun: connections.length > 0 && can(caller, 'run:start', connections),
 });
+
+export interface RunPermissions {
+  canCancel: boolean;
+}
+
+/** What the caller may do to a run, given the connections governing its export (none once it is deleted). */
+export const runPermissionsFor = (caller: Caller, connections: readonly Connection[]): RunPermissions => ({
+  canCancel: can(caller, 'run:cancel', connections),
+});

@@ -12,6 +12,7 @@ import type { Runs } from '#lib/ports/runs.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
 import type { TargetOwners } from '#lib/ports/target-owners.ts';
+import { refuseKnownOverCap } from './cap-on-save.ts';
 import { authorizeOnExport, connectionFor, getExportOrThrow } from './export-access.ts';
 import {
   checkAgainstSegments,
@@ -59,6 +60,7 @@ export const createExport = async (
   authorize(caller, 'export:write', await connectionFor(deps.connections, config.connectionId));
   authorizeAdoption(caller, config.adoptExistingLists, false);
   const segments = await checkAgainstSegments(deps, config);
+  await refuseKnownOverCap(deps, config);
   const id = deps.newId();
   await reserveTargets(deps, id, config, segments);
   const at = now(deps.clock);
@@ -113,6 +115,7 @@ export const updateExport = async (
   }
   authorizeAdoption(caller, config.adoptExistingLists, current.adoptExistingLists);
   const segments = await checkAgainstSegments(deps, config);
+  await refuseKnownOverCap(deps, config);
   await reserveTargets(deps, id, config, segments);
   const next = await reviseOrConflict(deps, id, current.version, config, caller);
   await releaseUnused(deps.targets, id, current, { config, segments });

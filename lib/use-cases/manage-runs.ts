@@ -1,9 +1,11 @@
-import type { Caller } from '#lib/domain/access.ts';
+import { authorize, type Caller } from '#lib/domain/access.ts';
+import type { Connection } from '#lib/domain/connection.ts';
 import { ConflictError, NotFoundError } from '#lib/domain/errors.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Connections } from '#lib/ports/connections.ts';
-import { authorizeOnExport, getExportOrThrow } from './export-access.ts';
+import type { Exports } from '#lib/ports/exports.ts';
+import { authorizeOnExport, getExportOrThrow, governingConnections } from './export-access.ts';
 import { endRun, type LifecycleDeps } from './run-lifecycle.ts';
 import { RunRefusedError, type StartRunDeps, type StartRunResult, startRun } from './start-run.ts';
 
@@ -37,6 +39,18 @@ export const getRunOrThrow = async (deps: Pick<LifecycleDeps, 'runs'>, runId: st
   return run;
 };
 
+/**
+ * The connections whose sharing decides who may act on a run: its export's, so an edit moving the
+ * export governs its runs too; none once the export is deleted (admins only, as for a detached one).
+ */
+export const runGoverningConnections = async (
+  deps: { exports: Pick<Exports, 'get'>; connections: Pick<Connections, 'get'> },
+  run: RunRecord,
+): Promise<Connection[]> => {
+  const exp = await deps.exports.get(run.exportId);
+  return exp === undefined ? [] : governingConnections(deps.connections, exp);
+};
+
 /** Cancels a run in progress: it ends at once, and batches still queued are dropped when they come up. */
 export const cancelRun = async (
   deps: LifecycleDeps & { connections: Pick<Connections, 'get'> },
@@ -44,8 +58,7 @@ export const cancelRun = async (
   caller: Caller,
 ): Promise<RunRecord> => {
   const run = await getRunOrThrow(deps, runId);
-  const exp = await deps.exports.get(run.exportId);
-  await authorizeOnExport(deps.connections, caller, 'run:cancel', exp);
+  authorize(caller, 'run:cancel', await runGoverningConnections(deps, run));
   if (isTerminal(run.status)) throw new ConflictError(`Run ${runId} has already ended (${run.status}).`);
   await deps.runs.requestCancel(runId);
   await endRun(deps, run, 'cancelled', `Cancelled by ${caller.id}.`);

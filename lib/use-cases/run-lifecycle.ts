@@ -45,10 +45,12 @@ const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
   if (run.trigger === 'dry-run')
     await deps.exports.releaseActiveRun(run.exportId, run.id, undefined, 'dry-run');
   else {
+    const { accepted, failed, dropped } = run.progress;
     await deps.exports.releaseActiveRun(run.exportId, run.id, {
       runId: run.id,
       status: run.status,
       ...(run.finishedAt === undefined ? {} : { finishedAt: run.finishedAt }),
+      counts: { unit: run.membership === 'list' ? 'memberships' : 'contacts', accepted, failed, dropped },
     });
   }
   deps.logger.info('run ended', {

@@ -59,11 +59,17 @@ const n = (value: number): string => value.toLocaleString('en-US');
 /**
  * Every segment, and for a selection whether a run could fit the cap before anything is read:
  * one segment over the cap always fails; together over it fails unless enough profiles are shared
- * between segments or invalid, which only a run can tell.
+ * between segments or invalid, which only a run can tell. The cap is the one a run applies: the
+ * lower of the export's own (the default for a new export, when none is given) and the connection's.
  */
 export const checkSelection = async (
   deps: SelectionDeps,
-  query: { segmentIds?: readonly string[] | undefined; connectionId?: string | undefined },
+  query: {
+    segmentIds?: readonly string[] | undefined;
+    connectionId?: string | undefined;
+    /** The export's own cap. */
+    cap?: number | undefined;
+  },
 ): Promise<{ segments: SegmentInfo[]; selection?: SelectionCheck }> => {
   const { segmentIds: ids, connectionId } = query;
   const connection = connectionId === undefined ? undefined : await deps.connections.get(connectionId);
@@ -82,7 +88,7 @@ export const checkSelection = async (
     return [];
   });
   if (issues.length > 0) throw new ValidationError(issues);
-  const cap = effectiveCap(DEFAULT_CAP, connection?.cap ?? DEFAULT_CAP);
+  const cap = effectiveCap(query.cap ?? DEFAULT_CAP, connection?.cap ?? Number.POSITIVE_INFINITY);
   const sizes = ids.map((id) => byId.get(id)?.profiles ?? 0);
   const largest = Math.max(0, ...sizes);
   const all = sizes.reduce((a, b) => a + b, 0);

@@ -229,6 +229,12 @@ describe('the console: exports, in chromium', () => {
     await goHash(page, '#/exports');
     const row = page.locator('tbody tr', { hasText: NAME });
     await expect.poll(() => row.innerText()).toContain('Succeeded');
+    // The list shows the last run's counts as the export keeps them, in the run's unit.
+    const { accepted, failed, dropped } = ended.progress;
+    expect(accepted).toBeGreaterThan(0);
+    expect(await row.innerText()).toContain(
+      `${accepted.toLocaleString('en-US')} list memberships delivered, ${failed} failed, ${dropped} not sent`,
+    );
     expect(await row.getByRole('link', { name: /Succeeded/ }).getAttribute('href')).toBe(
       `#/runs/${encodeURIComponent(runId)}`,
     );

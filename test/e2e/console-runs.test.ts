@@ -46,6 +46,8 @@ interface RunJson {
   progress: { accepted: number; failed: number };
   dryRun: { adds: number; requests: number } | null;
   errorSamples: { email: string }[];
+  config: { segmentIds: string[] } | null;
+  permissions: { canCancel: boolean };
 }
 
 const startRun = async (exportId: string, dryRun = false): Promise<string> =>
@@ -175,6 +177,17 @@ describe('the console: runs, in chromium', () => {
     expect(await factOf(page, 'Delivered')).toBe(joins.toLocaleString('en-US'));
     expect(await factOf(page, 'Failed')).toBe('0');
     expect(Number(await factOf(page, 'Requests sent'))).toBeGreaterThan(0);
+    // The settings this run used, as the run froze them.
+    expect(run.config?.segmentIds).toEqual(['newsletter', 'vip']);
+    expect(await factOf(page, 'Membership')).toBe('A list per segment');
+    expect(await factOf(page, 'Contacts who leave a segment')).toBe(
+      'Taken off the list (or field set to false)',
+    );
+    expect((await factOf(page, 'Data matching')).split('\n')).toEqual([
+      'Email from email',
+      'First name from first_name',
+      'Last name from last_name',
+    ]);
     await expectAccessible(page);
 
     // What Autopilot holds now equals the segments (read from the stand-in).
@@ -226,6 +239,7 @@ describe('the console: runs, in chromium', () => {
         .getByText(/Planning|Sending/)
         .waitFor();
       expect(await viewer.page.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
+      expect((await getRun(runId)).permissions.canCancel).toBe(false);
       await expectAccessible(viewer.page);
       viewer.expectNoErrors();
       await viewer.context.close();

@@ -94,7 +94,7 @@ describe('console exports: what changed under a stale edit', () => {
       listTitles: { gone: 'Old list', a: 'List A' },
       version: 9,
       updatedAt: '2026-02-02T00:00:00.000Z',
-      lastRun: { runId: 'run-1', status: 'succeeded' },
+      lastRun: { runId: 'run-1', status: 'succeeded', counts: null },
     });
     expect(changedSettings(loaded, current)).toEqual([]);
   });

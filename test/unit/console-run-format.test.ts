@@ -2,18 +2,19 @@ import { describe, expect, it } from 'vitest';
 import {
   canCancel,
   durationText,
-  type ExportView,
   etaText,
+  lastRunCountsText,
+  matchingLines,
   progressOf,
   type Run,
   reasonText,
   skipped,
 } from '../../console/components/run-format.ts';
-import type { Session } from '../../console/session.ts';
 
 const run = (over: Partial<Run> = {}, progress: Partial<Run['progress']> = {}): Run => ({
   id: 'run-1',
   exportId: 'exp-1',
+  connectionId: 'conn-1',
   trigger: 'on-demand',
   status: 'sending',
   reason: null,
@@ -39,6 +40,8 @@ const run = (over: Partial<Run> = {}, progress: Partial<Run['progress']> = {}): 
   planning: null,
   dryRun: null,
   errorSamples: [],
+  config: null,
+  permissions: { canCancel: false },
   ...over,
 });
 
@@ -118,19 +121,56 @@ describe('console run text: progress', () => {
 });
 
 describe('console run permissions: who sees Cancel', () => {
-  const exp = (canRun: boolean) => ({ permissions: { canEdit: canRun, canRun } }) as ExportView;
-  const as = (role: Session['role']): Session => ({ token: 't', id: `dev-${role}`, role });
+  const allowed = (canCancel: boolean) => ({ permissions: { canCancel } });
 
-  it('offers Cancel on an active run to admins, and to contributors only where the export lets them run it', () => {
-    expect(canCancel(as('admin'), undefined, run())).toBe(true);
-    expect(canCancel(as('contributor'), exp(true), run())).toBe(true);
-    expect(canCancel(as('contributor'), exp(false), run())).toBe(false);
-    expect(canCancel(as('contributor'), undefined, run())).toBe(false);
+  it('offers Cancel on an active run exactly when the API says the caller may cancel it', () => {
+    expect(canCancel(run(allowed(true)))).toBe(true);
+    expect(canCancel(run({ status: 'planning', ...allowed(true) }))).toBe(true);
+    expect(canCancel(run(allowed(false)))).toBe(false);
   });
 
-  it('never offers it to viewers, nor on a run that has ended', () => {
-    expect(canCancel(as('viewer'), exp(true), run())).toBe(false);
-    expect(canCancel(as('admin'), exp(true), run({ status: 'succeeded' }))).toBe(false);
-    expect(canCancel(as('contributor'), exp(true), run({ status: 'planning' }))).toBe(true);
+  it('never offers it on a run that has ended', () => {
+    expect(canCancel(run({ status: 'succeeded', ...allowed(true) }))).toBe(false);
+    expect(canCancel(run({ status: 'cancelled', ...allowed(true) }))).toBe(false);
+  });
+});
+
+describe('console run format: what a list says of a last run', () => {
+  it('names the counts in the run’s unit', () => {
+    expect(lastRunCountsText({ unit: 'contacts', accepted: 1200, failed: 3, dropped: 0 })).toBe(
+      '1,200 contacts delivered, 3 failed, 0 not sent',
+    );
+    expect(lastRunCountsText({ unit: 'memberships', accepted: 5, failed: 0, dropped: 2 })).toBe(
+      '5 list memberships delivered, 0 failed, 2 not sent',
+    );
+  });
+
+  it('says nothing for a run that ended before exports kept its counts', () => {
+    expect(lastRunCountsText(null)).toBe('');
+  });
+});
+
+describe('console run format: the settings a run used', () => {
+  it('lists the data matching as Autopilot field from profile field', () => {
+    expect(
+      matchingLines({
+        email: 'email',
+        fields: { FirstName: 'first_name', Company: 'org' },
+        custom: [{ name: 'Plan', type: 'string', source: 'plan' }],
+        updatedAt: 'updated_at',
+      }),
+    ).toEqual([
+      'Email from email',
+      'First name from first_name',
+      'Company from org',
+      'Plan (custom, string) from plan',
+      'Last update read from updated_at',
+    ]);
+  });
+
+  it('leaves out standard fields the form left empty and a missing last-update attribute', () => {
+    expect(matchingLines({ email: 'mail', fields: { LastName: '' }, custom: [] })).toEqual([
+      'Email from mail',
+    ]);
   });
 });

@@ -219,6 +219,23 @@ describe('every route × every role', () => {
     expect((await perms('dev-admin'))['exp-private']).toEqual({ canEdit: true, canRun: true });
   });
 
+  it('each run view tells the caller whether they may cancel it, as cancelling decides', async () => {
+    const h = await world();
+    const canCancel = async (token: Token) => {
+      const answers: Record<string, boolean> = {};
+      for (const exportId of ['exp-shared', 'exp-private']) {
+        const one = (await h.call('GET', `/runs/run-of-${exportId}`, { token })).body;
+        const listed = (await h.call('GET', `/exports/${exportId}/runs`, { token })).body.runs;
+        for (const r of listed) expect(r.permissions, r.id).toEqual(one.permissions);
+        answers[exportId] = one.permissions.canCancel;
+      }
+      return answers;
+    };
+    expect(await canCancel('dev-admin')).toEqual({ 'exp-shared': true, 'exp-private': true });
+    expect(await canCancel('dev-contributor')).toEqual({ 'exp-shared': true, 'exp-private': false });
+    expect(await canCancel('dev-viewer')).toEqual({ 'exp-shared': false, 'exp-private': false });
+  });
+
   it('every write records who did it', async () => {
     const h = await world();
     const created = (

@@ -56,3 +56,46 @@ describe('a selection check estimates each membership mode before anything is sa
     expect(check.selection?.estimates?.list).toEqual({ requests: 120, seconds: 24, upperBound: true });
   });
 });
+
+describe('a selection check uses the smallest cap a run would apply', () => {
+  const withCap = (cap: number) => ({ get: async () => ({ ...connectionWith('supported', 5), cap }) });
+
+  it('the export’s own cap, below the connection’s, decides the verdict', async () => {
+    const check = await checkSelection(
+      { segments: source, connections: withCap(1_000) },
+      { segmentIds: ['a'], connectionId: 'conn-1', cap: 200 },
+    );
+    expect(check.selection).toMatchObject({ cap: 200, verdict: 'exceeds_cap' });
+  });
+
+  it('the connection’s cap, below the export’s, decides the verdict', async () => {
+    const check = await checkSelection(
+      { segments: source, connections: withCap(300) },
+      { segmentIds: ['a', 'b'], connectionId: 'conn-1', cap: 5_000 },
+    );
+    expect(check.selection).toMatchObject({ cap: 300, verdict: 'may_exceed_cap' });
+  });
+
+  it('an export cap above the default applies as a run would apply it (the default stands in only when none is given)', async () => {
+    const big = { listSegments: async () => [{ id: 'big', name: 'Big', profiles: 150_000 }] };
+    const connections = withCap(1_000_000);
+    const given = await checkSelection(
+      { segments: big, connections },
+      { segmentIds: ['big'], connectionId: 'conn-1', cap: 200_000 },
+    );
+    expect(given.selection).toMatchObject({ cap: 200_000, verdict: 'within_cap' });
+    const none = await checkSelection(
+      { segments: big, connections },
+      { segmentIds: ['big'], connectionId: 'conn-1' },
+    );
+    expect(none.selection).toMatchObject({ cap: 100_000, verdict: 'exceeds_cap' });
+  });
+
+  it('without a connection, the export’s cap alone decides', async () => {
+    const check = await checkSelection(
+      { segments: source, connections: { get: async () => undefined } },
+      { segmentIds: ['b'], cap: 100 },
+    );
+    expect(check.selection).toMatchObject({ cap: 100, verdict: 'exceeds_cap' });
+  });
+});
