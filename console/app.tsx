@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { call, createApi } from './api/client.ts';
 import type { Problem } from './api/problems.ts';
+import { SignInError } from './auth/errors.ts';
+import { useAuth } from './auth/use-auth.ts';
 import { Header } from './components/header.tsx';
 import { ConnectionDetailPage } from './pages/connection-detail.tsx';
 import { ConnectionNewPage } from './pages/connection-new.tsx';
@@ -19,7 +21,6 @@ export const App = () => {
   // In memory only: a reload or a new tab signs out, and no script can read a stored token.
   const [session, setSession] = useState<Session | undefined>();
   const [flash, setFlash] = useState<string | undefined>();
-  const api = useMemo(() => (session === undefined ? undefined : createApi(session.token)), [session]);
   const main = useRef<HTMLElement>(null);
 
   useEffect(() => {
@@ -42,20 +43,44 @@ export const App = () => {
     }
     setSession({ token, ...me.data });
     setFlash(undefined);
+    auth.fail(undefined);
     navigate({ page: 'connections' });
   };
+  const auth = useAuth((token) => void signIn(token));
   const signOut = () => {
+    // The tokens live only in `session`: forgetting it is the console's half of signing out.
     setSession(undefined);
     setFlash(undefined);
-    navigate({ page: 'sign-in' });
+    const issuerSignOut = auth.signOutUrl();
+    if (issuerSignOut === undefined) navigate({ page: 'sign-in' });
+    else window.location.assign(issuerSignOut);
   };
+  const api = useMemo(() => {
+    if (session === undefined) return undefined;
+    const client = createApi(session.token);
+    // No silent renewal: an expired or revoked token sends the user to sign in again, told why.
+    client.use({
+      onResponse: ({ response }) => {
+        if (response.status !== 401) return;
+        setSession(undefined);
+        auth.fail(new SignInError('expired'));
+        navigate({ page: 'sign-in' });
+      },
+    });
+    return client;
+  }, [session]);
 
   return (
     <>
       <Header session={session} onSignOut={signOut} />
       <main id="main" ref={main} tabIndex={-1}>
         {session === undefined || api === undefined || route.page === 'sign-in' ? (
-          <SignInPage onSignIn={(t) => void signIn(t)} busyToken={signingIn} problem={signInProblem} />
+          <SignInPage
+            auth={auth}
+            onSignIn={(t) => void signIn(t)}
+            busyToken={signingIn}
+            problem={signInProblem}
+          />
         ) : route.page === 'connections' ? (
           <ConnectionsListPage api={api} session={session} flash={flash} />
         ) : route.page === 'connection-new' ? (

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { problem as problemDetails } from '#functions/shared/http/problems.ts';
-import { consoleAsset } from './console-assets.ts';
+import { type ConsoleAuth, consoleAsset } from './console-assets.ts';
+import { type JwtIssuer, verifiedClaims } from './jwt-verifier.ts';
 import { lambdaContext } from './lambda-context.ts';
 import type { LocalRuntime } from './runtime.ts';
 
@@ -78,6 +79,7 @@ const unauthorized = (): LocalResponse =>
 export const invokeLocalApi = async (
   runtime: LocalRuntime,
   request: LocalRequest,
+  options: { jwtIssuer?: JwtIssuer } = {},
 ): Promise<LocalResponse> => {
   const url = new URL(request.url, 'http://localhost');
   const method = request.method.toUpperCase();
@@ -87,7 +89,11 @@ export const invokeLocalApi = async (
   const isPublic = PUBLIC.has(`${method} ${url.pathname}`);
   const token = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1]?.trim();
   const identity = token === undefined ? undefined : DEV_TOKENS[token];
-  if (!isPublic && identity === undefined) return unauthorized();
+  const jwtClaims =
+    token === undefined || identity !== undefined || options.jwtIssuer === undefined
+      ? undefined
+      : verifiedClaims(token, options.jwtIssuer);
+  if (!isPublic && identity === undefined && jwtClaims === undefined) return unauthorized();
   const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
     version: '2.0',
     routeKey: `${method} ${url.pathname}`,
@@ -117,7 +123,7 @@ export const invokeLocalApi = async (
       authorizer: {
         principalId: '',
         integrationLatency: 0,
-        jwt: { claims: claimsOf(identity), scopes: [] },
+        jwt: { claims: jwtClaims ?? claimsOf(identity), scopes: [] },
       },
     },
   };
@@ -142,6 +148,10 @@ export interface LocalServerOptions {
   requestTimeoutMs?: number;
   /** Its headers within this. */
   headersTimeoutMs?: number;
+  /** Also accept this OIDC issuer's access tokens, verified as API Gateway's JWT authorizer would. */
+  jwtIssuer?: JwtIssuer;
+  /** What `/console/config.json` tells the console; `{"kind":"local"}` (dev users) when unset. */
+  consoleAuth?: ConsoleAuth;
 }
 
 const tooLarge = (limit: number): LocalResponse =>
@@ -190,7 +200,10 @@ export const startLocalApiServer = (
       const asset =
         options.consoleDir === undefined
           ? undefined
-          : await consoleAsset(options.consoleDir, req.method ?? 'GET', req.url ?? '/');
+          : await consoleAsset(options.consoleDir, req.method ?? 'GET', req.url ?? '/', {
+              auth: options.consoleAuth,
+              origin: ownOrigin(),
+            });
       if (asset !== undefined) {
         req.resume();
         send(res, asset);
@@ -210,11 +223,21 @@ export const startLocalApiServer = (
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       send(
         res,
-        await invokeLocalApi(runtime, { method: req.method ?? 'GET', url: req.url ?? '/', headers, body }),
+        await invokeLocalApi(
+          runtime,
+          { method: req.method ?? 'GET', url: req.url ?? '/', headers, body },
+          options.jwtIssuer === undefined ? {} : { jwtIssuer: options.jwtIssuer },
+        ),
       );
     } catch {
       send(res, problem(500, 'The local API failed; see the log.'));
     }
+  };
+  // The console's redirect URI defaults to this server's own address, known once it listens.
+  const ownOrigin = (): string => {
+    const address = server.address();
+    const listening = typeof address === 'object' && address !== null ? address.port : port;
+    return `http://${options.host ?? '127.0.0.1'}:${listening}`;
   };
   const server = createServer(
     // Timeouts are enforced on this check's tick: keep it well below them.
