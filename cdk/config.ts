@@ -22,6 +22,11 @@ export const CONTEXT_KEYS = [
   'alertEmail',
   'autopilotBaseUrl',
   'stallAfterMinutes',
+  'consoleClientId',
+  'signInDomainPrefix',
+  'consoleDomainName',
+  'consoleCertificateArn',
+  'consoleWebAclArn',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -72,6 +77,20 @@ const isIanaTimeZone = (tz: string): boolean => {
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
 
+/** A string checked by a regex, bounded first so the regex never sees a long input. */
+const matching = (max: number, pattern: RegExp, message: string) =>
+  z.string().trim().max(max, `must be at most ${max} characters`).regex(pattern, message);
+
+/** Cognito's rule for a domain prefix: lowercase letters, digits and inner hyphens; no AWS names. */
+const DomainPrefixSchema = matching(
+  63,
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+  'must be 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen',
+).refine(
+  (v) => !/aws|amazon|cognito/.test(v),
+  'must not contain "aws", "amazon" or "cognito" (Cognito refuses them)',
+);
+
 const ContextSchema = z
   .object({
     refreshCron: CronSchema.default('0 2 * * ? *'),
@@ -115,16 +134,66 @@ const ContextSchema = z
       )
       .max(1440, 'must be at most 1440 minutes (a day)')
       .default(30),
+    /** The console's OIDC client at an external issuer (public client, authorization code + PKCE). */
+    consoleClientId: optional(
+      matching(255, /^[\w.~:@/+=-]+$/, 'must be a client id (letters, digits and . _ ~ : @ / + = -)'),
+    ),
+    signInDomainPrefix: optional(DomainPrefixSchema),
+    consoleDomainName: optional(
+      matching(
+        253,
+        /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        'must be a lowercase DNS name such as "exports.example.com"',
+      ),
+    ),
+    consoleCertificateArn: optional(
+      matching(
+        200,
+        /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/,
+        'must be an ACM certificate ARN in us-east-1 (CloudFront takes certificates from us-east-1 only)',
+      ),
+    ),
+    consoleWebAclArn: optional(
+      matching(
+        300,
+        /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]{1,128}\/[0-9a-f-]{36}$/,
+        'must be the ARN of a WAF web ACL with CloudFront scope (arn:aws:wafv2:us-east-1:<account>:global/webacl/…)',
+      ),
+    ),
   })
   .superRefine((c, ctx) => {
+    const issue = (path: string, message: string): void => {
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    };
     if ((c.oidcIssuer === undefined) !== (c.oidcAudience === undefined)) {
-      const missing = c.oidcIssuer === undefined ? 'oidcIssuer' : 'oidcAudience';
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message:
-          'is required when the other of oidcIssuer/oidcAudience is set (leave both out to use the Cognito user pool)',
-      });
+      issue(
+        c.oidcIssuer === undefined ? 'oidcIssuer' : 'oidcAudience',
+        'is required when the other of oidcIssuer/oidcAudience is set (leave both out to use the Cognito user pool)',
+      );
+    }
+    if (c.oidcIssuer !== undefined && c.consoleClientId === undefined) {
+      issue(
+        'consoleClientId',
+        'is required with oidcIssuer: the console signs in with this client at the issuer',
+      );
+    }
+    if (c.oidcIssuer === undefined && c.consoleClientId !== undefined) {
+      issue(
+        'consoleClientId',
+        "is only for oidcIssuer: with the Cognito pool the stack creates the console's client",
+      );
+    }
+    if (c.oidcIssuer !== undefined && c.signInDomainPrefix !== undefined) {
+      issue(
+        'signInDomainPrefix',
+        'is only for the Cognito pool: with oidcIssuer the issuer hosts the sign-in',
+      );
+    }
+    if ((c.consoleDomainName === undefined) !== (c.consoleCertificateArn === undefined)) {
+      issue(
+        c.consoleDomainName === undefined ? 'consoleDomainName' : 'consoleCertificateArn',
+        'is required when the other of consoleDomainName/consoleCertificateArn is set (the certificate must cover the name)',
+      );
     }
   });
 
@@ -139,8 +208,11 @@ const trimTrailingSlashes = (url: string): string => {
 export interface DeployConfig {
   refreshCron: string;
   timeZone: string;
-  /** Absent: the stateful stack creates a Cognito user pool and the API trusts it. */
-  oidc?: { issuer: string; audience: string[] };
+  /**
+   * Absent: the stateful stack creates a Cognito user pool and the API trusts it. `consoleClientId`
+   * is the console's client at the issuer; the API accepts it as an audience too.
+   */
+  oidc?: { issuer: string; audience: string[]; consoleClientId: string };
   senderMaxConcurrency: number;
   /** Absent: new connections get the destination's documented rate (the client's own constant). */
   defaultRatePerSecond?: number;
@@ -149,6 +221,17 @@ export interface DeployConfig {
   autopilotBaseUrl?: string;
   /** A run with no progress for this long is ended by the watchdog as stalled. */
   stallAfterMinutes: number;
+  console: ConsoleConfig;
+}
+
+/** Where the console is served and how its users sign in. */
+export interface ConsoleConfig {
+  /** Cognito managed login's domain prefix. Absent: derived from the stateful stack's name and account. */
+  signInDomainPrefix?: string;
+  /** Absent: the distribution's `*.cloudfront.net` name and certificate. */
+  domain?: { name: string; certificateArn: string };
+  /** A WAF web ACL (CloudFront scope) in front of the console and the API. */
+  webAclArn?: string;
 }
 
 export class DeployConfigError extends Error {
@@ -172,7 +255,9 @@ export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): De
   return {
     refreshCron: c.refreshCron,
     timeZone: c.timeZone,
-    ...(c.oidcIssuer && c.oidcAudience ? { oidc: { issuer: c.oidcIssuer, audience: c.oidcAudience } } : {}),
+    ...(c.oidcIssuer && c.oidcAudience && c.consoleClientId
+      ? { oidc: { issuer: c.oidcIssuer, audience: c.oidcAudience, consoleClientId: c.consoleClientId } }
+      : {}),
     senderMaxConcurrency: c.senderMaxConcurrency,
     ...(c.defaultRatePerSecond === undefined ? {} : { defaultRatePerSecond: c.defaultRatePerSecond }),
     ...(c.alertEmail ? { alertEmail: c.alertEmail } : {}),
@@ -180,6 +265,13 @@ export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): De
       ? {}
       : { autopilotBaseUrl: trimTrailingSlashes(c.autopilotBaseUrl) }),
     stallAfterMinutes: c.stallAfterMinutes,
+    console: {
+      ...(c.signInDomainPrefix === undefined ? {} : { signInDomainPrefix: c.signInDomainPrefix }),
+      ...(c.consoleDomainName && c.consoleCertificateArn
+        ? { domain: { name: c.consoleDomainName, certificateArn: c.consoleCertificateArn } }
+        : {}),
+      ...(c.consoleWebAclArn === undefined ? {} : { webAclArn: c.consoleWebAclArn }),
+    },
   };
 };
 

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { type BuildOptions, build, buildSync } from 'esbuild';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_CONSOLE_DIR = join(REPO, '.local-data', 'console');
@@ -24,29 +24,41 @@ export interface ConsoleBuild {
   initialGzipBytes: number;
 }
 
+/** How the console is bundled, locally and for the cloud alike. */
+const BUILD_OPTIONS = {
+  absWorkingDir: REPO,
+  entryPoints: { app: 'console/main.tsx' },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  minify: true,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  tsconfig: 'console/tsconfig.json',
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
 export const buildConsole = async (outdir: string = DEFAULT_CONSOLE_DIR): Promise<ConsoleBuild> => {
   mkdirSync(outdir, { recursive: true });
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: { app: 'console/main.tsx' },
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    tsconfig: 'console/tsconfig.json',
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await build({ ...BUILD_OPTIONS, outdir });
   copyFileSync(join(REPO, 'console', 'index.html'), join(outdir, 'index.html'));
   const files = ['index.html', 'app.js', 'app.css'].map((name) => {
     const content = readFileSync(join(outdir, name));
     return { name, bytes: content.length, gzipBytes: gzipSync(content, { level: 9 }).length };
   });
   return { outdir, files, initialGzipBytes: files.reduce((n, f) => n + f.gzipBytes, 0) };
+};
+
+/**
+ * The console laid out as the site serves it (index.html at the root, the bundle under console/),
+ * built synchronously because CDK's local asset bundling is synchronous (cdk/constructs/console-deployment.ts).
+ */
+export const buildConsoleSiteSync = (siteDir: string): void => {
+  mkdirSync(join(siteDir, 'console'), { recursive: true });
+  buildSync({ ...BUILD_OPTIONS, outdir: join(siteDir, 'console') });
+  copyFileSync(join(REPO, 'console', 'index.html'), join(siteDir, 'index.html'));
 };
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;

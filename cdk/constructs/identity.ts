@@ -2,10 +2,12 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   FeaturePlan,
+  ManagedLoginVersion,
   Mfa,
   StandardThreatProtectionMode,
   UserPool,
   type UserPoolClient,
+  type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
@@ -18,11 +20,18 @@ export const GROUPS = ['admins', 'contributors', 'viewers'] as const;
  * The Plus feature plan turns on threat protection (compromised-credential and risky sign-in
  * checks), which costs cents for a pool of operators.
  */
+export interface IdentityProps {
+  /** Prefix of the managed login domain, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  signInDomainPrefix: string;
+}
+
 export class Identity extends Construct {
   readonly userPool: UserPool;
   readonly client: UserPoolClient;
+  /** Managed login (the console's sign-in page); the console's app client is in the stateless stack. */
+  readonly domain: UserPoolDomain;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     this.userPool = new UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
@@ -63,6 +72,10 @@ export class Identity extends Construct {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
       enableTokenRevocation: true,
+    });
+    this.domain = this.userPool.addDomain('SignIn', {
+      cognitoDomain: { domainPrefix: props.signInDomainPrefix },
+      managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
   }
 }

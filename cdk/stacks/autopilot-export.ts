@@ -34,6 +34,7 @@ export const defineAutopilotExport = (app: App): AutopilotExportApp => {
     stateTable: stateful.stateTable,
     segmentTable: stateful.segmentTable,
     jwt: stateful.jwt,
+    consoleIdentity: stateful.signIn,
   });
   // Values cross by named exports (cdk/stacks/stateful-stack.ts), which CDK does not track as a dependency.
   stateless.addStackDependency(stateful);

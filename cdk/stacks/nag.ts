@@ -1,5 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { SECRET_PREFIX } from '../config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
@@ -24,6 +25,16 @@ const REASONS = {
     "CDK's grantInvoke adds '<refresh function ARN>:*' (its versions and aliases); the schedule's role can still invoke nothing but the scheduled refresh.",
   watchdogVersions:
     "CDK's grantInvoke adds '<watchdog ARN>:*' (its versions and aliases); the watchdog schedule's role can still invoke nothing but the watchdog.",
+  consoleFiles:
+    "The console deployment syncs the built console into its own bucket, adding and removing whatever files the build has: '<files bucket>/*' is that bucket's objects and nothing else.",
+  deploymentRuntime:
+    "CDK's BucketDeployment handler is CDK's own Python function; aws-cdk-lib pins its runtime and offers no option to choose another. It runs only during deploys.",
+  geoRestriction:
+    'The console and API serve operators wherever they work; every API path requires a signed-in JWT and the API stage is throttled, so a country block adds no protection worth its false refusals.',
+  noWaf:
+    'No web ACL is configured (set consoleWebAclArn to attach one): the site is static files, and every API path requires a JWT and is throttled at the API stage.',
+  defaultCertificate:
+    'No custom domain is configured (set consoleDomainName and consoleCertificateArn for TLSv1.2_2021): with the default *.cloudfront.net certificate CloudFront fixes the security policy at TLSv1, which browsers negotiate up to TLS 1.3.',
   publicOpenApi:
     'GET /openapi.json serves the public API description so clients can discover the API before signing in; it returns no data and every other route requires a JWT.',
 } as const;
@@ -84,11 +95,35 @@ export const nagAcknowledgements = (stacks: {
       finding: iam5(`Resource::<${watchdogId}.Arn>:*`),
       reason: REASONS.watchdogVersions,
     },
+    ...consoleFindings(stateless),
     {
       scope: stateless.httpApi.route('GET', '/openapi.json'),
       finding: 'AwsSolutions-APIG4',
       reason: REASONS.publicOpenApi,
     },
+  ];
+};
+
+/** The console's findings: CloudFront options this deployment has not configured, and CDK's handler. */
+const consoleFindings = (stateless: StatelessStack): NagAcknowledgement[] => {
+  const { site, deployment } = stateless.console;
+  const config = stateless.consoleConfig;
+  const filesId = stateless.getLogicalId(site.files.node.defaultChild as CfnBucket);
+  const distribution = site.distribution;
+  return [
+    {
+      scope: deployment.policy,
+      finding: `AwsSolutions-IAM5[Resource::<${filesId}.Arn>/*]`,
+      reason: REASONS.consoleFiles,
+    },
+    { scope: deployment.handler, finding: 'AwsSolutions-L1', reason: REASONS.deploymentRuntime },
+    { scope: distribution, finding: 'AwsSolutions-CFR1', reason: REASONS.geoRestriction },
+    ...(config.webAclArn === undefined
+      ? [{ scope: distribution, finding: 'AwsSolutions-CFR2', reason: REASONS.noWaf }]
+      : []),
+    ...(config.domain === undefined
+      ? [{ scope: distribution, finding: 'AwsSolutions-CFR4', reason: REASONS.defaultCertificate }]
+      : []),
   ];
 };
 

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
 import { Identity } from '../constructs/identity.ts';
@@ -23,6 +23,14 @@ export interface JwtTrust {
 }
 
 /**
+ * How the console signs in: at the stack's Cognito pool (the stateless stack adds the console's app
+ * client, whose callback is the distribution's URL), or with a client at an external issuer.
+ */
+export type ConsoleIdentity =
+  | { kind: 'cognito'; userPoolId: string; issuer: string; signInUrl: string }
+  | { kind: 'oidc'; issuer: string; clientId: string };
+
+/**
  * What must survive a redeploy or a stateless-stack teardown: the tables (RETAIN, deletion
  * protection, PITR) and, unless an external OIDC issuer is configured, the user pool.
  */
@@ -30,6 +38,7 @@ export class StatefulStack extends Stack {
   readonly stateTable: TableRef;
   readonly segmentTable: TableRef;
   readonly jwt: JwtTrust;
+  readonly signIn: ConsoleIdentity;
   readonly identity?: Identity;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -51,20 +60,47 @@ export class StatefulStack extends Stack {
     });
 
     if (props.config.oidc) {
-      this.jwt = { issuer: props.config.oidc.issuer, audience: props.config.oidc.audience };
-      new CfnOutput(this, 'JwtIssuer', { value: props.config.oidc.issuer });
+      const { issuer, audience, consoleClientId } = props.config.oidc;
+      this.jwt = { issuer, audience };
+      this.signIn = { kind: 'oidc', issuer, clientId: consoleClientId };
+      new CfnOutput(this, 'JwtIssuer', { value: issuer });
     } else {
-      const identity = new Identity(this, 'Identity');
-      const { userPool, client } = identity;
+      const identity = new Identity(this, 'Identity', {
+        signInDomainPrefix: props.config.console.signInDomainPrefix ?? this.defaultSignInDomainPrefix(),
+      });
+      const { userPool, client, domain } = identity;
       this.identity = identity;
+      const exported = (name: string, value: string) =>
+        this.exportValue(value, { name: this.exportName(name) });
       this.jwt = {
-        issuer: this.exportValue(userPool.userPoolProviderUrl, { name: this.exportName('JwtIssuer') }),
-        audience: [this.exportValue(client.userPoolClientId, { name: this.exportName('JwtAudience') })],
+        issuer: exported('JwtIssuer', userPool.userPoolProviderUrl),
+        audience: [exported('JwtAudience', client.userPoolClientId)],
+      };
+      this.signIn = {
+        kind: 'cognito',
+        userPoolId: exported('UserPoolId', userPool.userPoolId),
+        issuer: this.jwt.issuer,
+        signInUrl: exported('SignInUrl', domain.baseUrl()),
       };
       new CfnOutput(this, 'JwtIssuer', { value: userPool.userPoolProviderUrl });
       new CfnOutput(this, 'UserPoolId', { value: userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
+      new CfnOutput(this, 'SignInUrl', {
+        value: domain.baseUrl(),
+        description: 'Cognito managed login (the console sends users here to sign in)',
+      });
     }
+  }
+
+  /**
+   * `<stack name, lowercase>-<account id>`: Cognito domain prefixes are unique per region across all
+   * accounts, so the account keeps it free, and the stack name lets two deployments coexist.
+   */
+  defaultSignInDomainPrefix(): string {
+    const name = [...this.stackName.toLowerCase().slice(0, 50)]
+      .map((ch) => (/[a-z0-9]/.test(ch) ? ch : '-'))
+      .join('');
+    return `${name}-${Aws.ACCOUNT_ID}`;
   }
 
   /** `<stack name>-<name>`: export names are per account and region, so two deployments can coexist. */

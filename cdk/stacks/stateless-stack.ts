@@ -1,9 +1,10 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { type DeployConfig, SECRET_PREFIX } from '../config.ts';
+import { type ConsoleConfig, type DeployConfig, SECRET_PREFIX } from '../config.ts';
+import { Console } from '../constructs/console.ts';
 import { HouseFunction } from '../constructs/house-function.ts';
 import { HttpApi } from '../constructs/http-api.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
@@ -11,13 +12,15 @@ import { Notifications } from '../constructs/notifications.ts';
 import { RefreshSchedule } from '../constructs/refresh-schedule.ts';
 import { WatchdogSchedule } from '../constructs/watchdog-schedule.ts';
 import { MAX_RECEIVE_COUNT, WorkQueue } from '../constructs/work-queue.ts';
-import type { JwtTrust, TableRef } from './stateful-stack.ts';
+import type { ConsoleIdentity, JwtTrust, TableRef } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
   stateTable: TableRef;
   segmentTable: TableRef;
   jwt: JwtTrust;
+  /** How the console signs in; its client id joins the API's accepted audiences. */
+  consoleIdentity: ConsoleIdentity;
 }
 
 /**
@@ -78,12 +81,15 @@ export class StatelessStack extends Stack {
   readonly httpApi: HttpApi;
   readonly schedule: RefreshSchedule;
   readonly monitoring: Monitoring;
+  readonly console: Console;
+  readonly consoleConfig: ConsoleConfig;
   /** `arn:…:secret:autopilot-export/connections/*` (secret ARNs end in a random suffix). */
   readonly secretArnPattern: string;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.consoleConfig = config.console;
     const table = (id: string, ref: TableRef) =>
       Table.fromTableAttributes(this, id, { tableArn: ref.tableArn, globalIndexes: ref.indexes });
     const stateTable = table('StateTable', props.stateTable);
@@ -244,8 +250,18 @@ export class StatelessStack extends Stack {
     this.httpApi = new HttpApi(this, 'HttpApi', {
       api,
       jwtIssuer: props.jwt.issuer,
-      jwtAudience: props.jwt.audience,
+      // The console's Cognito client is created after the API (its callback is the distribution,
+      // which fronts the API), so the authorizer reads its id at synth time.
+      jwtAudience:
+        props.consoleIdentity.kind === 'oidc'
+          ? [...new Set([...props.jwt.audience, props.consoleIdentity.clientId])]
+          : [...props.jwt.audience, Lazy.string({ produce: () => this.console.clientId })],
       alarmAction,
+    });
+    this.console = new Console(this, 'Console', {
+      apiEndpoint: this.httpApi.url,
+      identity: props.consoleIdentity,
+      config: config.console,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: this.stackName,
@@ -264,6 +280,8 @@ export class StatelessStack extends Stack {
     const output = (id: string, value: string, description?: string): void => {
       new CfnOutput(this, id, { value, ...(description ? { description } : {}) });
     };
+    output('ConsoleUrl', this.console.url, 'The web console; the API answers under the same origin too');
+    output('ConsoleClientId', this.console.clientId, "The console's OIDC client (an accepted API audience)");
     output('ApiUrl', this.httpApi.url, 'Management API base URL');
     output('NotificationTopicArn', topic.topicArn, 'Alarms and failed-run notifications');
     output('PlanQueueUrl', this.planQueue.queue.queueUrl);

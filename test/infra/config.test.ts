@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { DeployConfigError, parseDeployConfig } from '../../cdk/config.ts';
 import { buildApp } from './support.ts';
 
+const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+const WEB_ACL =
+  'arn:aws:wafv2:us-east-1:123456789012:global/webacl/console/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+
 describe('deploy config', () => {
   it("defaults to a daily 02:00 UTC refresh, a Cognito pool and 2 senders; rate and URL stay the client's own", () => {
     expect(parseDeployConfig({})).toEqual({
@@ -9,6 +13,7 @@ describe('deploy config', () => {
       timeZone: 'UTC',
       senderMaxConcurrency: 2,
       stallAfterMinutes: 30,
+      console: {},
     });
   });
 
@@ -18,21 +23,30 @@ describe('deploy config', () => {
       timeZone: 'Europe/Berlin',
       oidcIssuer: 'https://login.example.com/',
       oidcAudience: 'autopilot-export, cli',
+      consoleClientId: '0oa1console',
       senderMaxConcurrency: '4',
       defaultRatePerSecond: 2.5,
       alertEmail: 'ops@example.com',
       autopilotBaseUrl: 'https://autopilot.example.com/v1/',
       stallAfterMinutes: '45',
+      consoleDomainName: 'exports.example.com',
+      consoleCertificateArn: CERT,
+      consoleWebAclArn: WEB_ACL,
     });
     expect(config).toEqual({
       refreshCron: '30 6 ? * MON-FRI *',
       timeZone: 'Europe/Berlin',
-      oidc: { issuer: 'https://login.example.com/', audience: ['autopilot-export', 'cli'] },
+      oidc: {
+        issuer: 'https://login.example.com/',
+        audience: ['autopilot-export', 'cli'],
+        consoleClientId: '0oa1console',
+      },
       senderMaxConcurrency: 4,
       defaultRatePerSecond: 2.5,
       alertEmail: 'ops@example.com',
       autopilotBaseUrl: 'https://autopilot.example.com/v1',
       stallAfterMinutes: 45,
+      console: { domain: { name: 'exports.example.com', certificateArn: CERT }, webAclArn: WEB_ACL },
     });
   });
 
@@ -67,6 +81,20 @@ describe('deploy config', () => {
     ['defaultRatePerSecond', '0', /defaultRatePerSecond: must be greater than 0/],
     ['alertEmail', 'ops-at-example', /alertEmail: must be an e-mail address \(got "ops-at-example"\)/],
     ['autopilotBaseUrl', 'http://api2.autopilothq.com/v1', /autopilotBaseUrl: must be an https:\/\/ URL/],
+    ['signInDomainPrefix', 'Exports', /signInDomainPrefix: must be 1-63 lowercase letters/],
+    ['signInDomainPrefix', 'my-aws-exports', /signInDomainPrefix: must not contain "aws"/],
+    ['signInDomainPrefix', 'a'.repeat(64), /signInDomainPrefix: must be at most 63 characters/],
+    ['consoleDomainName', 'https://exports.example.com', /consoleDomainName: must be a lowercase DNS name/],
+    [
+      'consoleCertificateArn',
+      CERT.replace('us-east-1', 'eu-west-1'),
+      /consoleCertificateArn: must be an ACM certificate ARN in us-east-1/,
+    ],
+    [
+      'consoleWebAclArn',
+      WEB_ACL.replace('global', 'regional'),
+      /consoleWebAclArn: must be the ARN of a WAF web ACL with CloudFront scope/,
+    ],
   ])('rejects %s=%s naming the key and why', (key, value, message) => {
     expect(() => parseDeployConfig({ [key]: value })).toThrow(DeployConfigError);
     expect(() => parseDeployConfig({ [key]: value })).toThrow(message);
@@ -77,6 +105,32 @@ describe('deploy config', () => {
       /oidcAudience: is required when the other of oidcIssuer\/oidcAudience is set/,
     );
     expect(() => parseDeployConfig({ oidcAudience: 'x' })).toThrow(/oidcIssuer: is required/);
+  });
+
+  it('requires the console client id with an external issuer, and only there', () => {
+    const oidc = { oidcIssuer: 'https://login.example.com', oidcAudience: 'api' };
+    expect(() => parseDeployConfig(oidc)).toThrow(/consoleClientId: is required with oidcIssuer/);
+    expect(() => parseDeployConfig({ consoleClientId: 'x' })).toThrow(
+      /consoleClientId: is only for oidcIssuer/,
+    );
+    expect(() => parseDeployConfig({ ...oidc, consoleClientId: 'console x' })).toThrow(
+      /consoleClientId: must be a client id/,
+    );
+    expect(() => parseDeployConfig({ ...oidc, consoleClientId: 'c', signInDomainPrefix: 'exports' })).toThrow(
+      /signInDomainPrefix: is only for the Cognito pool/,
+    );
+  });
+
+  it('requires the console domain name and its certificate together', () => {
+    expect(() => parseDeployConfig({ consoleDomainName: 'exports.example.com' })).toThrow(
+      /consoleCertificateArn: is required when the other of consoleDomainName\/consoleCertificateArn is set/,
+    );
+    expect(() => parseDeployConfig({ consoleCertificateArn: CERT })).toThrow(
+      /consoleDomainName: is required/,
+    );
+    expect(parseDeployConfig({ signInDomainPrefix: 'acme-exports' }).console).toEqual({
+      signInDomainPrefix: 'acme-exports',
+    });
   });
 
   it('lists every bad key at once', () => {

@@ -202,6 +202,32 @@ describe('IAM', () => {
     }
   });
 
+  it('lets the console deployment read its two source objects, write its bucket and invalidate its distribution', () => {
+    const { deployment, site } = s.stateless.console;
+    const grants = grantsOf(byRole.get(idOf(deployment.role)) ?? []);
+    const on = (action: string) =>
+      grants.filter((g) => g.action === action).map((g) => JSON.stringify(g.resource));
+    // CDK's own grants (GetObject*/List*/GetBucket* on the whole asset bucket, invalidation on '*') are absent.
+    expect(grants.filter((g) => g.action.endsWith('*'))).toEqual([]);
+    expect(on('s3:GetObject')).toHaveLength(2);
+    for (const r of on('s3:GetObject')) expect(r).toMatch(/cdk-[a-z0-9]+-assets-.*\/[0-9a-f]{64}\.zip/);
+    const files = idOf(site.files);
+    expect(on('s3:ListBucket')).toEqual([JSON.stringify({ 'Fn::GetAtt': [files, 'Arn'] })]);
+    expect(on('s3:PutObject')).toEqual([
+      JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [files, 'Arn'] }, '/*']] }),
+    ]);
+    const distribution = idOf(site.distribution);
+    for (const action of ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation']) {
+      expect(on(action)).toHaveLength(1);
+      expect(on(action)[0]).toContain(distribution);
+    }
+    expect(
+      grants
+        .map((g) => g.action.split(':')[0])
+        .filter((svc) => !['s3', 'cloudfront', 'logs'].includes(svc ?? '')),
+    ).toEqual([]);
+  });
+
   it("lets the watchdog schedule's role invoke the watchdog and nothing else", () => {
     const role = idOf(s.stateless.watchdogSchedule.role);
     const watchdog = idOf(s.stateless.watchdog.fn);

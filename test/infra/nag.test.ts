@@ -73,6 +73,21 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
+  it('acknowledges no TLS or WAF finding once a custom domain and a web ACL are configured', () => {
+    const built = buildApp({
+      consoleDomainName: 'exports.example.com',
+      consoleCertificateArn:
+        'arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+      consoleWebAclArn:
+        'arn:aws:wafv2:us-east-1:123456789012:global/webacl/console/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
+    });
+    const findings = nagAcknowledgements(built).map((a) => a.finding);
+    expect(findings).toContain('AwsSolutions-CFR1');
+    expect(findings).not.toContain('AwsSolutions-CFR2');
+    expect(findings).not.toContain('AwsSolutions-CFR4');
+    expect(() => built.app.synth()).not.toThrow();
+  });
+
   it('fails the synth on a new finding (the check is live)', () => {
     const { app, stateless } = buildApp();
     new Queue(stateless, 'Unencrypted', { enforceSSL: false });

@@ -82,15 +82,32 @@ describe('stateful stack: identity', () => {
     });
   });
 
+  it('serves managed login on a domain named after the stack and account, or the configured prefix', () => {
+    s.statefulTemplate.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      ManagedLoginVersion: 2,
+      Domain: { 'Fn::Join': ['', ['autopilotexport-stateful-', { Ref: 'AWS::AccountId' }]] },
+    });
+    synthesize({ signInDomainPrefix: 'acme-exports' }).statefulTemplate.hasResourceProperties(
+      'AWS::Cognito::UserPoolDomain',
+      { Domain: 'acme-exports' },
+    );
+  });
+
   it('creates no user pool when an external OIDC issuer is configured', () => {
     const external = synthesize({
       oidcIssuer: 'https://login.example.com/',
       oidcAudience: 'autopilot-export',
+      consoleClientId: 'console-spa',
     });
     external.statefulTemplate.resourceCountIs('AWS::Cognito::UserPool', 0);
+    external.statefulTemplate.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+    external.statelessTemplate.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
     external.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
-      JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['autopilot-export'] },
+      JwtConfiguration: {
+        Issuer: 'https://login.example.com/',
+        Audience: ['autopilot-export', 'console-spa'],
+      },
     });
   });
 });

@@ -110,7 +110,7 @@ describe('HTTP API', () => {
     }
   });
 
-  it('trusts the stack user pool as issuer and its app client as audience', () => {
+  it("trusts the stack user pool as issuer, and its API client and the console's client as audiences", () => {
     const authorizer = Object.values(resourcesOf(s.statelessTemplate, 'AWS::ApiGatewayV2::Authorizer'))[0]
       ?.Properties as {
       JwtConfiguration: { Issuer: unknown; Audience: unknown[] };
@@ -130,7 +130,10 @@ describe('HTTP API', () => {
     };
     const audienceExport = exported({ Ref: idOf(identity.client) }) as { Name: string };
     expect(authorizer.JwtConfiguration.Issuer).toEqual({ 'Fn::ImportValue': issuerExport.Name });
-    expect(authorizer.JwtConfiguration.Audience).toEqual([{ 'Fn::ImportValue': audienceExport.Name }]);
+    expect(authorizer.JwtConfiguration.Audience).toEqual([
+      { 'Fn::ImportValue': audienceExport.Name },
+      { Ref: idOf(s.stateless.console.signIn?.client ?? s.stateless) },
+    ]);
     expect(authorizer.IdentitySource).toEqual(['$request.header.Authorization']);
   });
 
