@@ -1,57 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExport } from '#lib/use-cases/manage-exports.ts';
-import { startLocalApiServer } from '#local/api-gateway.ts';
-import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
-import { generateSampleProfiles, seedDynamoDbSegments } from '#local/sample-data.ts';
-import { buildConsole } from '#scripts/build-console.ts';
-import {
-  axeViolations,
-  expectAccessible,
-  launchBrowser,
-  type WatchedPage,
-  watchedPage,
-} from '#test/support/browser.ts';
+import type { LocalRuntime } from '#local/runtime.ts';
+import { generateSampleProfiles } from '#local/sample-data.ts';
+import { axeViolations, expectAccessible, type WatchedPage, watchedPage } from '#test/support/browser.ts';
+import { type ConsoleHarness, startConsoleHarness } from '#test/support/console-harness.ts';
 
 /**
  * The web console in a real browser against the real local API (DynamoDB Local, the Autopilot
  * stand-in): one browser for the file, one page per signed-in user.
  */
 let runtime: LocalRuntime;
-let server: Server;
 let browser: Browser;
 let base: string;
-let outdir: string;
+let harness: ConsoleHarness;
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'console-'));
-  const [, rt, br] = await Promise.all([
-    buildConsole(outdir),
-    startLocalRuntime({
-      senders: 1,
-      services: { dynamoEndpoint: inject('dynamoEndpoint'), sqsEndpoint: inject('sqsEndpoint') },
-      autopilot: { kind: 'standin', ratePerSecond: 100 },
-    }),
-    launchBrowser(),
-  ]);
-  runtime = rt;
-  browser = br;
-  await seedDynamoDbSegments(runtime.segmentWriter, generateSampleProfiles({ profiles: 20, seed: 5 }));
-  server = await startLocalApiServer(runtime, 0, { consoleDir: outdir });
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  harness = await startConsoleHarness({ dataset: generateSampleProfiles({ profiles: 20, seed: 5 }) });
+  ({ runtime, browser, base } = harness);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  server?.close();
-  await runtime?.close();
-  rmSync(outdir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 const signIn = async (page: Page, label: string): Promise<void> => {

@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startLocalApiServer } from '#local/api-gateway.ts';
-import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
-import { generateSampleProfiles, seedDynamoDbSegments } from '#local/sample-data.ts';
-import { buildConsole } from '#scripts/build-console.ts';
-import { expectAccessible, launchBrowser, type WatchedPage, watchedPage } from '#test/support/browser.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '#local/runtime.ts';
+import { generateSampleProfiles } from '#local/sample-data.ts';
+import { expectAccessible, type WatchedPage, watchedPage } from '#test/support/browser.ts';
+import { type ConsoleHarness, startConsoleHarness } from '#test/support/console-harness.ts';
 
 /**
  * The console's exports pages in chromium against the real local API: a contributor creates an
@@ -16,20 +11,15 @@ import { expectAccessible, launchBrowser, type WatchedPage, watchedPage } from '
  * deletes; a viewer sees no write control; a stale edit shows what changed.
  */
 let runtime: LocalRuntime;
-let server: Server;
 let browser: Browser;
 let base: string;
-let outdir: string;
+let harness: ConsoleHarness;
 let sizes: Map<string, { name: string; profiles: number }>;
 const SEGMENTS = ['newsletter', 'active-customers'] as const;
 const connections = { main: '', tiny: '' };
 
-const api = async (token: string, method: string, path: string, body?: unknown): Promise<Response> =>
-  fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+const api = (token: string, method: string, path: string, body?: unknown): Promise<Response> =>
+  harness.api(token, method, path, body);
 
 const addConnection = async (displayName: string, cap: number): Promise<string> => {
   const res = await api('dev-admin', 'POST', '/connections', {
@@ -44,22 +34,8 @@ const addConnection = async (displayName: string, cap: number): Promise<string> 
 };
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'console-exports-'));
-  const [, rt, br] = await Promise.all([
-    buildConsole(outdir),
-    startLocalRuntime({
-      senders: 1,
-      services: { dynamoEndpoint: inject('dynamoEndpoint'), sqsEndpoint: inject('sqsEndpoint') },
-      autopilot: { kind: 'standin', ratePerSecond: 100 },
-    }),
-    launchBrowser(),
-  ]);
-  runtime = rt;
-  browser = br;
-  await seedDynamoDbSegments(runtime.segmentWriter, generateSampleProfiles({ profiles: 20, seed: 11 }));
-  server = await startLocalApiServer(runtime, 0, { consoleDir: outdir });
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  harness = await startConsoleHarness({ dataset: generateSampleProfiles({ profiles: 20, seed: 11 }) });
+  ({ runtime, browser, base } = harness);
   sizes = new Map((await runtime.segments.listSegments()).map((s) => [s.id, s]));
   const [a, b] = SEGMENTS.map((id) => sizes.get(id)?.profiles ?? 0);
   connections.main = await addConnection('Main connection', 100_000);
@@ -68,11 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  server?.close();
-  await runtime?.close();
-  rmSync(outdir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 const signIn = async (page: Page, label: string): Promise<void> => {

@@ -1,15 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startLocalApiServer } from '#local/api-gateway.ts';
-import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
-import { generateSampleProfiles, type SampleDataset, seedDynamoDbSegments } from '#local/sample-data.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '#local/runtime.ts';
+import { generateSampleProfiles, type SampleDataset } from '#local/sample-data.ts';
 import { expectedMembers } from '#local/verify.ts';
-import { buildConsole } from '#scripts/build-console.ts';
-import { expectAccessible, launchBrowser, type WatchedPage, watchedPage } from '#test/support/browser.ts';
+import { expectAccessible, type WatchedPage, watchedPage } from '#test/support/browser.ts';
+import { type ConsoleHarness, startConsoleHarness } from '#test/support/console-harness.ts';
 
 /**
  * The run pages in chromium against the real local API, planner and senders (DynamoDB Local, the
@@ -17,10 +12,9 @@ import { expectAccessible, launchBrowser, type WatchedPage, watchedPage } from '
  * failed contacts shown masked, and what a viewer may not do.
  */
 let runtime: LocalRuntime;
-let server: Server;
 let browser: Browser;
 let base: string;
-let outdir: string;
+let harness: ConsoleHarness;
 let dataset: SampleDataset;
 let connectionId: string;
 let exportA: string;
@@ -29,16 +23,8 @@ let exportB: string;
 /** Ends every wait on a final status: generous for a loaded 2-core machine, never a timing assertion. */
 const FINAL = { timeout: 60_000 };
 
-const request = async <T>(token: string, method: string, path: string, body?: unknown): Promise<T> => {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-};
+const request = <T>(token: string, method: string, path: string, body?: unknown): Promise<T> =>
+  harness.request<T>(token, method, path, body);
 
 interface RunJson {
   id: string;
@@ -67,23 +53,9 @@ const setRate = async (ratePerSecond: number): Promise<void> => {
 };
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'console-runs-'));
-  const [, rt, br] = await Promise.all([
-    buildConsole(outdir),
-    startLocalRuntime({
-      senders: 1,
-      services: { dynamoEndpoint: inject('dynamoEndpoint'), sqsEndpoint: inject('sqsEndpoint') },
-      autopilot: { kind: 'standin', ratePerSecond: 100 },
-    }),
-    launchBrowser(),
-  ]);
-  runtime = rt;
-  browser = br;
   dataset = generateSampleProfiles({ profiles: 120, seed: 7 });
-  await seedDynamoDbSegments(runtime.segmentWriter, dataset);
-  server = await startLocalApiServer(runtime, 0, { consoleDir: outdir });
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  harness = await startConsoleHarness({ dataset });
+  ({ runtime, browser, base } = harness);
 
   connectionId = (
     await request<{ id: string }>('dev-admin', 'POST', '/connections', {
@@ -114,11 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  server?.close();
-  await runtime?.close();
-  rmSync(outdir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 const signIn = async (page: Page, label: string): Promise<void> => {
