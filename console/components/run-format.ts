@@ -29,6 +29,9 @@ const REQUEST_KIND_TEXT: Record<string, string> = {
   upsertWithList: 'Single contact joins a list',
   listRemove: 'Removals from a list',
   listAdd: 'Additions to a list',
+  listLists: 'List look-ups by title',
+  createList: 'Lists created',
+  membershipCheck: 'Membership checks (bulk-membership probe)',
 };
 
 /** Request kinds as the API names them, in words; an unknown kind keeps its name rather than vanish. */
@@ -50,8 +53,11 @@ const REASON_TEXT: Record<string, string> = {
 };
 
 /** A reason key (`missing_at`) in words; reasons the console does not know read with spaces for underscores. */
+/** Planning names an email rejection `email_<reason>` (lib/domain/mapping.ts); other reasons stand alone. */
 export const reasonText = (reason: string): string =>
-  REASON_TEXT[reason] ?? reason.slice(0, 200).replaceAll('_', ' ');
+  REASON_TEXT[reason] ??
+  REASON_TEXT[reason.replace(/^email_/, '')] ??
+  reason.slice(0, 200).replaceAll('_', ' ');
 
 export const count = (n: number): string => n.toLocaleString('en-US');
 

@@ -8,6 +8,7 @@ import {
   progressOf,
   type Run,
   reasonText,
+  requestKindText,
   skipped,
 } from '../../console/components/run-format.ts';
 
@@ -117,6 +118,23 @@ describe('console run text: progress', () => {
   it('puts known reasons in words and keeps an unknown one readable', () => {
     expect(reasonText('missing_at')).toBe('email has no @');
     expect(reasonText('rejected_by_autopilot')).toBe('rejected by autopilot');
+  });
+
+  it('reads the email_ prefix planning gives an email rejection', () => {
+    expect(reasonText('email_missing_at')).toBe('email has no @');
+    expect(reasonText('email_invalid_domain')).toBe('invalid email domain');
+  });
+
+  it('names every request kind a plan counts, in words', () => {
+    for (const kind of [
+      'listLists',
+      'createList',
+      'membershipCheck',
+      'upsertWithList',
+      'bulkUpsertWithList',
+    ]) {
+      expect(requestKindText(kind)).not.toBe(kind);
+    }
   });
 });
 
