@@ -5,7 +5,7 @@ import { DEV_USERS, type Role } from '../session.ts';
 
 const ROLE_DESCRIPTION: Record<Role, string> = {
   admin: 'manages connections and exports',
-  contributor: 'edits and runs exports on connections shared with contributors',
+  contributor: 'edits and runs exports on connections shared with contributors or naming them',
   viewer: 'reads everything, changes nothing',
 };
 
