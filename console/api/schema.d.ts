@@ -303,6 +303,8 @@ export interface components {
             type: "autopilot";
             /** @enum {string} */
             status: "active" | "invalid_key";
+            /** @description The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); absent for connections created before hints existed. Admins only: the key itself is never returned */
+            keyHint?: string;
             consent: {
                 acceptedBy: string;
                 acceptedAt: string;
@@ -342,6 +344,8 @@ export interface components {
             type: "autopilot";
             /** @enum {string} */
             status: "active" | "invalid_key";
+            /** @description The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); absent for connections created before hints existed. Admins only: the key itself is never returned */
+            keyHint?: string;
             consent: {
                 acceptedBy: string;
                 acceptedAt: string;
@@ -992,6 +996,8 @@ export interface operations {
                             type: "autopilot";
                             /** @enum {string} */
                             status: "active" | "invalid_key";
+                            /** @description The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); absent for connections created before hints existed. Admins only: the key itself is never returned */
+                            keyHint?: string;
                             consent: {
                                 acceptedBy: string;
                                 acceptedAt: string;

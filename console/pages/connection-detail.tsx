@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type Api, call, isDetailed } from '../api/client.ts';
 import { ProblemAlert } from '../components/form.tsx';
+import { KeyHint } from '../components/key-hint.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { href } from '../router.ts';
 import type { Session } from '../session.ts';
@@ -63,7 +64,9 @@ export const ConnectionDetailPage = ({
             <dt>Status</dt>
             <dd>{STATUS_TEXT[load.data.status]}</dd>
             <dt>API key</dt>
-            <dd>Kept in the secret store; never shown</dd>
+            <dd>
+              <KeyHint hint={load.data.keyHint} unknown="Kept in the secret store; never shown" />
+            </dd>
             <dt>Who can use it</dt>
             <dd>{SHARING_TEXT[load.data.sharing]}</dd>
             <dt>Export users</dt>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { type Api, type Connection, call, type Schemas } from '../api/client.ts';
-import { fieldError, otherErrors, type Problem } from '../api/problems.ts';
+import { fieldError, keyFieldError, otherErrors, type Problem } from '../api/problems.ts';
 import { type ExportUser, ExportUsersField } from '../components/export-users.tsx';
 import { FieldError, ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
 import { LimitsFields } from '../components/limits-fields.tsx';
@@ -115,10 +115,10 @@ export const ConnectionNewPage = ({
           label="Autopilot API key"
           type="password"
           autoComplete="new-password"
-          hint="Checked with Autopilot when you save, then kept in the secret store; it is never shown again."
+          hint="Checked with Autopilot when you save, then kept in the secret store; only its last 4 characters are shown again."
           value={apiKey}
           onInput={setApiKey}
-          error={fieldError(problem, 'apiKey')}
+          error={keyFieldError(problem, 'apiKey')}
           required
         />
         <ConsentField checked={consent} onChange={setConsent} error={fieldError(problem, 'consent')} />

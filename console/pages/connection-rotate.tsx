@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { type Api, call } from '../api/client.ts';
-import { fieldError, type Problem } from '../api/problems.ts';
+import { keyFieldError, type Problem } from '../api/problems.ts';
 import { ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
 
 /**
@@ -43,7 +43,7 @@ export const RotateKeyForm = ({ api, id, onRotated }: { api: Api; id: string; on
         autoComplete="new-password"
         value={apiKey}
         onInput={setApiKey}
-        error={fieldError(problem, 'apiKey')}
+        error={keyFieldError(problem, 'apiKey')}
       />
       {otherAccount || newAccount ? (
         <div class="choice">

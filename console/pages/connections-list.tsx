@@ -1,5 +1,6 @@
 import { type AnyConnection, type Api, call, isDetailed } from '../api/client.ts';
 import { ProblemAlert } from '../components/form.tsx';
+import { KeyHint } from '../components/key-hint.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { href } from '../router.ts';
 import type { Session } from '../session.ts';
@@ -63,6 +64,7 @@ const ConnectionTable = ({ rows, admin }: { rows: AnyConnection[]; admin: boolea
             <th scope="col">Sharing</th>
             <th scope="col">Rate budget</th>
             <th scope="col">Cap</th>
+            <th scope="col">API key</th>
           </>
         ) : null}
       </tr>
@@ -81,6 +83,9 @@ const ConnectionTable = ({ rows, admin }: { rows: AnyConnection[]; admin: boolea
               <td>{SHARING_TEXT[c.sharing]}</td>
               <td>{rateText(c.ratePerSecond)}</td>
               <td>{capText(c.cap)}</td>
+              <td>
+                <KeyHint hint={c.keyHint} unknown="Not shown" />
+              </td>
             </>
           ) : null}
         </tr>

@@ -22,8 +22,15 @@ export const ConnectionRefSchema = z.object({
 /** What non-admins see of a connection: its name and type, and whether they may use it. */
 export const ConnectionSummarySchema = ConnectionRefSchema.extend({ canUse });
 
-/** What admins see: everything but the API key, which no response ever contains. */
-export const ConnectionViewSchema = ConnectionSchema.extend({ canUse });
+/** What admins see: everything but the API key, of which no response ever contains more than its hint. */
+export const ConnectionViewSchema = ConnectionSchema.extend({
+  canUse,
+  keyHint: ConnectionSchema.shape.keyHint.meta({
+    description:
+      'The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); ' +
+      'absent for connections created before hints existed. Admins only: the key itself is never returned',
+  }),
+});
 export const ConnectionAnyViewSchema = z.union([ConnectionViewSchema, ConnectionSummarySchema]);
 
 export const connectionView = (caller: Caller, c: Connection): z.infer<typeof ConnectionAnyViewSchema> => {

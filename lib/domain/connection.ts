@@ -16,6 +16,16 @@ export const ExportUserSchema = z.object({
 });
 export type ExportUser = z.infer<typeof ExportUserSchema>;
 
+/** How many of a key's last characters admins see, to recognise which key is in use. */
+export const KEY_HINT_CHARS = 4;
+
+/**
+ * The last {@link KEY_HINT_CHARS} characters of `key`; none for a key shorter than twice that, so a
+ * hint never gives away half of a key or more. The key itself stays in the secret store.
+ */
+export const keyHintOf = (key: string): string | undefined =>
+  key.length >= 2 * KEY_HINT_CHARS ? key.slice(-KEY_HINT_CHARS) : undefined;
+
 /** A connection as stored: one Autopilot account, its consent, sharing, cap and rate budget (never its key). */
 export const ConnectionSchema = z.object({
   id: z.string().min(1),
@@ -23,6 +33,8 @@ export const ConnectionSchema = z.object({
   type: z.literal('autopilot'),
   /** `invalid_key`: Autopilot refused the key during a run; runs refuse to start until it is rotated. */
   status: z.enum(['active', 'invalid_key']),
+  /** The current key's last characters ({@link keyHintOf}); items stored before hints existed have none. */
+  keyHint: z.string().length(KEY_HINT_CHARS).optional(),
   consent: z.object({ acceptedBy: z.string().min(1), acceptedAt: iso, noticeVersion: z.string().min(1) }),
   sharing: z.enum(['admins', 'admins+contributors']),
   /** Items stored before export users existed have none. */

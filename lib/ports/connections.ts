@@ -1,9 +1,12 @@
 import type { Connection } from '#lib/domain/connection.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
 
-/** The fields of a connection a person edits; everything else is identity or system state. */
+/**
+ * The fields of a connection an edit may change: what a person edits, and the key's hint, which a
+ * key rotation replaces. Everything else is identity or system state.
+ */
 export type ConnectionEdit = Partial<
-  Pick<Connection, 'displayName' | 'sharing' | 'exportUsers' | 'cap' | 'ratePerSecond'>
+  Pick<Connection, 'displayName' | 'sharing' | 'exportUsers' | 'cap' | 'ratePerSecond' | 'keyHint'>
 >;
 
 /** Who made an edit, and when: recorded as `updatedBy` / `updatedAt`. */

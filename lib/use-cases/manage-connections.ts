@@ -1,5 +1,5 @@
 import { authorize, type Caller } from '#lib/domain/access.ts';
-import type { Connection } from '#lib/domain/connection.ts';
+import { type Connection, keyHintOf } from '#lib/domain/connection.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -70,7 +70,8 @@ export const updateConnection = async (
 
 /**
  * Creates a connection: refuses without consent, verifies the key against Autopilot, keeps the key
- * only in the secret store and records who consented and when. The returned record has no key.
+ * only in the secret store and records who consented and when. The returned record has no key, only
+ * its hint (its last characters, for admins to recognise it).
  */
 export const createConnection = async (
   deps: ConnectionDeps,
@@ -82,11 +83,13 @@ export const createConnection = async (
   const parsed = parseOrThrow(CreateConnectionInputSchema, input);
   await checkApiKey(deps, parsed.apiKey);
   const now = new Date(deps.clock.now()).toISOString();
+  const keyHint = keyHintOf(parsed.apiKey);
   const connection: Connection = {
     id: deps.newId(),
     displayName: parsed.displayName,
     type: 'autopilot',
     status: 'active',
+    ...(keyHint === undefined ? {} : { keyHint }),
     consent: { acceptedBy: actor, acceptedAt: now, noticeVersion: parsed.consent.noticeVersion },
     sharing: parsed.sharing,
     exportUsers: parsed.exportUsers,

@@ -1,9 +1,10 @@
 import { authorize, type Caller } from '#lib/domain/access.ts';
-import type { Connection } from '#lib/domain/connection.ts';
+import { type Connection, keyHintOf } from '#lib/domain/connection.ts';
 import { ConflictError } from '#lib/domain/errors.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
+import type { ConnectionEdit } from '#lib/ports/connections.ts';
 import type { ListRef } from '#lib/ports/destination.ts';
 import type { Runs } from '#lib/ports/runs.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
@@ -73,15 +74,12 @@ export const rotateKey = async (
   await deps.connections.setStatus(id, 'active');
   const latest = await getConnectionOrThrow(deps.connections, id);
   // A rotation is an admin's edit of the connection: recorded as such (who, when, a new version).
-  const next = await deps.connections.revise(
-    id,
-    latest.version,
-    {},
-    {
-      by: caller.id,
-      at: new Date(deps.clock.now()).toISOString(),
-    },
-  );
+  // Every key the API accepts has a hint (8+ characters), so the old key's hint never survives.
+  const edit: ConnectionEdit = { keyHint: keyHintOf(key) };
+  const next = await deps.connections.revise(id, latest.version, edit, {
+    by: caller.id,
+    at: new Date(deps.clock.now()).toISOString(),
+  });
   if (next === undefined) throw stale();
   deps.logger.info('connection key rotated', {
     connectionId: id,

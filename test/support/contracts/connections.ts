@@ -68,6 +68,31 @@ export const describeConnectionsContract = (name: string, makeState: () => Promi
         expect(renamed).toMatchObject({ displayName: 'Renamed', exportUsers: [], version: 2 });
       });
 
+      it('keeps the hint of the key a connection was created with, and a revise replaces it (a rotation)', async () => {
+        const c = aConnection({ id: uid('conn'), keyHint: 'cdef' });
+        await state.connections.create(c);
+        expect((await state.connections.get(c.id))?.keyHint).toBe('cdef');
+        expect((await state.connections.list()).find((x) => x.id === c.id)?.keyHint).toBe('cdef');
+
+        const rotation = { keyHint: 'Q9zX' };
+        const revised = await state.connections.revise(c.id, 1, rotation, STAMP);
+
+        expect(revised).toMatchObject({ keyHint: 'Q9zX', version: 2 });
+        expect((await state.connections.get(c.id))?.keyHint).toBe('Q9zX');
+        // An edit that does not name the hint leaves it alone.
+        await state.connections.revise(c.id, 2, { displayName: 'Renamed' }, STAMP);
+        expect((await state.connections.get(c.id))?.keyHint).toBe('Q9zX');
+      });
+
+      it('reads a connection stored before key hints existed as having none', async () => {
+        const old = aConnection({ id: uid('conn') });
+        expect(old).not.toHaveProperty('keyHint');
+        await state.connections.create(old);
+        const read = await state.connections.get(old.id);
+        expect(read?.keyHint).toBeUndefined();
+        expect(read).toEqual(old);
+      });
+
       it('lists and deletes connections', async () => {
         const a = aConnection({ id: uid('conn') });
         const b = aConnection({ id: uid('conn') });
