@@ -57,6 +57,15 @@ export const fieldError = (problem: Problem | undefined, field: string): string 
   return hit === undefined ? undefined : sentence(hit.reason);
 };
 
+/**
+ * What to say by an API key field after a save that checks the key with Autopilot: the API's reason
+ * for a rejected key, or, when the check answered 503 (Autopilot down or too slow), that it could
+ * not be reached, so the admin does not take a good key for a bad one.
+ */
+export const keyFieldError = (problem: Problem | undefined, field: string): string | undefined =>
+  fieldError(problem, field) ??
+  (problem?.status === 503 ? 'Autopilot could not be reached; try again.' : undefined);
+
 /** Errors that no field on the form shows: listed with their path so none goes unseen. */
 export const otherErrors = (problem: Problem | undefined, fields: readonly string[]): string[] =>
   (problem?.errors ?? [])

@@ -17,6 +17,9 @@ export class KeyVerificationError extends Error {
 
 const LATE = Symbol('late');
 
+/** Autopilot did not answer before the key-check deadline. */
+class LateAnswer extends TransientError {}
+
 /** `work` within the key-check deadline (real time: it guards the API function's own timeout). */
 const withinDeadline = async <T>(ms: number, work: Promise<T>): Promise<T> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -25,7 +28,7 @@ const withinDeadline = async <T>(ms: number, work: Promise<T>): Promise<T> => {
   });
   try {
     const result = await Promise.race([work, late]);
-    if (result === LATE) throw new TransientError(`Autopilot did not answer within ${ms} ms`);
+    if (result === LATE) throw new LateAnswer(`Autopilot did not answer within ${ms} ms`);
     return result;
   } finally {
     clearTimeout(timer);
@@ -47,11 +50,15 @@ export const checkApiKey = async (
     if (error instanceof FatalRunError) {
       throw new KeyVerificationError('Autopilot rejected this API key; check it and try again.', false);
     }
+    if (error instanceof LateAnswer) {
+      throw new KeyVerificationError('Autopilot did not answer in time; try again.', true);
+    }
     if (error instanceof TransientError) {
       const status = error.details.status;
+      // No status: no HTTP answer at all (connection refused or reset, DNS), not a slow one.
       throw new KeyVerificationError(
         status === undefined
-          ? 'Autopilot did not answer in time; try again.'
+          ? 'Autopilot could not be reached to check the key; try again shortly.'
           : `Autopilot could not check the key right now (it answered ${status}); try again shortly.`,
         true,
       );

@@ -32,6 +32,7 @@ const signIn = async (page: Page, label: string): Promise<void> => {
 };
 
 const NAME = 'Newsletter (console test)';
+const DOWN_NAME = 'Added while Autopilot was down';
 
 describe('the console: sign-in and connections, in chromium', () => {
   let admin: WatchedPage;
@@ -148,6 +149,9 @@ describe('the console: sign-in and connections, in chromium', () => {
     await row.waitFor();
     await page.unroute(`${base}/connections`);
     expect(await row.innerText()).toMatch(/Autopilot\s+OK\s+Admins only\s+4 requests\/s\s+100,000 contacts/);
+    // The key as its last 4 characters; screen readers hear "ending in" instead of the dots.
+    expect(await row.locator('td').last().textContent()).toBe(`•••• ending in ${runtime.apiKey.slice(-4)}`);
+    expect(await row.innerText()).not.toContain(runtime.apiKey);
     await expectAccessible(page);
     admin.expectNoErrors();
   });
@@ -161,11 +165,13 @@ describe('the console: sign-in and connections, in chromium', () => {
     expect(await page.getByRole('columnheader').allInnerTexts()).toEqual(['Name', 'Type', 'You can use it']);
     // Shared with admins only and not naming this contributor (it names dev-contributor-2).
     expect(await page.locator('tbody tr', { hasText: NAME }).innerText()).toMatch(/Autopilot\s+No$/);
+    expect(await page.getByText('ending in').count()).toBe(0);
     await expectAccessible(page);
     await page.getByRole('link', { name: NAME }).click();
     await page.getByRole('heading', { level: 1, name: NAME }).waitFor();
     await page.getByText('Admins see and change its settings.').waitFor();
     expect(await page.locator('form, input').count()).toBe(0);
+    expect(await page.getByText('ending in').count()).toBe(0);
     expect(await page.content()).not.toContain(runtime.apiKey);
     await expectAccessible(page);
     contributor.expectNoErrors();
@@ -213,7 +219,8 @@ describe('the console: sign-in and connections, in chromium', () => {
     const { page } = admin;
     await page.getByRole('link', { name: NAME }).click();
     await page.getByRole('heading', { level: 1, name: NAME }).waitFor();
-    await page.getByText('Kept in the secret store; never shown').waitFor();
+    const key = page.locator('dt', { hasText: 'API key' }).locator('+ dd');
+    expect(await key.textContent()).toBe(`•••• ending in ${runtime.apiKey.slice(-4)}`);
     expect(await page.content()).not.toContain(runtime.apiKey);
     await expectAccessible(page);
     await page.getByLabel('Display name').fill(`${NAME} v2`);
@@ -278,5 +285,59 @@ describe('the console: sign-in and connections, in chromium', () => {
     await page.getByRole('status').getByText('Removed "Renamed elsewhere"; 1 export(s) detached.').waitFor();
     await page.getByText('No connections yet.').waitFor();
     admin.expectNoErrors();
+  });
+  it('says by the key field that Autopilot could not be reached while it is down, then adds and rotates once it is back', async () => {
+    // 503s: the key checks below fail on purpose while the stand-in drops or refuses them.
+    const down = await watchedPage(browser, [503]);
+    const { page } = down;
+    const standIn = runtime.standIn;
+    if (standIn === undefined) throw new Error('the console harness runs the Autopilot stand-in');
+    const struck = () => Object.values(standIn.faultCounts()).reduce((n, c) => n + c.injected, 0);
+    await signIn(page, 'Admin');
+    await page.getByRole('link', { name: 'Add connection' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Add connection' }).waitFor();
+    await page.getByLabel('Display name').fill(DOWN_NAME);
+    await page.getByLabel('Autopilot API key').fill(runtime.apiKey);
+    await page.getByLabel('I have read this and accept it').check();
+
+    // The connection to Autopilot drops without an answer.
+    standIn.setFaults({ rules: [{ kind: 'reset', routes: ['GET /lists'] }] });
+    try {
+      await page.getByRole('button', { name: 'Save connection' }).click();
+      await expect
+        .poll(() => page.locator('#apiKey-error').textContent())
+        .toBe('Autopilot could not be reached; try again.');
+      expect(await page.getByLabel('Autopilot API key').getAttribute('aria-invalid')).toBe('true');
+      const alert = await page.getByRole('alert').innerText();
+      expect(alert).toContain('Autopilot could not be reached to check the key; try again shortly.');
+      expect(alert).not.toMatch(/rejected/i);
+      expect(struck()).toBeGreaterThan(0);
+      await expectAccessible(page);
+    } finally {
+      standIn.setFaults(undefined);
+    }
+    await page.getByRole('button', { name: 'Save connection' }).click();
+    await page.getByRole('status').getByText(`Added "${DOWN_NAME}".`).waitFor();
+
+    await page.getByRole('link', { name: DOWN_NAME }).click();
+    await page.getByRole('heading', { level: 1, name: DOWN_NAME }).waitFor();
+    // Autopilot answers, but only with 503s.
+    standIn.setFaults({ rules: [{ kind: 'error', status: 503, routes: ['GET /lists'] }] });
+    try {
+      await page.getByLabel('New Autopilot API key').fill(runtime.apiKey);
+      await page.getByRole('button', { name: 'Replace key' }).click();
+      await expect
+        .poll(() => page.locator('#rotate-apiKey-error').textContent())
+        .toBe('Autopilot could not be reached; try again.');
+      expect(await page.getByRole('alert').innerText()).toContain('it answered 503');
+      expect(struck()).toBeGreaterThan(0);
+    } finally {
+      standIn.setFaults(undefined);
+    }
+    await page.getByRole('button', { name: 'Replace key' }).click();
+    await page.getByRole('status').getByText('API key replaced.').waitFor();
+    expect(await page.locator('#rotate-apiKey-error').count()).toBe(0);
+    down.expectNoErrors();
+    await down.context.close();
   });
 });

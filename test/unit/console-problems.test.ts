@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fieldError, isStale, otherErrors, toProblem } from '../../console/api/problems.ts';
+import {
+  fieldError,
+  isStale,
+  keyFieldError,
+  networkProblem,
+  otherErrors,
+  toProblem,
+} from '../../console/api/problems.ts';
 
 describe('console problems: API errors in words, by field', () => {
   const rejected = toProblem(400, {
@@ -49,5 +56,34 @@ describe('console problems: API errors in words, by field', () => {
     expect(isStale(toProblem(409, { detail: 'changed', currentVersion: 3 }))).toBe(true);
     expect(isStale(toProblem(409, { detail: 'in use', exports: [] }))).toBe(false);
     expect(isStale(toProblem(400, { detail: 'bad', currentVersion: 3 }))).toBe(false);
+  });
+});
+
+describe('console problems: the key field during a key check', () => {
+  it('says by the key field that Autopilot could not be reached when the key check answered 503', () => {
+    const down = toProblem(503, {
+      status: 503,
+      detail: 'Autopilot could not be reached to check the key; try again shortly.',
+    });
+    expect(keyFieldError(down, 'apiKey')).toBe('Autopilot could not be reached; try again.');
+    // Even without a detail from the API (a proxy's bare 503).
+    expect(keyFieldError(toProblem(503, 'Service Unavailable'), 'apiKey')).toBe(
+      'Autopilot could not be reached; try again.',
+    );
+  });
+
+  it('keeps a rejected key in the API’s words, and says nothing by the key for other failures', () => {
+    const rejected = toProblem(400, {
+      detail: 'Autopilot rejected this API key; check it and try again.',
+      errors: [{ path: 'apiKey', reason: 'rejected by Autopilot' }],
+    });
+    expect(keyFieldError(rejected, 'apiKey')).toBe('Rejected by Autopilot');
+    expect(keyFieldError(toProblem(400, { errors: [{ path: 'cap', reason: 'too big' }] }), 'apiKey')).toBe(
+      undefined,
+    );
+    // The console not reaching the API is not Autopilot being down.
+    expect(keyFieldError(networkProblem(), 'apiKey')).toBeUndefined();
+    expect(keyFieldError(toProblem(500, {}), 'apiKey')).toBeUndefined();
+    expect(keyFieldError(undefined, 'apiKey')).toBeUndefined();
   });
 });

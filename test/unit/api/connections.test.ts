@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TransientError } from '#lib/domain/errors.ts';
 import type { DestinationSession } from '#lib/ports/destination.ts';
 import { ApiHarness, validConnection } from '#test/support/api-harness.ts';
 
@@ -139,4 +140,29 @@ describe('a slow key check', () => {
     expect(await h.state.connections.list()).toEqual(connections);
     expect(await h.keyStore.getApiKey('conn-1')).toBe('key-1');
   });
+});
+
+describe('a key check that cannot reach Autopilot', () => {
+  const UNREACHABLE = 'key-while-autopilot-is-down';
+  const reset = async (): Promise<never> => {
+    throw new TransientError('GET /v1/lists failed: ECONNRESET (socket hang up)');
+  };
+
+  it.each([
+    ['creating a connection', 'POST', '/connections', validConnection({ apiKey: UNREACHABLE })],
+    ['rotating a key', 'POST', '/connections/conn-1/rotate-key', { apiKey: UNREACHABLE }],
+  ])(
+    '%s answers 503 saying Autopilot could not be reached, distinct from a rejected key',
+    async (_name, method, url, body) => {
+      const h = await sentOnce();
+      accounts(h, { [UNREACHABLE]: { findLists: reset } });
+      const connections = await h.state.connections.list();
+      const reply = await h.call(method, url, { body });
+      expect(reply.status).toBe(503);
+      expect(reply.body.detail).toBe('Autopilot could not be reached to check the key; try again shortly.');
+      expect(reply.body.detail).not.toMatch(/rejected/i);
+      expect(await h.state.connections.list()).toEqual(connections);
+      expect(await h.keyStore.getApiKey('conn-1')).toBe('key-1');
+    },
+  );
 });
