@@ -147,8 +147,15 @@ describe('the console signs in with OIDC (code + PKCE), in chromium', () => {
     const { page } = watched;
     const sent = authorizations(page);
     await signIn(page, 'dev-admin');
+    // The exports page's own requests finish before sign-out, so any request counted after it is the page's.
+    const loaded = Promise.all(
+      ['/exports', '/segments'].map((path) =>
+        page.waitForResponse((r) => new URL(r.url()).pathname === path),
+      ),
+    );
     await page.getByRole('link', { name: 'Exports' }).click();
     await page.getByRole('heading', { level: 1, name: 'Exports' }).waitFor();
+    await loaded;
     const beforeSignOut = sent.length;
     expect(sent.filter((a) => a?.startsWith('Bearer '))).toHaveLength(beforeSignOut);
     const logouts = standin.seen.logouts.length;
