@@ -45,12 +45,36 @@ export const scanRecords = async (
   onRecord: (record: RawRecord) => boolean,
   prefix?: Buffer,
 ): Promise<ScanResult> => {
-  const scanner = new Scanner(format, from, onRecord);
-  if (prefix && prefix.length > 0 && !scanner.push(prefix, false)) return scanner.result();
   const start = from.offset + (prefix?.length ?? 0);
   const stream = createReadStream(path, { start, highWaterMark: CHUNK_BYTES });
-  for await (const chunk of stream) {
-    if (!scanner.push(chunk as Buffer, false)) return scanner.result();
+  try {
+    return await scanChunks(stream[Symbol.asyncIterator](), format, from, onRecord, prefix);
+  } finally {
+    stream.destroy();
+  }
+};
+
+/**
+ * `scanRecords` over any byte source that yields the file's bytes from `from.offset` (after
+ * `prefix`), e.g. a ranged S3 GetObject body. Stops pulling chunks once `onRecord` asks to stop and
+ * leaves the iterator open, so a later scan can go on from `stoppedAt` with `rest` as its prefix;
+ * closing the source is the caller's job.
+ */
+export const scanChunks = async (
+  chunks: AsyncIterator<Uint8Array>,
+  format: RecordFormat,
+  from: RecordPosition,
+  onRecord: (record: RawRecord) => boolean,
+  prefix?: Buffer,
+): Promise<ScanResult> => {
+  const scanner = new Scanner(format, from, onRecord);
+  if (prefix && prefix.length > 0 && !scanner.push(prefix, false)) return scanner.result();
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+    const chunk = next.value;
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (!scanner.push(buf, false)) return scanner.result();
   }
   scanner.push(Buffer.alloc(0), true);
   return scanner.result();
