@@ -5,6 +5,11 @@ export interface SegmentInfo {
   name: string;
   /** Profiles in the segment, as the source counts them (may lag a running refresh). */
   profiles: number;
+  /**
+   * Attribute names the segment's profiles carry (a CSV header, JSONL keys seen in the first rows,
+   * Parquet columns, or a manifest's list), when the source knows them; the id field is not one.
+   */
+  attributes?: string[];
 }
 
 export interface SegmentPage {

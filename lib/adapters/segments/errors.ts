@@ -38,3 +38,14 @@ export const MALFORMED_ROW = 'source_malformed_row';
 export const malformed = (why: string): string => `${MALFORMED_ROW}: ${why}`;
 
 const shorten = (text: string): string => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
+
+/** A refresh manifest's declared row counts or checksums disagree with its files. */
+export class RefreshManifestMismatchError extends SegmentSourceConfigError {
+  override readonly name: string = 'RefreshManifestMismatchError';
+  constructor(
+    readonly refreshId: string,
+    readonly mismatches: string[],
+  ) {
+    super(`Refresh "${refreshId}" does not match its manifest: ${mismatches.join('; ')}`);
+  }
+}
