@@ -4,6 +4,7 @@ import type { Connections } from './connections.ts';
 import type { Exports } from './exports.ts';
 import type { ListRegistry } from './list-registry.ts';
 import type { PlanLedger } from './plan-ledger.ts';
+import type { Refreshes } from './refreshes.ts';
 import type { Runs } from './runs.ts';
 import type { Snapshots } from './snapshots.ts';
 import type { TargetOwners } from './target-owners.ts';
@@ -22,4 +23,5 @@ export interface State {
   lists: ListRegistry;
   targets: TargetOwners;
   checkpoints: Checkpoints;
+  refreshes: Refreshes;
 }

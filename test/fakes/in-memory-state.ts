@@ -5,6 +5,7 @@ import { InMemoryConnections } from './state/connections.ts';
 import { InMemoryExports } from './state/exports.ts';
 import { InMemoryListRegistry } from './state/lists.ts';
 import { InMemoryPlanLedger } from './state/plan-ledger.ts';
+import { InMemoryRefreshes } from './state/refreshes.ts';
 import { InMemoryRuns } from './state/runs.ts';
 import { InMemorySnapshots } from './state/snapshots.ts';
 import { Tables } from './state/tables.ts';
@@ -28,5 +29,6 @@ export const createInMemoryState = (): State => {
     lists: new InMemoryListRegistry(tables),
     targets: new InMemoryTargetOwners(tables),
     checkpoints: new InMemoryCheckpoints(tables),
+    refreshes: new InMemoryRefreshes(tables),
   };
 };

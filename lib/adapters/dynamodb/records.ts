@@ -43,6 +43,11 @@ export const keys = {
   contactSk: (key: string) => `C#${key}`,
   memberSk: (segmentId: string, key: string) => `M#${segmentId}#${key}`,
   snapshotListSk: (segmentId: string) => `L#${segmentId}`,
+  refresh: (refreshId: string) => ({ pk: `REFRESH#${refreshId}`, sk: 'META' }),
+  segmentRefreshPk: (segmentId: string) => `REFSEG#${segmentId}`,
+  /** Newest first in one descending Query: the creation instant (UTC, fixed width), then the id. */
+  segmentRefreshSk: (createdAt: string, refreshId: string) =>
+    `${new Date(createdAt).toISOString()}#${refreshId}`,
 } as const;
 
 export const pad = (n: number, width: number): string => String(n).padStart(width, '0');

@@ -8,6 +8,7 @@ import { DynamoDbExports } from './exports.ts';
 import { DynamoDbListRegistry } from './lists.ts';
 import { DynamoDbPlanLedger } from './plan-ledger.ts';
 import { DEFAULT_TTL_DAYS, type TableContext, type TtlDays } from './records.ts';
+import { DynamoDbRefreshes } from './refreshes.ts';
 import { DynamoDbRuns } from './runs.ts';
 import { DynamoDbSnapshots } from './snapshot.ts';
 import { DynamoDbTargetOwners } from './targets.ts';
@@ -44,5 +45,6 @@ export const createDynamoDbState = (options: DynamoDbStateOptions): State => {
     lists: new DynamoDbListRegistry(ctx),
     targets: new DynamoDbTargetOwners(ctx),
     checkpoints: new DynamoDbCheckpoints(ctx),
+    refreshes: new DynamoDbRefreshes(ctx),
   };
 };

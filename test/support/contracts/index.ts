@@ -5,6 +5,7 @@ import { describeConnectionsContract } from './connections.ts';
 import { describeExportsContract } from './exports.ts';
 import { describeListRegistryContract } from './list-registry.ts';
 import { describePlanLedgerContract } from './plan-ledger.ts';
+import { describeRefreshesContract } from './refreshes.ts';
 import { describeRunsContract } from './runs.ts';
 import { describeSnapshotsContract } from './snapshots.ts';
 import { describeTargetOwnersContract } from './target-owners.ts';
@@ -23,4 +24,5 @@ export const describeStateContracts = (name: string, makeState: () => Promise<St
   describeListRegistryContract(name, makeState);
   describeRunsContract(name, makeState);
   describePlanLedgerContract(name, makeState);
+  describeRefreshesContract(name, makeState);
 };
