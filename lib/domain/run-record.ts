@@ -60,6 +60,8 @@ export const RunRecordSchema = z.object({
   /** Why a run was skipped, failed or cancelled, in words a marketer can act on. */
   reason: z.string().optional(),
   requestedBy: z.string(),
+  /** The refresh whose arrival started (or skipped) this run, for runs a drop triggered. */
+  refreshId: z.string().min(1).optional(),
   createdAt: iso,
   planningFinishedAt: iso.optional(),
   finishedAt: iso.optional(),

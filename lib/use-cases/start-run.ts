@@ -86,7 +86,7 @@ export const runnableConnection = async (
  */
 export const startRun = async (
   deps: StartRunDeps,
-  request: { exportId: string; trigger: RunTrigger; requestedBy: string },
+  request: { exportId: string; trigger: RunTrigger; requestedBy: string; refreshId?: string },
 ): Promise<StartRunResult> => {
   const { runs, exports, clock } = deps;
   const exp = await exports.get(request.exportId);
@@ -114,6 +114,7 @@ export const startRun = async (
     trigger: request.trigger,
     status: 'planning',
     requestedBy: request.requestedBy,
+    ...(request.refreshId === undefined ? {} : { refreshId: request.refreshId }),
     createdAt: new Date(now).toISOString(),
     segmentIds: exp.segmentIds,
     membership: exp.membership,
