@@ -458,7 +458,7 @@ export interface components {
              * @enum {string}
              */
             capPolicy: "fail" | "truncate";
-            /** @default false */
+            /** @default true */
             scheduled: boolean;
             id: string;
             version: number;
@@ -540,7 +540,7 @@ export interface components {
              * @enum {string}
              */
             capPolicy: "fail" | "truncate";
-            /** @default false */
+            /** @default true */
             scheduled: boolean;
         };
         ExportList: {
@@ -588,7 +588,7 @@ export interface components {
                  * @enum {string}
                  */
                 capPolicy: "fail" | "truncate";
-                /** @default false */
+                /** @default true */
                 scheduled: boolean;
                 id: string;
                 version: number;
@@ -780,7 +780,7 @@ export interface components {
                  * @enum {string}
                  */
                 capPolicy: "fail" | "truncate";
-                /** @default false */
+                /** @default true */
                 scheduled: boolean;
             } | null;
             permissions: {
@@ -840,7 +840,7 @@ export interface components {
              * @enum {string}
              */
             capPolicy: "fail" | "truncate";
-            /** @default false */
+            /** @default true */
             scheduled: boolean;
             id: string;
             version: number;
@@ -942,7 +942,7 @@ export interface components {
              * @enum {string}
              */
             capPolicy: "fail" | "truncate";
-            /** @default false */
+            /** @default true */
             scheduled: boolean;
             version: number;
         };
@@ -2026,7 +2026,7 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 capPolicy: "fail" | "truncate";
-                                /** @default false */
+                                /** @default true */
                                 scheduled: boolean;
                             } | null;
                             permissions: {

@@ -116,6 +116,7 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     membershipFields: only(loaded?.membershipFields ?? {}, form.segmentIds),
     adoptExistingLists: loaded?.adoptExistingLists ?? false,
     cap: loaded?.cap ?? 100_000,
-    scheduled: loaded?.scheduled ?? false,
+    // A new export runs with every refresh, as the API's default says; the export page switches it.
+    scheduled: loaded?.scheduled ?? true,
   };
 };

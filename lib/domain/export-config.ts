@@ -173,7 +173,8 @@ export const ExportConfigSchema = z
     adoptExistingLists: z.boolean().default(false),
     cap: z.number().int().positive().max(10_000_000).default(DEFAULT_CAP),
     capPolicy: z.enum(['fail', 'truncate']).default('fail'),
-    scheduled: z.boolean().default(false),
+    /** Runs with every refresh unless switched off, as the original connector's exports do. */
+    scheduled: z.boolean().default(true),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

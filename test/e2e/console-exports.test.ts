@@ -213,11 +213,9 @@ describe('the console: exports, in chromium', () => {
     contributor.expectNoErrors();
   });
 
-  it('turns the schedule on and off', async () => {
+  it('creates the export scheduled, as the original connector runs it with every refresh, and turns the schedule off and on', async () => {
     const { page } = contributor;
     await page.getByRole('link', { name: NAME }).click();
-    await page.getByRole('button', { name: 'Turn schedule on' }).click();
-    await page.getByRole('status').getByText('Schedule turned on.').waitFor();
     const scheduled = async () =>
       ((await (await api('dev-contributor', 'GET', `/exports/${exportId}`)).json()) as { scheduled: boolean })
         .scheduled;
@@ -225,6 +223,9 @@ describe('the console: exports, in chromium', () => {
     await page.getByRole('button', { name: 'Turn schedule off' }).click();
     await page.getByRole('status').getByText('Schedule turned off.').waitFor();
     expect(await scheduled()).toBe(false);
+    await page.getByRole('button', { name: 'Turn schedule on' }).click();
+    await page.getByRole('status').getByText('Schedule turned on.').waitFor();
+    expect(await scheduled()).toBe(true);
     contributor.expectNoErrors();
   });
 

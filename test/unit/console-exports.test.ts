@@ -111,6 +111,10 @@ describe('console exports: the form and the document the API takes', () => {
     expect(input.dataMatching).toEqual(loaded.dataMatching);
   });
 
+  it('makes a new export scheduled, as the API does when the field is left out', () => {
+    expect(inputOf({ ...emptyForm(), name: 'New' }, undefined).scheduled).toBe(true);
+  });
+
   it('leaves out blank optional attributes, and a new export passes the API schema', () => {
     const input = inputOf({ ...emptyForm(), name: 'New', connectionId: 'c', segmentIds: ['a'] }, undefined);
     expect(input.dataMatching).toEqual({ email: 'email', fields: {}, custom: [] });

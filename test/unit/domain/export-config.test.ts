@@ -26,14 +26,14 @@ const valid = {
 };
 
 describe('export configuration', () => {
-  it('fills documented defaults: list membership, remove leavers, cap 100,000 failing when exceeded, unscheduled', () => {
+  it('fills documented defaults: list membership, remove leavers, cap 100,000 failing when exceeded, scheduled', () => {
     const config = ExportConfigSchema.parse(valid);
     expect(config).toMatchObject({
       membership: 'list',
       onLeave: 'remove',
       cap: 100_000,
       capPolicy: 'fail',
-      scheduled: false,
+      scheduled: true,
       listTitles: {},
       adoptExistingLists: false,
     });
