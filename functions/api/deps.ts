@@ -1,3 +1,14 @@
+import type { ApiEnv } from '#functions/shared/env.ts';
+import { newId } from '#functions/shared/ids.ts';
+import { type Observability, observability } from '#functions/shared/observability.ts';
+import {
+  commonParts,
+  destination,
+  type Overrides,
+  secretProvider,
+  segmentSource,
+  sqsClient,
+} from '#functions/shared/wiring.ts';
 import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
@@ -10,17 +21,6 @@ import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { State } from '#lib/ports/state.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
-import type { ApiEnv } from '../shared/env.ts';
-import { newId } from '../shared/ids.ts';
-import { type Observability, observability } from '../shared/observability.ts';
-import {
-  commonParts,
-  destination,
-  type Overrides,
-  secretProvider,
-  segmentSource,
-  sqsClient,
-} from '../shared/wiring.ts';
 
 /** Everything the API's routes use. */
 export interface ApiDeps {

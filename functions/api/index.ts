@@ -1,4 +1,4 @@
-import { ApiEnvSchema, loadEnv } from '../shared/env.ts';
+import { ApiEnvSchema, loadEnv } from '#functions/shared/env.ts';
 import { createApiDeps } from './deps.ts';
 import { createApiHandler } from './handler.ts';
 

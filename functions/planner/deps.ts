@@ -1,15 +1,7 @@
-import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
-import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
-import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
-import { PlanMessageSchema } from '#lib/domain/messages.ts';
-import type { DeadLetters } from '#lib/ports/work-queue.ts';
-import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
-import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
-import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
-import type { PlannerEnv } from '../shared/env.ts';
-import { ONE_WEEK_MS } from '../shared/env.ts';
-import { newId } from '../shared/ids.ts';
-import { type Observability, observability } from '../shared/observability.ts';
+import type { PlannerEnv } from '#functions/shared/env.ts';
+import { ONE_WEEK_MS } from '#functions/shared/env.ts';
+import { newId } from '#functions/shared/ids.ts';
+import { type Observability, observability } from '#functions/shared/observability.ts';
 import {
   commonParts,
   destination,
@@ -18,7 +10,15 @@ import {
   secretProvider,
   segmentSource,
   sqsClient,
-} from '../shared/wiring.ts';
+} from '#functions/shared/wiring.ts';
+import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
+import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import { PlanMessageSchema } from '#lib/domain/messages.ts';
+import type { DeadLetters } from '#lib/ports/work-queue.ts';
+import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
+import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
+import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 
 export interface PlannerDeps {
   plan: PlanRunDeps;

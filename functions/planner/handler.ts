@@ -1,13 +1,13 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { processRecords, remainingTime } from '#functions/shared/lambda.ts';
+import { lambdaHandler } from '#functions/shared/observability.ts';
 import { type PlanMessage, PlanMessageSchema } from '#lib/domain/messages.ts';
 import { RunTriggerSchema } from '#lib/domain/run.ts';
 import { parseOrThrow, toIssues } from '#lib/domain/validation.ts';
 import { planRun } from '#lib/use-cases/plan-run.ts';
 import { type RefreshSummary, startScheduledRuns } from '#lib/use-cases/scheduled-refresh.ts';
 import { type StartRunResult, startRun } from '#lib/use-cases/start-run.ts';
-import { processRecords, remainingTime } from '../shared/lambda.ts';
-import { lambdaHandler } from '../shared/observability.ts';
 import type { PlannerDeps } from './deps.ts';
 
 /** What EventBridge Scheduler sends (the schedule's fixed input). */

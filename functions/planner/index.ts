@@ -1,4 +1,4 @@
-import { loadEnv, PlannerEnvSchema } from '../shared/env.ts';
+import { loadEnv, PlannerEnvSchema } from '#functions/shared/env.ts';
 import { createPlannerDeps } from './deps.ts';
 import { createPlannerHandlers } from './handler.ts';
 

@@ -1,11 +1,6 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
-import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
-import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
-import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
-import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
-import { ONE_WEEK_MS, type SenderEnv } from '../shared/env.ts';
-import { type Observability, observability } from '../shared/observability.ts';
+import { ONE_WEEK_MS, type SenderEnv } from '#functions/shared/env.ts';
+import { type Observability, observability } from '#functions/shared/observability.ts';
 import {
   commonParts,
   destination,
@@ -13,7 +8,12 @@ import {
   rateBudget,
   secretProvider,
   sqsClient,
-} from '../shared/wiring.ts';
+} from '#functions/shared/wiring.ts';
+import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
+import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
+import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
+import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
+import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
 
 export interface SenderDeps {
   send: SendBatchDeps;

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { processRecords, remainingTime, retryDelaySeconds } from '#functions/shared/lambda.ts';
+import { lambdaHandler } from '#functions/shared/observability.ts';
 import { sendBatch } from '#lib/use-cases/send-batch.ts';
-import { processRecords, remainingTime, retryDelaySeconds } from '../shared/lambda.ts';
-import { lambdaHandler } from '../shared/observability.ts';
 import type { SenderDeps } from './deps.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { loadEnv, SenderEnvSchema } from '../shared/env.ts';
+import { loadEnv, SenderEnvSchema } from '#functions/shared/env.ts';
 import { createSenderDeps } from './deps.ts';
 import { createSenderHandler } from './handler.ts';
 

@@ -1,8 +1,8 @@
+import type { WatchdogEnv } from '#functions/shared/env.ts';
+import { type Observability, observability } from '#functions/shared/observability.ts';
+import { commonParts, type Overrides } from '#functions/shared/wiring.ts';
 import type { WatchdogSettings } from '#lib/use-cases/end-stalled-runs.ts';
 import type { LifecycleDeps } from '#lib/use-cases/run-lifecycle.ts';
-import type { WatchdogEnv } from '../shared/env.ts';
-import { type Observability, observability } from '../shared/observability.ts';
-import { commonParts, type Overrides } from '../shared/wiring.ts';
 
 export interface WatchdogDeps {
   lifecycle: LifecycleDeps;

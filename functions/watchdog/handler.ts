@@ -1,5 +1,5 @@
+import { lambdaHandler } from '#functions/shared/observability.ts';
 import { endStalledRuns, type WatchdogSummary } from '#lib/use-cases/end-stalled-runs.ts';
-import { lambdaHandler } from '../shared/observability.ts';
 import type { WatchdogDeps } from './deps.ts';
 
 /** Invoked by its schedule every few minutes: ends runs that stopped moving. */

@@ -1,4 +1,4 @@
-import { loadEnv, WatchdogEnvSchema } from '../shared/env.ts';
+import { loadEnv, WatchdogEnvSchema } from '#functions/shared/env.ts';
 import { createWatchdogDeps } from './deps.ts';
 import { createWatchdogHandler } from './handler.ts';
 
