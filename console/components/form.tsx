@@ -64,15 +64,25 @@ export const TextField = (props: TextFieldProps) => {
 /** The form-level message: the API's detail in words, announced when it appears. */
 export const ProblemAlert = ({
   problem,
+  others = [],
   children,
 }: {
   problem: Problem | undefined;
+  /** The problem's errors that name no field on the form, listed under its detail. */
+  others?: readonly string[];
   children?: ComponentChildren;
 }) =>
   problem === undefined ? null : (
     <div class="alert" role="alert">
       <p>{problem.detail}</p>
       {children}
+      {others.length > 0 ? (
+        <ul>
+          {others.map((r) => (
+            <li key={r}>{r}</li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 

@@ -64,7 +64,7 @@ export const ConnectionEditForm = ({
   return (
     <form class="panel" aria-labelledby="edit-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="edit-title">Settings</h2>
-      <ProblemAlert problem={problem}>
+      <ProblemAlert problem={problem} others={rest}>
         {stale ? (
           <p>
             Your changes were not saved.{' '}
@@ -72,13 +72,6 @@ export const ConnectionEditForm = ({
               Reload
             </button>
           </p>
-        ) : null}
-        {rest.length > 0 ? (
-          <ul>
-            {rest.map((r) => (
-              <li key={r}>{r}</li>
-            ))}
-          </ul>
         ) : null}
       </ProblemAlert>
       <TextField

@@ -93,15 +93,7 @@ export const ConnectionNewPage = ({
         <a href={href({ page: 'connections' })}>Back to connections</a>
       </p>
       <form onSubmit={(e) => void submit(e)} noValidate>
-        <ProblemAlert problem={problem}>
-          {rest.length > 0 ? (
-            <ul>
-              {rest.map((r) => (
-                <li key={r}>{r}</li>
-              ))}
-            </ul>
-          ) : null}
-        </ProblemAlert>
+        <ProblemAlert problem={problem} others={rest} />
         <TextField
           id="displayName"
           label="Display name"

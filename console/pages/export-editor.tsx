@@ -85,7 +85,7 @@ export const ExportEditor = ({
   const connectionError = fieldError(problem, 'connectionId');
   return (
     <form aria-label="Export settings" onSubmit={(e) => void submit(e)} noValidate>
-      <ProblemAlert problem={problem}>
+      <ProblemAlert problem={problem} others={rest}>
         {isConflict ? (
           <>
             <p>Your changes were not saved.</p>
@@ -99,13 +99,6 @@ export const ExportEditor = ({
               Reload
             </button>
           </>
-        ) : null}
-        {rest.length > 0 ? (
-          <ul>
-            {rest.map((r) => (
-              <li key={r}>{r}</li>
-            ))}
-          </ul>
         ) : null}
       </ProblemAlert>
       {overCap === undefined ? null : (
