@@ -2,6 +2,7 @@ import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { BatchOutcome, BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
 import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
 import { addCounters, getBatch, recordBatch, retryConflicts } from './batch-record.ts';
+import { updateItem } from './item-ops.ts';
 import {
   ErrorSampleItemSchema,
   Expr,
@@ -17,36 +18,23 @@ import { mustExist, RunNotFoundError } from './runs.ts';
 import { TTL_ATTRIBUTE } from './tables.ts';
 
 /** The batch item's lease: taken when free, expired or already ours, never on a batch that is done. */
-export const leaseBatch = async (
+export const leaseBatch = (
   ctx: TableContext,
   runId: string,
   batchNo: number,
   holder: string,
   now: string,
   until: string,
-): Promise<boolean> => {
-  const e = new Expr();
-  try {
-    await ctx.client.send(
-      new UpdateItemCommand({
-        TableName: ctx.tableName,
-        Key: toItem(keys.batch(runId, batchNo)),
-        UpdateExpression:
-          `SET ${e.path('lease')} = ${e.value({ holder, until })}, ` +
-          `${e.path(TTL_ATTRIBUTE)} = if_not_exists(${e.path(TTL_ATTRIBUTE)}, ${e.value(expiresAt(ctx, ctx.ttlDays.batches))})`,
-        ConditionExpression:
-          `(attribute_not_exists(${e.path('done')}) OR ${e.path('done')} = ${e.value(false)}) AND ` +
-          `(attribute_not_exists(${e.path('lease')}) OR ${e.path('lease', 'until')} < ${e.value(now)} OR ` +
-          `${e.path('lease', 'holder')} = ${e.value(holder)})`,
-        ...e.attributes(),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
-};
+): Promise<boolean> =>
+  updateItem(ctx, keys.batch(runId, batchNo), (e) => ({
+    update:
+      `SET ${e.path('lease')} = ${e.value({ holder, until })}, ` +
+      `${e.path(TTL_ATTRIBUTE)} = if_not_exists(${e.path(TTL_ATTRIBUTE)}, ${e.value(expiresAt(ctx, ctx.ttlDays.batches))})`,
+    condition:
+      `(attribute_not_exists(${e.path('done')}) OR ${e.path('done')} = ${e.value(false)}) AND ` +
+      `(attribute_not_exists(${e.path('lease')}) OR ${e.path('lease', 'until')} < ${e.value(now)} OR ` +
+      `${e.path('lease', 'holder')} = ${e.value(holder)})`,
+  }));
 
 export const releaseBatch = async (
   ctx: TableContext,
@@ -54,20 +42,11 @@ export const releaseBatch = async (
   batchNo: number,
   holder: string,
 ): Promise<void> => {
-  const e = new Expr();
-  try {
-    await ctx.client.send(
-      new UpdateItemCommand({
-        TableName: ctx.tableName,
-        Key: toItem(keys.batch(runId, batchNo)),
-        UpdateExpression: `REMOVE ${e.path('lease')}`,
-        ConditionExpression: `${e.path('lease', 'holder')} = ${e.value(holder)}`,
-        ...e.attributes(),
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  // Someone else's lease (ours expired and was taken) is not ours to release: nothing to do.
+  await updateItem(ctx, keys.batch(runId, batchNo), (e) => ({
+    update: `REMOVE ${e.path('lease')}`,
+    condition: `${e.path('lease', 'holder')} = ${e.value(holder)}`,
+  }));
 };
 
 export const addRequests = async (
