@@ -8,17 +8,8 @@ export const EXPORT_STATUS_TEXT: Record<ExportView['status'], string> = {
   connection_needs_attention: 'Connection needs attention',
 };
 
-type RunStatus = NonNullable<ExportView['lastRun']>['status'];
-
-export const RUN_STATUS_TEXT: Record<RunStatus, string> = {
-  planning: 'Planning',
-  sending: 'Sending',
-  succeeded: 'Succeeded',
-  completed_with_errors: 'Completed with errors',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  skipped: 'Skipped',
-};
+/** One wording of a run's status for every page (the run pages use it too). */
+export { RUN_STATUS_TEXT } from './run-format.ts';
 
 export const MEMBERSHIP_TEXT: Record<ExportView['membership'], string> = {
   list: 'A list per segment',
