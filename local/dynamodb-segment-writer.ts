@@ -10,6 +10,11 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import {
+  MAX_ATTRIBUTE_NAME,
+  MAX_SEGMENT_ATTRIBUTES,
+  SEGMENT_ATTRIBUTES,
+} from '#lib/adapters/segments/dynamodb-segment-source.ts';
 import { SegmentNotFoundError } from '#lib/adapters/segments/errors.ts';
 import { ATTRIBUTES, memberSk, SEGMENTS_PK, segmentPk } from '#lib/adapters/segments/segment-table.ts';
 import type { SourceProfile } from '#lib/domain/contact.ts';
@@ -61,12 +66,15 @@ export class DynamoDbSegmentWriter {
     );
   }
 
-  /** Puts (adds or replaces) members; a profile id given twice keeps its last attributes. */
+  /**
+   * Puts (adds or replaces) members; a profile id given twice keeps its last attributes. The
+   * segment item keeps the attribute names members carry (at most 200), for pickers to offer.
+   */
   async putMembers(
     segmentId: string,
     profiles: readonly SourceProfile[],
   ): Promise<{ added: number; replaced: number }> {
-    await this.requireSegment(segmentId);
+    const known = await this.requireSegment(segmentId);
     const byId = new Map<string, SourceProfile>();
     for (const p of profiles) byId.set(p.id, p);
     const pk = segmentPk(segmentId);
@@ -95,6 +103,7 @@ export class DynamoDbSegmentWriter {
     } finally {
       await this.addToCount(segmentId, added);
     }
+    await this.addAttributeNames(segmentId, newNames(known, byId.values()));
     return { added, replaced: items.length - added };
   }
 
@@ -116,16 +125,39 @@ export class DynamoDbSegmentWriter {
     return { removed };
   }
 
-  private async requireSegment(segmentId: string): Promise<void> {
+  /** The segment's attribute names so far; throws when the segment does not exist. */
+  private async requireSegment(segmentId: string): Promise<ReadonlySet<string>> {
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: SEGMENTS_PK }, sk: { S: segmentId } },
-        ProjectionExpression: 'sk',
+        ProjectionExpression: 'sk, #names',
+        ExpressionAttributeNames: { '#names': SEGMENT_ATTRIBUTES },
         ConsistentRead: true,
       }),
     );
     if (!out.Item) throw new SegmentNotFoundError(segmentId);
+    return new Set(out.Item[SEGMENT_ATTRIBUTES]?.SS ?? []);
+  }
+
+  /** Names stay once seen (like a schema): a removed member's attributes may still be another's. */
+  private async addAttributeNames(segmentId: string, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: SEGMENTS_PK }, sk: { S: segmentId } },
+          UpdateExpression: 'ADD #names :names',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#names': SEGMENT_ATTRIBUTES },
+          ExpressionAttributeValues: { ':names': { SS: [...names] } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new SegmentNotFoundError(segmentId);
+      throw error;
+    }
   }
 
   private async isEmpty(pk: string): Promise<boolean> {
@@ -223,3 +255,21 @@ export class DynamoDbSegmentWriter {
     if (failure) throw failure.reason;
   }
 }
+
+/**
+ * The attribute names `profiles` carry that `known` lacks, in the order first seen, no more than
+ * fit under the bound; names too long to map are left out. Undefined values are not written.
+ */
+const newNames = (known: ReadonlySet<string>, profiles: Iterable<SourceProfile>): string[] => {
+  const room = MAX_SEGMENT_ATTRIBUTES - known.size;
+  const found = new Set<string>();
+  if (room <= 0) return [];
+  for (const p of profiles) {
+    for (const [name, value] of Object.entries(p.attributes)) {
+      if (value === undefined || name === '' || name.length > MAX_ATTRIBUTE_NAME || known.has(name)) continue;
+      found.add(name);
+      if (found.size === room) return [...found];
+    }
+  }
+  return [...found];
+};

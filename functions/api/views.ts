@@ -102,7 +102,20 @@ export const exportView = (
   };
 };
 
-export const SegmentViewSchema = z.object({ id: z.string(), name: z.string(), profiles: z.number() });
+export const SegmentViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  profiles: z.number(),
+  attributes: z
+    .array(z.string())
+    .optional()
+    .meta({
+      description:
+        'Attribute names the segment’s profiles carry (a file’s columns, the keys of its first rows, or ' +
+        'what a refresh declared), the id field excepted; absent when the source does not know them. ' +
+        'A sample: a profile may carry others',
+    }),
+});
 
 /** Whether a selection of segments can fit the cap: sizes are profiles, so a sum over the cap only "may" exceed it. */
 export const SelectionCheckSchema = z.object({

@@ -63,11 +63,16 @@ describe('DynamoDbSegmentSource with DynamoDbSegmentWriter', () => {
     const listed = await source.listSegments();
     expect(listed).toEqual(
       expect.arrayContaining([
-        { id: 'list-a', name: 'List A', profiles: 35 },
-        { id: 'list-b', name: 'List B', profiles: 3 },
+        { id: 'list-a', name: 'List A', profiles: 35, attributes: ['email', 'seats', 'trial'] },
+        { id: 'list-b', name: 'List B', profiles: 3, attributes: ['email', 'seats', 'trial'] },
       ]),
     );
-    expect(await source.getSegment('list-b')).toEqual({ id: 'list-b', name: 'List B', profiles: 3 });
+    expect(await source.getSegment('list-b')).toEqual({
+      id: 'list-b',
+      name: 'List B',
+      profiles: 3,
+      attributes: ['email', 'seats', 'trial'],
+    });
     expect(await source.getSegment('no-such-segment')).toBeUndefined();
   });
 
@@ -154,7 +159,84 @@ describe('DynamoDbSegmentSource with DynamoDbSegmentWriter', () => {
     await writer.putMembers('renamed', profiles(4, 'r'));
     await writer.putSegment({ id: 'renamed', name: 'New name' });
 
-    expect(await source.getSegment('renamed')).toEqual({ id: 'renamed', name: 'New name', profiles: 4 });
+    expect(await source.getSegment('renamed')).toEqual({
+      id: 'renamed',
+      name: 'New name',
+      profiles: 4,
+      attributes: ['email', 'seats', 'trial'],
+    });
+  });
+
+  it('keeps the attribute names its members carry on the segment, adding those later members bring', async () => {
+    await writer.putSegment({ id: 'named', name: 'Named' });
+    expect((await source.getSegment('named'))?.attributes).toBeUndefined();
+
+    await writer.putMembers('named', [
+      { id: 'n1', attributes: { email: 'a@example.com', plan: 'pro', gone: undefined } },
+      { id: 'n2', attributes: { email: 'b@example.com', address: { city: 'Cork' } } },
+    ]);
+    expect((await source.getSegment('named'))?.attributes).toEqual(['address', 'email', 'plan']);
+
+    await writer.putMembers('named', [{ id: 'n3', attributes: { email: 'c@example.com', seats: 2 } }]);
+    await writer.removeMembers('named', ['n1']);
+    // Names stay once seen: a removed member's attributes may still be another's.
+    expect((await source.getSegment('named'))?.attributes).toEqual(['address', 'email', 'plan', 'seats']);
+    expect((await source.listSegments()).find((s) => s.id === 'named')?.attributes).toEqual([
+      'address',
+      'email',
+      'plan',
+      'seats',
+    ]);
+  });
+
+  it('keeps at most 200 attribute names per segment, leaving out names longer than an export may map', async () => {
+    await writer.putSegment({ id: 'wide', name: 'Wide' });
+    const long = 'x'.repeat(201);
+    const first = Object.fromEntries(
+      [long, ...Array.from({ length: 150 }, (_, i) => `a${i}`)].map((k) => [k, 1]),
+    );
+    const second = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`b${i}`, 1]));
+
+    await writer.putMembers('wide', [{ id: 'w1', attributes: first }]);
+    await writer.putMembers('wide', [{ id: 'w2', attributes: second }]);
+
+    const names = (await source.getSegment('wide'))?.attributes ?? [];
+    expect(names).toHaveLength(200);
+    expect(names).not.toContain(long);
+    // The names seen first are the ones kept.
+    for (let i = 0; i < 150; i++) expect(names).toContain(`a${i}`);
+  });
+
+  it('reads at most 200 attribute names from a segment item, and names the field when it is not a string set', async () => {
+    const names = Array.from({ length: 260 }, (_, i) => `n${String(i).padStart(3, '0')}`);
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: 'SEGMENTS' },
+          sk: { S: 'written-upstream' },
+          name: { S: 'Written upstream' },
+          profiles: { N: '0' },
+          attributes: { SS: [...names, 'y'.repeat(201)] },
+        },
+      }),
+    );
+    expect((await source.getSegment('written-upstream'))?.attributes).toEqual(names.slice(0, 200));
+
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: 'SEGMENTS' },
+          sk: { S: 'bad-names' },
+          name: { S: 'Bad names' },
+          attributes: { S: 'email,plan' },
+        },
+      }),
+    );
+    await expect(source.getSegment('bad-names')).rejects.toThrow(
+      /Segment item "bad-names" is malformed: attributes: /,
+    );
   });
 
   it('refuses to write members of a segment that does not exist', async () => {
@@ -196,7 +278,12 @@ describe('DynamoDbSegmentSource with DynamoDbSegmentWriter', () => {
     expect(written.put).toBeLessThan(unchanged / 5); // only the difference is written
     for (const segment of after.segments) {
       const expected = [...sampleSegmentMembers(after, segment.id)].map(toSourceProfile);
-      expect(await sampleSource.getSegment(segment.id)).toEqual({ ...segment, profiles: expected.length });
+      const names = [...new Set(expected.flatMap((p) => Object.keys(p.attributes)))].sort();
+      expect(await sampleSource.getSegment(segment.id)).toEqual({
+        ...segment,
+        profiles: expected.length,
+        attributes: names,
+      });
       const { pages } = await readAll(sampleSource, segment.id, 250);
       const read = pages.flatMap((p) => p.profiles).sort((a, b) => a.id.localeCompare(b.id));
       expect(read).toEqual(expected.sort((a, b) => a.id.localeCompare(b.id)));

@@ -244,10 +244,82 @@ describe('FileSegmentSource: CSV', () => {
     const source = new FileSegmentSource({ dir });
 
     expect(await source.listSegments()).toEqual([
-      { id: 'a', name: 'Segment a.csv', profiles: 2 },
+      { id: 'a', name: 'Segment a.csv', profiles: 2, attributes: ['note'] },
       { id: 'empty', name: 'Segment empty.csv', profiles: 0 },
     ]);
     expect(await source.readPage('empty', undefined, 10)).toEqual({ profiles: [], skipped: [] });
+  });
+});
+
+describe('FileSegmentSource: attribute names', () => {
+  it("names a CSV file's columns, in header order, without the id column", async () => {
+    const dir = await segmentDir({ 'a.csv': 'email, id ,first_name,seats\nann@example.com,p1,Ann,3\n' });
+    const source = new FileSegmentSource({ dir });
+
+    expect((await source.getSegment('a'))?.attributes).toEqual(['email', 'first_name', 'seats']);
+  });
+
+  it('names the keys of the first JSONL rows, skipping malformed ones; keys first seen later are not looked for', async () => {
+    const early = [
+      '{"id":"p1","email":"ann@example.com"}',
+      '{broken',
+      '"not an object"',
+      '{"id":"p2","email":"bo@example.com","plan":"pro"}',
+    ];
+    const filler = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ id: `f${i}`, email: 'x@example.com' }),
+    );
+    const dir = await segmentDir({
+      'a.jsonl': `${[...early, ...filler, '{"id":"late","late_key":1}'].join('\n')}\n`,
+    });
+    const source = new FileSegmentSource({ dir });
+
+    const info = await source.getSegment('a');
+
+    expect(info?.attributes).toEqual(['email', 'plan']);
+    // The count still covers the whole file.
+    expect(info?.profiles).toBe(early.length + filler.length + 1);
+  });
+
+  it('honours a configured id field', async () => {
+    const dir = await segmentDir({ 'a.csv': 'customer_id,email\nc1,ann@example.com\n' });
+    const source = new FileSegmentSource({ dir, idField: 'customer_id' });
+
+    expect((await source.getSegment('a'))?.attributes).toEqual(['email']);
+  });
+
+  it('keeps at most 200 names, and leaves out names longer than an export may map (200 characters)', async () => {
+    const columns = Array.from({ length: 250 }, (_, i) => `c${i}`);
+    const long = 'x'.repeat(201);
+    const dir = await segmentDir({
+      'wide.csv': `id,${long},${columns.join(',')}\np1,${Array(251).fill('v').join(',')}\n`,
+    });
+    const source = new FileSegmentSource({ dir });
+
+    const names = (await source.getSegment('wide'))?.attributes ?? [];
+
+    expect(names).toEqual(columns.slice(0, 200));
+  });
+
+  it('says nothing about the attributes of an empty file', async () => {
+    const dir = await segmentDir({ 'a.csv': '', 'b.jsonl': '\n' });
+    const source = new FileSegmentSource({ dir });
+
+    const listed = await source.listSegments();
+
+    expect(listed.map((s) => 'attributes' in s)).toEqual([false, false]);
+  });
+
+  it('names the columns again when the file changes', async () => {
+    const dir = await segmentDir({ 'a.csv': 'id,email\np1,a@example.com\n' });
+    const source = new FileSegmentSource({ dir });
+    expect((await source.getSegment('a'))?.attributes).toEqual(['email']);
+
+    await writeFile(join(dir, 'a.csv'), 'id,email,plan\np1,a@example.com,pro\n');
+    const later = new Date(Date.now() + 5_000);
+    await utimes(join(dir, 'a.csv'), later, later);
+
+    expect((await source.getSegment('a'))?.attributes).toEqual(['email', 'plan']);
   });
 });
 

@@ -7,6 +7,7 @@ import type { SourceProfile } from '#lib/domain/contact.ts';
 import { checkEmail } from '#lib/domain/email.ts';
 import {
   applyChurn,
+  CSV_COLUMNS,
   generateSampleProfiles,
   type SampleDataset,
   type SegmentWriter,
@@ -241,7 +242,20 @@ describe('sample data writers', () => {
 
       const listed = await source.listSegments();
 
-      expect(listed).toEqual(data.segments.map((s) => ({ ...s, profiles: members(data, s.id).length })));
+      // A CSV names its columns; JSONL the keys of its first rows (the source samples 20).
+      const namesOf = (id: string): string[] =>
+        format === 'csv'
+          ? CSV_COLUMNS.filter((c) => c !== 'id')
+          : [
+              ...new Set(
+                [...sampleSegmentMembers(data, id)]
+                  .slice(0, 20)
+                  .flatMap((p) => Object.keys(toSourceProfile(p).attributes)),
+              ),
+            ];
+      expect(listed).toEqual(
+        data.segments.map((s) => ({ ...s, profiles: members(data, s.id).length, attributes: namesOf(s.id) })),
+      );
       for (const segment of data.segments) {
         const read: SourceProfile[] = [];
         let cursor: string | undefined;

@@ -17,10 +17,18 @@ export interface DynamoDbSegmentSourceOptions {
   tableName: string;
 }
 
+/** The segment item's string set of the attribute names its members carry (see the writer). */
+export const SEGMENT_ATTRIBUTES = 'attributes';
+/** Names kept per segment: plenty for a picker, and a bound on an item with countless keys. */
+export const MAX_SEGMENT_ATTRIBUTES = 200;
+/** A longer name could not be mapped anyway: an export's profile fields are at most 200 characters. */
+export const MAX_ATTRIBUTE_NAME = 200;
+
 const SegmentItemSchema = z.object({
   sk: z.object({ S: z.string().min(1) }),
   name: z.object({ S: z.string() }),
   profiles: z.object({ N: z.string().regex(/^\d+$/, 'a non-negative integer') }).optional(),
+  [SEGMENT_ATTRIBUTES]: z.object({ SS: z.array(z.string()) }, 'a string set').optional(),
 });
 
 /** The cursor is the Query's `LastEvaluatedKey` (or the key of a page's last member), as stored. */
@@ -120,8 +128,14 @@ const toSegmentInfo = (item: Record<string, AttributeValue>): SegmentInfo => {
       `Segment item "${id}" is malformed: ${issue?.path[0]?.toString() ?? 'item'}: ${issue?.message ?? 'invalid'}`,
     );
   }
-  const { sk, name, profiles } = parsed.data;
-  return { id: sk.S, name: name.S, profiles: profiles ? Number(profiles.N) : 0 };
+  const { sk, name, profiles, [SEGMENT_ATTRIBUTES]: names } = parsed.data;
+  const info: SegmentInfo = { id: sk.S, name: name.S, profiles: profiles ? Number(profiles.N) : 0 };
+  // A set has no order: sorted, the same segment lists its names the same way every time.
+  if (names !== undefined)
+    info.attributes = names.SS.filter((n) => n.length <= MAX_ATTRIBUTE_NAME)
+      .sort()
+      .slice(0, MAX_SEGMENT_ATTRIBUTES);
+  return info;
 };
 
 const toProfile = (

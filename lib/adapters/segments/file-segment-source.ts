@@ -2,11 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import * as z from 'zod';
 import type { SegmentInfo, SegmentPage, SegmentSource } from '#lib/ports/segment-source.ts';
+import { parseCsvRecord } from './csv.ts';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.ts';
 import { InvalidSegmentCursorError, SegmentNotFoundError, SegmentSourceConfigError } from './errors.ts';
 import { csvRow, jsonRow, parseHeader } from './file-rows.ts';
 import { MANIFEST_FILE, parseManifest, type SegmentManifestEntry } from './manifest.ts';
-import { type RecordFormat, scanRecords } from './record-scanner.ts';
+import { type RawRecord, type RecordFormat, scanRecords } from './record-scanner.ts';
 
 export interface FileSegmentSourceOptions {
   /** Directory holding `segments.json` and the segment files. */
@@ -33,6 +34,21 @@ interface Stamp {
   size: number;
 }
 
+/** What one version of a segment file holds: its data rows, and the attribute names it shows. */
+interface FileFacts {
+  stamp: Stamp;
+  rows: number;
+  /** Undefined when no record could name any (an empty file, an unreadable header). */
+  attributes: string[] | undefined;
+}
+
+/** Names reported per segment: plenty for a picker, and a bound on a file with countless keys. */
+const MAX_ATTRIBUTES = 200;
+/** A longer name could not be mapped anyway: an export's profile fields are at most 200 characters. */
+const MAX_ATTRIBUTE_NAME = 200;
+/** JSONL records whose keys name a segment's attributes (the S3 source samples as many). */
+const ATTRIBUTE_SAMPLE_ROWS = 20;
+
 /**
  * A `SegmentSource` over local files, for `npm start` and benchmarks. Files are streamed from a
  * byte-offset cursor, never loaded whole. Rows that cannot become a profile are reported in
@@ -46,7 +62,7 @@ export class FileSegmentSource implements SegmentSource {
   private readonly dir: string;
   private readonly idField: string;
   private manifest: { stamp: Stamp; entries: SegmentManifestEntry[] } | undefined;
-  private readonly counts = new Map<string, { stamp: Stamp; rows: number }>();
+  private readonly facts = new Map<string, FileFacts>();
   /** Per file, the bytes read past the last page's end: the next page starts from them. */
   private readonly readAhead = new Map<string, { stamp: Stamp; offset: number; bytes: Buffer }>();
 
@@ -120,24 +136,64 @@ export class FileSegmentSource implements SegmentSource {
   }
 
   private async info(entry: SegmentManifestEntry): Promise<SegmentInfo> {
-    return { id: entry.id, name: entry.name, profiles: await this.countRows(entry) };
+    const { rows, attributes } = await this.factsOf(entry);
+    const info: SegmentInfo = { id: entry.id, name: entry.name, profiles: rows };
+    if (attributes !== undefined) info.attributes = attributes;
+    return info;
   }
 
-  /** Data rows (a CSV header is not one; blank lines are ignored), counted once per file version. */
-  private async countRows(entry: SegmentManifestEntry): Promise<number> {
+  /**
+   * Data rows (a CSV header is not one; blank lines are ignored) and the attribute names of the
+   * CSV header or the first JSONL records, in one read per file version.
+   */
+  private async factsOf(entry: SegmentManifestEntry): Promise<FileFacts> {
     const path = this.pathOf(entry);
     const stamp = await this.stampOf(path, entry);
-    const cached = this.counts.get(path);
-    if (cached && sameStamp(cached.stamp, stamp)) return cached.rows;
+    const cached = this.facts.get(path);
+    if (cached && sameStamp(cached.stamp, stamp)) return cached;
     const format = formatOf(entry);
+    const sample = format === 'csv' ? 1 : ATTRIBUTE_SAMPLE_ROWS;
     let records = 0;
-    await scanRecords(path, format, { offset: 0, line: 1 }, () => {
-      records++;
+    let names: Set<string> | undefined;
+    await scanRecords(path, format, { offset: 0, line: 1 }, (record) => {
+      if (records++ < sample) names = this.nameAttributes(record, format, names);
       return true;
     });
     const rows = format === 'csv' ? Math.max(0, records - 1) : records;
-    this.counts.set(path, { stamp, rows });
-    return rows;
+    const facts = { stamp, rows, attributes: names && [...names] };
+    this.facts.set(path, facts);
+    return facts;
+  }
+
+  /** Adds the names one record shows to `names` (created by the first record that shows any). */
+  private nameAttributes(
+    record: RawRecord,
+    format: RecordFormat,
+    names: Set<string> | undefined,
+  ): Set<string> | undefined {
+    if (record.broken) return names;
+    let keys: string[];
+    if (format === 'csv') {
+      const parsed = parseCsvRecord(record.buf, record.start, record.end);
+      if (!parsed.ok) return names;
+      keys = parsed.fields.map((f) => f.trim());
+    } else {
+      let value: unknown;
+      try {
+        value = JSON.parse(record.buf.toString('utf8', record.start, record.end));
+      } catch {
+        // A malformed row names nothing; the page that reads it reports it.
+        return names;
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return names;
+      keys = Object.keys(value);
+    }
+    const into = names ?? new Set<string>();
+    for (const key of keys) {
+      if (into.size === MAX_ATTRIBUTES) break;
+      if (key !== '' && key !== this.idField && key.length <= MAX_ATTRIBUTE_NAME) into.add(key);
+    }
+    return into;
   }
 
   private async entries(): Promise<SegmentManifestEntry[]> {
