@@ -1,43 +1,75 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { fieldError, type Problem } from '../api/problems.ts';
 import {
-  CUSTOM_FIELD_TYPES,
-  type CustomFieldType,
-  type ExportForm,
-  NAME_FIELDS,
-  STANDARD_FIELDS,
-  type StandardField,
-} from './export-model.ts';
-import { describedBy, FieldError, TextField } from './form.tsx';
+  type Added,
+  addAttribute,
+  attributeChoices,
+  mappedAttributes,
+  type SegmentAttributes,
+} from './attribute-choices.ts';
+import { CustomFieldRow } from './custom-field-row.tsx';
+import { type DataMatchingForm, NAME_FIELDS, STANDARD_FIELDS, type StandardField } from './export-model.ts';
+import { AttributePicker, StandardFieldPicker } from './field-pickers.tsx';
+import { TextField } from './form.tsx';
 
 const LABEL: Partial<Record<StandardField, string>> = { FirstName: 'First name', LastName: 'Last name' };
 const labelOf = (f: StandardField): string => LABEL[f] ?? f;
 
-type Matching = Pick<ExportForm, 'email' | 'fields' | 'custom' | 'updatedAt'>;
+/** Where focus goes after a pick: the first thing the person still has to decide. */
+const focusAfter = (added: Added): string =>
+  added.kind === 'standard'
+    ? `dataMatching-fields-${added.field}`
+    : `dataMatching-custom-${added.index}-type`;
+
+const addedText = (added: Added, attribute: string, next: DataMatchingForm): string =>
+  added.kind === 'standard'
+    ? `${labelOf(added.field)} now reads ${attribute}.`
+    : `Added custom field ${added.index + 1}, "${next.custom[added.index]?.name}", from ${attribute}: choose its type.`;
 
 /**
- * Which profile attribute fills which Autopilot field. The API cannot list the attributes a
- * segment's profiles carry, so each is typed in; a save warns when sampled profiles lack one.
+ * Which profile attribute fills which Autopilot field. Further fields come from the attributes the
+ * selected segments report (GET /segments), or are typed in: a segment's list is a sample, and a
+ * save warns when sampled profiles lack a mapped attribute.
  */
 export const DataMatchingFields = ({
   value,
   onChange,
   problem,
+  segments,
+  selectedIds,
 }: {
-  value: Matching;
-  onChange: (next: Matching) => void;
+  value: DataMatchingForm;
+  onChange: (next: DataMatchingForm) => void;
   problem: Problem | undefined;
+  segments: readonly SegmentAttributes[] | undefined;
+  selectedIds: readonly string[];
 }) => {
+  const [focusId, setFocusId] = useState<string | undefined>();
+  const [announced, setAnnounced] = useState('');
+  useEffect(() => {
+    if (focusId === undefined) return;
+    document.getElementById(focusId)?.focus();
+    setFocusId(undefined);
+  }, [focusId]);
+  const offer = useMemo(
+    () => attributeChoices(segments, selectedIds, mappedAttributes(value)),
+    [segments, selectedIds, value],
+  );
   const unused = STANDARD_FIELDS.filter((f) => !(f in value.fields));
-  const [adding, setAdding] = useState<string>('');
   const setField = (f: StandardField, source: string | undefined) => {
     const fields = { ...value.fields };
     if (source === undefined) delete fields[f];
     else fields[f] = source;
     onChange({ ...value, fields });
   };
-  const setCustom = (i: number, patch: Partial<Matching['custom'][number]>) =>
+  const setCustom = (i: number, patch: Partial<DataMatchingForm['custom'][number]>) =>
     onChange({ ...value, custom: value.custom.map((c, j) => (j === i ? { ...c, ...patch } : c)) });
+  const pick = (attribute: string) => {
+    const { next, added } = addAttribute(value, attribute);
+    onChange(next);
+    setAnnounced(addedText(added, attribute, next));
+    setFocusId(focusAfter(added));
+  };
   return (
     <fieldset class="field">
       <legend>Data matching</legend>
@@ -66,36 +98,6 @@ export const DataMatchingFields = ({
           )}
         </div>
       ))}
-      {unused.length === 0 ? null : (
-        <div class="row">
-          <div class="field">
-            <label for="add-standard-field">Another standard field</label>
-            <select
-              id="add-standard-field"
-              value={adding}
-              onChange={(e) => setAdding((e.currentTarget as HTMLSelectElement).value)}
-            >
-              <option value="">Choose a field</option>
-              {unused.map((f) => (
-                <option key={f} value={f}>
-                  {labelOf(f)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <button
-            type="button"
-            class="secondary"
-            disabled={adding === ''}
-            onClick={() => {
-              setField(adding as StandardField, '');
-              setAdding('');
-            }}
-          >
-            Add field
-          </button>
-        </div>
-      )}
       {value.custom.map((c, i) => (
         <CustomFieldRow
           key={i}
@@ -106,17 +108,26 @@ export const DataMatchingFields = ({
           onRemove={() => onChange({ ...value, custom: value.custom.filter((_c, j) => j !== i) })}
         />
       ))}
-      <p>
-        <button
-          type="button"
-          class="secondary"
-          onClick={() =>
-            onChange({ ...value, custom: [...value.custom, { name: '', type: 'string', source: '' }] })
-          }
-        >
-          Add custom field
-        </button>
-      </p>
+      <fieldset class="field">
+        <legend>Add a field</legend>
+        <AttributePicker offer={offer} onPick={pick} />
+        <p class="hint" role="status">
+          {announced}
+        </p>
+        <StandardFieldPicker unused={unused} labelOf={labelOf} onAdd={(f) => setField(f, '')} />
+        <p>
+          <button
+            type="button"
+            id="add-custom-field"
+            class="secondary"
+            onClick={() =>
+              onChange({ ...value, custom: [...value.custom, { name: '', type: 'string', source: '' }] })
+            }
+          >
+            Add custom field
+          </button>
+        </p>
+      </fieldset>
       <TextField
         id="dataMatching-updatedAt"
         label="Last-update attribute (optional)"
@@ -125,64 +136,6 @@ export const DataMatchingFields = ({
         onInput={(updatedAt) => onChange({ ...value, updatedAt })}
         error={fieldError(problem, 'dataMatching.updatedAt')}
       />
-    </fieldset>
-  );
-};
-
-const CustomFieldRow = ({
-  index,
-  field,
-  problem,
-  onChange,
-  onRemove,
-}: {
-  index: number;
-  field: Matching['custom'][number];
-  problem: Problem | undefined;
-  onChange: (patch: Partial<Matching['custom'][number]>) => void;
-  onRemove: () => void;
-}) => {
-  const id = `dataMatching-custom-${index}`;
-  const path = `dataMatching.custom.${index}`;
-  const typeError = fieldError(problem, `${path}.type`);
-  return (
-    <fieldset class="field custom-field">
-      <legend>Custom field {index + 1}</legend>
-      <TextField
-        id={`${id}-name`}
-        label="Autopilot field name"
-        value={field.name}
-        onInput={(name) => onChange({ name })}
-        error={fieldError(problem, `${path}.name`)}
-      />
-      <div class="field">
-        <label for={`${id}-type`}>Type</label>
-        <select
-          id={`${id}-type`}
-          value={field.type}
-          aria-describedby={describedBy(typeError !== undefined && `${id}-type-error`)}
-          onChange={(e) =>
-            onChange({ type: (e.currentTarget as HTMLSelectElement).value as CustomFieldType })
-          }
-        >
-          {CUSTOM_FIELD_TYPES.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
-        <FieldError id={`${id}-type-error`} message={typeError} />
-      </div>
-      <TextField
-        id={`${id}-source`}
-        label="Profile attribute"
-        value={field.source}
-        onInput={(source) => onChange({ source })}
-        error={fieldError(problem, `${path}.source`)}
-      />
-      <button type="button" class="secondary" onClick={onRemove}>
-        Remove custom field {index + 1}
-      </button>
     </fieldset>
   );
 };

@@ -61,6 +61,9 @@ export interface ExportForm {
   capPolicy: ExportView['capPolicy'];
 }
 
+/** The data-matching part of the form: which profile attribute fills which Autopilot field. */
+export type DataMatchingForm = Pick<ExportForm, 'email' | 'fields' | 'custom' | 'updatedAt'>;
+
 export const emptyForm = (): ExportForm => ({
   name: '',
   connectionId: '',

@@ -6,9 +6,11 @@ import type { SizedSegment } from './cap-meter.ts';
 
 type SegmentsAnswer = operations['listSegments']['responses'][200]['content']['application/json'];
 export type Selection = NonNullable<SegmentsAnswer['selection']>;
+/** A segment with its size and, when its source knows them, the attribute names it carries. */
+export type ListedSegment = SegmentsAnswer['segments'][number] & SizedSegment;
 
 export interface SegmentsState {
-  segments: SizedSegment[] | undefined;
+  segments: ListedSegment[] | undefined;
   selection: Selection | undefined;
   problem: Problem | undefined;
 }

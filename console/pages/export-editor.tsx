@@ -143,7 +143,13 @@ export const ExportEditor = ({
         cap={segments.selection?.cap}
         error={fieldError(problem, 'segmentIds')}
       />
-      <DataMatchingFields value={form} onChange={edit} problem={problem} />
+      <DataMatchingFields
+        value={form}
+        onChange={edit}
+        problem={problem}
+        segments={segments.segments}
+        selectedIds={form.segmentIds}
+      />
       <ExportOptions
         value={form}
         onChange={edit}

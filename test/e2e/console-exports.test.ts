@@ -341,4 +341,112 @@ describe('the console: exports, in chromium', () => {
     viewer.expectNoErrors();
     await viewer.context.close();
   });
+
+  it('offers the selected segments’ attributes in a picker and adds a typed custom field from the keyboard alone; the saved export holds the mapping', async () => {
+    await runtime.segmentWriter.putSegment({ id: 'partners', name: 'Partners' });
+    await runtime.segmentWriter.putMembers('partners', [
+      { id: 'pa-1', attributes: { email: 'pa-1@example.com', partner_tier: 'gold', seats: 3 } },
+      { id: 'pa-2', attributes: { email: 'pa-2@example.com', partner_tier: 'silver', seats: 12 } },
+    ]);
+    // A segment whose source says nothing of its attributes (written before segments kept them).
+    await runtime.segmentWriter.putSegment({ id: 'unlisted', name: 'Unlisted' });
+    const name = 'Partners and VIPs (picker test)';
+    // Segments no export on the main connection has a list for yet.
+    const chosen = ['vip', 'partners'];
+    const listed = (
+      await harness.request<{ segments: { id: string; attributes?: string[] }[] }>(
+        'dev-contributor',
+        'GET',
+        '/segments',
+      )
+    ).segments;
+    // What the picker should offer, from the API's own answer: the union, each with its count.
+    const carriers = new Map<string, number>();
+    for (const segment of listed.filter((s) => chosen.includes(s.id)))
+      for (const attribute of segment.attributes ?? [])
+        carriers.set(attribute, (carriers.get(attribute) ?? 0) + 1);
+    carriers.delete('email'); // mapped already, as the form starts with it
+    expect(carriers.get('partner_tier')).toBe(1);
+    expect(carriers.get('seats')).toBe(2);
+
+    const editor = await watchedPage(browser);
+    const { page } = editor;
+    await signIn(page, 'Contributor');
+    await goHash(page, '#/exports/new');
+    await page.getByRole('heading', { level: 1, name: 'New export' }).waitFor();
+    await page.getByRole('checkbox', { name: /Unlisted/ }).waitFor();
+    await page.getByText('Choose segments to see the profile attributes they carry.').waitFor();
+    await page.getByRole('checkbox', { name: /Unlisted/ }).check();
+    await page
+      .getByText(
+        'The selected segment does not report the attributes its profiles carry; type attribute names by hand below.',
+      )
+      .waitFor();
+    await page.getByRole('checkbox', { name: /Unlisted/ }).uncheck();
+
+    await tabTo(page, '#name');
+    await page.keyboard.type(name);
+    await tabTo(page, '#connectionId');
+    await page.keyboard.type('Main');
+    for (const id of chosen) {
+      await tabTo(page, `#segment-${id}`);
+      await page.keyboard.press('Space');
+    }
+    const picker = page.getByLabel('Attribute to add');
+    await expect
+      .poll(async () => (await picker.locator('option').allInnerTexts()).slice(1).sort())
+      .toEqual([...carriers].map(([a, n]) => `${a} (in ${n} of 2 selected segments)`).sort());
+    await expectAccessible(page);
+
+    // first_name fills the empty standard field it names; seats and partner_tier become custom fields.
+    for (const attribute of ['first_name', 'seats', 'partner_tier']) {
+      await tabTo(page, '#add-attribute');
+      // Type-ahead, as a keyboard user picks from a select.
+      await page.keyboard.type(attribute);
+      expect(await picker.inputValue()).toBe(attribute);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Add field');
+      await page.keyboard.press('Enter');
+      if (attribute === 'seats') {
+        // Focus lands on the new field's type, the one thing left to decide.
+        await expect
+          .poll(() => page.evaluate('document.activeElement?.id'))
+          .toBe('dataMatching-custom-0-type');
+        await page.keyboard.type('integer');
+        expect(await page.locator('#dataMatching-custom-0-type').inputValue()).toBe('integer');
+      }
+    }
+    expect(await page.getByLabel('First name (optional)').inputValue()).toBe('first_name');
+    await page
+      .getByRole('status')
+      .getByText('Added custom field 2, "Partner tier", from partner_tier: choose its type.')
+      .waitFor();
+    // Mapped attributes are no longer offered.
+    const left = await picker.locator('option').allInnerTexts();
+    for (const attribute of ['first_name', 'seats', 'partner_tier'])
+      expect(left.some((t) => t.startsWith(`${attribute} (`))).toBe(false);
+    // An attribute missing from the sample is still typed by hand.
+    await tabTo(page, '#add-custom-field');
+    await page.keyboard.press('Enter');
+    await tabTo(page, '#dataMatching-custom-2-name');
+    await page.keyboard.type('Region');
+    await tabTo(page, '#dataMatching-custom-2-source');
+    await page.keyboard.type('region');
+    await expectAccessible(page);
+    await tabTo(page, 'button[type="submit"]');
+    await page.keyboard.press('Enter');
+
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    const saved = await harness.request<{
+      dataMatching: { fields: Record<string, string>; custom: unknown[] };
+    }>('dev-contributor', 'GET', `/exports/${idFromHash(page, '#/exports/')}`);
+    expect(saved.dataMatching.fields).toEqual({ FirstName: 'first_name' });
+    expect(saved.dataMatching.custom).toEqual([
+      { name: 'Seats', type: 'integer', source: 'seats' },
+      { name: 'Partner tier', type: 'string', source: 'partner_tier' },
+      { name: 'Region', type: 'string', source: 'region' },
+    ]);
+    editor.expectNoErrors();
+    await editor.context.close();
+  });
 });
