@@ -63,14 +63,36 @@ const main = async (): Promise<void> => {
       if (!['planning', 'sending', 'queued'].includes(run.status)) break;
       await new Promise((r) => setTimeout(r, 500));
     }
+    // An export whose connection was removed, so the connections page shows what is detached.
+    const old = await api<{ id: string }>('dev-admin', 'POST', '/connections', {
+      displayName: 'Former agency account',
+      apiKey: runtime.apiKey,
+      consent: { accepted: true, noticeVersion: '2026-11' },
+    });
+    await api('dev-admin', 'POST', '/exports', {
+      name: 'Spring campaign',
+      connectionId: old.id,
+      segmentIds: ['active-customers'],
+      dataMatching: { email: 'email' },
+    });
+    await api('dev-admin', 'DELETE', `/connections/${old.id}?detach=true`);
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
-    const shot = async (name: string, hash: string, heading: RegExp | string): Promise<void> => {
+    const shot = async (
+      name: string,
+      hash: string,
+      heading: RegExp | string,
+      prepare?: () => Promise<void>,
+    ): Promise<void> => {
       await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
       await page.getByRole('heading', { level: 1, name: heading }).first().waitFor();
       // Let data-driven sections settle (they load after the heading renders).
       await page.waitForLoadState('networkidle');
+      if (prepare !== undefined) {
+        await prepare();
+        await page.waitForLoadState('networkidle');
+      }
       await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
       console.log(`wrote ${join(String(values.out), `${name}.png`)}`);
     };
@@ -83,7 +105,15 @@ const main = async (): Promise<void> => {
     await shot('connection-new', '#/connections/new', /Add/);
     await shot('connection', `#/connections/${encodeURIComponent(connection.id)}`, /Marketing/);
     await shot('exports', '#/exports', 'Exports');
-    await shot('export-new', '#/exports/new', /export/i);
+    // With two segments chosen, so the data-matching picker offers the attributes they carry.
+    await shot('export-new', '#/exports/new', /export/i, async () => {
+      for (const id of ['newsletter', 'vip']) await page.locator(`#segment-${id}`).check();
+      await page
+        .getByLabel('Attribute to add')
+        .locator('option', { hasText: 'company' })
+        .waitFor({ state: 'attached' });
+      await page.getByLabel('Attribute to add').selectOption('company');
+    });
     await shot('export', `#/exports/${encodeURIComponent(exp.id)}`, /Newsletter and VIP/);
     await shot('run', `#/runs/${encodeURIComponent(runId)}`, /Run/);
     await shot('run-history', `#/exports/${encodeURIComponent(exp.id)}/runs`, /history|Runs/i);

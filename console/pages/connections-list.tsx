@@ -1,4 +1,6 @@
 import { type AnyConnection, type Api, call, isDetailed } from '../api/client.ts';
+import { DetachedExports, DetachedSummary } from '../components/detached-exports.tsx';
+import type { ExportView } from '../components/export-model.ts';
 import { ProblemAlert } from '../components/form.tsx';
 import { KeyHint } from '../components/key-hint.tsx';
 import { useLoad } from '../components/use-load.ts';
@@ -21,6 +23,14 @@ export const ConnectionsListPage = ({
     [api],
   );
   const admin = session.role === 'admin';
+  // Only admins may change an export without a connection, so only they are shown those exports.
+  const [exports] = useLoad<ExportView[]>(
+    () =>
+      admin
+        ? call(api.GET('/exports')).then((r) => (r.ok ? { ok: true as const, data: r.data.exports } : r))
+        : Promise.resolve({ ok: true as const, data: [] }),
+    [api, admin],
+  );
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title" tabIndex={-1}>
@@ -43,9 +53,11 @@ export const ConnectionsListPage = ({
       {load.state === 'loading' ? <p aria-live="polite">Loading connections…</p> : null}
       {load.state === 'failed' ? <ProblemAlert problem={load.problem} /> : null}
       {load.state === 'loaded' && load.data.length === 0 ? <p>No connections yet.</p> : null}
+      {admin ? <DetachedSummary load={exports} /> : null}
       {load.state === 'loaded' && load.data.length > 0 ? (
         <ConnectionTable rows={load.data} admin={admin} />
       ) : null}
+      {admin ? <DetachedExports load={exports} /> : null}
     </section>
   );
 };

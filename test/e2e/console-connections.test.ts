@@ -284,6 +284,17 @@ describe('the console: sign-in and connections, in chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Connections' }).waitFor();
     await page.getByRole('status').getByText('Removed "Renamed elsewhere"; 1 export(s) detached.').waitFor();
     await page.getByText('No connections yet.').waitFor();
+    // The export it detached is listed under the connections, linking to where a connection is chosen again.
+    const detached = page.getByRole('region', { name: 'Detached exports' });
+    await detached.waitFor();
+    await page.getByText('1 export has no connection and will not run').waitFor();
+    const link = detached.getByRole('link', { name: 'Choose a connection for “Weekly newsletter”' });
+    const exported = (
+      await harness.request<{ exports: { id: string; name: string }[] }>('dev-admin', 'GET', '/exports')
+    ).exports;
+    const weekly = exported.find((e) => e.name === 'Weekly newsletter');
+    expect(await link.getAttribute('href')).toBe(`#/exports/${encodeURIComponent(weekly?.id ?? '')}/edit`);
+    await expectAccessible(page);
     admin.expectNoErrors();
   });
   it('says by the key field that Autopilot could not be reached while it is down, then adds and rotates once it is back', async () => {
@@ -339,5 +350,49 @@ describe('the console: sign-in and connections, in chromium', () => {
     expect(await page.locator('#rotate-apiKey-error').count()).toBe(0);
     down.expectNoErrors();
     await down.context.close();
+  });
+
+  it('lets an admin attach a detached export to another connection from the link under the list; others are not shown it', async () => {
+    const contributor = await watchedPage(browser);
+    await signIn(contributor.page, 'Contributor');
+    await contributor.page.getByRole('link', { name: DOWN_NAME }).waitFor();
+    expect(await contributor.page.getByRole('region', { name: 'Detached exports' }).count()).toBe(0);
+    expect(await contributor.page.getByText('no connection').count()).toBe(0);
+    contributor.expectNoErrors();
+    await contributor.context.close();
+
+    const { page } = admin;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connections' }).click();
+    const detached = page.getByRole('region', { name: 'Detached exports' });
+    await detached.getByRole('link', { name: 'Choose a connection for “Weekly newsletter”' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit Weekly newsletter' }).waitFor();
+    expect(await page.getByLabel('Connection').inputValue()).toBe('');
+    const { connections } = await harness.request<{ connections: { id: string; displayName: string }[] }>(
+      'dev-admin',
+      'GET',
+      '/connections',
+    );
+    const target = connections.find((c) => c.displayName === DOWN_NAME);
+    if (target === undefined) throw new Error(`no connection named ${DOWN_NAME}`);
+    await page.getByLabel('Connection').selectOption(target.id);
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Save export' }).click();
+    await page
+      .getByRole('status')
+      .getByText('Saved. Nothing was sent: saving never runs an export.')
+      .waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Weekly newsletter', exact: true }).waitFor();
+    const id = decodeURIComponent(page.url().split('#/exports/')[1] ?? '');
+    const attached = await harness.request<{ connectionId: string | null; status: string }>(
+      'dev-admin',
+      'GET',
+      `/exports/${encodeURIComponent(id)}`,
+    );
+    expect(attached).toMatchObject({ connectionId: target.id, status: 'ready' });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('link', { name: DOWN_NAME }).waitFor();
+    expect(await page.getByRole('region', { name: 'Detached exports' }).count()).toBe(0);
+    admin.expectNoErrors();
   });
 });
