@@ -10,13 +10,15 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import {
-  MAX_ATTRIBUTE_NAME,
-  MAX_SEGMENT_ATTRIBUTES,
-  SEGMENT_ATTRIBUTES,
-} from '#lib/adapters/segments/dynamodb-segment-source.ts';
+import { MAX_ATTRIBUTE_NAME, MAX_SEGMENT_ATTRIBUTES } from '#lib/adapters/segments/attribute-names.ts';
 import { SegmentNotFoundError } from '#lib/adapters/segments/errors.ts';
-import { ATTRIBUTES, memberSk, SEGMENTS_PK, segmentPk } from '#lib/adapters/segments/segment-table.ts';
+import {
+  ATTRIBUTES,
+  memberSk,
+  SEGMENT_ATTRIBUTES,
+  SEGMENTS_PK,
+  segmentPk,
+} from '#lib/adapters/segments/segment-table.ts';
 import type { SourceProfile } from '#lib/domain/contact.ts';
 import { TransientError } from '#lib/domain/errors.ts';
 

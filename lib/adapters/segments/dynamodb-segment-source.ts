@@ -8,21 +8,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import type { SourceProfile } from '#lib/domain/contact.ts';
 import type { SegmentInfo, SegmentPage, SegmentSource } from '#lib/ports/segment-source.ts';
+import { boundAttributeNames } from './attribute-names.ts';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.ts';
 import { InvalidSegmentCursorError, malformed, SegmentSourceConfigError } from './errors.ts';
-import { ATTRIBUTES, MEMBER_PREFIX, SEGMENTS_PK, segmentPk } from './segment-table.ts';
+import { ATTRIBUTES, MEMBER_PREFIX, SEGMENT_ATTRIBUTES, SEGMENTS_PK, segmentPk } from './segment-table.ts';
 
 export interface DynamoDbSegmentSourceOptions {
   client: DynamoDBClient;
   tableName: string;
 }
-
-/** The segment item's string set of the attribute names its members carry (see the writer). */
-export const SEGMENT_ATTRIBUTES = 'attributes';
-/** Names kept per segment: plenty for a picker, and a bound on an item with countless keys. */
-export const MAX_SEGMENT_ATTRIBUTES = 200;
-/** A longer name could not be mapped anyway: an export's profile fields are at most 200 characters. */
-export const MAX_ATTRIBUTE_NAME = 200;
 
 const SegmentItemSchema = z.object({
   sk: z.object({ S: z.string().min(1) }),
@@ -131,10 +125,7 @@ const toSegmentInfo = (item: Record<string, AttributeValue>): SegmentInfo => {
   const { sk, name, profiles, [SEGMENT_ATTRIBUTES]: names } = parsed.data;
   const info: SegmentInfo = { id: sk.S, name: name.S, profiles: profiles ? Number(profiles.N) : 0 };
   // A set has no order: sorted, the same segment lists its names the same way every time.
-  if (names !== undefined)
-    info.attributes = names.SS.filter((n) => n.length <= MAX_ATTRIBUTE_NAME)
-      .sort()
-      .slice(0, MAX_SEGMENT_ATTRIBUTES);
+  if (names !== undefined) info.attributes = boundAttributeNames([...names.SS].sort(), '');
   return info;
 };
 

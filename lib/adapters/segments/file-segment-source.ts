@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import * as z from 'zod';
 import type { SegmentInfo, SegmentPage, SegmentSource } from '#lib/ports/segment-source.ts';
+import { MAX_ATTRIBUTE_NAME, MAX_SEGMENT_ATTRIBUTES } from './attribute-names.ts';
 import { parseCsvRecord } from './csv.ts';
 import { checkLimit, decodeCursor, encodeCursor } from './cursor.ts';
 import { InvalidSegmentCursorError, SegmentNotFoundError, SegmentSourceConfigError } from './errors.ts';
@@ -42,10 +43,6 @@ interface FileFacts {
   attributes: string[] | undefined;
 }
 
-/** Names reported per segment: plenty for a picker, and a bound on a file with countless keys. */
-const MAX_ATTRIBUTES = 200;
-/** A longer name could not be mapped anyway: an export's profile fields are at most 200 characters. */
-const MAX_ATTRIBUTE_NAME = 200;
 /** JSONL records whose keys name a segment's attributes (the S3 source samples as many). */
 const ATTRIBUTE_SAMPLE_ROWS = 20;
 
@@ -190,7 +187,7 @@ export class FileSegmentSource implements SegmentSource {
     }
     const into = names ?? new Set<string>();
     for (const key of keys) {
-      if (into.size === MAX_ATTRIBUTES) break;
+      if (into.size === MAX_SEGMENT_ATTRIBUTES) break;
       if (key !== '' && key !== this.idField && key.length <= MAX_ATTRIBUTE_NAME) into.add(key);
     }
     return into;
