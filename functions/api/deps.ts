@@ -48,7 +48,7 @@ export const createApiDeps = (
   const common = commonParts(env, overrides);
   return {
     state: common.state,
-    segments: segmentSource(env, common.dynamo, overrides),
+    segments: segmentSource(env, common, overrides),
     secrets: secretProvider(env, common.clock, overrides),
     // The API only checks keys: its requests time out with the key check, not the senders' 30 s.
     destination: destination({ ...env, AUTOPILOT_TIMEOUT_MS: env.KEY_CHECK_TIMEOUT_MS }, overrides),

@@ -7,6 +7,8 @@ import {
   destination,
   type Overrides,
   rateBudget,
+  refreshReader,
+  s3Client,
   secretProvider,
   segmentSource,
   sqsClient,
@@ -18,11 +20,14 @@ import { PlanMessageSchema } from '#lib/domain/messages.ts';
 import type { DeadLetters } from '#lib/ports/work-queue.ts';
 import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
+import type { RefreshArrivalDeps } from '#lib/use-cases/refresh-arrival.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 
 export interface PlannerDeps {
   plan: PlanRunDeps;
   start: StartRunDeps;
+  /** Present where segments come from S3 refreshes: the arrival of a refresh in `bucket`. */
+  arrival?: { deps: RefreshArrivalDeps; bucket: string };
   /** Where unreadable plan messages go (the plan queue's DLQ; logged only when none is configured). */
   planDeadLetters: DeadLetters;
   observability: Observability;
@@ -31,7 +36,10 @@ export interface PlannerDeps {
 export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): PlannerDeps => {
   const common = commonParts(env, overrides);
   const sqs = sqsClient(overrides);
-  const segments = segmentSource(env, common.dynamo, overrides);
+  // One S3 client for the segment source and the arrival's reader, and none without S3 refreshes.
+  const parts = env.SEGMENT_SOURCE === 's3' ? { ...overrides, s3: s3Client(overrides) } : overrides;
+  const segments = segmentSource(env, common, parts);
+  const refreshes = refreshReader(env, parts);
   const planQueue = new SqsWorkQueue<PlanMessage>({
     client: sqs,
     queueUrl: env.PLAN_QUEUE_URL,
@@ -46,6 +54,13 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
     clock: common.clock,
     logger: common.logger,
     metrics: common.metrics,
+  };
+  const start = {
+    ...lifecycle,
+    segments,
+    planQueue,
+    costs: dest.costs,
+    newId: () => newId('run', common.clock.now()),
   };
   return {
     plan: {
@@ -64,13 +79,10 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
         ...DEFAULT_RETRY,
       },
     },
-    start: {
-      ...lifecycle,
-      segments,
-      planQueue,
-      costs: dest.costs,
-      newId: () => newId('run', common.clock.now()),
-    },
+    start,
+    ...(refreshes === undefined
+      ? {}
+      : { arrival: { deps: { ...start, reader: refreshes.reader }, bucket: refreshes.bucket } }),
     planDeadLetters:
       env.PLAN_DLQ_URL === undefined
         ? { send: async () => {} }

@@ -8,9 +8,16 @@ const int = (fallback: number) => z.coerce.number().int().positive().default(fal
 /** Settings every function reads from its environment at cold start. */
 export const BaseEnvSchema = z.object({
   STATE_TABLE: z.string().min(1),
-  SEGMENT_SOURCE: z.enum(['dynamodb', 'files']).default('dynamodb'),
+  SEGMENT_SOURCE: z.enum(['dynamodb', 'files', 's3']).default('dynamodb'),
   SEGMENT_TABLE: z.string().min(1).optional(),
   SEGMENT_DIR: z.string().min(1).optional(),
+  /** The bucket of the refresh folders (`refreshes/<refreshId>/`) when SEGMENT_SOURCE is s3. */
+  SEGMENT_BUCKET: z.string().min(3).max(63).optional(),
+  /**
+   * The column (CSV, Parquet) or key (JSONL) holding each profile's id in files and refreshes, as
+   * the upstream platform writes it; `npm run drop -- --id-field` checks for the same name.
+   */
+  SEGMENT_ID_FIELD: z.string().min(1).max(200).default('id'),
   SECRET_PREFIX: z.string().min(1).default('autopilot-export/connections/'),
   /** Absent: the client's own base URL (lib/adapters/autopilot/client.ts). */
   AUTOPILOT_BASE_URL: z.url().optional(),
@@ -18,6 +25,8 @@ export const BaseEnvSchema = z.object({
   NOTIFY_TOPIC_ARN: z.string().min(1).optional(),
   /** Mask email addresses in error samples (logs are always masked). */
   MASK_EMAILS: flag.default(true),
+  /** Days an audit entry is kept after its change (DynamoDB's TTL removes it then); 1 to 3650. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   POWERTOOLS_SERVICE_NAME: z.string().default('autopilot-export'),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
@@ -32,6 +41,9 @@ const segmentSourceRule = (env: BaseEnv, ctx: z.RefinementCtx): void => {
   }
   if (env.SEGMENT_SOURCE === 'files' && env.SEGMENT_DIR === undefined) {
     ctx.addIssue({ code: 'custom', path: ['SEGMENT_DIR'], message: 'required when SEGMENT_SOURCE is files' });
+  }
+  if (env.SEGMENT_SOURCE === 's3' && env.SEGMENT_BUCKET === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['SEGMENT_BUCKET'], message: 'required when SEGMENT_SOURCE is s3' });
   }
 };
 

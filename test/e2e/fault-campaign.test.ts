@@ -90,7 +90,7 @@ const runWithFaults = async (p: LocalPipeline, rng: Rng, dataset: SampleDataset)
               ...p.runtime.state,
               clock: { now: () => Date.now(), sleep: async () => {} },
               logger: new RecordingLogger(),
-              notifier: { runFinished: async () => {} },
+              notifier: { runFinished: async () => {}, refreshRejected: async () => {} },
             },
             started.run.id,
             { id: 'chaos-admin', role: 'admin' },

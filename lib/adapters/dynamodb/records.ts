@@ -12,9 +12,11 @@ export interface TtlDays {
   batches: number;
   samples: number;
   checkpoints: number;
+  /** Audit entries, from their `at` (the deployment's AUDIT_RETENTION_DAYS). */
+  audit: number;
 }
 
-export const DEFAULT_TTL_DAYS: TtlDays = { batches: 30, samples: 30, checkpoints: 2 };
+export const DEFAULT_TTL_DAYS: TtlDays = { batches: 30, samples: 30, checkpoints: 2, audit: 400 };
 
 /** What every part of the store shares: one client, one table, one clock. */
 export interface TableContext {
@@ -48,6 +50,12 @@ export const keys = {
   /** Newest first in one descending Query: the creation instant (UTC, fixed width), then the id. */
   segmentRefreshSk: (createdAt: string, refreshId: string) =>
     `${new Date(createdAt).toISOString()}#${refreshId}`,
+  /** One partition holding every segment's newest complete refresh: the catalog in one Query. */
+  segmentCatalogPk: 'SEGCAT',
+  segmentCatalog: (segmentId: string) => ({ pk: 'SEGCAT', sk: segmentId }),
+  auditPk: (type: string, id: string) => `AUDIT#${type}#${id}`,
+  /** Newest first in one descending Query: the entry's instant (UTC, fixed width), then its id. */
+  auditSk: (at: string, id: string) => `${new Date(at).toISOString()}#${id}`,
 } as const;
 
 export const pad = (n: number, width: number): string => String(n).padStart(width, '0');

@@ -1,7 +1,7 @@
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Logger } from '#lib/ports/logger.ts';
-import type { Notifier } from '#lib/ports/notifier.ts';
-import { describeRun } from './sns-notifier.ts';
+import type { Notifier, RejectedRefresh } from '#lib/ports/notifier.ts';
+import { describeRefresh, describeRun } from './sns-notifier.ts';
 
 /** Where there is no topic (local mode): the notification becomes a warning log line. */
 export class LogNotifier implements Notifier {
@@ -10,5 +10,10 @@ export class LogNotifier implements Notifier {
   async runFinished(run: RunRecord): Promise<void> {
     const { subject, text } = describeRun(run);
     this.logger.warn(subject, { runId: run.id, exportId: run.exportId, notification: text });
+  }
+
+  async refreshRejected(refresh: RejectedRefresh): Promise<void> {
+    const { subject, text } = describeRefresh(refresh);
+    this.logger.warn(subject, { refreshId: refresh.refreshId, notification: text });
   }
 }

@@ -1,6 +1,9 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { RunRecord } from '#lib/domain/run-record.ts';
-import type { Notifier } from '#lib/ports/notifier.ts';
+import type { Notifier, RejectedRefresh } from '#lib/ports/notifier.ts';
+
+/** SNS subjects are ASCII, at most 100 characters. */
+const subjectOf = (text: string): string => text.replace(/[^\x20-\x7e]/g, '').slice(0, 100);
 
 /** A short, email-free summary a marketer can act on. */
 export const describeRun = (run: RunRecord): { subject: string; text: string } => {
@@ -18,14 +21,21 @@ export const describeRun = (run: RunRecord): { subject: string; text: string } =
   ]
     .filter((l) => l !== undefined)
     .join('\n');
-  // SNS subjects are ASCII, at most 100 characters.
-  const subject = `autopilot-export: run ${status} (${run.exportId})`
-    .replace(/[^\x20-\x7e]/g, '')
-    .slice(0, 100);
-  return { subject, text };
+  return { subject: subjectOf(`autopilot-export: run ${status} (${run.exportId})`), text };
 };
 
-/** Publishes failed and partially failed runs to the stack's notification topic. */
+/** What was wrong with a refused refresh, and what to do about it. */
+export const describeRefresh = (refresh: RejectedRefresh): { subject: string; text: string } => ({
+  subject: subjectOf(`autopilot-export: refresh rejected (${refresh.refreshId})`),
+  text: [
+    `Refresh ${refresh.refreshId} was rejected: no export reads it and no run started.`,
+    'Problems:',
+    ...refresh.reasons.map((r) => `  ${r}`),
+    'Fix the files or the manifest and upload them as a new refresh id; this id stays rejected.',
+  ].join('\n'),
+});
+
+/** Publishes failed and partially failed runs, and rejected refreshes, to the stack's notification topic. */
 export class SnsNotifier implements Notifier {
   constructor(private readonly options: { client: SNSClient; topicArn: string }) {}
 
@@ -39,6 +49,21 @@ export class SnsNotifier implements Notifier {
         MessageAttributes: {
           status: { DataType: 'String', StringValue: run.status },
           exportId: { DataType: 'String', StringValue: run.exportId },
+        },
+      }),
+    );
+  }
+
+  async refreshRejected(refresh: RejectedRefresh): Promise<void> {
+    const { subject, text } = describeRefresh(refresh);
+    await this.options.client.send(
+      new PublishCommand({
+        TopicArn: this.options.topicArn,
+        Subject: subject,
+        Message: text,
+        MessageAttributes: {
+          status: { DataType: 'String', StringValue: 'refresh_rejected' },
+          refreshId: { DataType: 'String', StringValue: refresh.refreshId },
         },
       }),
     );

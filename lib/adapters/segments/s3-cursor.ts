@@ -40,3 +40,7 @@ export const decodeS3Cursor = (
   if (c.f >= fileCount) fail(`file ${c.f} is not in the manifest (${fileCount} files)`);
   return c;
 };
+
+/** The refresh a cursor was issued for, so a read that spans refreshes resumes in the right one. */
+export const refreshOfS3Cursor = (cursor: string, segmentId: string): string =>
+  decodeCursor(cursor, S3CursorSchema, segmentId).r;

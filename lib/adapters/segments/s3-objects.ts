@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { AsyncBuffer } from 'hyparquet';
+import { TransientError } from '#lib/domain/errors.ts';
 import { SegmentSourceConfigError } from './errors.ts';
 
 /*
@@ -39,12 +40,20 @@ const notFound = (error: unknown): boolean => {
   return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket';
 };
 
-const unreadable = (bucket: string, key: string, error: unknown): SegmentSourceConfigError =>
-  new SegmentSourceConfigError(
-    notFound(error)
-      ? `s3://${bucket}/${key} does not exist`
-      : `Cannot read s3://${bucket}/${key}: ${(error as Error).message}`,
+/**
+ * A missing object is the refresh's own problem: retrying cannot make it appear. Anything else (S3
+ * unavailable or throttling, a network failure, a permission the deployment lacks) says nothing about
+ * the refresh, so it is transient and whoever reads retries. Without `s3:ListBucket` S3 answers a
+ * missing object with 403, which then reads as transient too.
+ */
+const unreadable = (bucket: string, key: string, error: unknown): Error => {
+  if (notFound(error)) return new SegmentSourceConfigError(`s3://${bucket}/${key} does not exist`);
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return new TransientError(
+    `Cannot read s3://${bucket}/${key}: ${(error as Error).message}`,
+    status === undefined ? {} : { status },
   );
+};
 
 export const headObject = async (
   client: S3Client,

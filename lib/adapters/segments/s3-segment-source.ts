@@ -65,6 +65,13 @@ export class S3SegmentSource implements SegmentSource {
     return segment && this.info(segment);
   }
 
+  /** Lets go of the body a page stopped in (a holder dropping this source calls it). */
+  close(): void {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    ahead?.text.close();
+  }
+
   /** Fails with a `RefreshManifestMismatchError` when declared rows or sha256 disagree with a file. */
   async verify(): Promise<void> {
     const manifest = await this.loadManifest();

@@ -3,7 +3,7 @@ import type { Connection } from '#lib/domain/connection.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { ListMapping } from '#lib/ports/list-registry.ts';
-import type { RefreshEntry } from '#lib/ports/refreshes.ts';
+import type { RefreshStatus, SegmentRefresh } from '#lib/ports/refreshes.ts';
 
 /**
  * What the in-memory role ports share, as the DynamoDB ones share one table: the batch ledger and the
@@ -26,10 +26,10 @@ export class Tables {
   readonly lists = new Map<string, ListMapping>();
   /** JSON [connectionId, kind, name] → owning export */
   readonly targets = new Map<string, string>();
-  /** refreshId → the refresh as first recorded */
-  readonly refreshes = new Map<string, RefreshEntry>();
-  /** segmentId → refreshId → the refresh's `createdAt` */
-  readonly refreshesBySegment = new Map<string, Map<string, string>>();
+  /** refreshId → the refresh as first recorded, its follow-up lease and whether it is settled */
+  readonly refreshes = new Map<string, RefreshStatus & { lease?: { holder: string; until: string } }>();
+  /** segmentId → refreshId → that complete refresh's facts of the segment */
+  readonly refreshesBySegment = new Map<string, Map<string, SegmentRefresh>>();
 
   mustRun(id: string): RunRecord {
     const r = this.runs.get(id);
