@@ -51,6 +51,7 @@ export const ROUTES: readonly RouteSpec[] = [
   route(HttpMethod.POST, '/runs/{id}/cancel'),
   route(HttpMethod.GET, '/segments'),
   route(HttpMethod.GET, '/me'),
+  route(HttpMethod.GET, '/audit'),
 ];
 
 export interface HttpApiProps {

@@ -292,10 +292,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit trail of one connection or export, newest first: who changed which fields (old → new, never a key), requested or cancelled which run, removed what, and when
+         * @description Access: admins.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditPage: {
+            entries: {
+                id: string;
+                /**
+                 * Format: date-time
+                 * @description When the change was made (ISO 8601, UTC)
+                 */
+                at: string;
+                /** @description Who made it: the token's subject id and the role it acted in (never a name or an email) */
+                actor: {
+                    id: string;
+                    /** @enum {string} */
+                    role: "admin" | "contributor" | "viewer";
+                };
+                /** @enum {string} */
+                action: "connection.created" | "connection.updated" | "connection.key_rotated" | "connection.removed" | "export.created" | "export.updated" | "export.deleted" | "export.duplicated" | "run.requested" | "run.cancelled" | "run.approved" | "run.rejected";
+                resource: {
+                    /** @enum {string} */
+                    type: "connection" | "export";
+                    id: string;
+                };
+                /** @description Field by field, old → new: only `to` on a creation, only `from` on a removal; a key only as {"field": "apiKey", "changed": true}; values over 500 characters cut, with `truncated` */
+                changes?: {
+                    field: string;
+                    /** @description The value before (any JSON value); absent when it was not set */
+                    from?: unknown;
+                    /** @description The value after (any JSON value); absent when it is not set */
+                    to?: unknown;
+                    /** @constant */
+                    changed?: true;
+                    /** @constant */
+                    truncated?: true;
+                }[];
+                /** @description Changes left out beyond the first 100 */
+                moreChanges?: number;
+                /** @description The run a run.* entry is about (filed under its export) */
+                runId?: string;
+                /** @description Context a change list cannot carry: a run request's trigger and status, the export a copy came from, what a removal detached and cancelled, a reason */
+                detail?: {
+                    [key: string]: string | number | boolean | string[];
+                };
+            }[];
+            /** @description Send as `cursor` for the next page; absent on the last */
+            next?: string;
+        };
         Connection: {
             id: string;
             displayName: string;
@@ -2290,6 +2355,8 @@ export interface operations {
                             id: string;
                             name: string;
                             profiles: number;
+                            /** @description Attribute names the segment’s profiles carry (a file’s columns, the keys of its first rows, or what a refresh declared), the id field excepted; absent when the source does not know them. A sample: a profile may carry others */
+                            attributes?: string[];
                         }[];
                         selection?: {
                             segmentIds: string[];
@@ -2372,6 +2439,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No valid identity token. The local API answers with problem details; in AWS, API Gateway’s JWT authorizer answers itself, with `{"message":"Unauthorized"}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Required: connection/<id> or export/<id> (a removed one's trail stays readable until it expires) */
+                resource?: string;
+                /** @description 1–100 (default 20) */
+                limit?: number;
+                /** @description From the previous page’s `next` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Entries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid identity token. The local API answers with problem details; in AWS, API Gateway’s JWT authorizer answers itself, with `{"message":"Unauthorized"}` */

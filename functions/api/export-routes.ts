@@ -2,15 +2,10 @@ import * as z from 'zod';
 import { json, param, problems } from '#functions/shared/http/route-helpers.ts';
 import type { Connection } from '#lib/domain/connection.ts';
 import { deleteExport } from '#lib/use-cases/delete-export.ts';
+import { duplicateExport } from '#lib/use-cases/duplicate-export.ts';
 import { getExportOrThrow, governingConnections, permissionsFor } from '#lib/use-cases/export-access.ts';
 import { ExportInputSchema, UpdateExportInputSchema } from '#lib/use-cases/export-checks.ts';
-import {
-  createExport,
-  duplicateExport,
-  type ExportDeps,
-  setSchedule,
-  updateExport,
-} from '#lib/use-cases/manage-exports.ts';
+import { createExport, type ExportDeps, setSchedule, updateExport } from '#lib/use-cases/manage-exports.ts';
 import type { ApiDeps } from './deps.ts';
 import { matchingWarnings } from './export-warnings.ts';
 import type { Route, RouteContext } from './route.ts';

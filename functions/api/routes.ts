@@ -7,6 +7,7 @@ import {
   UpdateConnectionInputSchema,
 } from '#lib/use-cases/connection-inputs.ts';
 import { ExportInputSchema, UpdateExportInputSchema } from '#lib/use-cases/export-checks.ts';
+import { AuditPageSchema, auditRoute } from './audit-route.ts';
 import { connectionRoutes } from './connection-routes.ts';
 import { ExportListSchema, exportRoutes } from './export-routes.ts';
 import { MeSchema, meRoute } from './me-route.ts';
@@ -37,6 +38,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   Run: RunViewSchema,
   RunStarted: RunStartedSchema,
   Me: MeSchema,
+  AuditPage: AuditPageSchema,
 };
 
 export const routes = (openApi: () => unknown): Route[] => [
@@ -54,4 +56,5 @@ export const routes = (openApi: () => unknown): Route[] => [
   ...runRoutes,
   segmentsRoute,
   meRoute,
+  auditRoute,
 ];

@@ -4,6 +4,7 @@ import { flag, json, param, problems, query } from '#functions/shared/http/route
 import { ValidationError } from '#lib/domain/errors.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
+import type { AuditDeps } from '#lib/use-cases/audit.ts';
 import {
   getExportOrThrow,
   governingConnections,
@@ -16,7 +17,7 @@ import type { ApiDeps } from './deps.ts';
 import type { Route, RouteContext } from './route.ts';
 import { RunViewSchema, runView } from './run-view.ts';
 
-const startDeps = (deps: ApiDeps): StartRunDeps => ({
+const startDeps = (deps: ApiDeps): StartRunDeps & AuditDeps => ({
   ...deps,
   ...deps.state,
   costs: deps.destination.costs,

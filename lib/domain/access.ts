@@ -98,7 +98,8 @@ export type Action =
   | 'run:cancel'
   | 'run:read'
   | 'segment:read'
-  | 'self:read';
+  | 'self:read'
+  | 'audit:read';
 
 export type Sharing = 'admins' | 'admins+contributors';
 
@@ -163,6 +164,8 @@ export const can = (
  */
 export const authorizeRole = (caller: Caller, action: Action): void => {
   if (caller.role === 'admin' || READ.has(action)) return;
+  // Who changed what, when: it names people and their edits, so it is the admins' alone.
+  if (action === 'audit:read') throw new ForbiddenError('Only admins read the audit trail.');
   if (caller.role === 'viewer') throw new ForbiddenError('Viewers have read-only access.');
   if (!ON_CONNECTION.has(action)) throw new ForbiddenError('Only admins manage connections.');
 };
@@ -199,6 +202,7 @@ export const ACCESS_TEXT: Record<Action | 'public', string> = {
   'run:read': 'any role',
   'segment:read': 'any role',
   'self:read': 'any role',
+  'audit:read': 'admins',
 };
 
 /** Full connection details are for admins; everyone else sees the display name and type only. */

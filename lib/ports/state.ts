@@ -1,3 +1,4 @@
+import type { AuditTrail } from './audit-trail.ts';
 import type { BatchLedger } from './batch-ledger.ts';
 import type { Checkpoints } from './checkpoints.ts';
 import type { Connections } from './connections.ts';
@@ -24,4 +25,5 @@ export interface State {
   targets: TargetOwners;
   checkpoints: Checkpoints;
   refreshes: Refreshes;
+  audit: AuditTrail;
 }

@@ -1,6 +1,7 @@
 import type { Caller } from '#lib/domain/access.ts';
 import { ConflictError, NotFoundError } from '#lib/domain/errors.ts';
 import { isTerminal } from '#lib/domain/run.ts';
+import { recordAudit } from './audit.ts';
 import { authorizeOnExport, getExportOrThrow } from './export-access.ts';
 import type { ExportDeps } from './manage-exports.ts';
 
@@ -31,4 +32,9 @@ export const deleteExport = async (deps: ExportDeps, id: string, caller: Caller)
   await deps.snapshots.delete(id);
   if (current.connectionId !== null) await deps.targets.release(current.connectionId, id);
   deps.logger.info('export deleted', { exportId: id, by: caller.id });
+  await recordAudit(deps, caller, {
+    action: 'export.deleted',
+    resource: { type: 'export', id },
+    states: { before: current },
+  });
 };

@@ -2,6 +2,7 @@ import { authorize, type Caller } from '#lib/domain/access.ts';
 import { type Connection, keyHintOf } from '#lib/domain/connection.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
+import type { AuditTrail } from '#lib/ports/audit-trail.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
 import type { Destination } from '#lib/ports/destination.ts';
@@ -10,6 +11,7 @@ import type { Logger } from '#lib/ports/logger.ts';
 import type { Runs } from '#lib/ports/runs.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
+import { recordAudit } from './audit.ts';
 import { checkApiKey } from './check-api-key.ts';
 import { CreateConnectionInputSchema, UpdateConnectionInputSchema } from './connection-inputs.ts';
 
@@ -18,6 +20,7 @@ export interface ConnectionDeps {
   exports: Exports;
   runs: Runs;
   snapshots: Snapshots;
+  audit: Pick<AuditTrail, 'append'>;
   secrets: SecretProvider;
   destination: Destination;
   clock: Clock;
@@ -65,6 +68,11 @@ export const updateConnection = async (
   });
   if (next === undefined) throw stale();
   deps.logger.info('connection updated', { connectionId: id, by: caller.id, fields: Object.keys(fields) });
+  await recordAudit(deps, caller, {
+    action: 'connection.updated',
+    resource: { type: 'connection', id },
+    states: { before: current, after: next },
+  });
   return next;
 };
 
@@ -116,6 +124,11 @@ export const createConnection = async (
     connectionId: connection.id,
     by: actor,
     sharing: connection.sharing,
+  });
+  await recordAudit(deps, caller, {
+    action: 'connection.created',
+    resource: { type: 'connection', id: connection.id },
+    states: { after: connection },
   });
   return connection;
 };

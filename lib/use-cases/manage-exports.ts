@@ -4,6 +4,7 @@ import { ConflictError, ValidationError } from '#lib/domain/errors.ts';
 import type { ExportConfig } from '#lib/domain/export-config.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { parseOrThrow, toIssues } from '#lib/domain/validation.ts';
+import type { AuditTrail } from '#lib/ports/audit-trail.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
 import type { Exports } from '#lib/ports/exports.ts';
@@ -12,6 +13,7 @@ import type { Runs } from '#lib/ports/runs.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
 import type { TargetOwners } from '#lib/ports/target-owners.ts';
+import { recordAudit } from './audit.ts';
 import { refuseKnownOverCap } from './cap-on-save.ts';
 import { authorizeOnExport, connectionFor, getExportOrThrow } from './export-access.ts';
 import {
@@ -28,6 +30,7 @@ export interface ExportDeps {
   runs: Pick<Runs, 'get'>;
   snapshots: Pick<Snapshots, 'delete'>;
   targets: TargetOwners;
+  audit: Pick<AuditTrail, 'append'>;
   segments: SegmentSource;
   clock: Clock;
   logger: Logger;
@@ -90,6 +93,11 @@ export const createExport = async (
     );
   }
   deps.logger.info('export created', { exportId: record.id, by: caller.id });
+  await recordAudit(deps, caller, {
+    action: 'export.created',
+    resource: { type: 'export', id: record.id },
+    states: { after: record },
+  });
   return record;
 };
 
@@ -120,6 +128,11 @@ export const updateExport = async (
   const next = await reviseOrConflict(deps, id, current.version, config, caller);
   await releaseUnused(deps.targets, id, current, { config, segments });
   deps.logger.info('export updated', { exportId: id, by: caller.id });
+  await recordAudit(deps, caller, {
+    action: 'export.updated',
+    resource: { type: 'export', id },
+    states: { before: current, after: next },
+  });
   return next;
 };
 
@@ -134,36 +147,10 @@ export const setSchedule = async (
   await authorizeOnExport(deps.connections, caller, 'export:write', current);
   const next = await reviseOrConflict(deps, id, current.version, { scheduled }, caller);
   deps.logger.info('export schedule changed', { exportId: id, scheduled, by: caller.id });
+  await recordAudit(deps, caller, {
+    action: 'export.updated',
+    resource: { type: 'export', id },
+    states: { before: current, after: next },
+  });
   return next;
-};
-
-/**
- * A copy with a new id, unscheduled and with no run history, for the caller to adapt. It reserves no
- * lists: it names the same ones as its source, so it runs only once its list titles are changed.
- */
-export const duplicateExport = async (
-  deps: ExportDeps,
-  id: string,
-  caller: Caller,
-): Promise<ExportRecord> => {
-  const source = await getExportOrThrow(deps.exports, id);
-  await authorizeOnExport(deps.connections, caller, 'export:write', source);
-  const { activeRunId: _run, activeDryRunId: _dry, lastRun: _last, id: _id, version: _v, ...config } = source;
-  const at = now(deps.clock);
-  const copy: ExportRecord = {
-    ...config,
-    name: `Copy of ${source.name}`.slice(0, 200),
-    scheduled: false,
-    // Adopting lists this product did not create stays an admin's decision, also for a copy.
-    adoptExistingLists: source.adoptExistingLists && caller.role === 'admin',
-    id: deps.newId(),
-    createdBy: caller.id,
-    createdAt: at,
-    updatedBy: caller.id,
-    updatedAt: at,
-    version: 1,
-  };
-  await deps.exports.create(copy);
-  deps.logger.info('export duplicated', { exportId: copy.id, from: id, by: caller.id });
-  return copy;
 };

@@ -5,6 +5,7 @@ import { isTerminal } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Connections } from '#lib/ports/connections.ts';
 import type { Exports } from '#lib/ports/exports.ts';
+import { type AuditDeps, recordAudit } from './audit.ts';
 import { authorizeOnExport, getExportOrThrow, governingConnections } from './export-access.ts';
 import { endRun, type LifecycleDeps } from './run-lifecycle.ts';
 import { RunRefusedError, type StartRunDeps, type StartRunResult, startRun } from './start-run.ts';
@@ -14,23 +15,29 @@ import { RunRefusedError, type StartRunDeps, type StartRunResult, startRun } fro
  * run and its upper-bound estimate; planning continues asynchronously.
  */
 export const requestRun = async (
-  deps: StartRunDeps,
+  deps: StartRunDeps & AuditDeps,
   exportId: string,
   options: { dryRun: boolean },
   caller: Caller,
 ): Promise<StartRunResult> => {
   const exp = await getExportOrThrow(deps.exports, exportId);
   await authorizeOnExport(deps.connections, caller, 'run:start', exp);
+  const trigger = options.dryRun ? 'dry-run' : 'on-demand';
+  let result: StartRunResult;
   try {
-    return await startRun(deps, {
-      exportId,
-      trigger: options.dryRun ? 'dry-run' : 'on-demand',
-      requestedBy: caller.id,
-    });
+    result = await startRun(deps, { exportId, trigger, requestedBy: caller.id });
   } catch (error) {
     if (error instanceof RunRefusedError) throw new ConflictError(error.message, { code: error.code });
     throw error;
   }
+  // A request refused because a run is active still leaves a (skipped) run: it is recorded too.
+  await recordAudit(deps, caller, {
+    action: 'run.requested',
+    resource: { type: 'export', id: exportId },
+    runId: result.run.id,
+    detail: { trigger, status: result.run.status },
+  });
+  return result;
 };
 
 export const getRunOrThrow = async (deps: Pick<LifecycleDeps, 'runs'>, runId: string): Promise<RunRecord> => {
@@ -53,7 +60,7 @@ export const runGoverningConnections = async (
 
 /** Cancels a run in progress: it ends at once, and batches still queued are dropped when they come up. */
 export const cancelRun = async (
-  deps: LifecycleDeps & { connections: Pick<Connections, 'get'> },
+  deps: LifecycleDeps & AuditDeps & { connections: Pick<Connections, 'get'> },
   runId: string,
   caller: Caller,
 ): Promise<RunRecord> => {
@@ -62,5 +69,10 @@ export const cancelRun = async (
   if (isTerminal(run.status)) throw new ConflictError(`Run ${runId} has already ended (${run.status}).`);
   await deps.runs.requestCancel(runId);
   await endRun(deps, run, 'cancelled', `Cancelled by ${caller.id}.`);
+  await recordAudit(deps, caller, {
+    action: 'run.cancelled',
+    resource: { type: 'export', id: run.exportId },
+    runId,
+  });
   return getRunOrThrow(deps, runId);
 };

@@ -3,6 +3,7 @@ import { ConflictError } from '#lib/domain/errors.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { Exports } from '#lib/ports/exports.ts';
+import { type AuditDeps, recordAudit } from './audit.ts';
 import { type ConnectionDeps, getConnectionOrThrow } from './manage-connections.ts';
 import { endRun, type LifecycleDeps } from './run-lifecycle.ts';
 
@@ -27,7 +28,7 @@ export const deleteConnection = async (
   caller: Caller,
 ): Promise<{ detached: string[]; cancelledRuns: string[] }> => {
   authorize(caller, 'connection:manage');
-  await getConnectionOrThrow(deps.connections, id);
+  const connection = await getConnectionOrThrow(deps.connections, id);
   const users = await exportsUsing(deps.exports, id);
   if (users.length > 0 && !options.detach) {
     throw new ConflictError(
@@ -35,11 +36,10 @@ export const deleteConnection = async (
       { exports: users.map((e) => ({ id: e.id, name: e.name })) },
     );
   }
-  const stamp = { by: caller.id, at: new Date(deps.clock.now()).toISOString() };
   const detached: string[] = [];
   const cancelledRuns: string[] = [];
   for (const exp of users) {
-    await detachExport(deps.exports, exp.id, id, stamp);
+    await detachExport(deps, exp.id, id, caller);
     detached.push(exp.id);
   }
   for (const exp of users) {
@@ -49,30 +49,53 @@ export const deleteConnection = async (
     await deps.runs.requestCancel(run.id);
     if (await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.')) {
       cancelledRuns.push(run.id);
+      await recordAudit(deps, caller, {
+        action: 'run.cancelled',
+        resource: { type: 'export', id: exp.id },
+        runId: run.id,
+        detail: { reason: 'connection_removed' },
+      });
     }
   }
   await deps.connections.delete(id);
   // An export saved on it after the listing above (createExport checks again after saving, so one
   // of the two always sees the other) must not point at a connection that is gone.
   for (const exp of await exportsUsing(deps.exports, id)) {
-    await detachExport(deps.exports, exp.id, id, stamp);
+    await detachExport(deps, exp.id, id, caller);
     detached.push(exp.id);
   }
   await deps.secrets.deleteApiKey(id);
   deps.logger.info('connection removed', { connectionId: id, by: caller.id, detached, cancelledRuns });
+  await recordAudit(deps, caller, {
+    action: 'connection.removed',
+    resource: { type: 'connection', id },
+    states: { before: connection },
+    detail: { detached, cancelledRuns },
+  });
   return { detached, cancelledRuns };
 };
 
+/** Detaches the export from the connection if it is still on it, and records that it did. */
 const detachExport = async (
-  exports: Exports,
+  deps: AuditDeps & { exports: Exports },
   exportId: string,
   connectionId: string,
-  stamp: { by: string; at: string },
+  caller: Caller,
 ): Promise<void> => {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const exp = await exports.get(exportId);
+    const exp = await deps.exports.get(exportId);
     if (exp === undefined || exp.connectionId !== connectionId) return;
-    if (await exports.revise(exportId, exp.version, { connectionId: null }, stamp)) return;
+    const stamp = { by: caller.id, at: new Date(deps.clock.now()).toISOString() };
+    const next = await deps.exports.revise(exportId, exp.version, { connectionId: null }, stamp);
+    if (next !== undefined) {
+      await recordAudit(deps, caller, {
+        action: 'export.updated',
+        resource: { type: 'export', id: exportId },
+        states: { before: exp, after: next },
+        detail: { reason: 'connection_removed' },
+      });
+      return;
+    }
   }
   throw new ConflictError(`Export ${exportId} kept changing while it was being detached; try again.`);
 };

@@ -8,6 +8,7 @@ import type { ConnectionEdit } from '#lib/ports/connections.ts';
 import type { ListRef } from '#lib/ports/destination.ts';
 import type { Runs } from '#lib/ports/runs.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
+import { recordAudit } from './audit.ts';
 import { checkApiKey } from './check-api-key.ts';
 import { RotateKeyInputSchema } from './connection-inputs.ts';
 import { type ConnectionDeps, getConnectionOrThrow, stale } from './manage-connections.ts';
@@ -86,6 +87,13 @@ export const rotateKey = async (
     by: caller.id,
     wasStatus: current.status,
     ...(newAccount ? { newAccount, snapshotsReset: exports.map((e) => e.id) } : {}),
+  });
+  await recordAudit(deps, caller, {
+    action: 'connection.key_rotated',
+    resource: { type: 'connection', id },
+    states: { before: current, after: next },
+    secrets: ['apiKey'],
+    ...(newAccount ? { detail: { newAccount, snapshotsReset: exports.map((e) => e.id) } } : {}),
   });
   return next;
 };

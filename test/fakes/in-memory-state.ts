@@ -1,4 +1,5 @@
 import type { State } from '#lib/ports/state.ts';
+import { InMemoryAuditTrail } from './state/audit-trail.ts';
 import { InMemoryBatchLedger } from './state/batch-ledger.ts';
 import { InMemoryCheckpoints } from './state/checkpoints.ts';
 import { InMemoryConnections } from './state/connections.ts';
@@ -30,5 +31,6 @@ export const createInMemoryState = (): State => {
     targets: new InMemoryTargetOwners(tables),
     checkpoints: new InMemoryCheckpoints(tables),
     refreshes: new InMemoryRefreshes(tables),
+    audit: new InMemoryAuditTrail(),
   };
 };

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { State } from '#lib/ports/state.ts';
+import { DynamoDbAuditTrail } from './audit-trail.ts';
 import { DynamoDbBatchLedger } from './batch-ledger.ts';
 import { DynamoDbCheckpoints } from './checkpoints.ts';
 import { DynamoDbConnections } from './connections.ts';
@@ -46,5 +47,6 @@ export const createDynamoDbState = (options: DynamoDbStateOptions): State => {
     targets: new DynamoDbTargetOwners(ctx),
     checkpoints: new DynamoDbCheckpoints(ctx),
     refreshes: new DynamoDbRefreshes(ctx),
+    audit: new DynamoDbAuditTrail(ctx),
   };
 };

@@ -1,4 +1,5 @@
 import type { State } from '#lib/ports/state.ts';
+import { describeAuditTrailContract } from './audit-trail.ts';
 import { describeBatchLedgerContract } from './batch-ledger.ts';
 import { describeCheckpointsContract } from './checkpoints.ts';
 import { describeConnectionsContract } from './connections.ts';
@@ -25,4 +26,5 @@ export const describeStateContracts = (name: string, makeState: () => Promise<St
   describeRunsContract(name, makeState);
   describePlanLedgerContract(name, makeState);
   describeRefreshesContract(name, makeState);
+  describeAuditTrailContract(name, makeState);
 };
