@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
@@ -23,6 +24,7 @@ import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
 import { segmentTableDefinition, stateTableDefinition } from '#lib/adapters/dynamodb/tables.ts';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
+import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
 import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Destination } from '#lib/ports/destination.ts';
@@ -46,6 +48,16 @@ import {
 } from './autopilot-standin/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
 import { lambdaContext } from './lambda-context.ts';
+import type { DropOptions, DroppedRefresh, DropSegment } from './refresh-drop.ts';
+import {
+  createSegmentBucket,
+  localS3Client,
+  type RefreshArrival,
+  type RuntimeRefreshes,
+  runsOfRefresh,
+  runtimeRefreshes,
+} from './runtime-refreshes.ts';
+import { S3Arrivals } from './s3-arrivals.ts';
 import { createLocalQueues, type LocalQueues, SqsEventSource } from './sqs-event-source.ts';
 
 export type AutopilotTarget =
@@ -83,6 +95,14 @@ export interface LocalRuntimeOptions {
   wrapDestination?: (destination: Destination) => Destination;
   /** The watchdog, as the stack schedules it: how often it looks, and after how long a run is stalled. */
   watchdog?: { everyMs?: number; stallAfterMs?: number };
+  /**
+   * Where the pipeline reads segments: `s3`, as deployed — refreshes dropped into a bucket of the
+   * local S3 (fauxqs), whose manifests' arrival starts the scheduled exports using them; or
+   * `dynamodb` (default), the segment table `segmentWriter` fills.
+   */
+  segments?: 's3' | 'dynamodb';
+  /** s3 mode: how often the bucket is listed for new manifests (default 500 ms). */
+  arrivalsEveryMs?: number;
 }
 
 export interface LocalRuntime {
@@ -93,7 +113,23 @@ export interface LocalRuntime {
   /** Every role port over the runtime's state table. */
   state: State;
   segments: SegmentSource;
+  /** The segment table (read by the pipeline in `dynamodb` mode only). */
   segmentWriter: DynamoDbSegmentWriter;
+  /** s3 mode: the local S3 (fauxqs) and the bucket refreshes are dropped into. */
+  s3?: S3Client;
+  s3Endpoint?: string;
+  segmentBucket?: string;
+  /** s3 mode: the stand-in for S3 → EventBridge, delivering each manifest to the planner. */
+  arrivals?: S3Arrivals;
+  /** s3 mode: writes a refresh into the segment bucket (files, then the manifest). */
+  dropRefresh(segments: readonly DropSegment[], options?: DropOptions): Promise<DroppedRefresh>;
+  /** s3 mode: waits for the arrival of the refresh's manifest to be handled; answers the runs it started. */
+  waitForRefresh(
+    refreshId: string,
+    options?: { count?: number; timeoutMs?: number },
+  ): Promise<RefreshArrival>;
+  /** The runs carrying `refreshId`, newest first. */
+  runsOfRefresh(refreshId: string): Promise<RunRecord[]>;
   secrets: InMemorySecretProvider;
   connectionDeps: ConnectionDeps;
   exportDeps: ExportDeps;
@@ -202,10 +238,15 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       maxReceiveCount,
     });
 
+    const s3Mode = options.segments === 's3';
+    const s3 = s3Mode ? localS3Client(sqsEndpoint) : undefined;
+    if (s3) cleanups.push(async () => s3.destroy());
+    const segmentBucket = s3 ? await createSegmentBucket(s3, suffix) : undefined;
     const base = {
       STATE_TABLE: stateTable,
-      SEGMENT_SOURCE: 'dynamodb',
-      SEGMENT_TABLE: segmentTable,
+      ...(segmentBucket === undefined
+        ? { SEGMENT_SOURCE: 'dynamodb', SEGMENT_TABLE: segmentTable }
+        : { SEGMENT_SOURCE: 's3', SEGMENT_BUCKET: segmentBucket }),
       AUTOPILOT_BASE_URL: autopilotUrl,
       POWERTOOLS_SERVICE_NAME: 'autopilot-export-local',
     };
@@ -235,12 +276,17 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     const secrets = new InMemorySecretProvider();
     const autopilot = new AutopilotDestination({ baseUrl: autopilotUrl });
     const destination = options.wrapDestination?.(autopilot) ?? autopilot;
-    const segments = new DynamoDbSegmentSource({ client: dynamo.client, tableName: segmentTable });
+    const state = createDynamoDbState({ client: dynamo.client, tableName: stateTable });
+    const segments: SegmentSource =
+      s3 && segmentBucket
+        ? new RefreshSegmentSource({ client: s3, bucket: segmentBucket, refreshes: state.refreshes })
+        : new DynamoDbSegmentSource({ client: dynamo.client, tableName: segmentTable });
     const overrides: Overrides = {
       dynamo: dynamo.client,
       sqs,
+      // In s3 mode the functions build their segment source from the environment, as in AWS.
+      ...(s3 ? { s3 } : { segments }),
       secrets,
-      segments,
       destination,
       logger,
       metrics: options.metrics ?? noMetrics,
@@ -286,8 +332,24 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       () => senderSource.stop(),
     );
 
-    const state = createDynamoDbState({ client: dynamo.client, tableName: stateTable });
     const common = { ...state, clock: plannerDeps.plan.clock, logger };
+    let refreshes: RuntimeRefreshes | undefined;
+    if (s3 && segmentBucket) {
+      const arrivals = new S3Arrivals({
+        s3,
+        bucket: segmentBucket,
+        handler: (event, context) => planner.refreshArrived(event, context),
+        intervalMs: options.arrivalsEveryMs ?? 500,
+        functionTimeoutMs: plannerTimeoutMs,
+        logger,
+      });
+      arrivals.start();
+      cleanups.push(() => arrivals.stop());
+      refreshes = runtimeRefreshes(s3, segmentBucket, arrivals, state);
+    }
+    const notS3 = async (): Promise<never> => {
+      throw new Error("Refreshes are dropped only in the runtime's s3 mode (segments: 's3')");
+    };
     // The watchdog the stack runs every 5 minutes: no local run stays wedged either.
     const watchdog = setInterval(() => {
       endStalledRuns(
@@ -304,6 +366,17 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       state,
       segments,
       segmentWriter: new DynamoDbSegmentWriter({ client: dynamo.client, tableName: segmentTable }),
+      ...(refreshes
+        ? {
+            s3: refreshes.s3,
+            s3Endpoint: sqsEndpoint,
+            segmentBucket: refreshes.segmentBucket,
+            arrivals: refreshes.arrivals,
+          }
+        : {}),
+      dropRefresh: refreshes ? refreshes.dropRefresh : notS3,
+      waitForRefresh: refreshes ? refreshes.waitForRefresh : notS3,
+      runsOfRefresh: (refreshId) => runsOfRefresh(state, refreshId),
       secrets,
       connectionDeps: { ...common, secrets, destination: autopilot, newId: () => newId('conn') },
       exportDeps: { ...common, segments, newId: () => newId('exp') },

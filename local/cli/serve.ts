@@ -5,7 +5,10 @@ import { DEV_TOKENS, startLocalApiServer } from '../api-gateway.ts';
 import { JavaMissingError } from '../dynamodb-local.ts';
 import { FileLogger } from '../file-logger.ts';
 import { startLocalRuntime } from '../runtime.ts';
-import { generateSampleProfiles, seedDynamoDbSegments } from '../sample-data.ts';
+import { generateSampleProfiles } from '../sample-data.ts';
+import { sampleRefreshSegments } from '../sample-refresh.ts';
+import { removeServeState, SERVE_STATE_PATH, writeServeState } from '../serve-state.ts';
+import { dropAndArrive } from './refresh-steps.ts';
 
 /** How long stopping waits for the local services (a sender mid-batch, DynamoDB Local) before giving up. */
 const STOP_WAIT_MS = 15_000;
@@ -59,11 +62,12 @@ const main = async (): Promise<void> => {
   console.log('Building the web console…');
   const built = await buildConsole();
   for (const line of formatConsoleBuild(built)) console.log(line);
-  console.log('Starting DynamoDB Local, the SQS emulator and the Autopilot stand-in…');
+  console.log('Starting DynamoDB Local, the SQS and S3 emulator and the Autopilot stand-in…');
   const runtime = await startLocalRuntime({
     autopilot: { kind: 'standin', ratePerSecond: options.rate, apiKey: LOCAL_STANDIN_KEY },
     senders: options.concurrency,
     logger: new FileLogger(logPath),
+    segments: 's3',
   }).catch((error: unknown) => {
     if (error instanceof JavaMissingError) {
       process.stderr.write(`npm run serve: ${error.message}\n`);
@@ -72,7 +76,15 @@ const main = async (): Promise<void> => {
     throw error;
   });
   const dataset = generateSampleProfiles({ profiles: options.profiles, seed: 42 });
-  await seedDynamoDbSegments(runtime.segmentWriter, dataset);
+  // The samples arrive as any refresh does: dropped into the segment bucket, manifest last.
+  const seeded = await dropAndArrive(runtime, sampleRefreshSegments(dataset));
+  if (!seeded.ok) {
+    await runtime.close();
+    throw new Error(`the sample refresh was not accepted: ${seeded.line}`);
+  }
+  const endpoint = runtime.s3Endpoint ?? '';
+  const bucket = runtime.segmentBucket ?? '';
+  await writeServeState({ endpoint, bucket, pid: process.pid });
   const server = await startLocalApiServer(runtime, options.port, { consoleDir: built.outdir });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
@@ -87,9 +99,16 @@ autopilot-export API on http://127.0.0.1:${port}   (OpenAPI: http://127.0.0.1:${
   Autopilot stand-in: ${runtime.autopilotUrl}  (rate limit ${options.rate}/s)
     API key to use for a new connection: ${LOCAL_STANDIN_KEY}
   Segments: ${segments.map((s) => `${s.id} (${s.profiles.toLocaleString('en-US')})`).join(' · ')}
+    from the sample refresh ${seeded.refreshId}, dropped at start
+  Local S3: ${endpoint}   bucket ${bucket}   (refreshes/<refreshId>/…, manifest.json last)
+    Every refresh dropped there starts the scheduled exports using its segments.
   Logs: ${logPath}
 
 Try:  curl -s http://127.0.0.1:${port}/segments -H 'Authorization: Bearer dev-viewer'
+Drop a refresh of your own segment files (.csv, .csv.gz, .jsonl, .jsonl.gz, .parquet; one file per segment):
+      npm run drop -- --dir ./my-segments
+      (the same as: npm run drop -- --dir ./my-segments --endpoint ${endpoint} --bucket ${bucket};
+       the defaults come from ${SERVE_STATE_PATH}, written while this runs)
 Stop with Ctrl-C.`);
   let stopping = false;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
@@ -99,6 +118,7 @@ Stop with Ctrl-C.`);
     console.log(`\n${signal}: stopping the API and the local services…`);
     server.closeAllConnections();
     server.close();
+    await removeServeState();
     const closed = await Promise.race([
       runtime.close().then(() => true),
       new Promise<false>((resolve) => setTimeout(resolve, STOP_WAIT_MS, false).unref()),

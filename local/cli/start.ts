@@ -22,14 +22,10 @@ import type { FaultOptions } from '../autopilot-standin/index.ts';
 import { JavaMissingError } from '../dynamodb-local.ts';
 import { FileLogger } from '../file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
-import {
-  applyChurn,
-  generateSampleProfiles,
-  SAMPLE_DATA_MATCHING,
-  seedDynamoDbSegments,
-  syncDynamoDbSegments,
-} from '../sample-data.ts';
+import { applyChurn, generateSampleProfiles, SAMPLE_DATA_MATCHING } from '../sample-data.ts';
+import { sampleRefreshSegments } from '../sample-refresh.ts';
 import { checksPass, verifyAgainstAutopilot } from '../verify.ts';
+import { dropAndArrive } from './refresh-steps.ts';
 import { faultSummary, progressLine, summarise, verificationLine } from './report.ts';
 
 /**
@@ -217,7 +213,7 @@ const run = async (options: StartOptions): Promise<void> => {
     console.log('    Sample contacts will be created there and lists named after the sample segments.');
     console.log(`    Keep --rate at or below your account's limit (documented: 5 requests/s).\n`);
   }
-  console.log('  Starting DynamoDB Local, the SQS emulator and the Autopilot stand-in…');
+  console.log('  Starting DynamoDB Local, the SQS and S3 emulator and the Autopilot stand-in…');
   let runtime: LocalRuntime;
   try {
     runtime = await startLocalRuntime({
@@ -230,6 +226,7 @@ const run = async (options: StartOptions): Promise<void> => {
           },
       senders: options.concurrency,
       logger,
+      segments: 's3',
     });
   } catch (error) {
     if (error instanceof JavaMissingError) throw new UsageError(error.message);
@@ -247,8 +244,14 @@ const run = async (options: StartOptions): Promise<void> => {
       console.log(`  Stand-in faults from the first run on: ${describeFaults(options.faults)}`);
     console.log(`  Structured logs: ${logPath}\n`);
 
+    // Segments arrive as in the cloud: a refresh folder dropped into the segment bucket, whose
+    // manifest's arrival the planner handles. The first one makes the segments known.
     const dataset = generateSampleProfiles({ profiles: options.profiles, seed: options.seed });
-    await seedDynamoDbSegments(runtime.segmentWriter, dataset);
+    const sample = sampleRefreshSegments(dataset);
+    console.log(`Dropping the sample segments into s3://${runtime.segmentBucket}/refreshes/ (the local S3)…`);
+    const known = await dropAndArrive(runtime, sample);
+    console.log(`  ${known.line}`);
+    if (!known.ok) throw new Error(`the sample refresh was not accepted: ${known.line}`);
     const segments = await runtime.segments.listSegments();
     console.log(
       `Seeded ${dataset.profiles.length.toLocaleString('en-US')} profiles in ${segments.length} segments: ${segments
@@ -285,18 +288,19 @@ const run = async (options: StartOptions): Promise<void> => {
       dataMatching: SAMPLE_DATA_MATCHING,
     });
     console.log(
-      `Created connection "${connection.displayName}" (budget ${connection.ratePerSecond} requests/s) and export "${exp.name}" (${exp.membership} mode).\n`,
+      `Created connection "${connection.displayName}" (budget ${connection.ratePerSecond} requests/s) and export "${exp.name}" (${exp.membership} mode, ${exp.scheduled ? 'scheduled: every refresh of its segments runs it' : 'not scheduled'}).\n`,
     );
 
-    const runOnce = async (title: string): Promise<RunRecord | undefined> => {
-      console.log(`${title}…`);
-      let runId: string;
-      try {
-        runId = (await api<{ runId: string }>('POST', `/exports/${exp.id}/runs`)).runId;
-      } catch (error) {
-        console.log(`  Could not start it: ${(error as Error).message}\n`);
+    /** Each run is started by a refresh's arrival, as the platform's next scheduled refresh would. */
+    const runOnce = async (title: string, refresh: typeof sample): Promise<RunRecord | undefined> => {
+      console.log(`${title}: dropping a new refresh…`);
+      const step = await dropAndArrive(runtime, refresh, exp.id);
+      console.log(`  ${step.line}`);
+      if (!step.ok || step.run === undefined) {
+        console.log('');
         return undefined;
       }
+      const runId = step.run.id;
       let record = await watch(runtime, runId);
       if (!isTerminal(record.status)) {
         console.log(
@@ -312,14 +316,13 @@ const run = async (options: StartOptions): Promise<void> => {
     };
 
     runtime.standIn?.setFaults(options.faults);
-    const first = await runOnce('Run 1: first export');
+    const first = await runOnce('Run 1: first export', sample);
     const churn = applyChurn(dataset, { fraction: 0.01, seed: options.seed + 1 });
-    await syncDynamoDbSegments(runtime.segmentWriter, dataset, churn.dataset);
     const s = churn.summary;
     console.log(
       `Changed ~1% of profiles: ${s.edited.length} edited, ${s.newProfiles.length} new, ${s.joinedSegment.length} joined a segment, ${s.leftSegment.length} left a segment, ${s.leftAll.length} left every segment.\n`,
     );
-    const second = await runOnce('Run 2: after 1% churn');
+    const second = await runOnce('Run 2: after 1% churn', sampleRefreshSegments(churn.dataset));
     if (runtime.standIn && options.faults) {
       console.log(`Stand-in faults injected: ${faultSummary(runtime.standIn.faultCounts())}`);
       runtime.standIn.setFaults(undefined);

@@ -134,6 +134,8 @@ describe('npm start as a program', () => {
     expect(stdout).toContain('--rate 20 is above');
     expect(stdout).toContain('(budget 20 requests/s)');
     expect(stdout).toMatch(/✔ Verification: every Autopilot list equals its segment/);
+    // The runs start as in the cloud: a dropped refresh's arrival, not a direct call.
+    expect(stdout).toMatch(/refresh \S+ arrived → run \S+ started/);
     expect(stdout).not.toContain(key);
     expect(code).toBe(0);
   });
