@@ -1,4 +1,10 @@
 import * as z from 'zod';
+import {
+  SEGMENT_CONTEXT_SHAPE,
+  type SegmentsConfig,
+  segmentContextIssues,
+  toSegmentsConfig,
+} from './segment-config.ts';
 
 /**
  * Deploy settings, read from CDK context (`-c key=value` on the command line, or the `context`
@@ -27,6 +33,10 @@ export const CONTEXT_KEYS = [
   'consoleDomainName',
   'consoleCertificateArn',
   'consoleWebAclArn',
+  'segmentSource',
+  'refreshRetentionDays',
+  'segmentUploaderPrincipals',
+  'segmentUploaderExternalId',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -160,6 +170,7 @@ const ContextSchema = z
         'must be the ARN of a WAF web ACL with CloudFront scope (arn:aws:wafv2:us-east-1:<account>:global/webacl/…)',
       ),
     ),
+    ...SEGMENT_CONTEXT_SHAPE,
   })
   .superRefine((c, ctx) => {
     const issue = (path: string, message: string): void => {
@@ -195,6 +206,7 @@ const ContextSchema = z
         'is required when the other of consoleDomainName/consoleCertificateArn is set (the certificate must cover the name)',
       );
     }
+    segmentContextIssues(c, issue);
   });
 
 /** Without a regex: `/\/+$/` backtracks quadratically on a long run of slashes. */
@@ -222,6 +234,8 @@ export interface DeployConfig {
   /** A run with no progress for this long is ended by the watchdog as stalled. */
   stallAfterMinutes: number;
   console: ConsoleConfig;
+  /** The segment bucket and who reads and fills it (cdk/segment-config.ts). */
+  segments: SegmentsConfig;
 }
 
 /** Where the console is served and how its users sign in. */
@@ -272,6 +286,7 @@ export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): De
         : {}),
       ...(c.consoleWebAclArn === undefined ? {} : { webAclArn: c.consoleWebAclArn }),
     },
+    segments: toSegmentsConfig(c),
   };
 };
 

@@ -35,7 +35,7 @@ export const BUNDLE = {
   /**
    * The AWS SDK v3 comes from the Lambda Node.js runtime, which ships it: bundled, it is ~400 KB of
    * every function and most of its cold start (bench/: bundle size and init time). We use only
-   * long-stable commands of DynamoDB, SQS, SNS and Secrets Manager, so the runtime's version serves.
+   * long-stable commands of DynamoDB, SQS, SNS, Secrets Manager and S3, so the runtime's version serves.
    */
   external: ['@aws-sdk/*', '@smithy/*'] as string[],
 } as const;
@@ -82,11 +82,12 @@ export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
 /**
  * The handlers each entry exports, one per event source: a Lambda function runs one of them
- * (`index.<handler>`). The planner's bundle serves two functions, the plan queue's and the
- * schedule's; its `startRun` is for direct invocation (the local runtime).
+ * (`index.<handler>`). The planner's bundle serves three functions, the plan queue's, the
+ * schedule's and the refresh arrival's (S3 events through EventBridge); its `startRun` is for
+ * direct invocation (the local runtime).
  */
 export const FUNCTION_HANDLERS = {
-  planner: ['planMessage', 'scheduledRefresh', 'startRun'],
+  planner: ['planMessage', 'scheduledRefresh', 'refreshArrived', 'startRun'],
   sender: ['handler'],
   api: ['handler'],
   watchdog: ['handler'],

@@ -4,6 +4,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../config.ts';
 import {
@@ -35,6 +36,8 @@ export type HouseFunctionProps = Entry & {
   environment: Record<string, string>;
   /** @default 'INFO' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** For a function invoked asynchronously (EventBridge): its retries and where failed events go. */
+  asyncInvoke?: { retryAttempts: number; maxEventAge: Duration; deadLetterQueue: IQueue };
 };
 
 /** Settings every function gets besides its own: Powertools, and source-mapped stack traces. */
@@ -88,6 +91,7 @@ export class HouseFunction extends Construct {
       logGroup: this.logGroup,
       environment: { ...houseEnvironment(props.logLevel ?? 'INFO'), ...props.environment },
       bundling: nodejsBundlingOptions(),
+      ...(props.asyncInvoke ?? {}),
     });
   }
 }

@@ -33,6 +33,7 @@ export const defineAutopilotExport = (app: App): AutopilotExportApp => {
     description: `${description} (compute)`,
     stateTable: stateful.stateTable,
     segmentTable: stateful.segmentTable,
+    segmentBucket: stateful.segmentBucket,
     jwt: stateful.jwt,
     consoleIdentity: stateful.signIn,
   });

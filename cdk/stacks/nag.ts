@@ -3,6 +3,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { SECRET_PREFIX } from '../config.ts';
+import { REFRESH_PREFIX } from '../constructs/segment-bucket.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import type { StatelessStack } from './stateless-stack.ts';
 
@@ -35,6 +36,10 @@ const REASONS = {
     'No web ACL is configured (set consoleWebAclArn to attach one): the site is static files, and every API path requires a JWT and is throttled at the API stage.',
   defaultCertificate:
     'No custom domain is configured (set consoleDomainName and consoleCertificateArn for TLSv1.2_2021): with the default *.cloudfront.net certificate CloudFront fixes the security policy at TLSv1, which browsers negotiate up to TLS 1.3.',
+  refreshObjects:
+    'Refresh folders are named by the upstream platform when it drops them (refreshes/<refreshId>/), so no deploy-time ARN can name one; the wildcard allows s3:GetObject alone, on objects under refreshes/ only.',
+  uploadPrefix:
+    'The upstream platform creates each refresh folder (refreshes/<refreshId>/) as it uploads; the upload policy may only write and abort uploads under refreshes/, never read or delete.',
   publicOpenApi:
     'GET /openapi.json serves the public API description so clients can discover the API before signing in; it returns no data and every other route requires a JWT.',
 } as const;
@@ -53,14 +58,19 @@ export const nagAcknowledgements = (stacks: {
   const secretArn = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_PREFIX}*`;
   const refreshId = stateless.getLogicalId(stateless.refresh.fn.node.defaultChild as CfnFunction);
   const watchdogId = stateless.getLogicalId(stateless.watchdog.fn.node.defaultChild as CfnFunction);
+  const arrival = stateless.arrival ? [stateless.arrival] : [];
   const functions = [
     stateless.planner,
     stateless.refresh,
     stateless.sender,
     stateless.api,
     stateless.watchdog,
+    ...arrival,
   ];
   const readsSegments = [stateless.planner, stateless.refresh, stateless.api];
+  // From S3 refreshes the refresh function only sizes segments, from the refresh ledger.
+  const readsRefreshes = [stateless.planner, stateless.api, ...arrival];
+  const segmentBucketId = stateful.getLogicalId(stateful.segments.bucket.node.defaultChild as CfnBucket);
 
   return [
     ...functions.map((f) => ({
@@ -73,12 +83,24 @@ export const nagAcknowledgements = (stacks: {
       finding: iam5(`Resource::${secretArn}`),
       reason: REASONS.secretPrefix,
     })),
-    ...[stateless.planner, stateless.sender, stateless.watchdog].map((f) => ({
+    ...[stateless.planner, stateless.sender, stateless.watchdog, ...arrival].map((f) => ({
       scope: f.role,
       finding: iam5('Action::kms:GenerateDataKey*'),
       reason: REASONS.topicKey,
     })),
-    ...(stateful.segmentTable.indexes.length > 0
+    ...(stateless.segmentSource === 's3'
+      ? readsRefreshes.map((f) => ({
+          scope: f.role,
+          finding: iam5(`Resource::${stateful.segmentBucket.exportName}/${REFRESH_PREFIX}*`),
+          reason: REASONS.refreshObjects,
+        }))
+      : []),
+    {
+      scope: stateful.segments.uploadPolicy,
+      finding: iam5(`Resource::<${segmentBucketId}.Arn>/${REFRESH_PREFIX}*`),
+      reason: REASONS.uploadPrefix,
+    },
+    ...(stateful.segmentTable.indexes.length > 0 && stateless.segmentSource === 'dynamodb'
       ? readsSegments.map((f) => ({
           scope: f.role,
           finding: iam5(`Resource::${stateful.segmentTable.exportName}/index/*`),

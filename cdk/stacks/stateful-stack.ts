@@ -2,6 +2,7 @@ import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config.ts';
 import { Identity } from '../constructs/identity.ts';
+import { SegmentBucket } from '../constructs/segment-bucket.ts';
 import { Tables } from '../constructs/tables.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -14,6 +15,14 @@ export interface TableRef {
   exportName: string;
   /** Index names, so grants cover them. */
   indexes: string[];
+}
+
+/** The segment bucket as the stateless stack sees it: its name and ARN, imported by export name. */
+export interface BucketRef {
+  bucketName: string;
+  bucketArn: string;
+  /** The ARN's export name (it appears in IAM findings, cdk/stacks/nag.ts). */
+  exportName: string;
 }
 
 /** Whom the API's JWT authorizer trusts. */
@@ -32,11 +41,15 @@ export type ConsoleIdentity =
 
 /**
  * What must survive a redeploy or a stateless-stack teardown: the tables (RETAIN, deletion
- * protection, PITR) and, unless an external OIDC issuer is configured, the user pool.
+ * protection, PITR), the segment bucket and its access logs (RETAIN) and, unless an external OIDC
+ * issuer is configured, the user pool.
  */
 export class StatefulStack extends Stack {
   readonly stateTable: TableRef;
+  /** Read only with `segmentSource: dynamodb`; kept either way, so switching loses no data. */
   readonly segmentTable: TableRef;
+  readonly segments: SegmentBucket;
+  readonly segmentBucket: BucketRef;
   readonly jwt: JwtTrust;
   readonly signIn: ConsoleIdentity;
   readonly identity?: Identity;
@@ -56,7 +69,35 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
     new CfnOutput(this, 'SegmentTableName', {
       value: tables.segments.tableName,
-      description: 'Upstream segmentation writes segments here (lib/adapters/dynamodb/README.md)',
+      description:
+        'With segmentSource=dynamodb, upstream segmentation writes segments here (lib/adapters/dynamodb/README.md)',
+    });
+
+    this.segments = new SegmentBucket(this, 'Segment', props.config.segments);
+    const { bucket, uploadPolicy, uploaderRole, accessLogs } = this.segments;
+    const bucketArnExport = this.exportName('SegmentBucketArn');
+    this.segmentBucket = {
+      bucketArn: this.exportValue(bucket.bucketArn, { name: bucketArnExport }),
+      bucketName: this.exportValue(bucket.bucketName, { name: this.exportName('SegmentBucketName') }),
+      exportName: bucketArnExport,
+    };
+    new CfnOutput(this, 'SegmentBucketName', {
+      value: bucket.bucketName,
+      description: 'Drop refresh folders here: refreshes/<refreshId>/ with manifest.json written last',
+    });
+    new CfnOutput(this, 'SegmentUploadPolicyArn', {
+      value: uploadPolicy.managedPolicyArn,
+      description: 'Attach to whoever drops refreshes from this account (write under refreshes/ only)',
+    });
+    if (uploaderRole) {
+      new CfnOutput(this, 'SegmentUploaderRoleArn', {
+        value: uploaderRole.roleArn,
+        description: 'Assumed by segmentUploaderPrincipals to drop refreshes (the upload policy only)',
+      });
+    }
+    new CfnOutput(this, 'SegmentAccessLogBucketName', {
+      value: accessLogs.bucketName,
+      description: 'Server access logs of the segment bucket',
     });
 
     if (props.config.oidc) {

@@ -3,6 +3,9 @@ import { DeployConfigError, parseDeployConfig } from '../../cdk/config.ts';
 import { buildApp } from './support.ts';
 
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+const ROOT = 'arn:aws:iam::123456789012:root';
+const ROLE = 'arn:aws:iam::210987654321:role/warehouse/redshift-unload';
+const USER = 'arn:aws:iam::555555555555:user/abc1-b-self1234';
 const WEB_ACL =
   'arn:aws:wafv2:us-east-1:123456789012:global/webacl/console/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 
@@ -14,6 +17,7 @@ describe('deploy config', () => {
       senderMaxConcurrency: 2,
       stallAfterMinutes: 30,
       console: {},
+      segments: { source: 's3', refreshRetentionDays: 14 },
     });
   });
 
@@ -47,7 +51,43 @@ describe('deploy config', () => {
       autopilotBaseUrl: 'https://autopilot.example.com/v1',
       stallAfterMinutes: 45,
       console: { domain: { name: 'exports.example.com', certificateArn: CERT }, webAclArn: WEB_ACL },
+      segments: { source: 's3', refreshRetentionDays: 14 },
     });
+  });
+
+  it('reads the segment source, the retention and the upload principals from -c strings or cdk.json lists', () => {
+    expect(
+      parseDeployConfig({
+        segmentSource: 'dynamodb',
+        refreshRetentionDays: '30',
+        segmentUploaderPrincipals: `${ROOT}, ${ROLE},${ROOT}`,
+        segmentUploaderExternalId: 'snowflake-ext-id_1=',
+      }).segments,
+    ).toEqual({
+      source: 'dynamodb',
+      refreshRetentionDays: 30,
+      uploader: { principals: [ROOT, ROLE], externalId: 'snowflake-ext-id_1=' },
+    });
+    expect(
+      parseDeployConfig({ segmentUploaderPrincipals: [USER], refreshRetentionDays: 3650 }).segments,
+    ).toEqual({ source: 's3', refreshRetentionDays: 3650, uploader: { principals: [USER] } });
+    expect(parseDeployConfig({ segmentUploaderPrincipals: '', segmentSource: ' ' }).segments).toEqual({
+      source: 's3',
+      refreshRetentionDays: 14,
+    });
+  });
+
+  it('refuses an external id without principals: it only guards assuming the upload role', () => {
+    expect(() => parseDeployConfig({ segmentUploaderExternalId: 'abc123' })).toThrow(
+      /segmentUploaderExternalId: is only for segmentUploaderPrincipals/,
+    );
+  });
+
+  it('checks a long principal by its length, not by its pattern', () => {
+    const long = `arn:aws:iam::123456789012:role/${'a/'.repeat(20_000)}x`;
+    expect(() => parseDeployConfig({ segmentUploaderPrincipals: [long] })).toThrow(
+      /segmentUploaderPrincipals: entry 1 is longer than 2048 characters/,
+    );
   });
 
   it('refuses a stall time a healthy run could reach', () => {
@@ -94,6 +134,23 @@ describe('deploy config', () => {
       'consoleWebAclArn',
       WEB_ACL.replace('global', 'regional'),
       /consoleWebAclArn: must be the ARN of a WAF web ACL with CloudFront scope/,
+    ],
+    ['segmentSource', 'files', /segmentSource: must be one of s3, dynamodb/],
+    ['refreshRetentionDays', '0', /refreshRetentionDays: must be at least 1 day/],
+    ['refreshRetentionDays', '3651', /refreshRetentionDays: must be at most 3650 days/],
+    ['refreshRetentionDays', '1.5', /refreshRetentionDays: must be a whole number of days/],
+    ['refreshRetentionDays', 'two weeks', /refreshRetentionDays: must be a whole number of days/],
+    [
+      'segmentUploaderPrincipals',
+      `${ROOT},arn:aws:iam::123456789012:group/uploaders`,
+      /segmentUploaderPrincipals: entry 2 is not the ARN of an account root, an IAM role or an IAM user/,
+    ],
+    ['segmentUploaderExternalId', 'two words', /segmentUploaderExternalId: must be letters, digits/],
+    ['segmentUploaderPrincipals', '123456789012', /segmentUploaderPrincipals: entry 1 is not the ARN/],
+    [
+      'segmentUploaderPrincipals',
+      Array.from({ length: 11 }, (_, i) => `arn:aws:iam::${String(i).padStart(12, '0')}:root`).join(','),
+      /segmentUploaderPrincipals: must name at most 10 principals/,
     ],
   ])('rejects %s=%s naming the key and why', (key, value, message) => {
     expect(() => parseDeployConfig({ [key]: value })).toThrow(DeployConfigError);

@@ -114,12 +114,25 @@ describe('IAM', () => {
     expect(wildcardActions.map((l) => [l.type, l.statement.Action])).toEqual([['AWS::KMS::Key', 'kms:*']]);
   });
 
-  it('uses no AWS managed policies', () => {
-    for (const template of [s.statefulTemplate, s.statelessTemplate]) {
+  it('uses no AWS managed policies: a role holds at most a managed policy of its own stack', () => {
+    const withUploader = synthesize({ segmentUploaderPrincipals: 'arn:aws:iam::123456789012:root' });
+    const attached: unknown[] = [];
+    for (const template of [
+      s.statefulTemplate,
+      s.statelessTemplate,
+      withUploader.statefulTemplate,
+      withUploader.statelessTemplate,
+    ]) {
+      const own = Object.keys(resourcesOf(template, 'AWS::IAM::ManagedPolicy'));
       for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
-        expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+        for (const arn of asArray(role.Properties?.ManagedPolicyArns as unknown[] | undefined)) {
+          attached.push(arn);
+          expect(own).toContain((arn as { Ref?: string }).Ref);
+        }
       }
     }
+    // The upload role holds the upload policy; nothing else holds a managed policy.
+    expect(attached).toEqual([{ Ref: idOf(withUploader.stateful.segments.uploadPolicy) }]);
   });
 
   it('allows Secrets Manager actions only on the connection prefix', () => {
@@ -179,14 +192,12 @@ describe('IAM', () => {
       ).toBe(false);
     }
 
+    // Segments come from S3 refreshes by default (test/infra/refresh-arrival.test.ts has the reads,
+    // and the segment table's with segmentSource dynamodb).
     const segmentTable = (name: FnName) =>
       roleOf(name).filter((g) => JSON.stringify(g.resource).includes('SegmentTableArn'));
-    expect(segmentTable('Sender')).toEqual([]);
-    for (const name of ['Planner', 'Refresh', 'Api'] as const) {
-      expect(
-        segmentTable(name).some((g) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(g.action)),
-      ).toBe(false);
-      expect(segmentTable(name).some((g) => g.action === 'dynamodb:Query')).toBe(true);
+    for (const name of ['Planner', 'Refresh', 'Sender', 'Api', 'Watchdog'] as const) {
+      expect(segmentTable(name), name).toEqual([]);
     }
     for (const name of ['Planner', 'Refresh', 'Sender', 'Api'] as const) {
       const stateWrites = roleOf(name).filter(

@@ -88,6 +88,25 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => built.app.synth()).not.toThrow();
   });
 
+  it.each([
+    ['segments from the table', { segmentSource: 'dynamodb' }],
+    ['an upload role', { segmentUploaderPrincipals: 'arn:aws:iam::123456789012:root' }],
+  ])('stays clean with %s, acknowledging only findings that occur', (_, context) => {
+    const built = buildApp(context);
+    const report = JSON.parse(
+      readFileSync(join(built.app.synth().directory, 'validation-report.json'), 'utf8'),
+    ) as Report;
+    expect(report.pluginReports.flatMap((p) => p.violations)).toEqual([]);
+    const nag = report.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+    const used = (nag?.suppressedViolations ?? []).flatMap((v) =>
+      v.violatingConstructs.map((c) => `${c.constructPath} ${v.ruleName}`),
+    );
+    for (const a of nagAcknowledgements(built)) {
+      const hit = used.some((u) => u.startsWith(`${a.scope.node.path}/`) && u.endsWith(` ${a.finding}`));
+      expect(hit, `unused acknowledgement ${a.finding} on ${a.scope.node.path}`).toBe(true);
+    }
+  });
+
   it('fails the synth on a new finding (the check is live)', () => {
     const { app, stateless } = buildApp();
     new Queue(stateless, 'Unencrypted', { enforceSSL: false });
