@@ -13,6 +13,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../config.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -32,14 +33,11 @@ export const DESTINATION_THROTTLED_THRESHOLD = 50;
 
 export interface MonitoringProps {
   dashboardName: string;
-  functions: {
-    planner: IFunction;
-    refresh: IFunction;
-    sender: IFunction;
-    api: IFunction;
-    watchdog: IFunction;
-  };
+  /** Every function by its short name (alarm ids and labels are derived from it). */
+  functions: Record<string, IFunction>;
   queues: { plan: WorkQueue; send: WorkQueue };
+  /** Other queues whose depth the dashboard shows (the refresh arrival's dead-letter queue). */
+  moreQueues?: ReadonlyArray<readonly [string, IQueue]>;
   httpApi: IHttpApi;
   /** Alarms created elsewhere (DLQ depth, schedule, API) shown on the dashboard. */
   otherAlarms: IAlarm[];
@@ -104,12 +102,13 @@ export class Monitoring extends Construct {
     }
 
     const fns = Object.entries(props.functions);
-    const queues = [
+    const queues: ReadonlyArray<readonly [string, IQueue]> = [
       ['plan', props.queues.plan.queue],
       ['plan DLQ', props.queues.plan.deadLetterQueue],
       ['send', props.queues.send.queue],
       ['send DLQ', props.queues.send.deadLetterQueue],
-    ] as const;
+      ...(props.moreQueues ?? []),
+    ];
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.days(1),

@@ -9,15 +9,19 @@ import { HouseFunction } from '../constructs/house-function.ts';
 import { HttpApi } from '../constructs/http-api.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { Notifications } from '../constructs/notifications.ts';
+import { ARRIVAL_ASYNC, RefreshArrivalRule } from '../constructs/refresh-arrival-rule.ts';
 import { RefreshSchedule } from '../constructs/refresh-schedule.ts';
+import { segmentAccess } from '../constructs/segment-access.ts';
 import { WatchdogSchedule } from '../constructs/watchdog-schedule.ts';
 import { MAX_RECEIVE_COUNT, WorkQueue } from '../constructs/work-queue.ts';
-import type { ConsoleIdentity, JwtTrust, TableRef } from './stateful-stack.ts';
+import type { SegmentSourceKind } from '../segment-config.ts';
+import type { BucketRef, ConsoleIdentity, JwtTrust, TableRef } from './stateful-stack.ts';
 
 export interface StatelessStackProps extends StackProps {
   config: DeployConfig;
   stateTable: TableRef;
   segmentTable: TableRef;
+  segmentBucket: BucketRef;
   jwt: JwtTrust;
   /** How the console signs in; its client id joins the API's accepted audiences. */
   consoleIdentity: ConsoleIdentity;
@@ -31,6 +35,8 @@ export interface StatelessStackProps extends StackProps {
 export const SIZING = {
   planner: { timeout: Duration.minutes(15), memorySize: 1024 },
   refresh: { timeout: Duration.minutes(5), memorySize: 512 },
+  /** Verifies a refresh's declared rows and checksums by reading its files before any export starts. */
+  arrival: { timeout: Duration.minutes(15), memorySize: 1024 },
   sender: { timeout: Duration.minutes(5), memorySize: 512 },
   api: { timeout: Duration.seconds(10), memorySize: 512 },
   watchdog: { timeout: Duration.minutes(1), memorySize: 256 },
@@ -71,6 +77,9 @@ export class StatelessStack extends Stack {
   readonly planner: HouseFunction;
   /** The planner's scheduled refresh (`index.scheduledRefresh`), same bundle. */
   readonly refresh: HouseFunction;
+  /** The planner's refresh arrival (`index.refreshArrived`), same bundle; with `segmentSource: s3` only. */
+  readonly arrival?: HouseFunction;
+  readonly arrivalRule?: RefreshArrivalRule;
   readonly sender: HouseFunction;
   readonly api: HouseFunction;
   readonly watchdog: HouseFunction;
@@ -83,6 +92,8 @@ export class StatelessStack extends Stack {
   readonly monitoring: Monitoring;
   readonly console: Console;
   readonly consoleConfig: ConsoleConfig;
+  /** Where the functions read segments (deploy config `segmentSource`). */
+  readonly segmentSource: SegmentSourceKind;
   /** `arn:…:secret:autopilot-export/connections/*` (secret ARNs end in a random suffix). */
   readonly secretArnPattern: string;
 
@@ -90,10 +101,15 @@ export class StatelessStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.consoleConfig = config.console;
-    const table = (id: string, ref: TableRef) =>
-      Table.fromTableAttributes(this, id, { tableArn: ref.tableArn, globalIndexes: ref.indexes });
-    const stateTable = table('StateTable', props.stateTable);
-    const segmentTable = table('SegmentTable', props.segmentTable);
+    this.segmentSource = config.segments.source;
+    const stateTable = Table.fromTableAttributes(this, 'StateTable', {
+      tableArn: props.stateTable.tableArn,
+      globalIndexes: props.stateTable.indexes,
+    });
+    const segmentReads = segmentAccess(this, this.segmentSource, {
+      bucket: props.segmentBucket,
+      table: props.segmentTable,
+    });
 
     this.notifications = new Notifications(this, 'Notifications', {
       ...(config.alertEmail ? { alertEmail: config.alertEmail } : {}),
@@ -115,7 +131,7 @@ export class StatelessStack extends Stack {
       SECRET_PREFIX,
       ...(config.autopilotBaseUrl === undefined ? {} : { AUTOPILOT_BASE_URL: config.autopilotBaseUrl }),
     };
-    const segments = { SEGMENT_SOURCE: 'dynamodb', SEGMENT_TABLE: segmentTable.tableName };
+    const segments = segmentReads.environment;
 
     const plannerEnvironment = {
       ...common,
@@ -140,6 +156,22 @@ export class StatelessStack extends Stack {
       ...SIZING.refresh,
       environment: plannerEnvironment,
     });
+    if (this.segmentSource === 's3') {
+      this.arrivalRule = new RefreshArrivalRule(this, 'RefreshArrivalRule', {
+        bucketName: props.segmentBucket.bucketName,
+        alarmAction,
+      });
+      this.arrival = new HouseFunction(this, 'RefreshArrival', {
+        name: 'planner',
+        handler: 'refreshArrived',
+        description:
+          'autopilot-export refresh arrival: a dropped manifest starts every scheduled export of its segments',
+        ...SIZING.arrival,
+        environment: plannerEnvironment,
+        asyncInvoke: { ...ARRIVAL_ASYNC, deadLetterQueue: this.arrivalRule.deadLetterQueue },
+      });
+      this.arrivalRule.deliverTo(this.arrival.fn);
+    }
     this.sender = new HouseFunction(this, 'Sender', {
       name: 'sender',
       description: 'autopilot-export sender: sends batches to Autopilot within the rate budget',
@@ -191,7 +223,7 @@ export class StatelessStack extends Stack {
     // (continuations); feeds the send queue; reads API keys (list look-ups); notifies.
     const planner = this.planner.fn;
     stateTable.grantReadWriteData(planner);
-    segmentTable.grantReadData(planner);
+    segmentReads.grantRead(planner);
     this.planQueue.queue.grantSendMessages(planner);
     // Unreadable plan messages go straight to the DLQ (retrying cannot make them readable).
     this.planQueue.deadLetterQueue.grantSendMessages(planner);
@@ -222,13 +254,28 @@ export class StatelessStack extends Stack {
     // queues planning. Reads no keys, sends nothing to Autopilot, notifies no one.
     const refresh = this.refresh.fn;
     stateTable.grantReadWriteData(refresh);
-    segmentTable.grantReadData(refresh);
+    segmentReads.grantSizes(refresh);
     this.planQueue.queue.grantSendMessages(refresh);
+
+    // Arrival: reads the manifest and verifies its files, records the refresh in the ledger and
+    // starts runs as the refresh does; notifies a refresh it rejects. No keys, no send queue. It may
+    // also list the bucket, so a file the manifest names but nobody uploaded answers 404 and the
+    // refresh is rejected naming it, where a 403 would be retried as a permission problem.
+    const arrival = this.arrival?.fn;
+    if (arrival) {
+      stateTable.grantReadWriteData(arrival);
+      segmentReads.grantRead(arrival);
+      arrival.addToRolePolicy(
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.segmentBucket.bucketArn] }),
+      );
+      this.planQueue.queue.grantSendMessages(arrival);
+      topic.grantPublish(arrival);
+    }
 
     // API: configuration and run records; segment list; starts runs by plan message; owns the keys.
     const api = this.api.fn;
     stateTable.grantReadWriteData(api);
-    segmentTable.grantReadData(api);
+    segmentReads.grantRead(api);
     this.planQueue.queue.grantSendMessages(api);
     api.addToRolePolicy(secrets(SECRET_ACTIONS.manage));
 
@@ -265,12 +312,14 @@ export class StatelessStack extends Stack {
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       dashboardName: this.stackName,
-      functions: { planner, refresh, sender, api, watchdog },
+      functions: { planner, refresh, sender, api, watchdog, ...(arrival ? { arrival } : {}) },
       queues: { plan: this.planQueue, send: this.sendQueue },
+      ...(this.arrivalRule ? { moreQueues: [['arrival DLQ', this.arrivalRule.deadLetterQueue]] } : {}),
       httpApi: this.httpApi.httpApi,
       otherAlarms: [
         this.planQueue.deadLetterAlarm,
         this.sendQueue.deadLetterAlarm,
+        ...(this.arrivalRule ? [this.arrivalRule.deadLetterAlarm] : []),
         this.schedule.droppedAlarm,
         this.httpApi.serverErrorAlarm,
       ],
@@ -298,6 +347,11 @@ export class StatelessStack extends Stack {
     output('SenderFunctionName', sender.functionName);
     output('ApiFunctionName', api.functionName);
     output('WatchdogFunctionName', watchdog.functionName);
+    if (arrival && this.arrivalRule) {
+      output('RefreshArrivalFunctionName', arrival.functionName);
+      output('RefreshArrivalDeadLetterQueueUrl', this.arrivalRule.deadLetterQueue.queueUrl);
+      output('RefreshArrivalDeadLetterQueueArn', this.arrivalRule.deadLetterQueue.queueArn);
+    }
     output('ScheduleName', this.schedule.schedule.scheduleName);
   }
 }

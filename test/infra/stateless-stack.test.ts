@@ -22,15 +22,19 @@ beforeAll(() => {
   s = synthesize({ senderMaxConcurrency: '7', alertEmail: 'ops@example.com' });
 });
 
-type FnName = 'Planner' | 'Refresh' | 'Sender' | 'Api' | 'Watchdog';
-const house = (name: FnName) =>
-  ({
+type FnName = 'Planner' | 'Refresh' | 'RefreshArrival' | 'Sender' | 'Api' | 'Watchdog';
+const house = (name: FnName) => {
+  const fn = {
     Planner: s.stateless.planner,
     Refresh: s.stateless.refresh,
+    RefreshArrival: s.stateless.arrival,
     Sender: s.stateless.sender,
     Api: s.stateless.api,
     Watchdog: s.stateless.watchdog,
-  })[name];
+  }[name];
+  if (!fn) throw new Error(`no ${name} function`);
+  return fn;
+};
 const fnId = (name: FnName): string => idOf(house(name).fn);
 const fnProps = (name: FnName) =>
   resourcesOf(s.statelessTemplate, 'AWS::Lambda::Function')[fnId(name)]?.Properties as {
@@ -174,7 +178,8 @@ describe('queues and event sources', () => {
 
   it('encrypts every queue, refuses plain HTTP, and keeps dead letters 14 days', () => {
     const queues = resourcesOf(s.statelessTemplate, 'AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
+    // Plan and send queues with their DLQs, and the refresh arrival's DLQ.
+    expect(Object.keys(queues)).toHaveLength(5);
     for (const [id, q] of Object.entries(queues)) {
       expect(q.Properties?.SqsManagedSseEnabled, id).toBe(true);
       if (id.includes('DeadLetter')) expect(q.Properties?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
@@ -237,6 +242,7 @@ describe('functions', () => {
   it.each([
     ['Planner', 'planMessage', 900, 1024],
     ['Refresh', 'scheduledRefresh', 300, 512],
+    ['RefreshArrival', 'refreshArrived', 900, 1024],
     ['Sender', 'handler', 300, 512],
     ['Api', 'handler', 10, 512],
     ['Watchdog', 'handler', 60, 256],
@@ -263,9 +269,13 @@ describe('functions', () => {
     },
   );
 
-  it("runs the planner's one bundle as two functions: the same asset, each with its own handler", () => {
+  it("runs the planner's one bundle as three functions: the same asset, each with its own handler", () => {
     expect(fnProps('Refresh').Code).toEqual(fnProps('Planner').Code);
-    expect(fnProps('Refresh').Handler).not.toBe(fnProps('Planner').Handler);
+    expect(fnProps('RefreshArrival').Code).toEqual(fnProps('Planner').Code);
+    const handlers = new Set(
+      ['Planner', 'Refresh', 'RefreshArrival'].map((n) => fnProps(n as FnName).Handler),
+    );
+    expect(handlers.size).toBe(3);
     expect(fnProps('Sender').Code).not.toEqual(fnProps('Planner').Code);
   });
 
@@ -285,6 +295,7 @@ describe('functions', () => {
   const schemas = {
     Planner: PlannerEnvSchema,
     Refresh: PlannerEnvSchema,
+    RefreshArrival: PlannerEnvSchema,
     Sender: SenderEnvSchema,
     Api: ApiEnvSchema,
     Watchdog: WatchdogEnvSchema,
@@ -442,7 +453,7 @@ describe('alarms, notifications and dashboard', () => {
   });
 
   it.each(['Errors', 'Throttles'])('alarms on Lambda %s of every function', (metric) => {
-    for (const name of ['Planner', 'Refresh', 'Sender', 'Api', 'Watchdog'] as const) {
+    for (const name of ['Planner', 'Refresh', 'RefreshArrival', 'Sender', 'Api', 'Watchdog'] as const) {
       s.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
         MetricName: metric,
@@ -473,10 +484,14 @@ describe('alarms, notifications and dashboard', () => {
         [...readFileSync(doc, 'utf8').matchAll(/`([A-Z][A-Za-z]+(?:Name|Url|Arn|Id))`/g)].map((m) => m[1]),
       ),
     );
-    const outputs = new Set([
-      ...Object.keys(s.statelessTemplate.toJSON().Outputs),
-      ...Object.keys(s.statefulTemplate.toJSON().Outputs),
-    ]);
+    // The upload role's output exists only with segmentUploaderPrincipals.
+    const withUploader = synthesize({ segmentUploaderPrincipals: 'arn:aws:iam::123456789012:root' });
+    const outputs = new Set(
+      [s, withUploader].flatMap((t) => [
+        ...Object.keys(t.statelessTemplate.toJSON().Outputs),
+        ...Object.keys(t.statefulTemplate.toJSON().Outputs),
+      ]),
+    );
     expect(named.size).toBeGreaterThan(10);
     expect([...named].filter((name) => !outputs.has(name as string))).toEqual([]);
   });
