@@ -249,6 +249,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         : { SEGMENT_SOURCE: 's3', SEGMENT_BUCKET: segmentBucket }),
       AUTOPILOT_BASE_URL: autopilotUrl,
       POWERTOOLS_SERVICE_NAME: 'autopilot-export-local',
+      // Locally a webhook receiver is a process on this machine, reachable only over plain http.
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
     };
     const env = {
       planner: PlannerEnvSchema.parse({

@@ -64,6 +64,8 @@ export class Monitoring extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       a.addAlarmAction(props.alarmAction);
+      // The topic also hears the alarm clear, so a recovery is said as plainly as the failure.
+      a.addOkAction(props.alarmAction);
       this.alarms.push(a);
     };
 

@@ -19,7 +19,7 @@ const REASONS = {
   tableIndexes:
     "CDK's table grant adds '<table ARN>/index/*' so queries on the table's own GSIs are allowed; it covers this one table's indexes (the state table has gsi1 only).",
   secretPrefix:
-    'One secret per connection, created at runtime by the API and named autopilot-export/connections/<connectionId>; the ARN ends in a random suffix, so the prefix wildcard is the narrowest possible scope.',
+    'One secret per connection (and per export webhook), created at runtime by the API and named autopilot-export/connections/<connectionId> (webhooks/<exportId> under it); the ARN ends in a random suffix, so the prefix wildcard is the narrowest possible scope.',
   topicKey:
     "Publishing to an SSE-KMS topic needs kms:GenerateDataKey* and kms:Decrypt (AWS SNS docs); CDK's topic grant scopes them to the topic's own key.",
   refreshVersions:
@@ -78,7 +78,7 @@ export const nagAcknowledgements = (stacks: {
       finding: iam5(`Resource::${stateful.stateTable.exportName}/index/*`),
       reason: REASONS.tableIndexes,
     })),
-    ...[stateless.planner, stateless.sender, stateless.api].map((f) => ({
+    ...[stateless.planner, stateless.sender, stateless.api, stateless.watchdog].map((f) => ({
       scope: f.role,
       finding: iam5(`Resource::${secretArn}`),
       reason: REASONS.secretPrefix,

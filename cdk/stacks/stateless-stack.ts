@@ -126,10 +126,15 @@ export class StatelessStack extends Stack {
       alarmAction,
     });
 
+    const consoleDomain = config.console.domain?.name;
     const common = {
       STATE_TABLE: stateTable.tableName,
       SECRET_PREFIX,
       ...(config.autopilotBaseUrl === undefined ? {} : { AUTOPILOT_BASE_URL: config.autopilotBaseUrl }),
+      // Run links in notifications. Only a custom domain is known before the functions exist: the
+      // distribution's own name would make a cycle (function → distribution → API → function), so
+      // without one the links name the run's API path.
+      ...(consoleDomain === undefined ? {} : { CONSOLE_URL: `https://${consoleDomain}` }),
     };
     const segments = segmentReads.environment;
 
@@ -283,6 +288,8 @@ export class StatelessStack extends Stack {
     const watchdog = this.watchdog.fn;
     stateTable.grantReadWriteData(watchdog);
     topic.grantPublish(watchdog);
+    // A run it ends may be an export's change of health, told to the export's signed webhook.
+    watchdog.addToRolePolicy(secrets(SECRET_ACTIONS.read));
     this.watchdogSchedule = new WatchdogSchedule(this, 'WatchdogSchedule', {
       watchdog,
       every: WATCHDOG_EVERY,

@@ -39,6 +39,8 @@ export interface ApiDeps {
   defaultRatePerSecond?: number | undefined;
   /** Longest wait for Autopilot to answer a key check (default 6 s). */
   keyCheckTimeoutMs?: number;
+  /** Local mode accepts webhooks on http://127.0.0.1 (WEBHOOK_ALLOW_LOOPBACK); Lambda never does. */
+  webhookAllowLoopback?: boolean;
 }
 
 export const createApiDeps = (
@@ -65,6 +67,7 @@ export const createApiDeps = (
     maxBodyBytes: env.MAX_BODY_BYTES,
     defaultRatePerSecond: env.DEFAULT_RATE_PER_SECOND,
     keyCheckTimeoutMs: env.KEY_CHECK_TIMEOUT_MS,
+    webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK,
     observability: observability(common.logger, common.metrics),
   };
 };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { json, param, problems } from '#functions/shared/http/route-helpers.ts';
 import type { Connection } from '#lib/domain/connection.ts';
@@ -15,7 +16,16 @@ const exportDeps = (deps: ApiDeps): ExportDeps => ({
   ...deps,
   ...deps.state,
   newId: () => deps.newId('exp'),
+  webhooks: {
+    secrets: deps.secrets,
+    newSecret: () => `whsec_${randomBytes(32).toString('hex')}`,
+    allowLoopbackHttp: deps.webhookAllowLoopback === true,
+  },
 });
+
+/** The secret a save just made, shown this once. */
+const secretOf = (saved: { webhookSecret?: string }) =>
+  saved.webhookSecret === undefined ? {} : { webhookSecret: saved.webhookSecret };
 
 const connectionsById = async (deps: ApiDeps): Promise<Map<string, Connection>> =>
   new Map((await deps.state.connections.list()).map((c) => [c.id, c]));
@@ -70,7 +80,7 @@ export const exportRoutes: Route[] = [
     ],
     handle: async (ctx) => {
       const created = await createExport(exportDeps(ctx.deps), ctx.body, ctx.caller);
-      return json(201, await viewSaved(ctx, created.id));
+      return json(201, { ...(await viewSaved(ctx, created.id)), ...secretOf(created) });
     },
   },
   {
@@ -100,8 +110,8 @@ export const exportRoutes: Route[] = [
       ...problems(400, 401, 403, 404, 409),
     ],
     handle: async (ctx) => {
-      await updateExport(exportDeps(ctx.deps), param(ctx, 'id'), ctx.body, ctx.caller);
-      return json(200, await viewSaved(ctx, param(ctx, 'id')));
+      const saved = await updateExport(exportDeps(ctx.deps), param(ctx, 'id'), ctx.body, ctx.caller);
+      return json(200, { ...(await viewSaved(ctx, param(ctx, 'id'))), ...secretOf(saved) });
     },
   },
   {

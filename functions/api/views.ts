@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { type Caller, seesConnectionDetails, usableBy } from '#lib/domain/access.ts';
 import { type Connection, ConnectionSchema } from '#lib/domain/connection.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import { ExportHealthStateSchema } from '#lib/domain/export-health.ts';
 import { type ExportRecord, LastRunCountsSchema } from '#lib/domain/export-record.ts';
 import { RunStatusSchema } from '#lib/domain/run.ts';
 import type { ExportPermissions } from '#lib/use-cases/export-access.ts';
@@ -65,6 +66,20 @@ export const ExportViewSchema = ExportConfigSchema.and(
         }),
       })
       .nullable(),
+    health: z
+      .object({
+        state: ExportHealthStateSchema,
+        since: z.string(),
+        failingRuns: z.number().meta({ description: 'Failing runs since the export was last healthy' }),
+        reason: z.string().optional(),
+        runId: z.string().meta({ description: 'The run that set it' }),
+      })
+      .nullable()
+      .meta({
+        description:
+          'How its runs have been ending; people are notified only when the state changes. Null until a ' +
+          'run has succeeded or failed',
+      }),
     permissions: z.object({ canEdit: z.boolean(), canRun: z.boolean() }),
   }),
 );
@@ -76,6 +91,14 @@ export const SavedExportViewSchema = ExportViewSchema.and(
     warnings: z
       .array(z.object({ path: z.string(), reason: z.string() }))
       .meta({ description: 'Mapped attributes the selected segments do not seem to carry (sampled)' }),
+    webhookSecret: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'The webhook’s signing secret, returned only by the save that set or changed the webhook URL (and ' +
+          'by a rotation): store it now, it is never shown again',
+      }),
   }),
 );
 
@@ -89,7 +112,7 @@ export const exportView = (
     if (connection.status !== 'active') return 'connection_needs_attention' as const;
     return exp.activeRunId === undefined ? ('ready' as const) : ('running' as const);
   })();
-  const { activeRunId, lastRun, ...rest } = exp;
+  const { activeRunId, lastRun, health, ...rest } = exp;
   return {
     ...rest,
     status,
@@ -98,6 +121,16 @@ export const exportView = (
       : null,
     activeRunId: activeRunId ?? null,
     lastRun: lastRun === undefined ? null : { ...lastRun, counts: lastRun.counts ?? null },
+    health:
+      health === undefined
+        ? null
+        : {
+            state: health.state,
+            since: health.since,
+            failingRuns: health.failingRuns,
+            ...(health.reason === undefined ? {} : { reason: health.reason }),
+            runId: health.runId,
+          },
     permissions,
   };
 };

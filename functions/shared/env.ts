@@ -23,6 +23,10 @@ export const BaseEnvSchema = z.object({
   AUTOPILOT_BASE_URL: z.url().optional(),
   AUTOPILOT_TIMEOUT_MS: int(30_000),
   NOTIFY_TOPIC_ARN: z.string().min(1).optional(),
+  /** The console's address, for the run link in notifications (the API's run path without it). */
+  CONSOLE_URL: z.url().optional(),
+  /** Local mode only: an export's webhook may be plain http://127.0.0.1 (a receiver on loopback). */
+  WEBHOOK_ALLOW_LOOPBACK: flag.default(false),
   /** Mask email addresses in error samples (logs are always masked). */
   MASK_EMAILS: flag.default(true),
   /** Days an audit entry is kept after its change (DynamoDB's TTL removes it then); 1 to 3650. */

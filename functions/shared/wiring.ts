@@ -8,8 +8,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
+import { FanOutNotifier } from '#lib/adapters/notify/fan-out-notifier.ts';
 import { LogNotifier } from '#lib/adapters/notify/log-notifier.ts';
 import { SnsNotifier } from '#lib/adapters/notify/sns-notifier.ts';
+import { WebhookNotifier } from '#lib/adapters/notify/webhook-notifier.ts';
 import { PowertoolsLogger, PowertoolsMetrics } from '#lib/adapters/observability/powertools.ts';
 import { ScopedLogger } from '#lib/adapters/observability/scoped-logger.ts';
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
@@ -65,11 +67,24 @@ export const commonParts = (env: BaseEnv, overrides: Overrides) => {
     clock,
     ttlDays: { audit: env.AUDIT_RETENTION_DAYS },
   });
+  const consoleUrl = env.CONSOLE_URL === undefined ? {} : { consoleUrl: env.CONSOLE_URL };
   const notifier =
     overrides.notifier ??
-    (env.NOTIFY_TOPIC_ARN
-      ? new SnsNotifier({ client: new SNSClient({}), topicArn: env.NOTIFY_TOPIC_ARN })
-      : new LogNotifier(logger));
+    new FanOutNotifier(
+      [
+        env.NOTIFY_TOPIC_ARN
+          ? new SnsNotifier({ client: new SNSClient({}), topicArn: env.NOTIFY_TOPIC_ARN, ...consoleUrl })
+          : new LogNotifier(logger),
+        new WebhookNotifier({
+          secrets: secretProvider(env, clock, overrides),
+          clock,
+          logger,
+          allowLoopbackHttp: env.WEBHOOK_ALLOW_LOOPBACK,
+          ...consoleUrl,
+        }),
+      ],
+      logger,
+    );
   return { clock, logger, metrics, dynamo, state, notifier };
 };
 

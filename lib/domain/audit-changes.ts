@@ -38,7 +38,15 @@ const EXPORT_FIELDS: Record<keyof ExportConfig, true> = {
   cap: true,
   capPolicy: true,
   scheduled: true,
+  notifications: true,
+  removalGuardrail: true,
 };
+
+/**
+ * Values the trail names but never holds: a webhook URL may carry its receiver's token (Slack's do),
+ * so its entry says only that it changed, as a key rotation does.
+ */
+const CONCEALED_PATHS: ReadonlySet<string> = new Set(['notifications', 'notifications.webhookUrl']);
 
 export const AUDITED_FIELDS = {
   connection: Object.keys(CONNECTION_FIELDS),
@@ -76,8 +84,15 @@ const change = (field: string, from: unknown, to: unknown): AuditChange => {
   return out;
 };
 
+/** Absent and an empty object say the same: no settings (a PUT writes `notifications: {}` for none). */
+const isEmpty = (v: unknown): boolean => v === undefined || (isPlainObject(v) && Object.keys(v).length === 0);
+
 const walk = (path: string, from: unknown, to: unknown, depth: number, out: AuditChange[]): void => {
-  if (canonical(from) === canonical(to)) return;
+  if (canonical(from) === canonical(to) || (isEmpty(from) && isEmpty(to))) return;
+  if (CONCEALED_PATHS.has(path) && !(isPlainObject(from) && isPlainObject(to) && depth < MAX_DEPTH)) {
+    out.push({ field: path, changed: true });
+    return;
+  }
   // A creation or a removal lists each field whole; an edit points at what changed inside one.
   if (depth < MAX_DEPTH && isPlainObject(from) && isPlainObject(to)) {
     const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RemovalGuardrailSchema } from './removal-guardrail.ts';
 
 /**
  * The product's contact vocabulary: Autopilot v1's writable standard fields (docs/autopilot-api.md#contact-fields)
@@ -149,6 +150,75 @@ const bySegment = <V extends z.ZodType<string>>(value: V) =>
     z.record(segmentId, value),
   );
 
+/** Longest webhook URL accepted; checked before anything parses it. */
+export const MAX_WEBHOOK_URL = 2_000;
+
+/** The one plain-HTTP host a webhook may name, and only where the deployment says it runs locally. */
+export const LOOPBACK_WEBHOOK_HOST = '127.0.0.1';
+
+const privateIpv4 = (host: string): boolean => {
+  const parts = host.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
+  const [a = 0, b = 0] = parts;
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
+};
+
+/**
+ * Why a webhook URL cannot be used, or undefined. HTTPS to a public host only: a notification must not
+ * travel in clear text nor reach the deployment's own network (a loopback or private address, the
+ * instance metadata service). Plain HTTP to 127.0.0.1 passes only with `allowLoopbackHttp` (local mode).
+ */
+export const webhookUrlProblem = (url: string, allowLoopbackHttp: boolean): string | undefined => {
+  if (url.length > MAX_WEBHOOK_URL) return `must be at most ${MAX_WEBHOOK_URL} characters`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be an absolute https:// URL';
+  }
+  if (parsed.username !== '' || parsed.password !== '') return 'must not carry a user name or password';
+  const host = parsed.hostname.toLowerCase();
+  if (parsed.protocol === 'http:') {
+    if (host !== LOOPBACK_WEBHOOK_HOST) return 'must use https://';
+    return allowLoopbackHttp
+      ? undefined
+      : 'must use https:// (http://127.0.0.1 is accepted only in local mode)';
+  }
+  if (parsed.protocol !== 'https:') return 'must use https://';
+  if (host === 'localhost' || host.endsWith('.localhost') || privateIpv4(host) || host.startsWith('['))
+    return 'must name a public host (not localhost, a private address or an IP v6 literal)';
+  return undefined;
+};
+
+/**
+ * Where an export's webhook signing secret is kept in the secret store, beside the connections' keys
+ * (same prefix, so the functions that read keys may read it): `webhooks/` cannot start a connection id.
+ */
+export const webhookSecretId = (exportId: string): string => `webhooks/${exportId}`;
+
+/** Where an export's state changes are announced beyond the stack's topic. */
+export const NotificationsSchema = z.object({
+  /** Optional; signed with a secret the product generates when the URL is first set. */
+  webhookUrl: z
+    .string()
+    .trim()
+    .check((ctx) => {
+      // The loopback rule is the deployment's: the use case applies it; stored records stay readable.
+      const problem = webhookUrlProblem(ctx.value, true);
+      if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    })
+    .optional(),
+});
+export type Notifications = z.infer<typeof NotificationsSchema>;
+
 export const ExportConfigSchema = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -175,6 +245,14 @@ export const ExportConfigSchema = z
     capPolicy: z.enum(['fail', 'truncate']).default('fail'),
     /** Runs with every refresh unless switched off, as the original connector's exports do. */
     scheduled: z.boolean().default(true),
+    /**
+     * Holds a run whose removals would empty much of a list until an admin approves them. Left out, the
+     * defaults apply (on: more than 10% and more than 100 contacts), so a client that does not know
+     * the setting can only ever leave it on.
+     */
+    removalGuardrail: RemovalGuardrailSchema.optional(),
+    /** Left out on a save: no webhook (the stack's topic is always told). */
+    notifications: NotificationsSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

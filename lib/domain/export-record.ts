@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ExportConfigSchema } from './export-config.ts';
+import { ExportHealthSchema } from './export-health.ts';
 import { RunStatusSchema } from './run.ts';
 
 const iso = z.string().min(1);
@@ -38,6 +39,8 @@ export const ExportRecordSchema = ExportConfigSchema.and(
         counts: LastRunCountsSchema.optional(),
       })
       .optional(),
+    /** How its runs have been ending (absent until a run that says so has ended). The system's. */
+    health: ExportHealthSchema.optional(),
   }),
 );
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;

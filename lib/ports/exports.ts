@@ -1,4 +1,5 @@
 import type { ExportConfig } from '#lib/domain/export-config.ts';
+import type { ExportHealth } from '#lib/domain/export-health.ts';
 import type { ExportRecord, RunSlot } from '#lib/domain/export-record.ts';
 import type { EditStamp } from './connections.ts';
 
@@ -39,4 +40,10 @@ export interface Exports {
     lastRun: NonNullable<ExportRecord['lastRun']> | undefined,
     slot?: RunSlot,
   ): Promise<void>;
+  /**
+   * Records the export's health if the stored one still has sequence `expectSeq` (undefined: none is
+   * stored). False when it changed since (or the export is gone): of two runs ending at once, one
+   * records its transition and the other reads again.
+   */
+  setHealth(exportId: string, health: ExportHealth, expectSeq: number | undefined): Promise<boolean>;
 }

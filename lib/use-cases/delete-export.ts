@@ -4,6 +4,7 @@ import { isTerminal } from '#lib/domain/run.ts';
 import { recordAudit } from './audit.ts';
 import { authorizeOnExport, getExportOrThrow } from './export-access.ts';
 import type { ExportDeps } from './manage-exports.ts';
+import { syncWebhookSecret } from './webhook-secret.ts';
 
 /**
  * Deletes an export, the snapshot of what it sent (email keys are personal data) and its hold on
@@ -30,6 +31,8 @@ export const deleteExport = async (deps: ExportDeps, id: string, caller: Caller)
     });
   }
   await deps.snapshots.delete(id);
+  // The webhook's signing secret goes with its export (none set: nothing to delete).
+  await syncWebhookSecret(deps, id, current.notifications?.webhookUrl, undefined);
   if (current.connectionId !== null) await deps.targets.release(current.connectionId, id);
   deps.logger.info('export deleted', { exportId: id, by: caller.id });
   await recordAudit(deps, caller, {

@@ -15,7 +15,17 @@ export const duplicateExport = async (
 ): Promise<ExportRecord> => {
   const source = await getExportOrThrow(deps.exports, id);
   await authorizeOnExport(deps.connections, caller, 'export:write', source);
-  const { activeRunId: _run, activeDryRunId: _dry, lastRun: _last, id: _id, version: _v, ...config } = source;
+  // Neither the webhook (its secret belongs to the source) nor the source's health carries over.
+  const {
+    activeRunId: _run,
+    activeDryRunId: _dry,
+    lastRun: _last,
+    health: _health,
+    notifications: _hook,
+    id: _id,
+    version: _v,
+    ...config
+  } = source;
   const at = new Date(deps.clock.now()).toISOString();
   const copy: ExportRecord = {
     ...config,

@@ -23,8 +23,9 @@ import {
   UpdateExportInputSchema,
 } from './export-checks.ts';
 import { authorizeAdoption, releaseUnused, reserveTargets } from './export-targets.ts';
+import { checkWebhookUrl, syncWebhookSecret, type WebhookDeps } from './webhook-secret.ts';
 
-export interface ExportDeps {
+export interface ExportDeps extends WebhookDeps {
   exports: Exports;
   connections: Pick<Connections, 'get'>;
   runs: Pick<Runs, 'get'>;
@@ -53,13 +54,17 @@ const reviseOrConflict = async (
   return next;
 };
 
+/** A saved export, and its webhook's signing secret when this save made one (shown this once). */
+export type SavedExport = ExportRecord & { webhookSecret?: string };
+
 /** Saves a new export. Saving never runs it. */
 export const createExport = async (
   deps: ExportDeps,
   input: unknown,
   caller: Caller,
-): Promise<ExportRecord> => {
+): Promise<SavedExport> => {
   const config = parseOrThrow(ExportInputSchema.strict(), input);
+  checkWebhookUrl(deps, config.notifications?.webhookUrl);
   authorize(caller, 'export:write', await connectionFor(deps.connections, config.connectionId));
   authorizeAdoption(caller, config.adoptExistingLists, false);
   const segments = await checkAgainstSegments(deps, config);
@@ -98,7 +103,8 @@ export const createExport = async (
     resource: { type: 'export', id: record.id },
     states: { after: record },
   });
-  return record;
+  const webhookSecret = await syncWebhookSecret(deps, record.id, undefined, config.notifications?.webhookUrl);
+  return webhookSecret === undefined ? record : { ...record, webhookSecret };
 };
 
 export const updateExport = async (
@@ -106,7 +112,7 @@ export const updateExport = async (
   id: string,
   input: unknown,
   caller: Caller,
-): Promise<ExportRecord> => {
+): Promise<SavedExport> => {
   const current = await getExportOrThrow(deps.exports, id);
   await authorizeOnExport(deps.connections, caller, 'export:write', current);
   const missing = fullDocument(input);
@@ -114,7 +120,10 @@ export const updateExport = async (
   if (!parsed.success || missing.length > 0) {
     throw new ValidationError([...missing, ...(parsed.success ? [] : toIssues(parsed.error))]);
   }
-  const { version, ...config } = parsed.data;
+  const { version, ...rest } = parsed.data;
+  // A PUT replaces the whole document: notifications left out means no webhook.
+  const config = { ...rest, notifications: rest.notifications ?? {} };
+  checkWebhookUrl(deps, config.notifications.webhookUrl);
   authorize(caller, 'export:write', await connectionFor(deps.connections, config.connectionId));
   if (version !== current.version) {
     throw new ConflictError('The export changed since you read it; reload and try again.', {
@@ -133,7 +142,13 @@ export const updateExport = async (
     resource: { type: 'export', id },
     states: { before: current, after: next },
   });
-  return next;
+  const webhookSecret = await syncWebhookSecret(
+    deps,
+    id,
+    current.notifications?.webhookUrl,
+    next.notifications?.webhookUrl,
+  );
+  return webhookSecret === undefined ? next : { ...next, webhookSecret };
 };
 
 export const setSchedule = async (

@@ -1,4 +1,5 @@
 import type { FatalRunError } from '#lib/domain/errors.ts';
+import { KEY_REJECTED_REASON } from '#lib/domain/export-health.ts';
 import { finalStatus, isTerminal, type RunStatus } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Clock } from '#lib/ports/clock.ts';
@@ -7,6 +8,7 @@ import type { Logger } from '#lib/ports/logger.ts';
 import type { MetricName, Metrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
 import type { Runs } from '#lib/ports/runs.ts';
+import { recordRunHealth } from './export-health.ts';
 
 /** What ending a run needs: the run itself, and its export's lock. */
 export interface LifecycleDeps {
@@ -25,11 +27,9 @@ const RUN_METRIC: Partial<Record<RunStatus, MetricName>> = {
   cancelled: 'RunsCancelled',
 };
 
-const NOTIFY: ReadonlySet<RunStatus> = new Set(['failed', 'completed_with_errors']);
-
 const FATAL_REASONS: Record<FatalRunError['reason'], string> = {
-  invalid_api_key:
-    "Autopilot rejected the connection's API key (401). An admin must rotate the key; the run stopped.",
+  // Export health reads a rejected key from this reason (lib/domain/export-health.ts).
+  invalid_api_key: KEY_REJECTED_REASON,
   missing_api_key: "The connection's API key is missing from the secret store. An admin must set it again.",
   connection_removed: 'The connection was removed while the run was in progress.',
   configuration: 'The exporter is misconfigured (it could not read the API key); see the logs.',
@@ -38,7 +38,7 @@ const FATAL_REASONS: Record<FatalRunError['reason'], string> = {
 /** A reason a marketer can act on, for a failure that stops the whole run. */
 export const fatalReason = (error: FatalRunError): string => FATAL_REASONS[error.reason];
 
-/** Releases the export's lock, records the last run and tells people when it needs attention. */
+/** Releases the export's lock, records the last run and the export's health (notifying a change). */
 const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
   const run = await deps.runs.get(runId);
   if (run === undefined) return;
@@ -65,12 +65,12 @@ const afterEnd = async (deps: LifecycleDeps, runId: string): Promise<void> => {
   });
   const metric = RUN_METRIC[run.status];
   if (metric !== undefined) deps.metrics?.count(metric);
-  if (NOTIFY.has(run.status)) {
-    try {
-      await deps.notifier.runFinished(run);
-    } catch (error) {
-      deps.logger.warn('could not send the run notification', { runId: run.id, error: String(error) });
-    }
+  if (run.trigger === 'dry-run') return;
+  try {
+    await recordRunHealth(deps, run);
+  } catch (error) {
+    // The run has ended and its lock is released; a lost notification must not undo either.
+    deps.logger.warn('could not record the export health', { runId: run.id, error: String(error) });
   }
 };
 
@@ -90,7 +90,7 @@ export const endRun = async (
   reason: string,
 ): Promise<boolean> => {
   if (isTerminal(run.status)) return false;
-  const won = await deps.runs.transition(run.id, ['planning', 'sending'], status, {
+  const won = await deps.runs.transition(run.id, ['planning', 'awaiting_approval', 'sending'], status, {
     reason,
     ...timing(run, deps.clock.now()),
   });

@@ -90,7 +90,11 @@ const runWithFaults = async (p: LocalPipeline, rng: Rng, dataset: SampleDataset)
               ...p.runtime.state,
               clock: { now: () => Date.now(), sleep: async () => {} },
               logger: new RecordingLogger(),
-              notifier: { runFinished: async () => {}, refreshRejected: async () => {} },
+              notifier: {
+                healthChanged: async () => {},
+                runHeld: async () => {},
+                refreshRejected: async () => {},
+              },
             },
             started.run.id,
             { id: 'chaos-admin', role: 'admin' },

@@ -197,6 +197,13 @@ describe('console site', () => {
       CallbackURLs: ['https://exports.example.com/'],
     });
     custom.statelessTemplate.hasOutput('ConsoleUrl', { Value: 'https://exports.example.com' });
+    // Notifications link runs to the console at its own name.
+    for (const fn of [custom.stateless.sender.fn, custom.stateless.watchdog.fn, custom.stateless.api.fn]) {
+      const props = resourcesOf(custom.statelessTemplate)[idOf(fn)]?.Properties as {
+        Environment: { Variables: Record<string, unknown> };
+      };
+      expect(props.Environment.Variables.CONSOLE_URL).toBe('https://exports.example.com');
+    }
     // Without one, CloudFront's default certificate: no security policy to set (nag CFR4 acknowledged).
     expect(distributionConfig(s.statelessTemplate).ViewerCertificate).toBeUndefined();
   });

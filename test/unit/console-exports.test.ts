@@ -35,6 +35,7 @@ const view = (patch: Partial<ExportView> = {}): ExportView => ({
   connection: { id: 'conn-1', displayName: 'Main', type: 'autopilot' },
   activeRunId: null,
   lastRun: null,
+  health: null,
   permissions: { canEdit: true, canRun: true },
   ...patch,
 });

@@ -1,5 +1,6 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ExportConfig } from '#lib/domain/export-config.ts';
+import type { ExportHealth } from '#lib/domain/export-health.ts';
 import { type ExportRecord, ExportRecordSchema, type RunSlot } from '#lib/domain/export-record.ts';
 import type { EditStamp } from '#lib/ports/connections.ts';
 import type { Exports } from '#lib/ports/exports.ts';
@@ -105,5 +106,19 @@ export class DynamoDbExports implements Exports {
       update: `SET ${e.path('lastRun')} = ${e.value(lastRun)}`,
       condition: `attribute_exists(${e.path('pk')})`,
     }));
+  }
+
+  setHealth(exportId: string, health: ExportHealth, expectSeq: number | undefined): Promise<boolean> {
+    return updateItem(this.ctx, keys.export(exportId), (e) => {
+      const stored = e.path('health');
+      const expected =
+        expectSeq === undefined
+          ? `attribute_not_exists(${stored})`
+          : `${e.path('health', 'seq')} = ${e.value(expectSeq)}`;
+      return {
+        update: `SET ${stored} = ${e.value(health)}`,
+        condition: `attribute_exists(${e.path('pk')}) AND ${expected}`,
+      };
+    });
   }
 }

@@ -1,27 +1,35 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { RunRecord } from '#lib/domain/run-record.ts';
-import type { Notifier, RejectedRefresh } from '#lib/ports/notifier.ts';
+import type { HealthChange, Notifier, RejectedRefresh } from '#lib/ports/notifier.ts';
+import { describeHealthChange } from './health-message.ts';
 
 /** SNS subjects are ASCII, at most 100 characters. */
 const subjectOf = (text: string): string => text.replace(/[^\x20-\x7e]/g, '').slice(0, 100);
 
 /** A short, email-free summary a marketer can act on. */
-export const describeRun = (run: RunRecord): { subject: string; text: string } => {
-  const status = run.status.replaceAll('_', ' ');
-  const p = run.progress;
-  const reasons = Object.entries(p.failedByReason)
-    .map(([reason, n]) => `  ${reason}: ${n}`)
-    .join('\n');
-  const text = [
-    `Run ${run.id} of export ${run.exportId} ${status}.`,
-    run.reason ? `Reason: ${run.reason}` : undefined,
-    `Contacts delivered: ${p.accepted}; failed: ${p.failed}; not sent: ${p.dropped}.`,
-    reasons ? `Failures by reason:\n${reasons}` : undefined,
-    run.durationMs === undefined ? undefined : `Duration: ${Math.round(run.durationMs / 1000)} s.`,
-  ]
-    .filter((l) => l !== undefined)
-    .join('\n');
-  return { subject: subjectOf(`autopilot-export: run ${status} (${run.exportId})`), text };
+export const describeHealth = (
+  change: HealthChange,
+  consoleUrl?: string,
+): { subject: string; text: string } => {
+  const { headline, lines } = describeHealthChange(change, consoleUrl);
+  return { subject: subjectOf(`autopilot-export: ${headline}`), text: [`${headline}.`, ...lines].join('\n') };
+};
+
+/** A held run's numbers per target and what an admin can do; never an email. */
+export const describeHold = (run: RunRecord): { subject: string; text: string } => {
+  const targets = (run.hold?.targets ?? []).map(
+    (t) =>
+      `  ${t.target}: ${t.removals} of ${t.members} members would be removed${t.exceeds ? ' (over the threshold)' : ''}`,
+  );
+  return {
+    subject: subjectOf(`autopilot-export: run awaiting approval (${run.exportId})`),
+    text: [
+      `Run ${run.id} of export ${run.exportId} is held: its removals exceed the export's removal guardrail.`,
+      `Removals held: ${run.hold?.removals ?? 0}. Nothing has been removed; joins and updates were sent.`,
+      ...targets,
+      `An admin approves (POST /runs/${run.id}/approve) or rejects (POST /runs/${run.id}/reject) the removals.`,
+    ].join('\n'),
+  };
 };
 
 /** What was wrong with a refused refresh, and what to do about it. */
@@ -35,12 +43,27 @@ export const describeRefresh = (refresh: RejectedRefresh): { subject: string; te
   ].join('\n'),
 });
 
-/** Publishes failed and partially failed runs, and rejected refreshes, to the stack's notification topic. */
+/** Publishes export health changes, and rejected refreshes, to the stack's notification topic. */
 export class SnsNotifier implements Notifier {
-  constructor(private readonly options: { client: SNSClient; topicArn: string }) {}
+  constructor(private readonly options: { client: SNSClient; topicArn: string; consoleUrl?: string }) {}
 
-  async runFinished(run: RunRecord): Promise<void> {
-    const { subject, text } = describeRun(run);
+  async healthChanged(change: HealthChange): Promise<void> {
+    const { subject, text } = describeHealth(change, this.options.consoleUrl);
+    await this.options.client.send(
+      new PublishCommand({
+        TopicArn: this.options.topicArn,
+        Subject: subject,
+        Message: text,
+        MessageAttributes: {
+          status: { DataType: 'String', StringValue: change.to },
+          exportId: { DataType: 'String', StringValue: change.exportId },
+        },
+      }),
+    );
+  }
+
+  async runHeld(run: RunRecord): Promise<void> {
+    const { subject, text } = describeHold(run);
     await this.options.client.send(
       new PublishCommand({
         TopicArn: this.options.topicArn,

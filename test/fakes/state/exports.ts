@@ -1,4 +1,5 @@
 import type { ExportConfig } from '#lib/domain/export-config.ts';
+import type { ExportHealth } from '#lib/domain/export-health.ts';
 import { type ExportRecord, ExportRecordSchema, type RunSlot } from '#lib/domain/export-record.ts';
 import type { EditStamp } from '#lib/ports/connections.ts';
 import type { Exports } from '#lib/ports/exports.ts';
@@ -80,5 +81,12 @@ export class InMemoryExports implements Exports {
     const field = lockField(slot);
     if (e[field] === runId) delete e[field];
     if (lastRun !== undefined) e.lastRun = clone(lastRun);
+  }
+
+  async setHealth(exportId: string, health: ExportHealth, expectSeq: number | undefined): Promise<boolean> {
+    const e = this.t.exports.get(exportId);
+    if (!e || e.health?.seq !== expectSeq) return false;
+    e.health = clone(health);
+    return true;
   }
 }

@@ -3,6 +3,7 @@ import { describeAuditTrailContract } from './audit-trail.ts';
 import { describeBatchLedgerContract } from './batch-ledger.ts';
 import { describeCheckpointsContract } from './checkpoints.ts';
 import { describeConnectionsContract } from './connections.ts';
+import { describeExportHealthContract } from './export-health.ts';
 import { describeExportsContract } from './exports.ts';
 import { describeListRegistryContract } from './list-registry.ts';
 import { describePlanLedgerContract } from './plan-ledger.ts';
@@ -18,6 +19,7 @@ import { describeTargetOwnersContract } from './target-owners.ts';
 export const describeStateContracts = (name: string, makeState: () => Promise<State>): void => {
   describeConnectionsContract(name, makeState);
   describeExportsContract(name, makeState);
+  describeExportHealthContract(name, makeState);
   describeBatchLedgerContract(name, makeState);
   describeCheckpointsContract(name, makeState);
   describeSnapshotsContract(name, makeState);

@@ -84,6 +84,25 @@ describe('what changed', () => {
     ]);
   });
 
+  it('a webhook URL is named as changed, never written down: it may carry its receiver’s token', () => {
+    const first = 'https://hooks.slack.com/services/T000/B000/first-secret-token';
+    const second = 'https://hooks.slack.com/services/T000/B000/second-secret-token';
+    const set = diffFields(
+      AUDITED_FIELDS.export,
+      { name: 'x' },
+      { name: 'x', notifications: { webhookUrl: first } },
+    );
+    const edit = diffFields(
+      AUDITED_FIELDS.export,
+      { notifications: { webhookUrl: first } },
+      { notifications: { webhookUrl: second } },
+    );
+
+    expect(set.changes).toEqual([{ field: 'notifications', changed: true }]);
+    expect(edit.changes).toEqual([{ field: 'notifications.webhookUrl', changed: true }]);
+    expect(JSON.stringify([set, edit])).not.toMatch(/secret-token/);
+  });
+
   it('keeps at most the bound of changes and counts the rest', () => {
     const fields = Array.from({ length: AUDIT_LIMITS.changes + 7 }, (_, i) => `f${i}`);
     const after = Object.fromEntries(fields.map((f) => [f, 1]));
