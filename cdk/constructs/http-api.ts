@@ -49,6 +49,8 @@ export const ROUTES: readonly RouteSpec[] = [
   route(HttpMethod.GET, '/exports/{id}/runs'),
   route(HttpMethod.GET, '/runs/{id}'),
   route(HttpMethod.POST, '/runs/{id}/cancel'),
+  route(HttpMethod.POST, '/runs/{id}/approve'),
+  route(HttpMethod.POST, '/runs/{id}/reject'),
   route(HttpMethod.GET, '/segments'),
   route(HttpMethod.GET, '/me'),
   route(HttpMethod.GET, '/audit'),

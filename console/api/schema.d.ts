@@ -252,6 +252,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve the removals the removal guardrail held: they are sent, nothing is planned again
+         * @description Access: admins.
+         */
+        post: operations["approveRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject the removals the removal guardrail held: they are not sent (counted as dropped), the run completes
+         * @description Access: admins.
+         */
+        post: operations["rejectRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/segments": {
         parameters: {
             query?: never;
@@ -525,6 +565,17 @@ export interface components {
             capPolicy: "fail" | "truncate";
             /** @default true */
             scheduled: boolean;
+            removalGuardrail?: {
+                /** @default true */
+                enabled: boolean;
+                /** @default 0.1 */
+                maxFraction: number;
+                /** @default 100 */
+                minContacts: number;
+            };
+            notifications?: {
+                webhookUrl?: string;
+            };
             id: string;
             version: number;
             createdBy: string;
@@ -543,7 +594,7 @@ export interface components {
             lastRun: {
                 runId: string;
                 /** @enum {string} */
-                status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
+                status: "planning" | "awaiting_approval" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                 finishedAt?: string;
                 /** @description As the run view’s progress counts them (accepted, failed, dropped, in its unit); null for a run that ended before exports kept its counts */
                 counts: {
@@ -553,6 +604,17 @@ export interface components {
                     failed: number;
                     dropped: number;
                 } | null;
+            } | null;
+            /** @description How its runs have been ending; people are notified only when the state changes. Null until a run has succeeded or failed */
+            health: {
+                /** @enum {string} */
+                state: "healthy" | "failing" | "key_rejected" | "held";
+                since: string;
+                /** @description Failing runs since the export was last healthy */
+                failingRuns: number;
+                reason?: string;
+                /** @description The run that set it */
+                runId: string;
             } | null;
             permissions: {
                 canEdit: boolean;
@@ -607,6 +669,17 @@ export interface components {
             capPolicy: "fail" | "truncate";
             /** @default true */
             scheduled: boolean;
+            removalGuardrail?: {
+                /** @default true */
+                enabled: boolean;
+                /** @default 0.1 */
+                maxFraction: number;
+                /** @default 100 */
+                minContacts: number;
+            };
+            notifications?: {
+                webhookUrl?: string;
+            };
         };
         ExportList: {
             exports: {
@@ -655,6 +728,17 @@ export interface components {
                 capPolicy: "fail" | "truncate";
                 /** @default true */
                 scheduled: boolean;
+                removalGuardrail?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default 0.1 */
+                    maxFraction: number;
+                    /** @default 100 */
+                    minContacts: number;
+                };
+                notifications?: {
+                    webhookUrl?: string;
+                };
                 id: string;
                 version: number;
                 createdBy: string;
@@ -673,7 +757,7 @@ export interface components {
                 lastRun: {
                     runId: string;
                     /** @enum {string} */
-                    status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
+                    status: "planning" | "awaiting_approval" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                     finishedAt?: string;
                     /** @description As the run view’s progress counts them (accepted, failed, dropped, in its unit); null for a run that ended before exports kept its counts */
                     counts: {
@@ -683,6 +767,17 @@ export interface components {
                         failed: number;
                         dropped: number;
                     } | null;
+                } | null;
+                /** @description How its runs have been ending; people are notified only when the state changes. Null until a run has succeeded or failed */
+                health: {
+                    /** @enum {string} */
+                    state: "healthy" | "failing" | "key_rejected" | "held";
+                    since: string;
+                    /** @description Failing runs since the export was last healthy */
+                    failingRuns: number;
+                    reason?: string;
+                    /** @description The run that set it */
+                    runId: string;
                 } | null;
                 permissions: {
                     canEdit: boolean;
@@ -721,7 +816,7 @@ export interface components {
             /** @enum {string} */
             trigger: "schedule" | "on-demand" | "dry-run";
             /** @enum {string} */
-            status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
+            status: "planning" | "awaiting_approval" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
             reason: string | null;
             requestedBy: string;
             createdAt: string;
@@ -795,6 +890,25 @@ export interface components {
                 durationSeconds: number;
                 durationSecondsAtDocumentedRate: number;
             } | null;
+            /** @description Removals the removal guardrail held (status awaiting_approval): per target its members before the run and the removals planned; the admin decision once made. Absent when the run was never held */
+            hold?: {
+                targets: {
+                    segmentId: string;
+                    target: string;
+                    members: number;
+                    removals: number;
+                    exceeds: boolean;
+                }[];
+                at: string;
+                firstBatch: number;
+                removals: number;
+                decision?: {
+                    /** @enum {string} */
+                    outcome: "approved" | "rejected";
+                    by: string;
+                    at: string;
+                };
+            };
             errorSamples: {
                 email: string;
                 reason: string;
@@ -847,6 +961,17 @@ export interface components {
                 capPolicy: "fail" | "truncate";
                 /** @default true */
                 scheduled: boolean;
+                removalGuardrail?: {
+                    /** @default true */
+                    enabled: boolean;
+                    /** @default 0.1 */
+                    maxFraction: number;
+                    /** @default 100 */
+                    minContacts: number;
+                };
+                notifications?: {
+                    webhookUrl?: string;
+                };
             } | null;
             permissions: {
                 /** @description Whether the caller may cancel this run (whether it is still active aside): admins; contributors where the export’s connection is shared with them. A run whose export was deleted: admins only */
@@ -907,6 +1032,17 @@ export interface components {
             capPolicy: "fail" | "truncate";
             /** @default true */
             scheduled: boolean;
+            removalGuardrail?: {
+                /** @default true */
+                enabled: boolean;
+                /** @default 0.1 */
+                maxFraction: number;
+                /** @default 100 */
+                minContacts: number;
+            };
+            notifications?: {
+                webhookUrl?: string;
+            };
             id: string;
             version: number;
             createdBy: string;
@@ -925,7 +1061,7 @@ export interface components {
             lastRun: {
                 runId: string;
                 /** @enum {string} */
-                status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
+                status: "planning" | "awaiting_approval" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                 finishedAt?: string;
                 /** @description As the run view’s progress counts them (accepted, failed, dropped, in its unit); null for a run that ended before exports kept its counts */
                 counts: {
@@ -936,6 +1072,17 @@ export interface components {
                     dropped: number;
                 } | null;
             } | null;
+            /** @description How its runs have been ending; people are notified only when the state changes. Null until a run has succeeded or failed */
+            health: {
+                /** @enum {string} */
+                state: "healthy" | "failing" | "key_rejected" | "held";
+                since: string;
+                /** @description Failing runs since the export was last healthy */
+                failingRuns: number;
+                reason?: string;
+                /** @description The run that set it */
+                runId: string;
+            } | null;
             permissions: {
                 canEdit: boolean;
                 canRun: boolean;
@@ -945,6 +1092,8 @@ export interface components {
                 path: string;
                 reason: string;
             }[];
+            /** @description The webhook’s signing secret, returned only by the save that set or changed the webhook URL (and by a rotation): store it now, it is never shown again */
+            webhookSecret?: string;
         };
         UpdateConnectionInput: {
             version: number;
@@ -1009,6 +1158,17 @@ export interface components {
             capPolicy: "fail" | "truncate";
             /** @default true */
             scheduled: boolean;
+            removalGuardrail?: {
+                /** @default true */
+                enabled: boolean;
+                /** @default 0.1 */
+                maxFraction: number;
+                /** @default 100 */
+                minContacts: number;
+            };
+            notifications?: {
+                webhookUrl?: string;
+            };
             version: number;
         };
     };
@@ -1967,7 +2127,7 @@ export interface operations {
                             /** @enum {string} */
                             trigger: "schedule" | "on-demand" | "dry-run";
                             /** @enum {string} */
-                            status: "planning" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
+                            status: "planning" | "awaiting_approval" | "sending" | "succeeded" | "completed_with_errors" | "failed" | "cancelled" | "skipped";
                             reason: string | null;
                             requestedBy: string;
                             createdAt: string;
@@ -2041,6 +2201,25 @@ export interface operations {
                                 durationSeconds: number;
                                 durationSecondsAtDocumentedRate: number;
                             } | null;
+                            /** @description Removals the removal guardrail held (status awaiting_approval): per target its members before the run and the removals planned; the admin decision once made. Absent when the run was never held */
+                            hold?: {
+                                targets: {
+                                    segmentId: string;
+                                    target: string;
+                                    members: number;
+                                    removals: number;
+                                    exceeds: boolean;
+                                }[];
+                                at: string;
+                                firstBatch: number;
+                                removals: number;
+                                decision?: {
+                                    /** @enum {string} */
+                                    outcome: "approved" | "rejected";
+                                    by: string;
+                                    at: string;
+                                };
+                            };
                             errorSamples: {
                                 email: string;
                                 reason: string;
@@ -2093,6 +2272,17 @@ export interface operations {
                                 capPolicy: "fail" | "truncate";
                                 /** @default true */
                                 scheduled: boolean;
+                                removalGuardrail?: {
+                                    /** @default true */
+                                    enabled: boolean;
+                                    /** @default 0.1 */
+                                    maxFraction: number;
+                                    /** @default 100 */
+                                    minContacts: number;
+                                };
+                                notifications?: {
+                                    webhookUrl?: string;
+                                };
                             } | null;
                             permissions: {
                                 /** @description Whether the caller may cancel this run (whether it is still active aside): admins; contributors where the export’s connection is shared with them. A run whose export was deleted: admins only */
@@ -2282,6 +2472,124 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Cancelled */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description No valid identity token. The local API answers with problem details; in AWS, API Gateway’s JWT authorizer answers itself, with `{"message":"Unauthorized"}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (stale version, in use, already running or ended) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description At most 256 bytes, no control characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Decided: the run continues */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description No valid identity token. The local API answers with problem details; in AWS, API Gateway’s JWT authorizer answers itself, with `{"message":"Unauthorized"}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (stale version, in use, already running or ended) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description At most 256 bytes, no control characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Decided: the run continues */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -59,7 +59,29 @@ export interface ExportForm {
   membership: ExportView['membership'];
   onLeave: ExportView['onLeave'];
   capPolicy: ExportView['capPolicy'];
+  guardrail: GuardrailForm;
 }
+
+/** The removal guardrail as the form edits it: the share as a percentage, numbers as typed. */
+export interface GuardrailForm {
+  enabled: boolean;
+  percent: string;
+  minContacts: string;
+}
+
+const guardrailOf = (g: ExportView['removalGuardrail']): GuardrailForm => ({
+  enabled: g?.enabled ?? true,
+  // Rounded so 0.07 shows as 7, not 7.000000000000001.
+  percent: String(Math.round((g?.maxFraction ?? 0.1) * 100 * 1e6) / 1e6),
+  minContacts: String(g?.minContacts ?? 100),
+});
+
+/** Blank or unreadable numbers go to the API as they are, so its answer names the field. */
+const guardrailInput = (g: GuardrailForm) => ({
+  enabled: g.enabled,
+  maxFraction: Number(g.percent.trim() === '' ? Number.NaN : g.percent) / 100,
+  minContacts: Number(g.minContacts.trim() === '' ? Number.NaN : g.minContacts),
+});
 
 /** The data-matching part of the form: which profile attribute fills which Autopilot field. */
 export type DataMatchingForm = Pick<ExportForm, 'email' | 'fields' | 'custom' | 'updatedAt'>;
@@ -75,6 +97,7 @@ export const emptyForm = (): ExportForm => ({
   membership: 'list',
   onLeave: 'remove',
   capPolicy: 'fail',
+  guardrail: guardrailOf(undefined),
 });
 
 export const formOf = (e: ExportView): ExportForm => ({
@@ -88,6 +111,7 @@ export const formOf = (e: ExportView): ExportForm => ({
   membership: e.membership,
   onLeave: e.onLeave,
   capPolicy: e.capPolicy,
+  guardrail: guardrailOf(e.removalGuardrail),
 });
 
 const only = (overrides: Record<string, string>, ids: readonly string[]): Record<string, string> =>
@@ -115,6 +139,7 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     membership: form.membership,
     onLeave: form.onLeave,
     capPolicy: form.capPolicy,
+    removalGuardrail: guardrailInput(form.guardrail),
     listTitles: only(loaded?.listTitles ?? {}, form.segmentIds),
     membershipFields: only(loaded?.membershipFields ?? {}, form.segmentIds),
     adoptExistingLists: loaded?.adoptExistingLists ?? false,

@@ -2,10 +2,12 @@ import { fieldError, type Problem } from '../api/problems.ts';
 import { estimateText } from './export-labels.ts';
 import type { ExportForm } from './export-model.ts';
 import { FieldError } from './form.tsx';
+import { GuardrailFields } from './guardrail-fields.tsx';
 
-type Options = Pick<ExportForm, 'membership' | 'onLeave' | 'capPolicy'>;
+type Options = Pick<ExportForm, 'membership' | 'onLeave' | 'capPolicy' | 'guardrail'>;
+type Choice = Exclude<keyof Options, 'guardrail'>;
 
-const Radios = <K extends keyof Options>({
+const Radios = <K extends Choice>({
   name,
   legend,
   value,
@@ -97,5 +99,12 @@ export const ExportOptions = ({
       onChange={(capPolicy) => onChange({ ...value, capPolicy })}
       error={fieldError(problem, 'capPolicy')}
     />
+    {value.onLeave === 'remove' ? (
+      <GuardrailFields
+        value={value.guardrail}
+        onChange={(guardrail) => onChange({ ...value, guardrail })}
+        problem={problem}
+      />
+    ) : null}
   </>
 );

@@ -6,6 +6,7 @@ export type ExportView = Schemas['Export'];
 
 export const RUN_STATUS_TEXT: Record<RunStatus, string> = {
   planning: 'Planning',
+  awaiting_approval: 'Awaiting approval',
   sending: 'Sending',
   succeeded: 'Succeeded',
   completed_with_errors: 'Completed with errors',
@@ -20,8 +21,9 @@ export const TRIGGER_TEXT: Record<Run['trigger'], string> = {
   'dry-run': 'Dry run',
 };
 
-/** A run still moving: the page polls it and may offer Cancel. */
-export const isActive = (status: RunStatus): boolean => status === 'planning' || status === 'sending';
+/** A run still moving (or waiting for an admin's approval): the page polls it and may offer Cancel. */
+export const isActive = (status: RunStatus): boolean =>
+  status === 'planning' || status === 'awaiting_approval' || status === 'sending';
 
 const REQUEST_KIND_TEXT: Record<string, string> = {
   bulkUpsert: 'Bulk contact updates (up to 100 each)',

@@ -3,6 +3,7 @@ import { ProblemAlert } from '../components/form.tsx';
 import { RunCancel } from '../components/run-cancel.tsx';
 import { DryRunReport, ErrorSamples, RunConfig } from '../components/run-details.tsx';
 import { canCancel, isActive, RUN_STATUS_TEXT, type Run } from '../components/run-format.ts';
+import { RunHold } from '../components/run-hold.tsx';
 import { RunCounts, RunProgress } from '../components/run-progress.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { useRunPoll } from '../components/use-run-poll.ts';
@@ -10,8 +11,8 @@ import { href } from '../router.ts';
 import type { Session } from '../session.ts';
 
 /** `#/runs/<id>`: one run, live while it is active. */
-// `session` stays in the props the router passes; who may cancel now comes with the run itself.
-export const RunDetailPage = ({ api, id }: { api: Api; session: Session; id: string }) => {
+// Who may cancel comes with the run itself; the session's role decides whether to offer approval.
+export const RunDetailPage = ({ api, session, id }: { api: Api; session: Session; id: string }) => {
   const { run, problem, replace } = useRunPoll(api, id);
   return (
     <section aria-labelledby="page-title">
@@ -29,14 +30,24 @@ export const RunDetailPage = ({ api, id }: { api: Api; session: Session; id: str
               {isActive(run.status) && (problem.status === 0 || problem.status >= 500) ? '; retrying.' : '.'}
             </p>
           )}
-          <RunBody api={api} run={run} onCancelled={replace} />
+          <RunBody api={api} run={run} onCancelled={replace} isAdmin={session.role === 'admin'} />
         </>
       )}
     </section>
   );
 };
 
-const RunBody = ({ api, run, onCancelled }: { api: Api; run: Run; onCancelled: (run: Run) => void }) => {
+const RunBody = ({
+  api,
+  run,
+  onCancelled,
+  isAdmin,
+}: {
+  api: Api;
+  run: Run;
+  onCancelled: (run: Run) => void;
+  isAdmin: boolean;
+}) => {
   // Only for the export's name: the run itself says who may cancel, also once its export is deleted.
   const [exp] = useLoad(
     () => call(api.GET('/exports/{id}', { params: { path: { id: run.exportId } } })),
@@ -55,6 +66,7 @@ const RunBody = ({ api, run, onCancelled }: { api: Api; run: Run; onCancelled: (
         Status: <strong>{RUN_STATUS_TEXT[run.status]}</strong>
         {run.reason === null ? '' : `. ${run.reason}`}
       </p>
+      <RunHold api={api} run={run} isAdmin={isAdmin} onDecided={onCancelled} />
       {run.trigger === 'dry-run' ? null : <RunProgress run={run} now={Date.now()} />}
       <DryRunReport run={run} />
       {run.trigger === 'dry-run' ? null : <RunCounts run={run} />}

@@ -12,6 +12,7 @@ import {
   runPermissionsFor,
 } from '#lib/use-cases/export-access.ts';
 import { cancelRun, getRunOrThrow, requestRun, runGoverningConnections } from '#lib/use-cases/manage-runs.ts';
+import { decideHeldRemovals } from '#lib/use-cases/removal-approval.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 import type { ApiDeps } from './deps.ts';
 import type { Route, RouteContext } from './route.ts';
@@ -27,6 +28,30 @@ const startDeps = (deps: ApiDeps): StartRunDeps & AuditDeps => ({
 /** What the caller may do to one run, decided as cancelRun decides it. */
 const permissionsOn = async (ctx: RouteContext, run: RunRecord): Promise<RunPermissions> =>
   runPermissionsFor(ctx.caller, await runGoverningConnections(ctx.deps.state, run));
+
+/** `POST /runs/{id}/approve` and `/reject`: an admin's decision on removals the guardrail held. */
+const decisionRoute = (outcome: 'approved' | 'rejected'): Route => {
+  const verb = outcome === 'approved' ? 'approve' : 'reject';
+  return {
+    method: 'POST',
+    path: `/runs/{id}/${verb}`,
+    operationId: `${verb}Run`,
+    summary:
+      outcome === 'approved'
+        ? 'Approve the removals the removal guardrail held: they are sent, nothing is planned again'
+        : 'Reject the removals the removal guardrail held: they are not sent (counted as dropped), the run completes',
+    action: 'run:approve',
+    responses: [
+      { status: 202, description: 'Decided: the run continues', schema: RunViewSchema },
+      ...problems(401, 403, 404, 409),
+    ],
+    handle: async (ctx) => {
+      const deps = { ...ctx.deps, ...ctx.deps.state };
+      const run = await decideHeldRemovals(deps, param(ctx, 'id'), outcome, ctx.caller);
+      return json(202, runView(run, [], ctx.deps.clock.now(), await permissionsOn(ctx, run)));
+    },
+  };
+};
 
 export const RunStartedSchema = z.object({
   runId: z.string(),
@@ -164,4 +189,6 @@ export const runRoutes: Route[] = [
       return json(202, runView(run, [], ctx.deps.clock.now(), await permissionsOn(ctx, run)));
     },
   },
+  decisionRoute('approved'),
+  decisionRoute('rejected'),
 ];

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { ErrorSample } from '#lib/domain/batch.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
+import { RunHoldSchema } from '#lib/domain/removal-guardrail.ts';
 import { RunStatusSchema, RunTriggerSchema } from '#lib/domain/run.ts';
 import { PlanningStatsSchema, RequestEstimateSchema, type RunRecord } from '#lib/domain/run-record.ts';
 import type { RunPermissions } from '#lib/use-cases/export-access.ts';
@@ -52,6 +53,11 @@ export const RunViewSchema = z.object({
       durationSecondsAtDocumentedRate: z.number(),
     })
     .nullable(),
+  hold: RunHoldSchema.optional().meta({
+    description:
+      'Removals the removal guardrail held (status awaiting_approval): per target its members before the run ' +
+      'and the removals planned; the admin decision once made. Absent when the run was never held',
+  }),
   /** A few failed contacts, emails masked. */
   errorSamples: z.array(z.object({ email: z.string(), reason: z.string(), batchNo: z.number().optional() })),
   config: ExportConfigSchema.nullable().meta({
@@ -134,6 +140,7 @@ export const runView = (
     estimate: run.estimate ?? null,
     planning,
     dryRun,
+    ...(run.hold === undefined ? {} : { hold: run.hold }),
     errorSamples: samples,
     config: run.config ?? null,
     permissions,

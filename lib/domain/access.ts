@@ -96,6 +96,7 @@ export type Action =
   | 'export:write'
   | 'run:start'
   | 'run:cancel'
+  | 'run:approve'
   | 'run:read'
   | 'segment:read'
   | 'self:read'
@@ -166,6 +167,8 @@ export const authorizeRole = (caller: Caller, action: Action): void => {
   if (caller.role === 'admin' || READ.has(action)) return;
   // Who changed what, when: it names people and their edits, so it is the admins' alone.
   if (action === 'audit:read') throw new ForbiddenError('Only admins read the audit trail.');
+  // Letting a mass removal through (or not) is a decision about the whole list, not one export's use.
+  if (action === 'run:approve') throw new ForbiddenError('Only admins approve or reject held removals.');
   if (caller.role === 'viewer') throw new ForbiddenError('Viewers have read-only access.');
   if (!ON_CONNECTION.has(action)) throw new ForbiddenError('Only admins manage connections.');
 };
@@ -199,6 +202,7 @@ export const ACCESS_TEXT: Record<Action | 'public', string> = {
   'export:write': ON_CONNECTION_TEXT,
   'run:start': ON_CONNECTION_TEXT,
   'run:cancel': ON_CONNECTION_TEXT,
+  'run:approve': 'admins',
   'run:read': 'any role',
   'segment:read': 'any role',
   'self:read': 'any role',

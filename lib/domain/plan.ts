@@ -47,6 +47,11 @@ export interface PlannerOptions {
   costs: CostModel;
   capability: BulkMembership;
   sizes: BatchSizes;
+  /**
+   * Field mode: contacts whose write clears a membership flag go in upsert batches of their own, so
+   * the removal guardrail can hold them while every other write is sent.
+   */
+  separateLeaves?: boolean;
 }
 
 /** The contact as the planner sees it: current data (absent for leavers) and the snapshot decision. */
@@ -69,6 +74,7 @@ const NOT_MEMBER = Object.freeze({ type: 'boolean', value: false } as const);
  */
 export class BatchPlanner {
   private upserts: UpsertItem[] = [];
+  private leaveUpserts: UpsertItem[] = [];
   /** The price of the same changes (docs/architecture.md#cost-model), fractional: what no batching could beat. */
   floor = 0;
   private readonly joins: JoinItem[][];
@@ -134,19 +140,29 @@ export class BatchPlanner {
       if (decision.current & bit) custom[field] = MEMBER;
       else if (leave & bit) custom[field] = NOT_MEMBER;
     });
-    this.pushUpsert({
+    const item = {
       data: { ...base, custom },
       hash: current?.hash ?? null,
       join: decision.joins,
       leave,
       forget: decision.current === 0,
-    });
+    };
+    if (this.options.separateLeaves === true && leave !== 0) this.pushLeaveUpsert(item);
+    else this.pushUpsert(item);
+  }
+
+  private get upsertSize(): number {
+    return Math.min(this.options.sizes.bulk, this.options.costs.bulkLimit);
   }
 
   private pushUpsert(item: UpsertItem): void {
     this.upserts.push(item);
-    if (this.upserts.length >= Math.min(this.options.sizes.bulk, this.options.costs.bulkLimit))
-      this.flushUpserts();
+    if (this.upserts.length >= this.upsertSize) this.flushUpserts();
+  }
+
+  private pushLeaveUpsert(item: UpsertItem): void {
+    this.leaveUpserts.push(item);
+    if (this.leaveUpserts.length >= this.upsertSize) this.flushLeaveUpserts();
   }
 
   private pushJoin(segment: number, item: JoinItem): void {
@@ -169,6 +185,12 @@ export class BatchPlanner {
     this.upserts = [];
   }
 
+  private flushLeaveUpserts(): void {
+    if (this.leaveUpserts.length === 0) return;
+    this.emit({ op: 'upsert', items: this.leaveUpserts });
+    this.leaveUpserts = [];
+  }
+
   private flushJoins(segment: number): void {
     const items = this.joins[segment];
     if (items === undefined || items.length === 0) return;
@@ -186,12 +208,21 @@ export class BatchPlanner {
   /** Emits every partly filled batch. */
   finish(): void {
     this.flushUpserts();
+    this.flushLeaveUpserts();
     for (let i = 0; i < this.options.segmentCount; i++) {
       this.flushJoins(i);
       this.flushLeaves(i);
     }
   }
 }
+
+/**
+ * Whether a batch removes memberships: a list removal, or (field mode, planned with `separateLeaves`)
+ * an upsert whose every write clears a membership flag.
+ */
+export const isRemovalBatch = (batch: PlannedBatch): boolean =>
+  batch.op === 'list-leave' ||
+  (batch.op === 'upsert' && batch.items.length > 0 && batch.items.every((i) => i.leave !== 0));
 
 /** Requests one batch costs, by kind. An unknown bulk-membership capability is priced as the worst case. */
 export const requestsFor = (

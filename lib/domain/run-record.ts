@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ExportConfigSchema } from './export-config.ts';
+import { RunHoldSchema } from './removal-guardrail.ts';
 import { RunStatusSchema, RunTriggerSchema } from './run.ts';
 
 const iso = z.string().min(1);
@@ -88,6 +89,8 @@ export const RunRecordSchema = z.object({
   /** Last time planning or sending moved forward; the watchdog ends runs that stop moving. */
   lastProgressAt: iso.optional(),
   cancelRequested: z.boolean().optional(),
+  /** Removals the guardrail held (status `awaiting_approval`), and the admin's decision once made. */
+  hold: RunHoldSchema.optional(),
   estimate: RequestEstimateSchema.optional(),
   planning: PlanningStatsSchema.optional(),
   progress: RunProgressSchema,

@@ -2,6 +2,8 @@ import * as z from 'zod';
 
 export const RunStatusSchema = z.enum([
   'planning',
+  /** The removal guardrail held the plan's removals: an admin approves or rejects them. */
+  'awaiting_approval',
   'sending',
   'succeeded',
   'completed_with_errors',
@@ -25,7 +27,9 @@ const TERMINAL: ReadonlySet<RunStatus> = new Set([
 export const isTerminal = (status: RunStatus): boolean => TERMINAL.has(status);
 
 const NEXT: Record<RunStatus, readonly RunStatus[]> = {
-  planning: ['sending', 'succeeded', 'completed_with_errors', 'failed', 'cancelled'],
+  planning: ['awaiting_approval', 'sending', 'succeeded', 'completed_with_errors', 'failed', 'cancelled'],
+  // Approving or rejecting moves it on to sending; nothing is planned again.
+  awaiting_approval: ['sending', 'failed', 'cancelled'],
   sending: ['succeeded', 'completed_with_errors', 'failed', 'cancelled'],
   succeeded: [],
   completed_with_errors: [],

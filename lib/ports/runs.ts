@@ -1,6 +1,8 @@
 import type { RunRecord } from '#lib/domain/run-record.ts';
 
-type RunPatch = Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>>;
+type RunPatch = Partial<
+  Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt' | 'hold' | 'lastProgressAt'>
+>;
 
 /** Run records and their status (DynamoDB in AWS). Writes that must happen once are conditional. */
 export interface Runs {

@@ -34,7 +34,7 @@ export const stalledReason = (stallAfterMs: number, since: number): string =>
 
 /**
  * The watchdog (scheduled every few minutes): ends every active run — real or dry — that has not
- * moved for `stallAfterMs` as `failed` with reason "Stalled", which releases its export's lock, so no
+ * moved for `stallAfterMs` as `failed` with reason "Stalled" (a run awaiting approval is left alone), which releases its export's lock, so no
  * export is ever wedged by a lost message, a dead planner or a batch stuck in the dead-letter queue.
  * Batches of an ended run that still come up are recorded as not sent; they never reopen it.
  */
@@ -48,7 +48,8 @@ export const endStalledRuns = async (
     for (const runId of [exp.activeRunId, exp.activeDryRunId]) {
       if (runId === undefined) continue;
       const run = await deps.runs.get(runId);
-      if (run === undefined || isTerminal(run.status)) continue;
+      // A held run is waiting for a person, not stalled: it keeps its export's lock until they decide.
+      if (run === undefined || isTerminal(run.status) || run.status === 'awaiting_approval') continue;
       summary.checked++;
       const since = lastMoved(run);
       if (now - since <= settings.stallAfterMs) continue;

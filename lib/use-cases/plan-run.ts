@@ -39,7 +39,8 @@ export const planRun = async (
     deps.logger.warn('plan message for an unknown run ignored', { runId: message.runId });
     return;
   }
-  if (isTerminal(run.status)) return;
+  // A held run waits for a person: a plan message delivered again meanwhile has nothing to do.
+  if (isTerminal(run.status) || run.status === 'awaiting_approval') return;
   if (run.planningDone) {
     await finaliseIfComplete(deps, run.id);
     return;
@@ -110,7 +111,8 @@ const planLeased = async (
     segments.push(info);
   }
   // The configuration frozen at run start: an edit made while the run plans does not change it.
-  const exp: RunExport = { ...(run.config ?? live), id: live.id };
+  const frozen = run.config ?? live;
+  const exp: RunExport = { ...frozen, id: live.id };
   const ctx: Context = { deps, run, exp, connection, segments, remainingMs };
   const text = await deps.checkpoints.load(run.id);
   if (text === undefined && (run.checkpointed === true || run.batchesTotal !== undefined)) {

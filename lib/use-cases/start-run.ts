@@ -136,10 +136,16 @@ export const startRun = async (
   if (!(await takeLock(deps, exp, run.id, slot))) {
     const latest = await exports.get(exp.id);
     const active = (slot === 'run' ? latest?.activeRunId : latest?.activeDryRunId) ?? 'another run';
+    const waiting =
+      slot === 'run' &&
+      latest?.activeRunId !== undefined &&
+      (await runs.get(latest.activeRunId))?.status === 'awaiting_approval';
     const reason =
-      slot === 'run'
-        ? `Run ${active} of this export is still in progress; runs never overlap.`
-        : `Dry run ${active} of this export is still in progress; one dry run at a time.`;
+      slot === 'dry-run'
+        ? `Dry run ${active} of this export is still in progress; one dry run at a time.`
+        : waiting
+          ? `Run ${active} of this export is awaiting approval of its removals; runs never overlap.`
+          : `Run ${active} of this export is still in progress; runs never overlap.`;
     await runs.transition(run.id, ['planning'], 'skipped', {
       reason,
       finishedAt: run.createdAt,
@@ -187,4 +193,5 @@ export const configOf = (exp: ExportRecord): ExportConfig => ({
   cap: exp.cap,
   capPolicy: exp.capPolicy,
   scheduled: exp.scheduled,
+  ...(exp.removalGuardrail === undefined ? {} : { removalGuardrail: exp.removalGuardrail }),
 });

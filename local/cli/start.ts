@@ -25,6 +25,7 @@ import { type LocalRuntime, startLocalRuntime } from '../runtime.ts';
 import { applyChurn, generateSampleProfiles, SAMPLE_DATA_MATCHING } from '../sample-data.ts';
 import { sampleRefreshSegments } from '../sample-refresh.ts';
 import { checksPass, verifyAgainstAutopilot } from '../verify.ts';
+import { withMassLeave } from './mass-leave.ts';
 import { dropAndArrive } from './refresh-steps.ts';
 import { faultSummary, progressLine, summarise, verificationLine } from './report.ts';
 
@@ -169,7 +170,10 @@ export const parseStartOptions = (argv: readonly string[], env: NodeJS.ProcessEn
 
 const requestsOf = (r: RunRecord): number => Object.values(r.progress.requests).reduce((a, b) => a + b, 0);
 
-/** Follows a run until it ends, or until its progress has not moved for STALL_MS (returned unfinished). */
+/** Share of the largest segment's members the churn step makes leave at once, to show the guardrail. */
+const MASS_LEAVE_FRACTION = 0.3;
+
+/** Follows a run until it ends or waits for approval, or until its progress has not moved for STALL_MS. */
 const watch = async (runtime: LocalRuntime, runId: string): Promise<RunRecord> => {
   const started = Date.now();
   const tty = process.stdout.isTTY === true;
@@ -190,13 +194,23 @@ const watch = async (runtime: LocalRuntime, runId: string): Promise<RunRecord> =
       signature = now;
       movedAt = Date.now();
     }
-    if (isTerminal(run.status) || Date.now() - movedAt > STALL_MS) {
+    const waits = run.status === 'awaiting_approval';
+    if (isTerminal(run.status) || waits || Date.now() - movedAt > STALL_MS) {
       if (tty) process.stdout.write('\n');
       return run;
     }
     await sleep(250);
   }
 };
+
+/** What a held run would remove, per target, in the words the console uses. */
+const heldLines = (run: RunRecord): string[] => [
+  `  ⏸ Held by the removal guardrail: ${(run.hold?.removals ?? 0).toLocaleString('en-US')} removals await an admin; joins and updates were sent, nothing removed yet.`,
+  ...(run.hold?.targets ?? []).map(
+    (t) =>
+      `    ${t.target}: ${t.removals.toLocaleString('en-US')} of ${t.members.toLocaleString('en-US')} members${t.exceeds ? ' (over the threshold)' : ''}`,
+  ),
+];
 
 const run = async (options: StartOptions): Promise<void> => {
   const real = options.autopilot.kind === 'real' ? options.autopilot : undefined;
@@ -302,6 +316,13 @@ const run = async (options: StartOptions): Promise<void> => {
       }
       const runId = step.run.id;
       let record = await watch(runtime, runId);
+      if (record.status === 'awaiting_approval') {
+        for (const line of heldLines(record)) console.log(line);
+        // As an admin would from the console: the same API route, the same use case.
+        await api('POST', `/runs/${runId}/approve`);
+        console.log(`  Approved as an admin (POST /runs/${runId}/approve): sending the held removals.`);
+        record = await watch(runtime, runId);
+      }
       if (!isTerminal(record.status)) {
         console.log(
           `  No progress for ${STALL_MS / 60_000} min (still ${record.status}): cancelling the run.`,
@@ -317,12 +338,26 @@ const run = async (options: StartOptions): Promise<void> => {
 
     runtime.standIn?.setFaults(options.faults);
     const first = await runOnce('Run 1: first export', sample);
-    const churn = applyChurn(dataset, { fraction: 0.01, seed: options.seed + 1 });
-    const s = churn.summary;
+    const churned = applyChurn(dataset, { fraction: 0.01, seed: options.seed + 1 });
+    const s = churned.summary;
     console.log(
-      `Changed ~1% of profiles: ${s.edited.length} edited, ${s.newProfiles.length} new, ${s.joinedSegment.length} joined a segment, ${s.leftSegment.length} left a segment, ${s.leftAll.length} left every segment.\n`,
+      `Changed ~1% of profiles: ${s.edited.length} edited, ${s.newProfiles.length} new, ${s.joinedSegment.length} joined a segment, ${s.leftSegment.length} left a segment, ${s.leftAll.length} left every segment.`,
     );
-    const second = await runOnce('Run 2: after 1% churn', sampleRefreshSegments(churn.dataset));
+    // A deliberate mass leave, as when an upstream segment comes back partly empty by mistake.
+    const largest = [...segments].sort((a, b) => b.profiles - a.profiles)[0];
+    const leave = largest
+      ? withMassLeave(churned.dataset, largest.id, Math.ceil(largest.profiles * MASS_LEAVE_FRACTION))
+      : { dataset: churned.dataset, left: 0 };
+    const churn = { dataset: leave.dataset };
+    if (largest) {
+      console.log(
+        `Then ${leave.left.toLocaleString('en-US')} members (${MASS_LEAVE_FRACTION * 100}%) left "${largest.name}" at once: more than 10% of its list and ${leave.left > 100 ? 'more than 100 contacts, so the removal guardrail holds the run for an admin' : 'not more than 100 contacts, so no hold (more --profiles shows the guardrail)'}.\n`,
+      );
+    }
+    const second = await runOnce(
+      'Run 2: after 1% churn and a mass leave',
+      sampleRefreshSegments(churn.dataset),
+    );
     if (runtime.standIn && options.faults) {
       console.log(`Stand-in faults injected: ${faultSummary(runtime.standIn.faultCounts())}`);
       runtime.standIn.setFaults(undefined);

@@ -139,4 +139,19 @@ describe('npm start as a program', () => {
     expect(stdout).not.toContain(key);
     expect(code).toBe(0);
   });
+
+  it('shows the removal guardrail once: the mass leave is held, approved from the command line, then verified', async () => {
+    // 600 profiles put ~400 in the largest segment: its 30% mass leave is over 10% and over 100.
+    const { code, stdout, stderr } = await runStart(['--profiles', '600', '--concurrency', '2']);
+    expect(stderr).toBe('');
+    const held = stdout.indexOf('⏸ Held by the removal guardrail:');
+    const approved = stdout.indexOf('Approved as an admin (POST /runs/');
+    const verified = stdout.search(/✔ Verification: every Autopilot list equals its segment/);
+    expect(held).toBeGreaterThan(0);
+    expect(stdout.split('⏸ Held by the removal guardrail:')).toHaveLength(2);
+    expect(stdout).toMatch(/Newsletter subscribers: \d+ of \d+ members \(over the threshold\)/);
+    expect(approved).toBeGreaterThan(held);
+    expect(verified).toBeGreaterThan(approved);
+    expect(code).toBe(0);
+  });
 });

@@ -4,7 +4,9 @@ import { type RunRecord, RunRecordSchema } from '#lib/domain/run-record.ts';
 import type { Runs } from '#lib/ports/runs.ts';
 import { Expr, fromItem, type Item, isConditionFailed, keys, type TableContext, toItem } from './records.ts';
 
-type Patch = Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>>;
+type Patch = Partial<
+  Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt' | 'hold' | 'lastProgressAt'>
+>;
 
 const runGsiSk = (run: Pick<RunRecord, 'createdAt' | 'id'>): string => `${run.createdAt}#${run.id}`;
 

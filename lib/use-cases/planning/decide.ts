@@ -35,6 +35,7 @@ export const batchPlanner = (
   ctx: Context,
   capability: BulkMembership,
   emit: (batch: PlannedBatch) => void,
+  separateLeaves = false,
 ): BatchPlanner => {
   const { deps, exp } = ctx;
   return new BatchPlanner(
@@ -46,6 +47,7 @@ export const batchPlanner = (
       costs: deps.destination.costs,
       capability,
       sizes: { bulk: deps.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
+      separateLeaves,
     },
     emit,
   );

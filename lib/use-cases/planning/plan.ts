@@ -10,6 +10,7 @@ import { checkpointPieces, type PlannerCheckpoint } from './checkpoint.ts';
 import { collect, readSnapshot } from './collect.ts';
 import type { Context } from './context.ts';
 import { finishPlanning, stats } from './finish.ts';
+import { dropHeld, holdRun } from './hold.ts';
 import { AdoptionRequiredError, resolveRunLists } from './lists.ts';
 import { targetsTaken } from './targets.ts';
 
@@ -128,13 +129,24 @@ export const plan = async (
     );
     return 'done';
   }
+  // Held removals are queued only once approved; until then (or once rejected) queueing stops before them.
+  const decision = run.hold?.decision?.outcome;
+  const queueUntil =
+    built.hold === undefined || decision === 'approved' ? built.messages.length : built.hold.firstBatch;
   let queued = Math.max(state.emitted, run.batchesQueued ?? 0);
-  while (queued < built.messages.length) {
-    const chunk = built.messages.slice(queued, queued + SEND_CHUNK);
+  while (queued < queueUntil) {
+    const chunk = built.messages.slice(queued, Math.min(queueUntil, queued + SEND_CHUNK));
     await deps.sendQueue.send(chunk);
     queued += chunk.length;
     await deps.plans.note(run.id, { at: now(ctx), batchesQueued: queued });
-    if (queued < built.messages.length && ctx.remainingMs() < deps.settings.reserveMs) return 'paused';
+    if (queued < queueUntil && ctx.remainingMs() < deps.settings.reserveMs) return 'paused';
+  }
+  if (built.hold !== undefined && decision === undefined) {
+    await holdRun(ctx, collector, { ...built, hold: built.hold }, state.listIds);
+    return 'done';
+  }
+  if (built.hold !== undefined && decision === 'rejected') {
+    if (!(await dropHeld(ctx, built, built.hold.firstBatch))) return 'paused';
   }
   await finishPlanning(ctx, collector, built.totals, built.requests, built.floor, state.listIds);
   return 'done';

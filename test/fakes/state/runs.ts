@@ -51,12 +51,17 @@ export class InMemoryRuns implements Runs {
     id: string,
     from: readonly RunRecord['status'][],
     to: RunRecord['status'],
-    patch: Partial<Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt'>> = {},
+    patch: Partial<
+      Pick<
+        RunRecord,
+        'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt' | 'hold' | 'lastProgressAt'
+      >
+    > = {},
   ): Promise<boolean> {
     const r = this.t.runs.get(id);
     if (!r || !from.includes(r.status)) return false;
     r.status = to;
-    assignDefined(r, patch);
+    assignDefined(r, clone(patch));
     return true;
   }
 
