@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark in turn (each in its own process, so they do not disturb one
- * another): the pipeline against the rate budget, the planner at 100,000 profiles, and the Lambda
- * bundles. Results land in bench/results/. Extra arguments go to the pipeline benchmark.
+ * another): the pipeline against the rate budget, the planner at 100,000 profiles, the planner
+ * reading 1,000,000 rows per format from S3, and the Lambda bundles. Results land in
+ * bench/results/. Extra arguments go to the pipeline benchmark.
  *
  *   npm run bench                      # defaults: 10,000 profiles, modes list, list-bulk, field
  *   npm run bench -- --profiles 20000 --modes list
@@ -11,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 const steps: Array<[string, string[]]> = [
   ['bench/pipeline.ts', process.argv.slice(2)],
   ['bench/planner.ts', []],
+  ['bench/planner-s3.ts', []],
   ['bench/bundles.ts', []],
 ];
 
