@@ -134,6 +134,7 @@ const SCENARIOS: Record<string, Scenario> = {
       connection: _cn,
       activeRunId: _a,
       lastRun: _l,
+      health: _h,
       permissions: _p,
       warnings: _w,
       ...doc
@@ -170,7 +171,28 @@ const SCENARIOS: Record<string, Scenario> = {
     await ok('POST', `/runs/${started.runId}/cancel`);
     return { resource: `export/${e.id}`, action: 'run.cancelled', before };
   },
+  'POST /runs/{id}/approve': async () => held('approve'),
+  'POST /runs/{id}/reject': async () => held('reject'),
 };
+
+/**
+ * A decision on a held run. How runs come to be held is the guardrail suites' business; here a
+ * planned run (senders are stopped, so it waits in `sending`) is put on hold as the planner would.
+ */
+async function held(decision: 'approve' | 'reject'): ReturnType<Scenario> {
+  const e = await newExport();
+  const started = await ok('POST', `/exports/${e.id}/runs`);
+  await runtime.waitForRunState(started.runId, (r) => r.status === 'sending');
+  const at = new Date().toISOString();
+  const hold = { targets: [], at, firstBatch: 0, removals: 150 };
+  expect(await runtime.state.runs.transition(started.runId, ['sending'], 'awaiting_approval', { hold })).toBe(
+    true,
+  );
+  const before = (await trail(`export/${e.id}`)).length;
+  await ok('POST', `/runs/${started.runId}/${decision}`);
+  const action = decision === 'approve' ? 'run.approved' : 'run.rejected';
+  return { resource: `export/${e.id}`, action, before };
+}
 
 const WRITE_ROUTES = routes(() => ({})).filter((r) => r.method !== 'GET');
 
