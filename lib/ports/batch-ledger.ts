@@ -1,5 +1,11 @@
 import type { BatchOutcome, BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
 
+/**
+ * An outcome as the ledger records it: with the normalised emails of the contacts that failed in the
+ * range (at most a batch's 100), kept on the batch so `POST /runs/{id}/retry-failed` can name them.
+ */
+export type RecordedOutcome = BatchOutcome & { failedEmails?: readonly string[] };
+
 /** How far each batch of a run has been sent, and the run's counters (DynamoDB in AWS). */
 export interface BatchLedger {
   /**
@@ -8,7 +14,7 @@ export interface BatchLedger {
    * recorded yet when 0) and is not done; otherwise nothing changes and the result says where the batch
    * stands. Throws BatchOutsidePlanError for a batch number outside the run's decided plan.
    */
-  record(runId: string, batchNo: number, range: BatchRange, outcome: BatchOutcome): Promise<RecordResult>;
+  record(runId: string, batchNo: number, range: BatchRange, outcome: RecordedOutcome): Promise<RecordResult>;
   /** Where the batch stands; undefined when nothing of it is recorded or leased. */
   get(runId: string, batchNo: number): Promise<BatchState | undefined>;
   /**
@@ -21,4 +27,9 @@ export interface BatchLedger {
   /** Adds requests made outside a recorded range (they were still sent). */
   addRequests(runId: string, requests: Record<string, number>, throttled: number): Promise<void>;
   errorSamples(runId: string, limit: number): Promise<ErrorSample[]>;
+  /**
+   * The distinct normalised emails of the run's failed contacts, sorted, at most `limit`; they expire
+   * with the batches (30 days).
+   */
+  failedEmails(runId: string, limit: number): Promise<string[]>;
 }

@@ -1,6 +1,6 @@
 import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { BatchOutcome, BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
-import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
+import type { BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
+import type { BatchLedger, RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import { addCounters, getBatch, recordBatch, retryConflicts } from './batch-record.ts';
 import { updateItem } from './item-ops.ts';
 import {
@@ -101,11 +101,37 @@ export const listErrorSamples = async (
   return samples.slice(0, limit);
 };
 
+/** The failed contacts recorded on a run's `BATCH#` items, distinct and sorted, at most `limit`. */
+export const listFailedEmails = async (
+  ctx: TableContext,
+  runId: string,
+  limit: number,
+): Promise<string[]> => {
+  const emails = new Set<string>();
+  let start: Item | undefined;
+  do {
+    const out = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :batch)',
+        ExpressionAttributeValues: { ':pk': { S: keys.run(runId).pk }, ':batch': { S: 'BATCH#' } },
+        ProjectionExpression: '#f',
+        ExpressionAttributeNames: { '#f': 'failedEmails' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) for (const email of item.failedEmails?.SS ?? []) emails.add(email);
+    start = out.LastEvaluatedKey;
+  } while (start && emails.size < limit);
+  return [...emails].sort().slice(0, limit);
+};
+
 /** `BatchLedger` on the state table: `BATCH#<n>` and `ERR#…` items beside the run, counters on the run. */
 export class DynamoDbBatchLedger implements BatchLedger {
   constructor(private readonly ctx: TableContext) {}
 
-  record(runId: string, batchNo: number, range: BatchRange, outcome: BatchOutcome): Promise<RecordResult> {
+  record(runId: string, batchNo: number, range: BatchRange, outcome: RecordedOutcome): Promise<RecordResult> {
     return recordBatch(this.ctx, runId, batchNo, range, outcome);
   }
 
@@ -127,5 +153,9 @@ export class DynamoDbBatchLedger implements BatchLedger {
 
   errorSamples(runId: string, limit: number): Promise<ErrorSample[]> {
     return listErrorSamples(this.ctx, runId, limit);
+  }
+
+  failedEmails(runId: string, limit: number): Promise<string[]> {
+    return listFailedEmails(this.ctx, runId, limit);
   }
 }

@@ -1,13 +1,13 @@
 import { GetItemCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import {
-  type BatchOutcome,
   BatchOutsidePlanError,
   type BatchRange,
   type BatchState,
   type RecordResult,
 } from '#lib/domain/batch.ts';
 import { TransientError } from '#lib/domain/errors.ts';
+import type { RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import {
   backoff,
   Expr,
@@ -105,7 +105,7 @@ export const recordBatch = async (
   runId: string,
   batchNo: number,
   range: BatchRange,
-  outcome: BatchOutcome,
+  outcome: RecordedOutcome,
 ): Promise<RecordResult> => {
   const failed = Object.values(outcome.failed).reduce((a, b) => a + b, 0);
   const e = new Expr();
@@ -134,7 +134,11 @@ export const recordBatch = async (
         UpdateExpression:
           `SET ${b.path('next')} = ${b.value(range.to)}, ${b.path('done')} = ${b.value(range.final)}, ` +
           `${b.path('recordedAt')} = ${b.value(outcome.at)}, ` +
-          `${b.path(TTL_ATTRIBUTE)} = ${b.value(expiresAt(ctx, ctx.ttlDays.batches))}`,
+          `${b.path(TTL_ATTRIBUTE)} = ${b.value(expiresAt(ctx, ctx.ttlDays.batches))}` +
+          // A string set: a batch holds at most 100 contacts, and it expires with the batch.
+          (outcome.failedEmails?.length
+            ? ` ADD ${b.path('failedEmails')} ${b.value(new Set(outcome.failedEmails))}`
+            : ''),
         ConditionExpression: batchCondition,
         ...b.attributes(),
       },

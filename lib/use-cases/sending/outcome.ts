@@ -1,5 +1,6 @@
-import type { BatchOutcome, ErrorSample } from '#lib/domain/batch.ts';
+import type { ErrorSample } from '#lib/domain/batch.ts';
 import { maskEmail } from '#lib/domain/email.ts';
+import type { RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
 import type { RequestTally } from '../destination-calls.ts';
 
@@ -9,7 +10,7 @@ const SAMPLES_PER_RANGE = 5;
 export type Rest =
   | { count: 0 }
   | { count: number; as: 'dropped' }
-  | { count: number; as: 'failed'; reason: string };
+  | { count: number; as: 'failed'; reason: string; emails?: readonly string[] };
 
 /** Folds per-contact results (and the batch's rest, when it closes it) into the counts recorded for them. */
 export const outcomeOf = (
@@ -17,9 +18,11 @@ export const outcomeOf = (
   rest: Rest,
   tally: RequestTally,
   context: { batchNo: number; maskEmails: boolean; at: string },
-): BatchOutcome => {
+): RecordedOutcome => {
   const failed: Record<string, number> = {};
   const samples: ErrorSample[] = [];
+  // Normalised as the planner keys contacts, so a retry names exactly these.
+  const failedEmails = new Set<string>();
   let accepted = 0;
   for (const r of results) {
     if (r.ok) {
@@ -27,6 +30,7 @@ export const outcomeOf = (
       continue;
     }
     failed[r.reason] = (failed[r.reason] ?? 0) + 1;
+    failedEmails.add(r.email.trim().toLowerCase());
     if (samples.length < SAMPLES_PER_RANGE) {
       const email = context.maskEmails ? maskEmail(r.email) : r.email;
       samples.push({ email, reason: r.reason, batchNo: context.batchNo });
@@ -35,7 +39,10 @@ export const outcomeOf = (
   let dropped = 0;
   if (rest.count > 0 && 'as' in rest) {
     if (rest.as === 'dropped') dropped = rest.count;
-    else failed[rest.reason] = (failed[rest.reason] ?? 0) + rest.count;
+    else {
+      failed[rest.reason] = (failed[rest.reason] ?? 0) + rest.count;
+      for (const email of rest.emails ?? []) failedEmails.add(email.trim().toLowerCase());
+    }
   }
   return {
     at: context.at,
@@ -45,5 +52,6 @@ export const outcomeOf = (
     requests: { ...tally.requests },
     throttled: tally.throttled,
     samples,
+    ...(failedEmails.size === 0 ? {} : { failedEmails: [...failedEmails].sort() }),
   };
 };

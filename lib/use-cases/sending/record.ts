@@ -25,6 +25,17 @@ const sliceOf = (batch: SendBatchMessage, from: number, to: number): SendBatchMe
   }
 };
 
+/** The addresses of a batch's items `from`…`to`, whatever the batch's kind. */
+const emailsOf = (batch: SendBatchMessage, from: number, to: number): string[] => {
+  switch (batch.op) {
+    case 'upsert':
+    case 'list-join':
+      return batch.items.slice(from, to).map((item) => item.data.email);
+    case 'list-leave':
+      return batch.items.slice(from, to).map((item) => item.email);
+  }
+};
+
 /**
  * Records one delivery's progress through a batch exactly once: the snapshot changes of the accepted
  * contacts first (idempotent, so a crash between the two writes only repeats them), then the range's
@@ -53,7 +64,13 @@ export const recordProgress = async (
   let requests = tally;
   for (;;) {
     const mine = results.slice(start - from);
-    const restNow: Rest = final ? (rest as Rest) : { count: 0 };
+    // The contacts left failed when the batch closes are named too, so a retry sends them again.
+    const restNow: Rest =
+      final && rest !== undefined
+        ? 'as' in rest && rest.as === 'failed'
+          ? { ...rest, emails: emailsOf(batch, delivered, total) }
+          : rest
+        : { count: 0 };
     if (mine.length === 0 && !final) break;
     const outcome = outcomeOf(mine, restNow, requests, {
       batchNo: batch.batchNo,

@@ -1,12 +1,11 @@
 import {
-  type BatchOutcome,
   BatchOutsidePlanError,
   type BatchRange,
   type BatchState,
   type ErrorSample,
   type RecordResult,
 } from '#lib/domain/batch.ts';
-import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
+import type { BatchLedger, RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import type { Tables } from './tables.ts';
 
 /** Most error samples kept per recorded range (the DynamoDB ledger keeps the same). */
@@ -25,13 +24,16 @@ const leaseKey = (runId: string, batchNo: number): string => `${runId}#${batchNo
 
 /** `BatchLedger` in memory: batch progress in ranges, counters on the shared run records. */
 export class InMemoryBatchLedger implements BatchLedger {
+  /** Per run, the failed contacts recorded on its batches (DynamoDB keeps them on each batch item). */
+  private readonly failed = new Map<string, Set<string>>();
+
   constructor(private readonly t: Tables) {}
 
   async record(
     runId: string,
     batchNo: number,
     range: BatchRange,
-    outcome: BatchOutcome,
+    outcome: RecordedOutcome,
   ): Promise<RecordResult> {
     const r = this.t.mustRun(runId);
     if (r.batchesTotal === undefined || batchNo >= r.batchesTotal)
@@ -65,6 +67,11 @@ export class InMemoryBatchLedger implements BatchLedger {
     });
     samples.sort((a, b) => (a.sortKey < b.sortKey ? -1 : 1));
     this.t.samples.set(runId, samples);
+    if (outcome.failedEmails?.length) {
+      const failed = this.failed.get(runId) ?? new Set<string>();
+      for (const email of outcome.failedEmails) failed.add(email);
+      this.failed.set(runId, failed);
+    }
     return { recorded: true, state: { ...state } };
   }
 
@@ -97,5 +104,9 @@ export class InMemoryBatchLedger implements BatchLedger {
 
   async errorSamples(runId: string, limit: number): Promise<ErrorSample[]> {
     return (this.t.samples.get(runId) ?? []).slice(0, limit).map(({ sortKey: _k, ...s }) => ({ ...s }));
+  }
+
+  async failedEmails(runId: string, limit: number): Promise<string[]> {
+    return [...(this.failed.get(runId) ?? [])].sort().slice(0, limit);
   }
 }

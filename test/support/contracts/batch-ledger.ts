@@ -195,6 +195,33 @@ export const describeBatchLedgerContract = (name: string, makeState: () => Promi
         expect(all[0]).toEqual({ email: 'u3-0@***', reason: 'r0', batchNo: 3 });
         expect(await state.batches.errorSamples(run.id, 3)).toHaveLength(3);
       });
+
+      it('keeps the failed contacts of every recorded range, distinct and sorted, for a retry to name', async () => {
+        const run = await plannedRun();
+        const half = { from: 0, to: 50, final: false };
+        const rest = { from: 50, to: 100, final: true };
+        await state.batches.record(run.id, 4, half, {
+          ...aBatchOutcome(),
+          failedEmails: ['b@x.com', 'a@x.com'],
+        });
+        await state.batches.record(run.id, 4, rest, { ...aBatchOutcome(), failedEmails: ['c@x.com'] });
+        await state.batches.record(run.id, 9, whole, {
+          ...aBatchOutcome(),
+          failedEmails: ['a@x.com', 'd@x.com'],
+        });
+        // A redelivered range records nothing, its failed contacts included.
+        await state.batches.record(run.id, 9, whole, { ...aBatchOutcome(), failedEmails: ['z@x.com'] });
+        await state.batches.record(run.id, 10, whole, aBatchOutcome());
+
+        expect(await state.batches.failedEmails(run.id, 100)).toEqual([
+          'a@x.com',
+          'b@x.com',
+          'c@x.com',
+          'd@x.com',
+        ]);
+        expect(await state.batches.failedEmails(run.id, 2)).toEqual(['a@x.com', 'b@x.com']);
+        expect(await state.batches.failedEmails((await plannedRun()).id, 100)).toEqual([]);
+      });
     });
   });
 };
