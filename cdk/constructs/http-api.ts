@@ -51,6 +51,8 @@ export const ROUTES: readonly RouteSpec[] = [
   route(HttpMethod.POST, '/runs/{id}/cancel'),
   route(HttpMethod.POST, '/runs/{id}/approve'),
   route(HttpMethod.POST, '/runs/{id}/reject'),
+  route(HttpMethod.POST, '/runs/{id}/retry-failed'),
+  route(HttpMethod.POST, '/exports/{id}/contacts/{email}/resend'),
   route(HttpMethod.GET, '/segments'),
   route(HttpMethod.GET, '/me'),
   route(HttpMethod.GET, '/audit'),

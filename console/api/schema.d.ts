@@ -292,6 +292,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/exports/{id}/contacts/{email}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one contact’s current data and every membership it has now (a small run of the export, 202 at once); the email is never echoed back
+         * @description Access: admins; contributors on connections shared with contributors or naming them as export users.
+         */
+        post: operations["resendContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{id}/retry-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again exactly the contacts that failed in an ended run (at most 1,000), as a new run of its export that records `retryOf`
+         * @description Access: admins; contributors on connections shared with contributors or naming them as export users.
+         */
+        post: operations["retryFailedContacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/segments": {
         parameters: {
             query?: never;
@@ -908,6 +948,13 @@ export interface components {
                     by: string;
                     at: string;
                 };
+            };
+            /** @description Set on a run that sends only the contacts it names: a re-send of one contact, or a retry of the contacts that failed in run `retryOf`. How many, never which */
+            namedContacts?: {
+                /** @enum {string} */
+                kind: "resend" | "retry";
+                count: number;
+                retryOf?: string;
             };
             errorSamples: {
                 email: string;
@@ -2220,6 +2267,13 @@ export interface operations {
                                     at: string;
                                 };
                             };
+                            /** @description Set on a run that sends only the contacts it names: a re-send of one contact, or a retry of the contacts that failed in run `retryOf`. How many, never which */
+                            namedContacts?: {
+                                /** @enum {string} */
+                                kind: "resend" | "retry";
+                                count: number;
+                                retryOf?: string;
+                            };
                             errorSamples: {
                                 email: string;
                                 reason: string;
@@ -2590,6 +2644,135 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Decided: the run continues */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description No valid identity token. The local API answers with problem details; in AWS, API Gateway’s JWT authorizer answers itself, with `{"message":"Unauthorized"}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (stale version, in use, already running or ended) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description At most 256 bytes, no control characters */
+                id: string;
+                /** @description At most 256 bytes, no control characters */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Started: the run */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid identity token. The local API answers with problem details; in AWS, API Gateway’s JWT authorizer answers itself, with `{"message":"Unauthorized"}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (stale version, in use, already running or ended) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryFailedContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description At most 256 bytes, no control characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Started: the run */
             202: {
                 headers: {
                     [name: string]: unknown;

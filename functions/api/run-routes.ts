@@ -15,6 +15,7 @@ import { cancelRun, getRunOrThrow, requestRun, runGoverningConnections } from '#
 import { decideHeldRemovals } from '#lib/use-cases/removal-approval.ts';
 import type { StartRunDeps } from '#lib/use-cases/start-run.ts';
 import type { ApiDeps } from './deps.ts';
+import { resendRoutes } from './resend-routes.ts';
 import type { Route, RouteContext } from './route.ts';
 import { RunViewSchema, runView } from './run-view.ts';
 
@@ -191,4 +192,5 @@ export const runRoutes: Route[] = [
   },
   decisionRoute('approved'),
   decisionRoute('rejected'),
+  ...resendRoutes,
 ];

@@ -58,6 +58,14 @@ export const RunViewSchema = z.object({
       'Removals the removal guardrail held (status awaiting_approval): per target its members before the run ' +
       'and the removals planned; the admin decision once made. Absent when the run was never held',
   }),
+  namedContacts: z
+    .object({ kind: z.enum(['resend', 'retry']), count: z.number(), retryOf: z.string().optional() })
+    .optional()
+    .meta({
+      description:
+        'Set on a run that sends only the contacts it names: a re-send of one contact, or a retry of the ' +
+        'contacts that failed in run `retryOf`. How many, never which',
+    }),
   /** A few failed contacts, emails masked. */
   errorSamples: z.array(z.object({ email: z.string(), reason: z.string(), batchNo: z.number().optional() })),
   config: ExportConfigSchema.nullable().meta({
@@ -141,6 +149,15 @@ export const runView = (
     planning,
     dryRun,
     ...(run.hold === undefined ? {} : { hold: run.hold }),
+    ...(run.contacts === undefined
+      ? {}
+      : {
+          namedContacts: {
+            kind: run.contacts.kind,
+            count: run.contacts.emails.length,
+            ...(run.retryOf === undefined ? {} : { retryOf: run.retryOf }),
+          },
+        }),
     errorSamples: samples,
     config: run.config ?? null,
     permissions,

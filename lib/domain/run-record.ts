@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ExportConfigSchema } from './export-config.ts';
 import { RunHoldSchema } from './removal-guardrail.ts';
-import { RunStatusSchema, RunTriggerSchema } from './run.ts';
+import { ContactFilterSchema, RunStatusSchema, RunTriggerSchema } from './run.ts';
 
 const iso = z.string().min(1);
 const counts = z.record(z.string(), z.number());
@@ -63,6 +63,10 @@ export const RunRecordSchema = z.object({
   requestedBy: z.string(),
   /** The refresh whose arrival started (or skipped) this run, for runs a drop triggered. */
   refreshId: z.string().min(1).optional(),
+  /** Set on a re-send or retry: the run plans and sends only these contacts, whatever their snapshot says. */
+  contacts: ContactFilterSchema.optional(),
+  /** The run whose failed contacts this run sends again (`POST /runs/{id}/retry-failed`). */
+  retryOf: z.string().min(1).optional(),
   createdAt: iso,
   planningFinishedAt: iso.optional(),
   finishedAt: iso.optional(),

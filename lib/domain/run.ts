@@ -16,6 +16,20 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 export const RunTriggerSchema = z.enum(['schedule', 'on-demand', 'dry-run']);
 export type RunTrigger = z.infer<typeof RunTriggerSchema>;
 
+/** Most contacts one re-send or retry names: a small run, within one planner invocation's memory. */
+export const MAX_NAMED_CONTACTS = 1_000;
+
+/**
+ * A run that touches only the contacts it names (docs/architecture.md#re-send-and-retry): `resend`
+ * for one contact a person named, `retry` for the contacts that failed in an earlier run. Emails are
+ * normalised keys (lower-cased); they are never shown in a response.
+ */
+export const ContactFilterSchema = z.object({
+  kind: z.enum(['resend', 'retry']),
+  emails: z.array(z.string().min(3).max(254)).min(1).max(MAX_NAMED_CONTACTS),
+});
+export type ContactFilter = z.infer<typeof ContactFilterSchema>;
+
 const TERMINAL: ReadonlySet<RunStatus> = new Set([
   'succeeded',
   'completed_with_errors',

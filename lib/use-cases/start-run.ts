@@ -4,7 +4,7 @@ import type { ExportConfig } from '#lib/domain/export-config.ts';
 import type { ExportRecord, RunSlot } from '#lib/domain/export-record.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { MESSAGE_VERSION } from '#lib/domain/messages.ts';
-import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
+import { type ContactFilter, isTerminal, type RunTrigger } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
@@ -86,7 +86,15 @@ export const runnableConnection = async (
  */
 export const startRun = async (
   deps: StartRunDeps,
-  request: { exportId: string; trigger: RunTrigger; requestedBy: string; refreshId?: string },
+  request: {
+    exportId: string;
+    trigger: RunTrigger;
+    requestedBy: string;
+    refreshId?: string;
+    /** Only these contacts are planned and sent (a re-send or a retry of failed contacts). */
+    contacts?: ContactFilter;
+    retryOf?: string;
+  },
 ): Promise<StartRunResult> => {
   const { runs, exports, clock } = deps;
   const exp = await exports.get(request.exportId);
@@ -103,7 +111,8 @@ export const startRun = async (
         'segment_missing',
       );
     }
-    sizes.push(segment.profiles);
+    // A run naming its contacts reads the segments but sends at most those contacts.
+    sizes.push(Math.min(segment.profiles, request.contacts?.emails.length ?? segment.profiles));
   }
 
   const now = clock.now();
@@ -115,6 +124,8 @@ export const startRun = async (
     status: 'planning',
     requestedBy: request.requestedBy,
     ...(request.refreshId === undefined ? {} : { refreshId: request.refreshId }),
+    ...(request.contacts === undefined ? {} : { contacts: request.contacts }),
+    ...(request.retryOf === undefined ? {} : { retryOf: request.retryOf }),
     createdAt: new Date(now).toISOString(),
     segmentIds: exp.segmentIds,
     membership: exp.membership,

@@ -88,7 +88,13 @@ const trail = async (resource: string, limit = 100): Promise<Body[]> => {
 };
 
 /** What one write route does, on what it set up itself: the resource its entry is filed under. */
-type Scenario = () => Promise<{ resource: string; action: AuditAction; before: number; text?: string }>;
+type Scenario = () => Promise<{
+  resource: string;
+  action: AuditAction;
+  before: number;
+  /** A key the entry's `detail` must hold. */
+  detailKey?: string;
+}>;
 
 /**
  * Each write route of the table, exercised once. A route added without a scenario here fails the
@@ -171,6 +177,43 @@ const SCENARIOS: Record<string, Scenario> = {
     await ok('POST', `/runs/${started.runId}/cancel`);
     return { resource: `export/${e.id}`, action: 'run.cancelled', before };
   },
+  'POST /exports/{id}/contacts/{email}/resend': async () => {
+    const e = await newExport();
+    await ok('POST', `/exports/${e.id}/contacts/${encodeURIComponent('someone@example.com')}/resend`);
+    return { resource: `export/${e.id}`, action: 'run.requested', before: 1, detailKey: 'resendOf' };
+  },
+  'POST /runs/{id}/retry-failed': async () => {
+    // A run that ended with one failed contact, recorded as the sender records it.
+    const e = await newExport();
+    const started = await ok('POST', `/exports/${e.id}/runs`);
+    const runId = started.runId as string;
+    await runtime.waitForRunState(runId, (r) => r.status === 'sending');
+    const at = new Date().toISOString();
+    const outcome = {
+      at,
+      accepted: 0,
+      failed: { invalid_email: 1 },
+      dropped: 0,
+      requests: {},
+      throttled: 0,
+      samples: [],
+    };
+    await runtime.state.batches.record(
+      runId,
+      0,
+      { from: 0, to: 1, final: false },
+      {
+        ...outcome,
+        failedEmails: ['someone@example.com'],
+      },
+    );
+    expect(
+      await runtime.state.runs.transition(runId, ['sending'], 'completed_with_errors', { finishedAt: at }),
+    ).toBe(true);
+    const before = (await trail(`export/${e.id}`)).length;
+    await ok('POST', `/runs/${runId}/retry-failed`);
+    return { resource: `export/${e.id}`, action: 'run.requested', before, detailKey: 'retryOf' };
+  },
   'POST /runs/{id}/approve': async () => held('approve'),
   'POST /runs/{id}/reject': async () => held('reject'),
 };
@@ -202,11 +245,14 @@ describe('every write route leaves an audit record (loopback HTTP, DynamoDB Loca
     it(`${key} appends one entry naming the admin`, async () => {
       const scenario = SCENARIOS[key];
       expect(scenario, `${key} has no audit scenario: add one to SCENARIOS`).toBeDefined();
-      const { resource, action, before } = await (scenario as Scenario)();
+      const { resource, action, before, detailKey } = await (scenario as Scenario)();
 
       const entries = await trail(resource);
       expect(entries).toHaveLength(before + 1);
       expect(entries[0]).toMatchObject({ action, actor: { id: 'dev-admin', role: 'admin' } });
+      if (detailKey !== undefined) expect(entries[0].detail).toHaveProperty(detailKey);
+      // A named contact's address never reaches the trail unmasked.
+      expect(JSON.stringify(entries[0])).not.toContain('someone@example.com');
     });
   }
 

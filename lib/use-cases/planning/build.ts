@@ -12,6 +12,7 @@ import { toMessages } from './emit.ts';
 import { finishPlanning } from './finish.ts';
 import { guardrailHold } from './guardrail.ts';
 import { knownLists } from './lists.ts';
+import { namedContacts } from './named-contacts.ts';
 
 export interface BuiltPlan {
   messages: SendBatchMessageInput[];
@@ -36,7 +37,13 @@ const planBatches = (
   const batches: PlannedBatch[] = [];
   const planner = batchPlanner(ctx, capability, (b) => batches.push(b), separateLeaves);
   // Each decision goes straight to the batch planner: no array of every contact's decision.
-  const totals = decideAll(collector, snapshot, ctx.run.segmentIds.length, (input) => planner.add(input));
+  const totals = decideAll(
+    collector,
+    snapshot,
+    ctx.run.segmentIds.length,
+    (input) => planner.add(input),
+    namedContacts(ctx.run),
+  );
   planner.finish();
   return { batches, totals, floor: planner.floor };
 };

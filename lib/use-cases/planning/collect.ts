@@ -5,6 +5,7 @@ import { MAX_CONTACT_BYTES, utf8Length } from '#lib/domain/messages.ts';
 import { endRun } from '../run-lifecycle.ts';
 import type { PlannerCheckpoint } from './checkpoint.ts';
 import type { Context } from './context.ts';
+import { namedContacts } from './named-contacts.ts';
 
 /** The snapshot as bit masks over the run's segments (segments it no longer selects are ignored). */
 export const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEntry>> => {
@@ -45,12 +46,15 @@ export const collect = async (
 ): Promise<CollectResult> => {
   const { deps, run, exp } = ctx;
   let pages = 0;
+  // A re-send or retry reads every page but keeps only the contacts it names; the rest are not its business.
+  const named = namedContacts(run);
   while (state.segmentIndex < run.segmentIds.length) {
     const i = state.segmentIndex;
     const segmentId = run.segmentIds[i] ?? '';
     const page = await deps.segments.readPage(segmentId, state.cursor, deps.settings.pageSize);
     for (const profile of page.profiles) {
       const outcome = mapProfile(profile, exp.dataMatching);
+      if (named !== undefined && !(outcome.ok && named.has(outcome.contact.key))) continue;
       // Checked in bytes, as the queue counts them: a contact that cannot travel is skipped here,
       // never left to fail the whole plan when its batch is queued.
       if (outcome.ok && utf8Length(JSON.stringify(outcome.contact.data)) > MAX_CONTACT_BYTES) {
@@ -59,7 +63,8 @@ export const collect = async (
       }
       collector.add(i, profile.id, outcome);
     }
-    for (const skipped of page.skipped) collector.skip(i, skipped.profileId, skipped.reason);
+    if (named === undefined)
+      for (const skipped of page.skipped) collector.skip(i, skipped.profileId, skipped.reason);
     if (collector.capExceeded) return 'cap';
     if (page.next === undefined) {
       state.segmentIndex++;

@@ -5,16 +5,22 @@ import { membershipFieldName } from '#lib/domain/export-config.ts';
 import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
 import { BatchPlanner, type PlanInput, type PlannedBatch } from '#lib/domain/plan.ts';
 import type { Context } from './context.ts';
+import { forced } from './named-contacts.ts';
 
-/** Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`. */
+/**
+ * Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`.
+ * With `named` (a re-send or retry), only those contacts, each sent whatever its snapshot says.
+ */
 export const decideAll = (
   collector: ContactCollector,
   snapshot: Map<string, SnapshotEntry>,
   segmentCount: number,
   use: (input: PlanInput) => void,
+  named?: ReadonlySet<string>,
 ): DiffTotals => {
   const keys = new Set(collector.contacts.keys());
-  for (const key of snapshot.keys()) if (!collector.heldBack.has(key)) keys.add(key);
+  for (const key of snapshot.keys())
+    if (!collector.heldBack.has(key) && (named === undefined || named.has(key))) keys.add(key);
   const totals = emptyDiffTotals(segmentCount);
   for (const key of [...keys].sort()) {
     const contact = collector.contacts.get(key);
@@ -23,7 +29,8 @@ export const decideAll = (
     if (contact !== undefined) {
       current = { data: contact.data, hash: hashCanonical(canonicalContact(contact.data)) };
     }
-    const decision = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
+    const decided = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
+    const decision = named === undefined ? decided : forced(decided);
     tally(totals, decision);
     use({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
   }

@@ -12,6 +12,7 @@ import type { Context } from './context.ts';
 import { finishPlanning, stats } from './finish.ts';
 import { dropHeld, holdRun } from './hold.ts';
 import { AdoptionRequiredError, resolveRunLists } from './lists.ts';
+import { countNotInSegments, namedContacts } from './named-contacts.ts';
 import { targetsTaken } from './targets.ts';
 
 /** Messages per queue call between progress notes (SQS takes 10 per call; the adapter splits). */
@@ -82,6 +83,8 @@ export const plan = async (
       await save();
       return 'paused';
     }
+    const named = namedContacts(run);
+    if (named !== undefined) countNotInSegments(collector, snapshot, named);
     // Lists first: what the snapshot remembers for a list that changed must not count.
     if (exp.membership === 'list' && run.trigger !== 'dry-run') {
       const tally = new RequestTally();

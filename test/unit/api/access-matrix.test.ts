@@ -123,6 +123,17 @@ const CASES: Case[] = [
       },
       { name: `cancel run of ${kind} export`, method: 'POST', url: activeRun(id), allow: allow(202) },
       {
+        name: `re-send one contact of ${kind} export`,
+        method: 'POST',
+        url: async (h) => {
+          // A re-send is a run: the export must be idle.
+          const exp = await h.state.exports.get(id);
+          if (exp?.activeRunId) await h.call('POST', `/runs/${exp.activeRunId}/cancel`);
+          return `/exports/${id}/contacts/${encodeURIComponent('someone@example.com')}/resend`;
+        },
+        allow: allow(202),
+      },
+      {
         name: `run ${kind} export (dry run)`,
         method: 'POST',
         url: `/exports/${id}/runs?dryRun=true`,
