@@ -616,6 +616,12 @@ export interface components {
             notifications?: {
                 webhookUrl?: string;
             };
+            repair?: {
+                /** @default false */
+                everyRun: boolean;
+                /** @default false */
+                removeForeign: boolean;
+            };
             id: string;
             version: number;
             createdBy: string;
@@ -720,6 +726,12 @@ export interface components {
             notifications?: {
                 webhookUrl?: string;
             };
+            repair?: {
+                /** @default false */
+                everyRun: boolean;
+                /** @default false */
+                removeForeign: boolean;
+            };
         };
         ExportList: {
             exports: {
@@ -778,6 +790,12 @@ export interface components {
                 };
                 notifications?: {
                     webhookUrl?: string;
+                };
+                repair?: {
+                    /** @default false */
+                    everyRun: boolean;
+                    /** @default false */
+                    removeForeign: boolean;
                 };
                 id: string;
                 version: number;
@@ -956,6 +974,20 @@ export interface components {
                 count: number;
                 retryOf?: string;
             };
+            /**
+             * @description Set on a run that reads its lists back and repairs drift first (asked for, or the export repairs every run); absent otherwise
+             * @constant
+             */
+            repair?: true;
+            /** @description What a repair run found on its lists, by kind (docs/architecture.md#drift-repair); absent until its lists are read, and on runs that do not repair */
+            drift?: {
+                lists: number;
+                read: number;
+                missing: number;
+                strangerOurs: number;
+                strangerForeign: number;
+                foreignRemoved: number;
+            };
             errorSamples: {
                 email: string;
                 reason: string;
@@ -1018,6 +1050,12 @@ export interface components {
                 };
                 notifications?: {
                     webhookUrl?: string;
+                };
+                repair?: {
+                    /** @default false */
+                    everyRun: boolean;
+                    /** @default false */
+                    removeForeign: boolean;
                 };
             } | null;
             permissions: {
@@ -1089,6 +1127,12 @@ export interface components {
             };
             notifications?: {
                 webhookUrl?: string;
+            };
+            repair?: {
+                /** @default false */
+                everyRun: boolean;
+                /** @default false */
+                removeForeign: boolean;
             };
             id: string;
             version: number;
@@ -1215,6 +1259,12 @@ export interface components {
             };
             notifications?: {
                 webhookUrl?: string;
+            };
+            repair?: {
+                /** @default false */
+                everyRun: boolean;
+                /** @default false */
+                removeForeign: boolean;
             };
             version: number;
         };
@@ -2274,6 +2324,20 @@ export interface operations {
                                 count: number;
                                 retryOf?: string;
                             };
+                            /**
+                             * @description Set on a run that reads its lists back and repairs drift first (asked for, or the export repairs every run); absent otherwise
+                             * @constant
+                             */
+                            repair?: true;
+                            /** @description What a repair run found on its lists, by kind (docs/architecture.md#drift-repair); absent until its lists are read, and on runs that do not repair */
+                            drift?: {
+                                lists: number;
+                                read: number;
+                                missing: number;
+                                strangerOurs: number;
+                                strangerForeign: number;
+                                foreignRemoved: number;
+                            };
                             errorSamples: {
                                 email: string;
                                 reason: string;
@@ -2336,6 +2400,12 @@ export interface operations {
                                 };
                                 notifications?: {
                                     webhookUrl?: string;
+                                };
+                                repair?: {
+                                    /** @default false */
+                                    everyRun: boolean;
+                                    /** @default false */
+                                    removeForeign: boolean;
                                 };
                             } | null;
                             permissions: {
@@ -2403,6 +2473,8 @@ export interface operations {
                 "application/json": {
                     /** @description Plan and report only; sends nothing */
                     dryRun?: boolean;
+                    /** @description Read the lists back and repair drift before planning (list mode only) */
+                    repair?: boolean;
                 };
             };
         };

@@ -63,7 +63,13 @@ export const RunStartedSchema = z.object({
 
 /** What `POST /exports/{id}/runs` may carry instead of (or as well as) `?dryRun=`. */
 export const RunRequestSchema = z
-  .object({ dryRun: z.boolean().optional().meta({ description: 'Plan and report only; sends nothing' }) })
+  .object({
+    dryRun: z.boolean().optional().meta({ description: 'Plan and report only; sends nothing' }),
+    repair: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Read the lists back and repair drift before planning (list mode only)' }),
+  })
   .strict();
 
 /** A runs cursor as the store returns it: base64url of `<createdAt>#<runId>`, the run index's sort key. */
@@ -100,7 +106,8 @@ export const runStartRoute: Route = {
   ],
   handle: async (ctx) => {
     const inQuery = query(z.object({ dryRun: flag.optional() }), ctx).dryRun;
-    const inBody = ctx.body === undefined ? undefined : parseOrThrow(RunRequestSchema, ctx.body).dryRun;
+    const body = ctx.body === undefined ? undefined : parseOrThrow(RunRequestSchema, ctx.body);
+    const inBody = body?.dryRun;
     if (inQuery !== undefined && inBody !== undefined && inQuery !== inBody) {
       throw new ValidationError([
         { path: 'dryRun', reason: `is ${inBody} but query.dryRun is ${inQuery}; send one of them` },
@@ -111,7 +118,8 @@ export const runStartRoute: Route = {
       ]);
     }
     const dryRun = inBody ?? inQuery ?? false;
-    const result = await requestRun(startDeps(ctx.deps), param(ctx, 'id'), { dryRun }, ctx.caller);
+    const repair = body?.repair === true;
+    const result = await requestRun(startDeps(ctx.deps), param(ctx, 'id'), { dryRun, repair }, ctx.caller);
     const links = { run: `/runs/${result.run.id}` };
     if (!result.started) {
       const detail = result.run.reason ?? 'Another run of this export is in progress.';

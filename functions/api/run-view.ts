@@ -3,7 +3,12 @@ import type { ErrorSample } from '#lib/domain/batch.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import { RunHoldSchema } from '#lib/domain/removal-guardrail.ts';
 import { RunStatusSchema, RunTriggerSchema } from '#lib/domain/run.ts';
-import { PlanningStatsSchema, RequestEstimateSchema, type RunRecord } from '#lib/domain/run-record.ts';
+import {
+  DriftSchema,
+  PlanningStatsSchema,
+  RequestEstimateSchema,
+  type RunRecord,
+} from '#lib/domain/run-record.ts';
 import type { RunPermissions } from '#lib/use-cases/export-access.ts';
 
 export const RunViewSchema = z.object({
@@ -66,6 +71,19 @@ export const RunViewSchema = z.object({
         'Set on a run that sends only the contacts it names: a re-send of one contact, or a retry of the ' +
         'contacts that failed in run `retryOf`. How many, never which',
     }),
+  repair: z
+    .literal(true)
+    .optional()
+    .meta({
+      description:
+        'Set on a run that reads its lists back and repairs drift first (asked for, or the export repairs every ' +
+        'run); absent otherwise',
+    }),
+  drift: DriftSchema.optional().meta({
+    description:
+      'What a repair run found on its lists, by kind (docs/architecture.md#drift-repair); absent until its ' +
+      'lists are read, and on runs that do not repair',
+  }),
   /** A few failed contacts, emails masked. */
   errorSamples: z.array(z.object({ email: z.string(), reason: z.string(), batchNo: z.number().optional() })),
   config: ExportConfigSchema.nullable().meta({
@@ -158,6 +176,8 @@ export const runView = (
             ...(run.retryOf === undefined ? {} : { retryOf: run.retryOf }),
           },
         }),
+    ...(run.repair === true ? { repair: true as const } : {}),
+    ...(run.drift === undefined ? {} : { drift: run.drift }),
     errorSamples: samples,
     config: run.config ?? null,
     permissions,

@@ -40,6 +40,7 @@ const EXPORT_FIELDS: Record<keyof ExportConfig, true> = {
   scheduled: true,
   notifications: true,
   removalGuardrail: true,
+  repair: true,
 };
 
 /**

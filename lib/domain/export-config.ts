@@ -219,6 +219,21 @@ export const NotificationsSchema = z.object({
 });
 export type Notifications = z.infer<typeof NotificationsSchema>;
 
+export const REPAIR_LIST_MODE_ONLY =
+  'drift repair reads Autopilot lists back, so it is for list mode only (not membership fields) for now';
+
+/** How drift repair behaves for an export. */
+export const RepairSchema = z.object({
+  /** Every run reads its lists back and repairs them before planning its changes. */
+  everyRun: z.boolean().default(false),
+  /**
+   * Also remove members this product never sent, from lists it created (or an admin let it adopt).
+   * Off: they are counted and left alone.
+   */
+  removeForeign: z.boolean().default(false),
+});
+export type Repair = z.infer<typeof RepairSchema>;
+
 export const ExportConfigSchema = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -253,6 +268,8 @@ export const ExportConfigSchema = z
     removalGuardrail: RemovalGuardrailSchema.optional(),
     /** Left out on a save: no webhook (the stack's topic is always told). */
     notifications: NotificationsSchema.optional(),
+    /** Drift repair (docs/architecture.md#drift-repair); list mode only for now. Left out: off. */
+    repair: RepairSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -272,6 +289,8 @@ export const ExportConfigSchema = z
         }
       }
     }
+    if (c.membership === 'field' && (c.repair?.everyRun || c.repair?.removeForeign))
+      ctx.addIssue({ code: 'custom', path: ['repair'], message: REPAIR_LIST_MODE_ONLY });
     const customNames = new Set(c.dataMatching.custom.map((f) => f.name.toLowerCase()));
     for (const [id, field] of Object.entries(c.membershipFields)) {
       if (customNames.has(field.toLowerCase())) {

@@ -41,6 +41,23 @@ export const PlanningStatsSchema = z.object({
 });
 export type PlanningStats = z.infer<typeof PlanningStatsSchema>;
 
+/** What a repair run found when it read its lists back (docs/architecture.md#drift-repair). */
+export const DriftSchema = z.object({
+  /** Lists read back. */
+  lists: z.number(),
+  /** Members read (each counted once per list). */
+  read: z.number(),
+  /** The snapshot said the product had put them on the list; they were not there: joined again if wanted. */
+  missing: z.number(),
+  /** On the list, not in the segment, sent by this product before: removed (unless onLeave is keep). */
+  strangerOurs: z.number(),
+  /** On the list, not in the segment, never sent by this product: left alone unless removeForeign. */
+  strangerForeign: z.number(),
+  /** Of the foreign strangers, those this run removes (removeForeign on a product list). */
+  foreignRemoved: z.number(),
+});
+export type Drift = z.infer<typeof DriftSchema>;
+
 export const RunProgressSchema = z.object({
   batchesDone: z.number(),
   accepted: z.number(),
@@ -67,6 +84,10 @@ export const RunRecordSchema = z.object({
   contacts: ContactFilterSchema.optional(),
   /** The run whose failed contacts this run sends again (`POST /runs/{id}/retry-failed`). */
   retryOf: z.string().min(1).optional(),
+  /** The run reads its lists back and repairs drift first (on demand, or the export repairs every run). */
+  repair: z.boolean().optional(),
+  /** Set once a repair run has read its lists back. */
+  drift: DriftSchema.optional(),
   createdAt: iso,
   planningFinishedAt: iso.optional(),
   finishedAt: iso.optional(),

@@ -42,6 +42,17 @@ export interface DestinationSession {
   /** Takes a contact off a list; a contact that is not on it (or unknown) counts as done. */
   removeFromList(listId: string, email: string): Promise<ContactResult>;
   isMember(listId: string, email: string): Promise<boolean>;
+  /**
+   * One page of a list's members (Autopilot: 100 a page), from `bookmark` (absent: the first page).
+   * `bookmark` in the answer continues the reading; absent on the last page. Members without an
+   * address are left out. A list that does not exist is a PermanentError.
+   */
+  listMembers(listId: string, bookmark?: string): Promise<MemberPage>;
+}
+
+export interface MemberPage {
+  emails: string[];
+  bookmark?: string;
 }
 
 /** A marketing platform we export into (Autopilot today; Ortto next). */

@@ -22,5 +22,5 @@ export interface PlanLedger {
     update: Pick<RunRecord, 'planning' | 'estimate' | 'planningFinishedAt'>,
   ): Promise<void>;
   /** Saves planning figures on the way (e.g. for a run that fails on the cap). */
-  saveStats(runId: string, update: Pick<RunRecord, 'planning' | 'estimate'>): Promise<void>;
+  saveStats(runId: string, update: Pick<RunRecord, 'planning' | 'estimate' | 'drift'>): Promise<void>;
 }

@@ -17,7 +17,7 @@ import { RunRefusedError, type StartRunDeps, type StartRunResult, startRun } fro
 export const requestRun = async (
   deps: StartRunDeps & AuditDeps,
   exportId: string,
-  options: { dryRun: boolean },
+  options: { dryRun: boolean; repair?: boolean },
   caller: Caller,
 ): Promise<StartRunResult> => {
   const exp = await getExportOrThrow(deps.exports, exportId);
@@ -25,7 +25,12 @@ export const requestRun = async (
   const trigger = options.dryRun ? 'dry-run' : 'on-demand';
   let result: StartRunResult;
   try {
-    result = await startRun(deps, { exportId, trigger, requestedBy: caller.id });
+    result = await startRun(deps, {
+      exportId,
+      trigger,
+      requestedBy: caller.id,
+      ...(options.repair ? { repair: true } : {}),
+    });
   } catch (error) {
     if (error instanceof RunRefusedError) throw new ConflictError(error.message, { code: error.code });
     throw error;
@@ -35,7 +40,7 @@ export const requestRun = async (
     action: 'run.requested',
     resource: { type: 'export', id: exportId },
     runId: result.run.id,
-    detail: { trigger, status: result.run.status },
+    detail: { trigger, status: result.run.status, ...(options.repair ? { repair: true } : {}) },
   });
   return result;
 };

@@ -1,6 +1,7 @@
 import type { Connection } from '#lib/domain/connection.ts';
 import type { CostModel } from '#lib/domain/costs.ts';
-import type { ExportConfig } from '#lib/domain/export-config.ts';
+import { ValidationError } from '#lib/domain/errors.ts';
+import { type ExportConfig, REPAIR_LIST_MODE_ONLY } from '#lib/domain/export-config.ts';
 import type { ExportRecord, RunSlot } from '#lib/domain/export-record.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { MESSAGE_VERSION } from '#lib/domain/messages.ts';
@@ -94,12 +95,15 @@ export const startRun = async (
     /** Only these contacts are planned and sent (a re-send or a retry of failed contacts). */
     contacts?: ContactFilter;
     retryOf?: string;
+    /** Read the lists back and repair drift first (docs/architecture.md#drift-repair). */
+    repair?: boolean;
   },
 ): Promise<StartRunResult> => {
   const { runs, exports, clock } = deps;
   const exp = await exports.get(request.exportId);
   if (exp === undefined)
     throw new RunRefusedError(`Export ${request.exportId} does not exist.`, 'export_not_found');
+  const repair = repairs(exp, request);
   const connection = await runnableConnection(deps.connections, exp);
 
   const sizes: number[] = [];
@@ -126,6 +130,7 @@ export const startRun = async (
     ...(request.refreshId === undefined ? {} : { refreshId: request.refreshId }),
     ...(request.contacts === undefined ? {} : { contacts: request.contacts }),
     ...(request.retryOf === undefined ? {} : { retryOf: request.retryOf }),
+    ...(repair ? { repair } : {}),
     createdAt: new Date(now).toISOString(),
     segmentIds: exp.segmentIds,
     membership: exp.membership,
@@ -205,4 +210,33 @@ export const configOf = (exp: ExportRecord): ExportConfig => ({
   capPolicy: exp.capPolicy,
   scheduled: exp.scheduled,
   ...(exp.removalGuardrail === undefined ? {} : { removalGuardrail: exp.removalGuardrail }),
+  ...(exp.repair === undefined ? {} : { repair: exp.repair }),
 });
+
+/**
+ * Whether a run reads its lists back first: asked for, or the export repairs every run (a dry run
+ * makes no requests, and a run naming its contacts is not about whole lists: neither repairs then).
+ */
+const repairs = (
+  exp: ExportRecord,
+  request: { trigger: RunTrigger; contacts?: ContactFilter; repair?: boolean },
+): boolean => {
+  if (request.repair === true) {
+    const problem =
+      exp.membership !== 'list'
+        ? REPAIR_LIST_MODE_ONLY
+        : request.trigger === 'dry-run'
+          ? 'a dry run makes no requests to Autopilot, so it cannot read lists back'
+          : request.contacts !== undefined
+            ? 'a re-send or retry touches only the contacts it names, never whole lists'
+            : undefined;
+    if (problem !== undefined) throw new ValidationError([{ path: 'repair', reason: problem }]);
+    return true;
+  }
+  return (
+    exp.repair?.everyRun === true &&
+    exp.membership === 'list' &&
+    request.trigger !== 'dry-run' &&
+    request.contacts === undefined
+  );
+};

@@ -164,6 +164,23 @@ class StandInServer implements AutopilotStandIn {
     return emails.sort();
   }
 
+  /**
+   * Takes every member off a list, as a person clearing it in Autopilot's UI would (no request is
+   * counted). Returns how many were removed.
+   */
+  emptyList(apiKey: string, listIdOrTitle: string): number {
+    const account = this.entry(apiKey).account;
+    const list = account.findList(listIdOrTitle);
+    if (list === undefined)
+      throw new Error(`No list with id or title "${listIdOrTitle}" in ${account.label}.`);
+    let removed = 0;
+    for (const id of [...list.members]) {
+      const contact = account.findContact(id);
+      if (contact !== undefined && account.removeMember(list, contact)) removed++;
+    }
+    return removed;
+  }
+
   customFields(apiKey: string): Array<{ name: string; fieldType: string }> {
     return this.entry(apiKey).account.customFields();
   }

@@ -6,6 +6,7 @@ import type {
   Destination,
   DestinationSession,
   ListRef,
+  MemberPage,
   RequestHooks,
 } from '#lib/ports/destination.ts';
 
@@ -48,6 +49,8 @@ export class InMemoryDestination implements Destination {
   /** Every API key a request carried (the key must never be used after its connection is gone). */
   readonly keysUsed: string[] = [];
   bulkListMembership: boolean;
+  /** Members per `listMembers` page (Autopilot: 100). */
+  memberPageSize = 100;
   readonly validKeys: Set<string>;
   /** Emails the destination refuses (bulk: missing from the map; single: 400). */
   readonly rejects = new Set<string>();
@@ -178,6 +181,16 @@ export class InMemoryDestination implements Destination {
         }),
       isMember: (listId, email) =>
         request('membershipCheck', [email], () => list(listId).members.has(key(email))),
+      // The bookmark is the last address of the page, so members removed between pages skip nobody.
+      listMembers: (listId, bookmark) =>
+        request('listContacts', [], (): MemberPage => {
+          const after = [...list(listId).members]
+            .sort()
+            .filter((e) => bookmark === undefined || e > bookmark);
+          const emails = after.slice(0, this.memberPageSize);
+          const last = emails.at(-1);
+          return after.length > emails.length && last !== undefined ? { emails, bookmark: last } : { emails };
+        }),
     };
   }
 

@@ -7,6 +7,7 @@ import type {
   Destination,
   DestinationSession,
   ListRef,
+  MemberPage,
   RequestHooks,
 } from '#lib/ports/destination.ts';
 import { AutopilotClient } from './client.ts';
@@ -135,5 +136,11 @@ export class AutopilotSession implements DestinationSession {
 
   isMember(listId: string, email: string): Promise<boolean> {
     return this.client.isMember(listId, email);
+  }
+
+  async listMembers(listId: string, bookmark?: string): Promise<MemberPage> {
+    const page = await this.client.listListContacts(listId, bookmark);
+    const emails = page.contacts.flatMap((c) => (c.email === undefined ? [] : [c.email]));
+    return page.bookmark === undefined ? { emails } : { emails, bookmark: page.bookmark };
   }
 }

@@ -94,7 +94,12 @@ export class DynamoDbPlanLedger implements PlanLedger {
     return setRunFields(this.ctx, runId, { ...update, planningDone: true });
   }
 
-  saveStats(runId: string, update: Pick<RunRecord, 'planning' | 'estimate'>): Promise<void> {
-    return setRunFields(this.ctx, runId, { planning: update.planning, estimate: update.estimate });
+  saveStats(runId: string, update: Pick<RunRecord, 'planning' | 'estimate' | 'drift'>): Promise<void> {
+    // Fields left undefined are left as they are (setRunFields sets only defined values).
+    return setRunFields(this.ctx, runId, {
+      planning: update.planning,
+      estimate: update.estimate,
+      drift: update.drift,
+    });
   }
 }

@@ -2,6 +2,19 @@ import * as z from 'zod';
 import type { CollectorState } from '#lib/domain/collector.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
+import { type Drift, DriftSchema } from '#lib/domain/run-record.ts';
+
+/** Where a repair run's reading of its lists stands (list index into the run's lists). */
+export interface ReconcileState {
+  list: number;
+  /** Where the next page of the list being read starts. */
+  bookmark?: string;
+  /** Keys of the list being read that the snapshot now counts as members (a member read twice counts once). */
+  seen: string[];
+  drift: Drift;
+  /** Every list was read and the drift recorded on the run. */
+  done?: boolean;
+}
 
 /**
  * What the planner saves when it runs short of time, so the next invocation continues where it
@@ -26,6 +39,8 @@ export interface PlannerCheckpoint {
   capability?: BulkMembership;
   /** Requests made while planning so far (list lookups), by kind. */
   requests: Record<string, number>;
+  /** A repair run's reading of its lists so far (see reconcile.ts). */
+  reconcile?: ReconcileState;
 }
 
 // The collector state is produced by our own code; validate the envelope, trust the bulk.
@@ -40,6 +55,15 @@ const CheckpointEnvelopeSchema = z.object({
   listIds: z.array(z.string()).optional(),
   capability: z.enum(['supported', 'unsupported', 'unknown']).optional(),
   requests: z.record(z.string(), z.number()),
+  reconcile: z
+    .object({
+      list: z.number().int().min(0),
+      bookmark: z.string().optional(),
+      seen: z.array(z.string()),
+      drift: DriftSchema,
+      done: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** Array elements per piece: a few hundred kilobytes of JSON. */

@@ -13,6 +13,7 @@ import { finishPlanning, stats } from './finish.ts';
 import { dropHeld, holdRun } from './hold.ts';
 import { AdoptionRequiredError, resolveRunLists } from './lists.ts';
 import { countNotInSegments, namedContacts } from './named-contacts.ts';
+import { reconcile } from './reconcile.ts';
 import { targetsTaken } from './targets.ts';
 
 /** Messages per queue call between progress notes (SQS takes 10 per call; the adapter splits). */
@@ -105,6 +106,9 @@ export const plan = async (
       addRequests(state.requests, tally.requests);
       await deps.batches.addRequests(run.id, tally.requests, tally.throttled);
     }
+    // A repair run first corrects the snapshot to what its lists really hold (reconcile.ts).
+    const repaired = await reconcile(ctx, collector, snapshot, state);
+    if (repaired !== 'done') return repaired === 'paused' ? save().then(() => 'paused') : 'done';
     state.capability = capabilityAt(
       connection.bulkMembership,
       deps.clock.now(),

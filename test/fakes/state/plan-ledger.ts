@@ -51,7 +51,7 @@ export class InMemoryPlanLedger implements PlanLedger {
     assignDefined(r, clone(update));
   }
 
-  async saveStats(runId: string, update: Pick<RunRecord, 'planning' | 'estimate'>): Promise<void> {
+  async saveStats(runId: string, update: Pick<RunRecord, 'planning' | 'estimate' | 'drift'>): Promise<void> {
     assignDefined(this.t.mustRun(runId), clone(update));
   }
 }

@@ -151,6 +151,18 @@ describe('a run request body', () => {
     expect((await h.run(reply.body.runId)).trigger).toBe('on-demand');
   });
 
+  it('{"repair": true} asks for a repair run; on a field-mode export it is refused, naming repair', async () => {
+    const h = await setup();
+    const reply = await h.call('POST', '/exports/exp-1/runs', { body: { repair: true } });
+    expect(reply.status, reply.text).toBe(202);
+    expect((await h.run(reply.body.runId)).repair).toBe(true);
+
+    const field = await h.addExport({ membership: 'field', listTitles: {} }, 'exp-2');
+    const refused = await h.call('POST', `/exports/${field.id}/runs`, { body: { repair: true } });
+    expectProblem(refused, 400);
+    expect(Object.keys(fieldErrors(refused.body))).toEqual(['repair']);
+  });
+
   it('the same answer in the body and the query is accepted; different answers are refused, naming both', async () => {
     const h = await setup();
     const same = await h.call('POST', '/exports/exp-1/runs?dryRun=true', { body: { dryRun: true } });

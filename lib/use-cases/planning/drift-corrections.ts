@@ -1,0 +1,91 @@
+import type { ContactCollector } from '#lib/domain/collector.ts';
+import type { SnapshotEntry } from '#lib/domain/diff.ts';
+import type { Drift } from '#lib/domain/run-record.ts';
+import type { SnapshotChange } from '#lib/domain/snapshot.ts';
+import type { Context } from './context.ts';
+
+type Snapshot = Map<string, SnapshotEntry>;
+
+const APPLY_CHUNK = 500;
+
+export const emptyDrift = (): Drift => ({
+  lists: 0,
+  read: 0,
+  missing: 0,
+  strangerOurs: 0,
+  strangerForeign: 0,
+  foreignRemoved: 0,
+});
+
+/**
+ * One member found on the list: `member` when the snapshot already counts it, a change when the
+ * snapshot must now count it as a member, undefined when it is left out of the snapshot.
+ */
+export const classify = (
+  key: string,
+  email: string,
+  snapshot: Snapshot,
+  collector: ContactCollector,
+  bit: number,
+  segmentId: string,
+  drift: Drift,
+  removeForeign: boolean,
+): SnapshotChange | 'member' | undefined => {
+  const entry = snapshot.get(key);
+  if (entry !== undefined && entry.segments & bit) return 'member';
+  const join = {
+    key,
+    hash: null,
+    join: [segmentId],
+    leave: [],
+    forget: false,
+    ...(email === key ? {} : { email }),
+  };
+  if (entry !== undefined && (entry.maybe ?? 0) & bit) {
+    // An unconfirmed join or leave: the list says which one happened.
+    entry.segments |= bit;
+    entry.maybe = (entry.maybe ?? 0) & ~bit;
+    return join;
+  }
+  // In the segment now: the normal diff joins it (a repeat join changes nothing), as for any member.
+  if (((collector.contacts.get(key)?.segments ?? 0) & bit) !== 0) return undefined;
+  if (entry !== undefined) {
+    // Sent by this product before: counted as a member, it leaves the list as any leaver does.
+    drift.strangerOurs++;
+    entry.segments |= bit;
+    return join;
+  }
+  drift.strangerForeign++;
+  if (!removeForeign) return undefined;
+  drift.foreignRemoved++;
+  snapshot.set(key, { hash: '', segments: bit, ...(email === key ? {} : { email }) });
+  return join;
+};
+
+/**
+ * Members the snapshot counts but the list lacks are no longer counted, so the diff joins them again
+ * when their segment still holds them. A contact left in no segment and no longer collected is forgotten.
+ */
+export const forgetMissing = async (
+  ctx: Context,
+  collector: ContactCollector,
+  snapshot: Snapshot,
+  seen: ReadonlySet<string>,
+  bit: number,
+  segmentId: string,
+  drift: Drift,
+): Promise<void> => {
+  const changes: SnapshotChange[] = [];
+  for (const [key, entry] of snapshot) {
+    const maybe = entry.maybe ?? 0;
+    if (seen.has(key) || ((entry.segments | maybe) & bit) === 0) continue;
+    if (entry.segments & bit) drift.missing++;
+    entry.segments &= ~bit;
+    entry.maybe = maybe & ~bit;
+    const forget = entry.segments === 0 && entry.maybe === 0 && !collector.contacts.has(key);
+    if (forget) snapshot.delete(key);
+    changes.push({ key, hash: null, join: [], leave: [segmentId], forget });
+  }
+  for (let at = 0; at < changes.length; at += APPLY_CHUNK)
+    await ctx.deps.snapshots.apply(ctx.exp.id, changes.slice(at, at + APPLY_CHUNK));
+};
