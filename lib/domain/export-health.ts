@@ -84,8 +84,11 @@ export const nextHealth = (
 ): { health: ExportHealth; change?: HealthTransition } | undefined => {
   const state = healthOfRun(run);
   if (state === undefined) return undefined;
+  // The run that was held ends (approved or rejected): the one later word a run may have on itself.
+  const leavesHold = current?.state === 'held' && current.runId === run.id && state !== 'held';
   if (
     current !== undefined &&
+    !leavesHold &&
     runOrder(run) <= runOrder({ createdAt: current.runCreatedAt, id: current.runId })
   )
     return undefined;

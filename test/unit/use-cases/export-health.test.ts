@@ -162,4 +162,25 @@ describe('export health: one notification per change', () => {
       ['held', 'healthy'],
     ]);
   });
+
+  it('the held run itself ending after approval clears the hold', async () => {
+    const { deps, notifier, clock, state } = await setup();
+    const at = (id: string, minutes: number, status: string) =>
+      ({
+        ...aRun({ id, createdAt: new Date(clock.now() + minutes * 60_000).toISOString() }),
+        status,
+      }) as RunRecord;
+
+    await recordRunHealth(deps, at('run-1', 1, 'succeeded'));
+    await recordRunHealth(deps, at('run-2', 2, 'awaiting_approval'));
+    await recordRunHealth(deps, at('run-2', 2, 'succeeded'));
+    // Its own hold told again (a redelivered hold) is no news.
+    await recordRunHealth(deps, at('run-2', 2, 'awaiting_approval'));
+
+    expect(notifier.changes.map((c) => [c.from, c.to])).toEqual([
+      ['healthy', 'held'],
+      ['held', 'healthy'],
+    ]);
+    expect((await state.exports.get('exp-1'))?.health?.state).toBe('healthy');
+  });
 });
