@@ -11,8 +11,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { startLocalApiServer } from '#local/api-gateway.ts';
+import { withMassLeave } from '#local/cli/mass-leave.ts';
 import { startLocalRuntime } from '#local/runtime.ts';
-import { generateSampleProfiles, seedDynamoDbSegments } from '#local/sample-data.ts';
+import { generateSampleProfiles, seedDynamoDbSegments, syncDynamoDbSegments } from '#local/sample-data.ts';
 import { buildConsole } from './build-console.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/console' } } });
@@ -29,7 +30,8 @@ const main = async (): Promise<void> => {
     args: ['--no-sandbox', '--disable-dev-shm-usage'],
   });
   try {
-    await seedDynamoDbSegments(runtime.segmentWriter, generateSampleProfiles({ profiles: 3000, seed: 42 }));
+    const dataset = generateSampleProfiles({ profiles: 3000, seed: 42 });
+    await seedDynamoDbSegments(runtime.segmentWriter, dataset);
     const server = await startLocalApiServer(runtime, 0, { consoleDir: built });
     const address = server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
@@ -57,12 +59,31 @@ const main = async (): Promise<void> => {
       dataMatching: { email: 'email', fields: { FirstName: 'first_name', LastName: 'last_name' } },
     });
     await api('dev-admin', 'POST', `/exports/${exp.id}/runs?dryRun=true`);
-    const { runId } = await api<{ runId: string }>('dev-admin', 'POST', `/exports/${exp.id}/runs`);
-    for (;;) {
-      const run = await api<{ status: string }>('dev-admin', 'GET', `/runs/${runId}`);
-      if (!['planning', 'sending', 'queued'].includes(run.status)) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const runUntilSettled = async (exportId: string): Promise<string> => {
+      const { runId } = await api<{ runId: string }>('dev-admin', 'POST', `/exports/${exportId}/runs`);
+      for (;;) {
+        const run = await api<{ status: string }>('dev-admin', 'GET', `/runs/${runId}`);
+        if (!['planning', 'sending', 'queued'].includes(run.status)) return runId;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    const runId = await runUntilSettled(exp.id);
+    // A list emptied upstream by mistake: the removal guardrail holds the next run for an admin.
+    const vip = await api<{ id: string }>('dev-admin', 'POST', '/exports', {
+      name: 'VIP',
+      connectionId: connection.id,
+      segmentIds: ['vip'],
+      dataMatching: { email: 'email' },
+      // The first export owns the list "VIP" already.
+      listTitles: { vip: 'VIP alerts' },
+    });
+    await runUntilSettled(vip.id);
+    await syncDynamoDbSegments(
+      runtime.segmentWriter,
+      dataset,
+      withMassLeave(dataset, 'vip', Number.POSITIVE_INFINITY).dataset,
+    );
+    const heldRunId = await runUntilSettled(vip.id);
     // An export whose connection was removed, so the connections page shows what is detached.
     const old = await api<{ id: string }>('dev-admin', 'POST', '/connections', {
       displayName: 'Former agency account',
@@ -116,6 +137,9 @@ const main = async (): Promise<void> => {
     });
     await shot('export', `#/exports/${encodeURIComponent(exp.id)}`, /Newsletter and VIP/);
     await shot('run', `#/runs/${encodeURIComponent(runId)}`, /Run/);
+    await shot('run-held', `#/runs/${encodeURIComponent(heldRunId)}`, /Run/, async () => {
+      await page.getByRole('heading', { name: 'Removals awaiting approval' }).waitFor();
+    });
     await shot('run-history', `#/exports/${encodeURIComponent(exp.id)}/runs`, /history|Runs/i);
     server.closeAllConnections();
     server.close();

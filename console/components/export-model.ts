@@ -60,6 +60,8 @@ export interface ExportForm {
   onLeave: ExportView['onLeave'];
   capPolicy: ExportView['capPolicy'];
   guardrail: GuardrailForm;
+  /** '' for none: a save without one removes the export's webhook. */
+  webhookUrl: string;
 }
 
 /** The removal guardrail as the form edits it: the share as a percentage, numbers as typed. */
@@ -98,6 +100,7 @@ export const emptyForm = (): ExportForm => ({
   onLeave: 'remove',
   capPolicy: 'fail',
   guardrail: guardrailOf(undefined),
+  webhookUrl: '',
 });
 
 export const formOf = (e: ExportView): ExportForm => ({
@@ -112,6 +115,7 @@ export const formOf = (e: ExportView): ExportForm => ({
   onLeave: e.onLeave,
   capPolicy: e.capPolicy,
   guardrail: guardrailOf(e.removalGuardrail),
+  webhookUrl: e.notifications?.webhookUrl ?? '',
 });
 
 const only = (overrides: Record<string, string>, ids: readonly string[]): Record<string, string> =>
@@ -126,6 +130,7 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     Object.entries(form.fields).filter(([, source]) => source !== undefined && source.trim() !== ''),
   );
   const updatedAt = form.updatedAt.trim();
+  const webhookUrl = form.webhookUrl.trim();
   return {
     name: form.name,
     connectionId: form.connectionId === '' ? null : form.connectionId,
@@ -146,5 +151,7 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     cap: loaded?.cap ?? 100_000,
     // A new export runs with every refresh, as the API's default says; the export page switches it.
     scheduled: loaded?.scheduled ?? true,
+    // Left out, the API removes the webhook: so an edit must always carry the one it loaded.
+    ...(webhookUrl === '' ? {} : { notifications: { webhookUrl } }),
   };
 };

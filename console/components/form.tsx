@@ -21,7 +21,7 @@ interface TextFieldProps {
   onInput: (value: string) => void;
   error: string | undefined;
   hint?: string;
-  type?: 'text' | 'password' | 'number';
+  type?: 'text' | 'password' | 'number' | 'url';
   required?: boolean;
   autoComplete?: string;
   step?: string;

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, call } from '../api/client.ts';
 import type { Problem } from '../api/problems.ts';
 import { ProblemAlert } from './form.tsx';
@@ -41,6 +41,11 @@ export const RunHold = ({
   const [confirming, setConfirming] = useState<Decision | undefined>();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  // The button that asked is gone once the question shows: focus follows, or a keyboard user is lost.
+  useEffect(() => {
+    if (confirming !== undefined) confirmRef.current?.focus();
+  }, [confirming]);
   const hold = run.hold;
   if (hold === undefined) return null;
   const waiting = run.status === 'awaiting_approval';
@@ -107,6 +112,7 @@ export const RunHold = ({
           <p id="hold-warning">{DECISION_TEXT[confirming].warning}</p>
           <p>
             <button
+              ref={confirmRef}
               type="button"
               class={confirming === 'approve' ? 'danger' : undefined}
               disabled={busy}

@@ -9,8 +9,11 @@ import {
 } from '../components/export-labels.ts';
 import type { ExportView } from '../components/export-model.ts';
 import { ProblemAlert } from '../components/form.tsx';
+import { HealthBadge } from '../components/health-badge.tsx';
 import { type Notice, takeNotice } from '../components/notice.ts';
 import { useLoad } from '../components/use-load.ts';
+import { takeWebhookSecret } from '../components/webhook-secret.ts';
+import { WebhookSecretPanel } from '../components/webhook-secret-panel.tsx';
 import { href } from '../router.ts';
 import { ExportActions } from './export-actions.tsx';
 import { ExportSettings } from './export-settings.tsx';
@@ -23,6 +26,7 @@ export const ExportDetailPage = ({ api, id }: { api: Api; id: string }) => {
   );
   const [segments] = useLoad(() => call(api.GET('/segments')), [api]);
   const [notice, setNotice] = useState<Notice | undefined>(() => takeNotice());
+  const [secret, setSecret] = useState<string | undefined>(() => takeWebhookSecret(id));
   const names = new Map(segments.state === 'loaded' ? segments.data.segments.map((s) => [s.id, s.name]) : []);
   return (
     <section aria-labelledby="page-title">
@@ -44,6 +48,9 @@ export const ExportDetailPage = ({ api, id }: { api: Api; id: string }) => {
           )}
         </div>
       )}
+      {secret === undefined ? null : (
+        <WebhookSecretPanel secret={secret} onDismiss={() => setSecret(undefined)} />
+      )}
       {load.state === 'loading' ? <p aria-live="polite">Loading the export…</p> : null}
       {load.state === 'failed' ? <ProblemAlert problem={load.problem} /> : null}
       {load.state === 'loaded' ? (
@@ -51,6 +58,9 @@ export const ExportDetailPage = ({ api, id }: { api: Api; id: string }) => {
           <p>
             Status: {EXPORT_STATUS_TEXT[load.data.status]}. <LastRun exp={load.data} />{' '}
             <a href={runsHref(load.data.id)}>Run history</a>
+          </p>
+          <p>
+            Health: <HealthBadge health={load.data.health} />
           </p>
           <ExportSettings exp={load.data} segmentNames={names} />
           <ExportActions

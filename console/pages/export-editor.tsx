@@ -8,11 +8,22 @@ import { type ExportForm, type ExportView, emptyForm, formOf, inputOf } from '..
 import { ExportOptions } from '../components/export-options.tsx';
 import { describedBy, FieldError, ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
 import { leaveNotice } from '../components/notice.ts';
+import { NotificationFields } from '../components/notification-fields.tsx';
 import { SegmentPicker } from '../components/segment-picker.tsx';
 import { useSegments } from '../components/use-segments.ts';
+import { leaveWebhookSecret } from '../components/webhook-secret.ts';
 import { navigate } from '../router.ts';
 
-const FIELDS = ['name', 'connectionId', 'segmentIds', 'dataMatching', 'membership', 'onLeave', 'capPolicy'];
+const FIELDS = [
+  'name',
+  'connectionId',
+  'segmentIds',
+  'dataMatching',
+  'membership',
+  'onLeave',
+  'capPolicy',
+  'notifications',
+];
 
 /** What was stale: the settings someone else changed, or undefined until the current export is read. */
 type Stale = { changed: string[]; by: string } | undefined;
@@ -64,6 +75,8 @@ export const ExportEditor = ({
           }),
     );
     if (result.ok) {
+      if (result.data.webhookSecret !== undefined)
+        leaveWebhookSecret(result.data.id, result.data.webhookSecret);
       leaveNotice(
         'Saved. Nothing was sent: saving never runs an export.',
         result.data.warnings.map((w) => `${w.path}: ${w.reason}`),
@@ -155,6 +168,11 @@ export const ExportEditor = ({
         onChange={edit}
         problem={problem}
         estimates={segments.selection?.estimates}
+      />
+      <NotificationFields
+        value={form.webhookUrl}
+        onChange={(webhookUrl) => edit({ webhookUrl })}
+        problem={problem}
       />
       <p class="hint">Saving does not run the export.</p>
       <SubmitButton

@@ -9,13 +9,14 @@ import {
 } from '../components/export-labels.ts';
 import type { ExportView } from '../components/export-model.ts';
 import { ProblemAlert } from '../components/form.tsx';
+import { HealthBadge } from '../components/health-badge.tsx';
 import { type Notice, takeNotice } from '../components/notice.ts';
 import { lastRunCountsText } from '../components/run-format.ts';
 import { useLoad } from '../components/use-load.ts';
 import { href } from '../router.ts';
 import type { Session } from '../session.ts';
 
-/** `#/exports`: every export with its connection, segments, schedule, status, last run and what the caller may do. */
+/** `#/exports`: every export with its connection, segments, schedule, status, health, last run and what the caller may do. */
 export const ExportListPage = ({ api, session }: { api: Api; session: Session }) => {
   const [load] = useLoad<ExportView[]>(
     () => call(api.GET('/exports')).then((r) => (r.ok ? { ok: true as const, data: r.data.exports } : r)),
@@ -63,6 +64,7 @@ const ExportTable = ({ rows, names }: { rows: ExportView[]; names: Map<string, s
         <th scope="col">Segments</th>
         <th scope="col">Schedule</th>
         <th scope="col">Status</th>
+        <th scope="col">Health</th>
         <th scope="col">Last run</th>
         <th scope="col">You may</th>
       </tr>
@@ -77,6 +79,9 @@ const ExportTable = ({ rows, names }: { rows: ExportView[]; names: Map<string, s
           <td>{e.segmentIds.map((id) => names.get(id) ?? id).join(', ')}</td>
           <td>{e.scheduled ? 'On' : 'Off'}</td>
           <td>{EXPORT_STATUS_TEXT[e.status]}</td>
+          <td>
+            <HealthBadge health={e.health} />
+          </td>
           <td>
             {e.lastRun === null ? (
               'Never'
