@@ -143,6 +143,8 @@ export class HttpApi extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.serverErrorAlarm.addAlarmAction(props.alarmAction);
+    // Told when it clears too, so a recovery is said as plainly as the failure.
+    this.serverErrorAlarm.addOkAction(props.alarmAction);
   }
 
   /** The route for `method path`; throws for a route this API does not declare. */

@@ -71,6 +71,8 @@ export class RefreshArrivalRule extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.deadLetterAlarm.addAlarmAction(props.alarmAction);
+    // Told when it clears too, so a recovery is said as plainly as the failure.
+    this.deadLetterAlarm.addOkAction(props.alarmAction);
   }
 
   /** Sends matching events to the arrival function (created with `deadLetterQueue` as its async DLQ). */

@@ -67,5 +67,7 @@ export class RefreshSchedule extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.droppedAlarm.addAlarmAction(props.alarmAction);
+    // Told when it clears too, so a recovery is said as plainly as the failure.
+    this.droppedAlarm.addOkAction(props.alarmAction);
   }
 }

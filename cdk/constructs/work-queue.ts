@@ -55,5 +55,7 @@ export class WorkQueue extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.deadLetterAlarm.addAlarmAction(props.alarmAction);
+    // Told when it clears too, so a recovery is said as plainly as the failure.
+    this.deadLetterAlarm.addOkAction(props.alarmAction);
   }
 }

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { resourcesOf, synthesize } from './support.ts';
 
 describe('alarms say when they clear', () => {
-  it('every monitoring alarm notifies the topic on OK as on ALARM', () => {
+  it('every alarm (functions, dead-letter queues, schedule, API, arrivals) notifies the topic on OK as on ALARM', () => {
     const { statelessTemplate } = synthesize();
-    const alarms = Object.entries(resourcesOf(statelessTemplate, 'AWS::CloudWatch::Alarm')).filter(([id]) =>
-      id.startsWith('Monitoring'),
-    );
+    const alarms = Object.entries(resourcesOf(statelessTemplate, 'AWS::CloudWatch::Alarm'));
 
-    expect(alarms.length).toBeGreaterThanOrEqual(5);
+    expect(alarms.length).toBeGreaterThanOrEqual(10);
+    expect(
+      alarms.map(([id]) => id).filter((id) => !id.startsWith('Monitoring')).length,
+    ).toBeGreaterThanOrEqual(4);
     for (const [id, alarm] of alarms) {
       const actions = alarm.Properties?.AlarmActions;
       expect(actions, id).toBeDefined();
