@@ -87,6 +87,12 @@ export class Monitoring extends Construct {
       runMetric('DestinationThrottled'),
       DESTINATION_THROTTLED_THRESHOLD,
     );
+    alarm(
+      'WebhookDeliveriesFailedAlarm',
+      'A webhook delivery was given up after its retries (the log line "webhook delivery failed" names the export and the status).',
+      runMetric('WebhookDeliveriesFailed'),
+      1,
+    );
     for (const [name, fn] of Object.entries(props.functions)) {
       const title = name[0]?.toUpperCase() + name.slice(1);
       alarm(

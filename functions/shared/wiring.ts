@@ -80,6 +80,7 @@ export const commonParts = (env: BaseEnv, overrides: Overrides) => {
           clock,
           logger,
           allowLoopbackHttp: env.WEBHOOK_ALLOW_LOOPBACK,
+          metrics,
           ...consoleUrl,
         }),
       ],

@@ -12,7 +12,8 @@ export type MetricName =
   | 'DestinationRequests'
   | 'DestinationThrottled'
   | 'BatchesDeadLettered'
-  | 'BatchesRequeued';
+  | 'BatchesRequeued'
+  | 'WebhookDeliveriesFailed';
 
 export interface Metrics {
   count(name: MetricName, value?: number): void;

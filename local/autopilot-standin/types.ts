@@ -170,5 +170,7 @@ export interface AutopilotStandIn {
   lists(apiKey: string): StandInList[];
   /** Emails of a list's members, by list id or by title (first list with that title), sorted. */
   listMemberEmails(apiKey: string, listIdOrTitle: string): string[];
+  /** Takes every member off a list as a person would in the UI (no request counted); answers how many. */
+  emptyList(apiKey: string, listIdOrTitle: string): number;
   customFields(apiKey: string): Array<{ name: string; fieldType: string }>;
 }

@@ -16,4 +16,10 @@ describe('alarms say when they clear', () => {
       expect(alarm.Properties?.OKActions, id).toEqual(actions);
     }
   });
+
+  it('a webhook delivery given up raises an alarm on the topic', () => {
+    const { statelessTemplate } = synthesize();
+    const alarms = Object.values(resourcesOf(statelessTemplate, 'AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => a.Properties?.MetricName)).toContain('WebhookDeliveriesFailed');
+  });
 });

@@ -1,6 +1,7 @@
 import { webhookSecretId, webhookUrlProblem } from '#lib/domain/export-config.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import type { Metrics } from '#lib/ports/metrics.ts';
 import type { HealthChange, Notifier } from '#lib/ports/notifier.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import { webhookBody } from './webhook-body.ts';
@@ -13,6 +14,8 @@ export interface WebhookOptions {
   logger: Logger;
   /** Plain HTTP to 127.0.0.1 (local mode only). */
   allowLoopbackHttp?: boolean;
+  /** Counts deliveries given up (`WebhookDeliveriesFailed`, alarmed on in AWS). */
+  metrics?: Metrics;
   /** Where the run link points; the API's run path without it. */
   consoleUrl?: string;
   /** Longest wait for one attempt's answer. Default 5 s. */
@@ -38,8 +41,6 @@ const retryable = (status: number | undefined): boolean =>
  * the topic has been told anyway.
  */
 export class WebhookNotifier implements Notifier {
-  /** Deliveries given up since this instance started (a failed one is also an error log line). */
-  failedDeliveries = 0;
   readonly #o: WebhookOptions;
   readonly #fetch: typeof fetch;
 
@@ -110,7 +111,7 @@ export class WebhookNotifier implements Notifier {
   }
 
   #failed(log: Logger, fields: { status?: number; error?: string; reason?: string; attempts: number }): void {
-    this.failedDeliveries += 1;
+    this.#o.metrics?.count('WebhookDeliveriesFailed');
     log.error('webhook delivery failed', fields);
   }
 }
