@@ -102,7 +102,7 @@ export const App = () => {
         ) : route.page === 'export-edit' ? (
           <ExportEditPage key={`edit-${route.id}`} api={api} id={route.id} />
         ) : route.page === 'export' ? (
-          <ExportDetailPage key={route.id} api={api} id={route.id} />
+          <ExportDetailPage key={route.id} api={api} session={session} id={route.id} />
         ) : (
           <NotFound />
         )}

@@ -60,9 +60,21 @@ export interface ExportForm {
   onLeave: ExportView['onLeave'];
   capPolicy: ExportView['capPolicy'];
   guardrail: GuardrailForm;
+  /** Drift repair (list mode only): read the lists back on every run; remove members never sent. */
+  repair: RepairForm;
   /** '' for none: a save without one removes the export's webhook. */
   webhookUrl: string;
 }
+
+export interface RepairForm {
+  everyRun: boolean;
+  removeForeign: boolean;
+}
+
+const repairOf = (r: ExportView['repair']): RepairForm => ({
+  everyRun: r?.everyRun ?? false,
+  removeForeign: r?.removeForeign ?? false,
+});
 
 /** The removal guardrail as the form edits it: the share as a percentage, numbers as typed. */
 export interface GuardrailForm {
@@ -100,6 +112,7 @@ export const emptyForm = (): ExportForm => ({
   onLeave: 'remove',
   capPolicy: 'fail',
   guardrail: guardrailOf(undefined),
+  repair: repairOf(undefined),
   webhookUrl: '',
 });
 
@@ -115,6 +128,7 @@ export const formOf = (e: ExportView): ExportForm => ({
   onLeave: e.onLeave,
   capPolicy: e.capPolicy,
   guardrail: guardrailOf(e.removalGuardrail),
+  repair: repairOf(e.repair),
   webhookUrl: e.notifications?.webhookUrl ?? '',
 });
 
@@ -145,6 +159,8 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     onLeave: form.onLeave,
     capPolicy: form.capPolicy,
     removalGuardrail: guardrailInput(form.guardrail),
+    // The API refuses repair options in field mode, where the form hides them: left out, they are off.
+    ...(form.membership === 'list' ? { repair: { ...form.repair } } : {}),
     listTitles: only(loaded?.listTitles ?? {}, form.segmentIds),
     membershipFields: only(loaded?.membershipFields ?? {}, form.segmentIds),
     adoptExistingLists: loaded?.adoptExistingLists ?? false,

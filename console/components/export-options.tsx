@@ -3,9 +3,10 @@ import { estimateText } from './export-labels.ts';
 import type { ExportForm } from './export-model.ts';
 import { FieldError } from './form.tsx';
 import { GuardrailFields } from './guardrail-fields.tsx';
+import { RepairFields } from './repair-fields.tsx';
 
-type Options = Pick<ExportForm, 'membership' | 'onLeave' | 'capPolicy' | 'guardrail'>;
-type Choice = Exclude<keyof Options, 'guardrail'>;
+type Options = Pick<ExportForm, 'membership' | 'onLeave' | 'capPolicy' | 'guardrail' | 'repair'>;
+type Choice = Exclude<keyof Options, 'guardrail' | 'repair'>;
 
 const Radios = <K extends Choice>({
   name,
@@ -103,6 +104,13 @@ export const ExportOptions = ({
       <GuardrailFields
         value={value.guardrail}
         onChange={(guardrail) => onChange({ ...value, guardrail })}
+        problem={problem}
+      />
+    ) : null}
+    {value.membership === 'list' ? (
+      <RepairFields
+        value={value.repair}
+        onChange={(repair) => onChange({ ...value, repair })}
         problem={problem}
       />
     ) : null}

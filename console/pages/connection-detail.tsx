@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { type Api, call, isDetailed } from '../api/client.ts';
+import { AuditLog } from '../components/audit-log.tsx';
 import { ProblemAlert } from '../components/form.tsx';
 import { KeyHint } from '../components/key-hint.tsx';
 import { useLoad } from '../components/use-load.ts';
@@ -97,6 +98,7 @@ export const ConnectionDetailPage = ({
               />
               <RotateKeyForm api={api} id={id} onRotated={() => done('API key replaced.')} />
               <ConnectionRemove api={api} connection={load.data} onRemoved={onRemoved} />
+              <AuditLog key={load.data.version} api={api} resource={`connection/${id}`} />
             </>
           ) : null}
         </>

@@ -7,10 +7,10 @@ import { ProblemAlert } from '../components/form.tsx';
 import { leaveNotice } from '../components/notice.ts';
 import { href, navigate } from '../router.ts';
 
-type Busy = 'run' | 'dry-run' | 'schedule' | 'duplicate' | 'delete' | undefined;
+type Busy = 'run' | 'dry-run' | 'repair' | 'schedule' | 'duplicate' | 'delete' | undefined;
 
 /**
- * What the caller may do with an export: run and dry-run (both open the run's page), schedule,
+ * What the caller may do with an export: run, dry-run and repair (each opens the run's page), schedule,
  * duplicate, delete (after a confirmation) and edit. Only the controls the views allow are shown;
  * the API is what enforces them.
  */
@@ -40,6 +40,13 @@ export const ExportActions = ({
     const started = await act(
       dryRun ? 'dry-run' : 'run',
       api.POST('/exports/{id}/runs', { params: { ...path, query: { dryRun: dryRun ? 'true' : 'false' } } }),
+    );
+    if (started !== undefined) window.location.hash = runHref(started.runId);
+  };
+  const repair = async () => {
+    const started = await act(
+      'repair',
+      api.POST('/exports/{id}/runs', { params: path, body: { repair: true } }),
     );
     if (started !== undefined) window.location.hash = runHref(started.runId);
   };
@@ -94,6 +101,18 @@ export const ExportActions = ({
             >
               {busy === 'dry-run' ? 'Starting…' : 'Dry run'}
             </button>
+            {exp.membership === 'list' ? (
+              <button
+                type="button"
+                class="secondary"
+                disabled={busy !== undefined}
+                aria-busy={busy === 'repair' ? 'true' : undefined}
+                aria-describedby="repair-hint"
+                onClick={() => void repair()}
+              >
+                {busy === 'repair' ? 'Starting…' : 'Repair lists'}
+              </button>
+            ) : null}
           </>
         ) : null}
         {canEdit ? (
@@ -129,6 +148,12 @@ export const ExportActions = ({
           </>
         ) : null}
       </div>
+      {canRun && exp.membership === 'list' ? (
+        <p id="repair-hint" class="hint">
+          Repair lists reads each of the export's lists back from Autopilot before it runs, so contacts
+          removed by hand are added again.
+        </p>
+      ) : null}
       {canEdit && confirming ? (
         <fieldset id="delete-confirm" class="alert">
           <legend>

@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type Api, call } from '../api/client.ts';
+import { AuditLog } from '../components/audit-log.tsx';
+import { ContactResend } from '../components/contact-resend.tsx';
 import {
   EXPORT_STATUS_TEXT,
   RUN_STATUS_TEXT,
@@ -15,11 +17,12 @@ import { useLoad } from '../components/use-load.ts';
 import { takeWebhookSecret } from '../components/webhook-secret.ts';
 import { WebhookSecretPanel } from '../components/webhook-secret-panel.tsx';
 import { href } from '../router.ts';
+import type { Session } from '../session.ts';
 import { ExportActions } from './export-actions.tsx';
 import { ExportSettings } from './export-settings.tsx';
 
 /** `#/exports/<id>`: the settings read-only, the last run, and what the caller may do. */
-export const ExportDetailPage = ({ api, id }: { api: Api; id: string }) => {
+export const ExportDetailPage = ({ api, session, id }: { api: Api; session: Session; id: string }) => {
   const [load, reload] = useLoad(
     () => call(api.GET('/exports/{id}', { params: { path: { id } } })),
     [api, id],
@@ -71,6 +74,11 @@ export const ExportDetailPage = ({ api, id }: { api: Api; id: string }) => {
               reload();
             }}
           />
+          {load.data.permissions.canRun ? <ContactResend api={api} exportId={load.data.id} /> : null}
+          {/* Admins only: the API answers 403 to anyone else. Keyed so a save shows its entry. */}
+          {session.role === 'admin' ? (
+            <AuditLog key={load.data.version} api={api} resource={`export/${load.data.id}`} />
+          ) : null}
         </>
       ) : null}
     </section>

@@ -22,6 +22,7 @@ const FIELDS = [
   'membership',
   'onLeave',
   'capPolicy',
+  'repair',
   'notifications',
 ];
 

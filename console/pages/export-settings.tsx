@@ -3,6 +3,13 @@ import type { ExportView } from '../components/export-model.ts';
 
 const n = (value: number): string => value.toLocaleString('en-US');
 
+const repairText = (r: ExportView['repair']): string => {
+  if (!r?.everyRun && !r?.removeForeign) return 'Only when asked (Repair lists)';
+  const parts = [r.everyRun ? 'On every run' : 'Only when asked (Repair lists)'];
+  if (r.removeForeign) parts.push('removes members the product never sent');
+  return parts.join('; ');
+};
+
 /** An export's settings, read-only, with segment names where the segment source knows them. */
 export const ExportSettings = ({
   exp,
@@ -40,6 +47,12 @@ export const ExportSettings = ({
       <dd>{MEMBERSHIP_TEXT[exp.membership]}</dd>
       <dt>When a contact leaves</dt>
       <dd>{ON_LEAVE_TEXT[exp.onLeave]}</dd>
+      {exp.membership === 'list' ? (
+        <>
+          <dt>List repair</dt>
+          <dd>{repairText(exp.repair)}</dd>
+        </>
+      ) : null}
       <dt>Cap</dt>
       <dd>
         {n(exp.cap)} contacts; over it: {CAP_POLICY_TEXT[exp.capPolicy]}

@@ -2,12 +2,15 @@ import { type Api, call } from '../api/client.ts';
 import { ProblemAlert } from '../components/form.tsx';
 import { RunCancel } from '../components/run-cancel.tsx';
 import { DryRunReport, ErrorSamples, RunConfig } from '../components/run-details.tsx';
+import { RunDrift } from '../components/run-drift.tsx';
 import { canCancel, isActive, RUN_STATUS_TEXT, type Run } from '../components/run-format.ts';
 import { RunHold } from '../components/run-hold.tsx';
+import { canRetryFailed, namedContactsText } from '../components/run-operations.ts';
 import { RunCounts, RunProgress } from '../components/run-progress.tsx';
+import { RunRetry } from '../components/run-retry.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { useRunPoll } from '../components/use-run-poll.ts';
-import { href } from '../router.ts';
+import { href, navigate } from '../router.ts';
 import type { Session } from '../session.ts';
 
 /** `#/runs/<id>`: one run, live while it is active. */
@@ -54,6 +57,7 @@ const RunBody = ({
     [api, run.exportId],
   );
   const loaded = exp.state === 'loaded' ? exp.data : undefined;
+  const named = namedContactsText(run);
   return (
     <>
       <p>
@@ -66,11 +70,16 @@ const RunBody = ({
         Status: <strong>{RUN_STATUS_TEXT[run.status]}</strong>
         {run.reason === null ? '' : `. ${run.reason}`}
       </p>
+      {named === undefined ? null : <p class="run-named">{named}.</p>}
       <RunHold api={api} run={run} isAdmin={isAdmin} onDecided={onCancelled} />
       {run.trigger === 'dry-run' ? null : <RunProgress run={run} now={Date.now()} />}
       <DryRunReport run={run} />
       {run.trigger === 'dry-run' ? null : <RunCounts run={run} />}
+      <RunDrift run={run} />
       <ErrorSamples run={run} />
+      {canRetryFailed(run, loaded?.permissions.canRun ?? false) ? (
+        <RunRetry api={api} run={run} onStarted={(next) => navigate({ page: 'run', id: next.id })} />
+      ) : null}
       <RunConfig run={run} exp={loaded} />
       {canCancel(run) ? <RunCancel api={api} run={run} onCancelled={onCancelled} /> : null}
     </>
