@@ -28,6 +28,7 @@ export const CONTEXT_KEYS = [
   'alertEmail',
   'autopilotBaseUrl',
   'stallAfterMinutes',
+  'auditRetentionDays',
   'consoleClientId',
   'signInDomainPrefix',
   'consoleDomainName',
@@ -144,6 +145,12 @@ const ContextSchema = z
       )
       .max(1440, 'must be at most 1440 minutes (a day)')
       .default(30),
+    auditRetentionDays: z.coerce
+      .number({ error: 'must be a whole number of days' })
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1 day')
+      .max(3650, 'must be at most 3650 days (ten years)')
+      .default(400),
     /** The console's OIDC client at an external issuer (public client, authorization code + PKCE). */
     consoleClientId: optional(
       matching(255, /^[\w.~:@/+=-]+$/, 'must be a client id (letters, digits and . _ ~ : @ / + = -)'),
@@ -233,6 +240,8 @@ export interface DeployConfig {
   autopilotBaseUrl?: string;
   /** A run with no progress for this long is ended by the watchdog as stalled. */
   stallAfterMinutes: number;
+  /** Days an audit entry is kept after its change (DynamoDB TTL). */
+  auditRetentionDays: number;
   console: ConsoleConfig;
   /** The segment bucket and who reads and fills it (cdk/segment-config.ts). */
   segments: SegmentsConfig;
@@ -279,6 +288,7 @@ export const parseDeployConfig = (raw: Partial<Record<ContextKey, unknown>>): De
       ? {}
       : { autopilotBaseUrl: trimTrailingSlashes(c.autopilotBaseUrl) }),
     stallAfterMinutes: c.stallAfterMinutes,
+    auditRetentionDays: c.auditRetentionDays,
     console: {
       ...(c.signInDomainPrefix === undefined ? {} : { signInDomainPrefix: c.signInDomainPrefix }),
       ...(c.consoleDomainName && c.consoleCertificateArn

@@ -202,6 +202,8 @@ export class StatelessStack extends Stack {
           ? {}
           : { DEFAULT_RATE_PER_SECOND: String(config.defaultRatePerSecond) }),
         KEY_CHECK_TIMEOUT_MS: String(KEY_CHECK_TIMEOUT.toMilliseconds()),
+        // Only the API writes the audit trail (every write route is the API's).
+        AUDIT_RETENTION_DAYS: String(config.auditRetentionDays),
       },
     });
     this.watchdog = new HouseFunction(this, 'Watchdog', {

@@ -16,6 +16,7 @@ describe('deploy config', () => {
       timeZone: 'UTC',
       senderMaxConcurrency: 2,
       stallAfterMinutes: 30,
+      auditRetentionDays: 400,
       console: {},
       segments: { source: 's3', refreshRetentionDays: 14 },
     });
@@ -33,6 +34,7 @@ describe('deploy config', () => {
       alertEmail: 'ops@example.com',
       autopilotBaseUrl: 'https://autopilot.example.com/v1/',
       stallAfterMinutes: '45',
+      auditRetentionDays: '90',
       consoleDomainName: 'exports.example.com',
       consoleCertificateArn: CERT,
       consoleWebAclArn: WEB_ACL,
@@ -50,6 +52,7 @@ describe('deploy config', () => {
       alertEmail: 'ops@example.com',
       autopilotBaseUrl: 'https://autopilot.example.com/v1',
       stallAfterMinutes: 45,
+      auditRetentionDays: 90,
       console: { domain: { name: 'exports.example.com', certificateArn: CERT }, webAclArn: WEB_ACL },
       segments: { source: 's3', refreshRetentionDays: 14 },
     });
@@ -91,6 +94,12 @@ describe('deploy config', () => {
   });
 
   it('refuses a stall time a healthy run could reach', () => {
+    expect(() => parseDeployConfig({ auditRetentionDays: 0 })).toThrow(
+      /auditRetentionDays: must be at least 1 day/,
+    );
+    expect(() => parseDeployConfig({ auditRetentionDays: 3651 })).toThrow(
+      /auditRetentionDays: must be at most 3650/,
+    );
     expect(() => parseDeployConfig({ stallAfterMinutes: 10 })).toThrow(
       /stallAfterMinutes: must be at least 20/,
     );

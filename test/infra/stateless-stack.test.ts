@@ -333,6 +333,15 @@ describe('functions', () => {
     });
   });
 
+  it('passes the configured audit retention to the API, which writes the trail', () => {
+    expect(fnProps('Api').Environment.Variables.AUDIT_RETENTION_DAYS).toBe('400');
+    expect(synthesize({ auditRetentionDays: '90' }).statelessTemplate.toJSON()).toMatchObject({
+      Resources: {
+        [fnId('Api')]: { Properties: { Environment: { Variables: { AUDIT_RETENTION_DAYS: '90' } } } },
+      },
+    });
+  });
+
   it('leaves the Autopilot URL and the default rate to the client unless the deploy config sets them', () => {
     for (const name of ['Api', 'Planner', 'Sender'] as const) {
       const env = fnProps(name).Environment.Variables;
