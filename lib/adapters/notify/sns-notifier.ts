@@ -48,7 +48,13 @@ export class SnsNotifier implements Notifier {
   constructor(private readonly options: { client: SNSClient; topicArn: string; consoleUrl?: string }) {}
 
   async healthChanged(change: HealthChange): Promise<void> {
-    const { subject, text } = describeHealth(change, this.options.consoleUrl);
+    const health = describeHealth(change, this.options.consoleUrl);
+    const subject = health.subject;
+    // A hold is told once: the health change carries the plan's numbers and what an admin can do.
+    const text =
+      change.to === 'held' && change.run.hold !== undefined
+        ? `${health.text}\n${describeHold(change.run).text}`
+        : health.text;
     await this.options.client.send(
       new PublishCommand({
         TopicArn: this.options.topicArn,
@@ -62,20 +68,8 @@ export class SnsNotifier implements Notifier {
     );
   }
 
-  async runHeld(run: RunRecord): Promise<void> {
-    const { subject, text } = describeHold(run);
-    await this.options.client.send(
-      new PublishCommand({
-        TopicArn: this.options.topicArn,
-        Subject: subject,
-        Message: text,
-        MessageAttributes: {
-          status: { DataType: 'String', StringValue: run.status },
-          exportId: { DataType: 'String', StringValue: run.exportId },
-        },
-      }),
-    );
-  }
+  /** Told with the export's change of health to `held` (above), so the topic hears of a hold once. */
+  async runHeld(): Promise<void> {}
 
   async refreshRejected(refresh: RejectedRefresh): Promise<void> {
     const { subject, text } = describeRefresh(refresh);
