@@ -48,9 +48,10 @@ describe('InMemoryRateBudget (GCRA on a fake clock)', () => {
   it('a back-off shorter than the queue changes nothing', async () => {
     const clock = new FakeClock({ start: 0 });
     const budget = new InMemoryRateBudget(clock);
-    for (let i = 0; i < 5; i++) void budget.acquire('conn-1', 1);
+    const queued = Array.from({ length: 5 }, () => budget.acquire('conn-1', 1));
 
     await budget.backOff('conn-1', 100);
+    await Promise.all(queued);
 
     expect(budget.grants.get('conn-1')).toEqual([0, 1000, 2000, 3000, 4000]);
     await budget.acquire('conn-1', 1);
