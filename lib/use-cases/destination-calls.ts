@@ -17,6 +17,17 @@ export class RequestTally {
   get total(): number {
     return Object.values(this.requests).reduce((a, b) => a + b, 0);
   }
+
+  /** The requests counted after `before` (an earlier copy of this tally's counts). */
+  since(before: { requests: Record<string, number>; throttled: number }): RequestTally {
+    const later = new RequestTally();
+    for (const [kind, n] of Object.entries(this.requests)) {
+      const more = n - (before.requests[kind] ?? 0);
+      if (more > 0) later.requests[kind] = more;
+    }
+    later.throttled = this.throttled - before.throttled;
+    return later;
+  }
 }
 
 export interface ConnectionAccessDeps {

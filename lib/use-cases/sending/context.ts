@@ -24,6 +24,8 @@ export interface SenderSettings {
   /** Contacts rejected by a bulk upsert are retried one by one (to learn why) up to this many per batch. */
   singleRetryLimit: number;
   maskEmails: boolean;
+  /** How often a delivery records its progress while it sends (default: DEFAULT_PROGRESS_EVERY). */
+  progressEvery?: { results: number; ms: number };
 }
 
 export interface SendBatchDeps extends LifecycleDeps {

@@ -12,6 +12,7 @@ import {
 } from '../destination-calls.ts';
 import type { SendBatchDeps } from './context.ts';
 import { joinList } from './list-join.ts';
+import { progressTicker, type Recorded } from './progress-ticker.ts';
 import { rejectedAll } from './rejections.ts';
 import { StopDelivery, watchRun } from './watch.ts';
 
@@ -25,6 +26,8 @@ export type Stop =
 export interface Delivery {
   results: ContactResult[];
   stop?: Stop;
+  /** The part of `results` (and of the tally) already recorded while sending; the rest is settle's. */
+  recorded?: Recorded;
 }
 
 /**
@@ -44,6 +47,31 @@ export const deliver = async (
 ): Promise<Delivery> => {
   const results: ContactResult[] = [];
   const watch = watchRun(deps, { runId: run.id, connectionId: connection.id });
+  // A bulk upsert's results are replaced in place by its single retries: recorded at the end only.
+  const ticker =
+    batch.op === 'upsert'
+      ? undefined
+      : progressTicker(deps, { batch, run, from }, results, tally, deps.settings.progressEvery);
+  const beforeEach = async (): Promise<void> => {
+    await watch();
+    ticker?.tick();
+  };
+  const delivery = await attempt(deps, batch, from, run, connection, tally, remainingMs, results, beforeEach);
+  const recorded = await ticker?.settled();
+  return recorded === undefined || recorded.count === 0 ? delivery : { ...delivery, recorded };
+};
+
+const attempt = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  from: number,
+  run: RunRecord,
+  connection: Connection,
+  tally: RequestTally,
+  remainingMs: () => number,
+  results: ContactResult[],
+  watch: () => Promise<void>,
+): Promise<Delivery> => {
   let keyReread = false;
   for (;;) {
     try {

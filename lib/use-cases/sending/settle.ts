@@ -24,41 +24,47 @@ export const settle = async (
   batch: SendBatchMessage,
   run: RunRecord,
   from: number,
-  { results, stop }: Delivery,
-  tally: RequestTally,
+  delivery: Delivery,
+  allRequests: RequestTally,
   count: DeliveryCount,
 ): Promise<SendResult> => {
   const log = deps.logger.child({ runId: batch.runId, exportId: batch.exportId, batchNo: batch.batchNo });
+  const { results: delivered, stop, recorded } = delivery;
+  // What the delivery recorded while sending is counted; only the rest is recorded here.
+  const done = recorded?.count ?? 0;
+  const tally = recorded === undefined ? allRequests : allRequests.since(recorded);
+  const start = from + done;
+  const results = delivered.slice(done);
   if (stop === undefined) {
-    if (await recordProgress(deps, batch, run, { from, results, rest: { count: 0 } }, tally)) {
+    if (await recordProgress(deps, batch, run, { from: start, results, rest: { count: 0 } }, tally)) {
       await finaliseIfComplete(deps, batch.runId);
     }
-    log.info('batch sent', { op: batch.op, contacts: results.length, requests: tally.requests });
+    log.info('batch sent', { op: batch.op, contacts: delivered.length, requests: allRequests.requests });
     return 'done';
   }
   switch (stop.kind) {
     case 'cancelled':
       await endRun(deps, run, 'cancelled', 'Cancelled by request.');
-      return close(deps, batch, run, from, results, 'dropped', tally);
+      return close(deps, batch, run, start, results, 'dropped', tally);
     case 'connection_removed':
       deps.secrets.evict?.(batch.connectionId);
       await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
-      return close(deps, batch, run, from, results, 'dropped', tally);
+      return close(deps, batch, run, start, results, 'dropped', tally);
     case 'fatal':
       log.error('run failed: destination refused the connection', { reason: stop.error.reason });
       if (stop.error.reason === 'invalid_api_key')
         await deps.connections.setStatus(batch.connectionId, 'invalid_key');
       await endRun(deps, run, 'failed', fatalReason(stop.error));
-      return close(deps, batch, run, from, results, 'dropped', tally);
+      return close(deps, batch, run, start, results, 'dropped', tally);
     case 'transient':
       if (count.receiveCount >= count.maxReceiveCount) {
         log.warn('batch still failing on its last delivery; the rest is counted as failed', {
           error: stop.error.message,
         });
-        return close(deps, batch, run, from, results, RETRIES_EXHAUSTED, tally);
+        return close(deps, batch, run, start, results, RETRIES_EXHAUSTED, tally);
       }
-      await recordProgress(deps, batch, run, { from, results }, tally);
-      if (results.length === 0) {
+      await recordProgress(deps, batch, run, { from: start, results }, tally);
+      if (delivered.length === 0) {
         log.warn('batch failed transiently; SQS will redeliver it', { error: stop.error.message });
         return 'retry';
       }
@@ -66,7 +72,7 @@ export const settle = async (
       // forward never count towards the dead-letter limit.
       return handBack(deps, batch, log, 'failed transiently after progress');
     case 'out_of_time':
-      await recordProgress(deps, batch, run, { from, results }, tally);
+      await recordProgress(deps, batch, run, { from: start, results }, tally);
       deps.metrics?.count('BatchesRequeued');
       return handBack(deps, batch, log, 'rate budget or invocation time ran out');
   }
