@@ -64,6 +64,8 @@ interface Measured {
   run: { id: string; status: string; durationMs: number; planningMs: number };
   requests: { total: number; byRoute: Record<string, number>; throttled: number; throttledShare: number };
   sending: { requests: number; seconds: number; achievedPerSecond: number; rateUse: number };
+  /** The shared rate budget's own DynamoDB calls, per request the senders made. */
+  rateBudget: { writes: number; reads: number; writesPerRequest: number; readsPerRequest: number };
   floor: ReturnType<typeof floorOf> & { ratio: number; plannerFloor: number };
   aws: AwsCounts;
   series: RateSeries;
@@ -133,6 +135,7 @@ const measure = (
       throttledShare: timeline.length ? throttled / timeline.length : 0,
     },
     sending: { requests: sending.length, seconds, achievedPerSecond: achieved, rateUse: achieved / budget },
+    rateBudget: rateBudgetCalls(aws, timeline.length),
     floor: {
       ...floor,
       ratio:
@@ -146,6 +149,14 @@ const measure = (
     aws: structuredClone(aws),
     series: { title, perSecond, throttledPerSecond, budget },
   };
+};
+
+/** Every Autopilot request (the planner's too) goes through the budget, so all of them divide. */
+const rateBudgetCalls = (aws: AwsCounts, requests: number): Measured['rateBudget'] => {
+  const writes = aws.dynamodb.RateBudgetUpdate?.calls ?? 0;
+  const reads = aws.dynamodb.RateBudgetRead?.calls ?? 0;
+  const per = (n: number) => (requests === 0 ? 0 : n / requests);
+  return { writes, reads, writesPerRequest: per(writes), readsPerRequest: per(reads) };
 };
 
 const benchMode = async (mode: Mode) => {
@@ -279,7 +290,8 @@ const main = async (): Promise<void> => {
     const r = result.rerun;
     console.log(
       `  budget ${result.budget}/s · first: ${f.requests.total} requests (floor ${f.floor.requests}, ×${f.floor.ratio.toFixed(3)}), ` +
-        `rate use ${pct(f.sending.rateUse)} over ${f.sending.seconds.toFixed(1)} s, 429s ${pct(f.requests.throttledShare)}`,
+        `rate use ${pct(f.sending.rateUse)} over ${f.sending.seconds.toFixed(1)} s, 429s ${pct(f.requests.throttledShare)}, ` +
+        `budget ${f.rateBudget.writesPerRequest.toFixed(3)} writes + ${f.rateBudget.readsPerRequest.toFixed(3)} reads per request`,
     );
     console.log(
       `  re-run: ${r.requests.total} requests (floor ${r.floor.requests}, ×${r.floor.ratio.toFixed(3)}) = ${pct(r.shareOfFirst)} of the first; ` +

@@ -26,9 +26,15 @@ export const countAwsCalls = (clients: { dynamo: DynamoDBClient; sqs: SQSClient 
   clients.dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const raw = String(context.commandName);
-      // The shared rate budget's slot reservations are priced per Autopilot request, apart.
+      // The shared rate budget's slot reservations and hold checks are priced per Autopilot request, apart.
       const key = (args.input as { Key?: { sk?: { S?: string } } }).Key;
-      const command = raw === 'UpdateItemCommand' && key?.sk?.S === 'RATE' ? 'RateBudgetUpdate' : raw;
+      const rate = key?.sk?.S === 'RATE';
+      const command =
+        rate && raw === 'UpdateItemCommand'
+          ? 'RateBudgetUpdate'
+          : rate && raw === 'GetItemCommand'
+            ? 'RateBudgetRead'
+            : raw;
       const entry = counts.dynamodb[command] ?? { calls: 0, items: 0 };
       counts.dynamodb[command] = entry;
       entry.calls++;
