@@ -1,12 +1,12 @@
 import type { ApiEnv } from '#functions/shared/env.ts';
 import { newId } from '#functions/shared/ids.ts';
 import { type Observability, observability } from '#functions/shared/observability.ts';
+import { segmentSource } from '#functions/shared/segment-wiring.ts';
 import {
   commonParts,
   destination,
   type Overrides,
   secretProvider,
-  segmentSource,
   sqsClient,
 } from '#functions/shared/wiring.ts';
 import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';

@@ -2,15 +2,13 @@ import type { PlannerEnv } from '#functions/shared/env.ts';
 import { ONE_WEEK_MS } from '#functions/shared/env.ts';
 import { newId } from '#functions/shared/ids.ts';
 import { type Observability, observability } from '#functions/shared/observability.ts';
+import { refreshReader, s3Client, segmentSource } from '#functions/shared/segment-wiring.ts';
 import {
   commonParts,
   destination,
   type Overrides,
   rateBudget,
-  refreshReader,
-  s3Client,
   secretProvider,
-  segmentSource,
   sqsClient,
 } from '#functions/shared/wiring.ts';
 import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';

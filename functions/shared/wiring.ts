@@ -1,7 +1,7 @@
 import { Logger as PtLogger } from '@aws-lambda-powertools/logger';
 import { Metrics as PtMetrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -16,18 +16,12 @@ import { PowertoolsLogger, PowertoolsMetrics } from '#lib/adapters/observability
 import { ScopedLogger } from '#lib/adapters/observability/scoped-logger.ts';
 import { CachedSecretProvider } from '#lib/adapters/secrets/cached.ts';
 import { SecretsManagerSecretProvider } from '#lib/adapters/secrets/secrets-manager.ts';
-import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
-import { FileSegmentSource } from '#lib/adapters/segments/file-segment-source.ts';
-import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
-import { S3RefreshReader } from '#lib/adapters/segments/s3-refresh-reader.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { Destination } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
-import type { RefreshReader } from '#lib/ports/refresh-reader.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
-import type { State } from '#lib/ports/state.ts';
 import type { BaseEnv } from './env.ts';
 import type { InvocationMetrics } from './observability.ts';
 
@@ -90,47 +84,6 @@ export const commonParts = (env: BaseEnv, overrides: Overrides) => {
 };
 
 export const sqsClient = (overrides: Overrides): SQSClient => overrides.sqs ?? new SQSClient({});
-
-export const s3Client = (overrides: Overrides): S3Client => overrides.s3 ?? new S3Client({});
-
-/**
- * Where segments are read: the segment table, a folder of files, or the S3 refresh folders, each
- * segment as its newest complete refresh holds it (counts from the refresh ledger in `state`).
- */
-export const segmentSource = (
-  env: BaseEnv,
-  parts: { dynamo: DynamoDBClient; state: Pick<State, 'refreshes'> },
-  overrides: Overrides,
-): SegmentSource => {
-  if (overrides.segments) return overrides.segments;
-  const idField = env.SEGMENT_ID_FIELD;
-  if (env.SEGMENT_SOURCE === 'files') return new FileSegmentSource({ dir: env.SEGMENT_DIR ?? '.', idField });
-  if (env.SEGMENT_SOURCE === 's3') {
-    return new RefreshSegmentSource({
-      client: s3Client(overrides),
-      bucket: env.SEGMENT_BUCKET ?? '',
-      refreshes: parts.state.refreshes,
-      idField,
-    });
-  }
-  return new DynamoDbSegmentSource({ client: parts.dynamo, tableName: env.SEGMENT_TABLE ?? '' });
-};
-
-/** What a refresh arrival reads its folder with: only where segments come from S3 refreshes. */
-export const refreshReader = (
-  env: BaseEnv,
-  overrides: Overrides,
-): { reader: RefreshReader; bucket: string } | undefined =>
-  env.SEGMENT_SOURCE === 's3' && env.SEGMENT_BUCKET !== undefined
-    ? {
-        reader: new S3RefreshReader({
-          client: s3Client(overrides),
-          bucket: env.SEGMENT_BUCKET,
-          idField: env.SEGMENT_ID_FIELD,
-        }),
-        bucket: env.SEGMENT_BUCKET,
-      }
-    : undefined;
 
 export const secretProvider = (env: BaseEnv, clock: Clock, overrides: Overrides): SecretProvider =>
   new CachedSecretProvider(

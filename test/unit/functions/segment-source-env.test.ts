@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApiDeps } from '#functions/api/deps.ts';
 import { createPlannerDeps } from '#functions/planner/deps.ts';
 import { ApiEnvSchema, loadEnv, PlannerEnvSchema } from '#functions/shared/env.ts';
-import { refreshReader, segmentSource } from '#functions/shared/wiring.ts';
+import { refreshReader, segmentSource } from '#functions/shared/segment-wiring.ts';
 import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import { fakeS3 } from '#test/fakes/fake-s3.ts';
