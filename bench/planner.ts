@@ -4,14 +4,16 @@
  *   npx tsx bench/planner.ts [--profiles 100000] [--segments-format jsonl|csv] [--repeats 3]
  *                            [--page-size 1000] [--seed 42] [--out bench/results/planner.json]
  *                            [--lambda-memory 1024]   (0: Node's own heap defaults)
+ *                            [--semi-space MB|runtime] (default: what the stack deploys)
  *
  * Writes the deterministic sample segments (three overlapping) to a temporary directory, bundles
  * bench/planner-worker.ts with esbuild, and runs each measurement in a fresh `node` process: one
  * first-export run planned by the real `planRun`, in list and field mode, as a dry run (read, map,
  * validate, merge, diff, batch) and as a real run (also resolves lists against a fake Autopilot and
  * serialises every send-batch message). Only the `planRun` call is timed; peak memory is the
- * worker's maxRSS, under the heap limits Lambda gives the planner's memory size (lib/lambda-node-
- * flags.ts). Figures, not assertions: nothing here fails on a slow machine.
+ * worker's maxRSS, under the heap limits the planner has on Lambda (lib/lambda-node-flags.ts): the
+ * stack's NODE_OPTIONS for it, or with `--semi-space runtime` the limits the runtime itself gives the
+ * memory size. Figures, not assertions: nothing here fails on a slow machine.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +21,10 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSampleProfiles, SAMPLE_SEGMENTS, writeSampleFiles } from '#local/sample-data.ts';
 import { REPO_ROOT } from '../cdk/constructs/bundling.ts';
-import { SIZING } from '../cdk/stacks/stateless-stack.ts';
+import { PLANNER_SEMI_SPACE_MB, plannerNodeOptions, SIZING } from '../cdk/stacks/stateless-stack.ts';
 import { BENCH_TMP, bundleWorker } from './lib/bundle-worker.ts';
 import { lastJsonLine, runChild } from './lib/child.ts';
-import { lambdaNodeFlags } from './lib/lambda-node-flags.ts';
+import { effectiveHeapFlags } from './lib/lambda-node-flags.ts';
 import { machineInfo } from './lib/machine.ts';
 import { round, type Spread, spread } from './lib/stats.ts';
 import type { PlannerWorkerReport } from './planner-worker.ts';
@@ -99,6 +101,7 @@ const main = async (): Promise<void> => {
       seed: { type: 'string', default: '42' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'planner.json') },
       'lambda-memory': { type: 'string', default: String(SIZING.planner.memorySize) },
+      'semi-space': { type: 'string', default: String(PLANNER_SEMI_SPACE_MB) },
     },
   });
   const profiles = Number(values.profiles);
@@ -107,7 +110,13 @@ const main = async (): Promise<void> => {
   const pageSize = Number(values['page-size']);
   const seed = Number(values.seed);
   const lambdaMemoryMB = Number(values['lambda-memory']);
-  const heapFlags = lambdaMemoryMB === 0 ? [] : lambdaNodeFlags(lambdaMemoryMB);
+  const semiSpace = values['semi-space'];
+  const semiSpaceMB = semiSpace === 'runtime' ? null : Number(semiSpace);
+  if (semiSpaceMB !== null && !(Number.isInteger(semiSpaceMB) && semiSpaceMB > 0))
+    throw new Error(`--semi-space: expected a whole number of MB or "runtime", got "${semiSpace}"`);
+  const nodeOptions =
+    lambdaMemoryMB === 0 || semiSpaceMB === null ? [] : plannerNodeOptions(lambdaMemoryMB, semiSpaceMB);
+  const heapFlags = lambdaMemoryMB === 0 ? [] : effectiveHeapFlags(lambdaMemoryMB, nodeOptions);
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-planner-'));
   try {
@@ -222,8 +231,11 @@ const main = async (): Promise<void> => {
       repeats,
       heap: {
         lambdaMemoryMB: lambdaMemoryMB === 0 ? null : lambdaMemoryMB,
+        semiSpaceMB: lambdaMemoryMB === 0 ? null : semiSpaceMB,
         flags: heapFlags,
-        what: 'V8 heap limits of the worker: those Lambda gives a function of lambdaMemoryMB, or Node defaults',
+        what:
+          "V8 heap limits of the worker: the planner's NODE_OPTIONS in the stack for lambdaMemoryMB (semiSpaceMB " +
+          'given), or the limits the Lambda runtime gives lambdaMemoryMB (semiSpaceMB null), or Node defaults',
       },
       method:
         'One first-export run planned by the real planRun over FileSegmentSource, in a fresh `node` process per ' +
@@ -265,7 +277,7 @@ const main = async (): Promise<void> => {
       `\nPlanner, ${profiles.toLocaleString('en')} profiles (${format}, page ${pageSize}): median [min–max] of ${repeats} runs; ${result.cpu} ×${result.cores}, Node ${process.version}, load ${result.loadAverage}; ` +
         (heapFlags.length === 0
           ? "Node's own heap limits"
-          : `heap limits of a ${lambdaMemoryMB} MB Lambda (${heapFlags.join(' ')})`),
+          : `heap limits of a ${lambdaMemoryMB} MB Lambda, ${semiSpaceMB === null ? "the runtime's own" : 'NODE_OPTIONS'} (${heapFlags.join(' ')})`),
     );
     const fmt = (s: Spread, d = 0): string =>
       `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;

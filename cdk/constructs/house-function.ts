@@ -34,6 +34,8 @@ export type HouseFunctionProps = Entry & {
   memorySize: number;
   /** The function's own settings (its env schema in functions/shared/env.ts). */
   environment: Record<string, string>;
+  /** Node and V8 flags for NODE_OPTIONS, after the house's own. */
+  nodeOptions?: readonly string[];
   /** @default 'INFO' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** For a function invoked asynchronously (EventBridge): its retries and where failed events go. */
@@ -41,11 +43,14 @@ export type HouseFunctionProps = Entry & {
 };
 
 /** Settings every function gets besides its own: Powertools, and source-mapped stack traces. */
-export const houseEnvironment = (logLevel: string): Record<string, string> => ({
+export const houseEnvironment = (
+  logLevel: string,
+  nodeOptions: readonly string[] = [],
+): Record<string, string> => ({
   POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   POWERTOOLS_LOG_LEVEL: logLevel,
-  NODE_OPTIONS: '--enable-source-maps',
+  NODE_OPTIONS: ['--enable-source-maps', ...nodeOptions].join(' '),
 });
 
 /**
@@ -89,7 +94,7 @@ export class HouseFunction extends Construct {
       memorySize: props.memorySize,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { ...houseEnvironment(props.logLevel ?? 'INFO'), ...props.environment },
+      environment: { ...houseEnvironment(props.logLevel ?? 'INFO', props.nodeOptions), ...props.environment },
       bundling: nodejsBundlingOptions(),
       ...(props.asyncInvoke ?? {}),
     });

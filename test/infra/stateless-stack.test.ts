@@ -10,11 +10,12 @@ import {
   SenderEnvSchema,
   WatchdogEnvSchema,
 } from '#functions/shared/env.ts';
+import { lambdaNodeFlags } from '../../bench/lib/lambda-node-flags.ts';
 import { METRICS_NAMESPACE, SECRET_PREFIX, SERVICE_NAME } from '../../cdk/config.ts';
 import { HouseFunction, type HouseFunctionProps } from '../../cdk/constructs/house-function.ts';
 import { ROUTES } from '../../cdk/constructs/http-api.ts';
 import { MAX_RECEIVE_COUNT } from '../../cdk/constructs/work-queue.ts';
-import { KEY_CHECK_TIMEOUT, SIZING } from '../../cdk/stacks/stateless-stack.ts';
+import { KEY_CHECK_TIMEOUT, PLANNER_SEMI_SPACE_MB, SIZING } from '../../cdk/stacks/stateless-stack.ts';
 import { idOf, resourcesOf, type Synthesized, synthesize } from './support.ts';
 
 let s: Synthesized;
@@ -258,14 +259,37 @@ describe('functions', () => {
         MemorySize: memory,
       });
       expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: idOf(house(name).logGroup) } });
+      expect(String(props.Environment.Variables.NODE_OPTIONS).split(' ')).toContain('--enable-source-maps');
       expect(props.Environment.Variables).toMatchObject({
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
       const logs = resourcesOf(s.statelessTemplate, 'AWS::Logs::LogGroup')[idOf(house(name).logGroup)];
       expect(logs?.Properties?.RetentionInDays).toBe(30);
+    },
+  );
+
+  // Lambda's bootstrap passes its own heap limits only when NODE_OPTIONS names neither.
+  it.each(['Planner', 'RefreshArrival'] as const)(
+    '%s runs with the measured young generation and the old space the runtime would give',
+    (name) => {
+      const props = fnProps(name);
+      const runtimeOldSpace = lambdaNodeFlags(props.MemorySize as number).find((f) =>
+        f.startsWith('--max-old-space-size='),
+      );
+      expect(String(props.Environment.Variables.NODE_OPTIONS).split(' ')).toEqual([
+        '--enable-source-maps',
+        `--max-semi-space-size=${PLANNER_SEMI_SPACE_MB}`,
+        runtimeOldSpace,
+      ]);
+    },
+  );
+
+  it.each(['Refresh', 'Sender', 'Api', 'Watchdog'] as const)(
+    '%s leaves the heap limits to the runtime: NODE_OPTIONS names none',
+    (name) => {
+      expect(fnProps(name).Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
     },
   );
 
