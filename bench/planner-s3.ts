@@ -27,10 +27,10 @@ import { localS3Client } from '#test/support/s3-endpoint.ts';
 import { uploadSegmentFile } from '#test/support/segment-files.ts';
 import { syntheticRows } from '#test/support/synthetic-rows.ts';
 import { REPO_ROOT } from '../cdk/constructs/bundling.ts';
-import { SIZING } from '../cdk/stacks/stateless-stack.ts';
+import { plannerNodeOptions, SIZING } from '../cdk/stacks/stateless-stack.ts';
 import { BENCH_TMP, bundleWorker } from './lib/bundle-worker.ts';
 import { lastJsonLine, runChild } from './lib/child.ts';
-import { lambdaNodeFlags } from './lib/lambda-node-flags.ts';
+import { effectiveHeapFlags } from './lib/lambda-node-flags.ts';
 import { machineInfo } from './lib/machine.ts';
 import { round, type Spread, spread } from './lib/stats.ts';
 import type { PlannerS3WorkerReport } from './planner-s3-worker.ts';
@@ -67,7 +67,9 @@ const formats = values.formats.split(',').map((f) => {
 const triggers = values.triggers.split(',');
 const repeats = Number(values.repeats);
 const lambdaMemoryMB = Number(values['lambda-memory']);
-const heapFlags = lambdaMemoryMB === 0 ? [] : lambdaNodeFlags(lambdaMemoryMB);
+// The heap limits the deployed planner really has: its NODE_OPTIONS, as Lambda's bootstrap applies them.
+const heapFlags =
+  lambdaMemoryMB === 0 ? [] : effectiveHeapFlags(lambdaMemoryMB, plannerNodeOptions(lambdaMemoryMB));
 const nodeFlags = [...heapFlags, ...values['node-flags'].split(' ').filter((f) => f !== '')];
 const segmentOf = (format: Format): string => `people-${format.replace('.', '-')}`;
 
@@ -242,7 +244,7 @@ try {
   );
 
   console.log(
-    `\nPlanner over S3, ${profiles.toLocaleString('en')} rows per format (page ${values['page-size']}, cap ${Number(values.cap).toLocaleString('en')} ${values['cap-policy']}, ${values.mode} mode): median [min–max] of ${repeats} runs; ${machine.cpu} ×${machine.cores}, Node ${process.version}, load ${machine.loadAverage}; ${heapFlags.length === 0 ? "Node's own heap limits" : `heap limits of a ${lambdaMemoryMB} MB Lambda (${heapFlags.join(' ')})`}`,
+    `\nPlanner over S3, ${profiles.toLocaleString('en')} rows per format (page ${values['page-size']}, cap ${Number(values.cap).toLocaleString('en')} ${values['cap-policy']}, ${values.mode} mode): median [min–max] of ${repeats} runs; ${machine.cpu} ×${machine.cores}, Node ${process.version}, load ${machine.loadAverage}; ${heapFlags.length === 0 ? "Node's own heap limits" : `heap limits of the deployed ${lambdaMemoryMB} MB planner (${heapFlags.join(' ')})`}`,
   );
   const fmt = (s: Spread, d = 0): string =>
     `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
