@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, call } from '../api/client.ts';
 import type { Problem } from '../api/problems.ts';
 import { ProblemAlert } from './form.tsx';
@@ -20,6 +20,11 @@ export const RunCancel = ({
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  // The button that asked is gone once the question shows: focus follows, or a keyboard user is lost.
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
   const cancel = async () => {
     setBusy(true);
     setProblem(undefined);
@@ -40,6 +45,7 @@ export const RunCancel = ({
           </p>
           <p>
             <button
+              ref={confirmRef}
               type="button"
               class="danger"
               disabled={busy}

@@ -241,10 +241,15 @@ describe('the console: runs, in chromium', () => {
       poller.expectNoErrors();
       await poller.context.close();
 
-      await cancel.click();
+      // From the keyboard: the question takes focus, as the button that asked it is gone.
+      await cancel.focus();
+      await page.keyboard.press('Enter');
       await page.getByText('Contacts already sent stay in Autopilot').waitFor();
+      await expect
+        .poll(() => page.evaluate('document.activeElement?.textContent ?? ""'))
+        .toBe('Yes, cancel the run');
       await expectAccessible(page);
-      await page.getByRole('button', { name: 'Yes, cancel the run' }).click();
+      await page.keyboard.press('Enter');
       await statusText(page).getByText('Cancelled').waitFor();
       await statusText(page).getByText('Cancelled by dev-contributor.').waitFor();
       expect(await page.getByRole('button', { name: /Cancel run/ }).count()).toBe(0);
