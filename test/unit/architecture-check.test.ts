@@ -42,7 +42,7 @@ const CLEAN = {
   'lib/adapters/dynamo/store.ts':
     "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport type { Store } from '#lib/ports/store.ts';\nimport { request } from 'undici';\nimport { readFile } from 'node:fs/promises';\n",
   'functions/sender/index.ts':
-    "import { run } from '#lib/use-cases/run.ts';\nimport { store } from '#lib/adapters/dynamo/store.ts';\nimport { env } from '../shared/env.ts';\n",
+    "import { run } from '#lib/use-cases/run.ts';\nimport { store } from '#lib/adapters/dynamo/store.ts';\nimport { env } from '#functions/shared/env.ts';\n",
   'functions/shared/env.ts': "import * as z from 'zod';\n",
   'local/runtime.ts':
     "import { handler } from '#functions/sender/index.ts';\nimport { startFauxqs } from 'fauxqs';\n",
