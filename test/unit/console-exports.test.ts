@@ -11,34 +11,20 @@ import {
   STANDARD_FIELDS,
 } from '../../console/components/export-model.ts';
 import { href, parseRoute } from '../../console/router.ts';
+import { anExportView } from '../fixtures/console-views.ts';
 
-const view = (patch: Partial<ExportView> = {}): ExportView => ({
-  name: 'Weekly',
-  connectionId: 'conn-1',
-  segmentIds: ['a', 'b'],
-  dataMatching: { email: 'email', fields: { FirstName: 'first_name' }, custom: [], updatedAt: 'updated_at' },
-  membership: 'list',
-  onLeave: 'remove',
-  listTitles: { a: 'List A', gone: 'Old list' },
-  membershipFields: {},
-  adoptExistingLists: false,
-  cap: 5_000,
-  capPolicy: 'fail',
-  scheduled: true,
-  id: 'exp-1',
-  version: 3,
-  createdBy: 'u1',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedBy: 'u1',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  status: 'ready',
-  connection: { id: 'conn-1', displayName: 'Main', type: 'autopilot' },
-  activeRunId: null,
-  lastRun: null,
-  health: null,
-  permissions: { canEdit: true, canRun: true },
-  ...patch,
-});
+const view = (patch: Partial<ExportView> = {}): ExportView =>
+  anExportView({
+    segmentIds: ['a', 'b'],
+    dataMatching: {
+      email: 'email',
+      fields: { FirstName: 'first_name' },
+      custom: [],
+      updatedAt: 'updated_at',
+    },
+    listTitles: { a: 'List A', gone: 'Old list' },
+    ...patch,
+  });
 
 describe('console exports: the cap meter', () => {
   const a = { id: 'a', name: 'Newsletter', profiles: 8 };

@@ -1,37 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import { changedSettings } from '../../console/components/export-diff.ts';
-import { type ExportView, emptyForm, formOf, inputOf } from '../../console/components/export-model.ts';
+import { emptyForm, formOf, inputOf } from '../../console/components/export-model.ts';
 import { type Health, healthText } from '../../console/components/health-text.ts';
 import { leaveWebhookSecret, takeWebhookSecret } from '../../console/components/webhook-secret.ts';
+import { anExportView } from '../fixtures/console-views.ts';
 
-const view = (patch: Partial<ExportView> = {}): ExportView => ({
-  name: 'Weekly',
-  connectionId: 'conn-1',
-  segmentIds: ['a'],
-  dataMatching: { email: 'email', fields: {}, custom: [] },
-  membership: 'list',
-  onLeave: 'remove',
-  listTitles: {},
-  membershipFields: {},
-  adoptExistingLists: false,
-  cap: 5_000,
-  capPolicy: 'fail',
-  scheduled: true,
-  id: 'exp-1',
-  version: 3,
-  createdBy: 'u1',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedBy: 'u1',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  status: 'ready',
-  connection: { id: 'conn-1', displayName: 'Main', type: 'autopilot' },
-  activeRunId: null,
-  lastRun: null,
-  health: null,
-  permissions: { canEdit: true, canRun: true },
-  ...patch,
-});
+const view = anExportView;
 
 const HOOK = 'https://hooks.slack.com/services/T000/B000/XXXX';
 

@@ -4,6 +4,7 @@ import { changeText, detailLines, valueText } from '../../console/components/aud
 import { type ExportView, emptyForm, formOf, inputOf } from '../../console/components/export-model.ts';
 import type { Run } from '../../console/components/run-format.ts';
 import { canRetryFailed, driftLines, namedContactsText } from '../../console/components/run-operations.ts';
+import { anExportView } from '../fixtures/console-views.ts';
 
 const run = (over: Partial<Run> = {}, failed = 0): Run => ({
   id: 'run-1',
@@ -112,33 +113,8 @@ describe('console operations: audit changes in words', () => {
   });
 });
 
-const listExport = (repair?: ExportView['repair']): ExportView => ({
-  name: 'Weekly',
-  connectionId: 'conn-1',
-  segmentIds: ['a'],
-  dataMatching: { email: 'email', fields: {}, custom: [] },
-  membership: 'list',
-  onLeave: 'remove',
-  listTitles: {},
-  membershipFields: {},
-  adoptExistingLists: false,
-  cap: 5_000,
-  capPolicy: 'fail',
-  scheduled: true,
-  ...(repair === undefined ? {} : { repair }),
-  id: 'exp-1',
-  version: 3,
-  createdBy: 'u1',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedBy: 'u1',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  status: 'ready',
-  connection: { id: 'conn-1', displayName: 'Main', type: 'autopilot' },
-  activeRunId: null,
-  lastRun: null,
-  health: null,
-  permissions: { canEdit: true, canRun: true },
-});
+const listExport = (repair?: ExportView['repair']): ExportView =>
+  anExportView(repair === undefined ? {} : { repair });
 
 describe('console operations: repair options on the export form', () => {
   it('keeps the repair options an edit loaded, so a save never turns them off unasked', () => {
