@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarmAction, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueueWithAlarm } from './dead-letter.ts';
 import { REFRESH_PREFIX } from './segment-bucket.ts';
 
 /** The key of a refresh's manifest; its arrival is the refresh (docs/deploy.md#dropping-segments). */
@@ -42,11 +43,13 @@ export class RefreshArrivalRule extends Construct {
 
   constructor(scope: Construct, id: string, props: RefreshArrivalRuleProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    const dead = deadLetterQueueWithAlarm(
+      this,
+      'A refresh arrival failed or could not be delivered: its exports did not start. Inspect the dead-letter queue, fix the cause, then replay (docs/deploy.md).',
+      props.alarmAction,
+    );
+    this.deadLetterQueue = dead.queue;
+    this.deadLetterAlarm = dead.alarm;
     this.rule = new Rule(this, 'Rule', {
       description: 'autopilot-export: a refresh manifest arrived in the segment bucket',
       eventPattern: {
@@ -58,21 +61,6 @@ export class RefreshArrivalRule extends Construct {
         },
       },
     });
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'A refresh arrival failed or could not be delivered: its exports did not start. Inspect the dead-letter queue, fix the cause, then replay (docs/deploy.md).',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm.addAlarmAction(props.alarmAction);
-    // Told when it clears too, so a recovery is said as plainly as the failure.
-    this.deadLetterAlarm.addOkAction(props.alarmAction);
   }
 
   /** Sends matching events to the arrival function (created with `deadLetterQueue` as its async DLQ). */

@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarmAction, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueueWithAlarm } from './dead-letter.ts';
 
 export interface WorkQueueProps {
   /** Human name used in descriptions and the alarm ("plan", "send"). */
@@ -26,13 +27,13 @@ export class WorkQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // Longer than the source queue's retention: a standard queue keeps a message's original
-      // enqueue time when it moves to the DLQ.
-      retentionPeriod: Duration.days(14),
-    });
+    const dead = deadLetterQueueWithAlarm(
+      this,
+      `Messages in the ${props.purpose} dead-letter queue. Inspect them, fix the cause, then re-drive (docs/deploy.md).`,
+      props.alarmAction,
+    );
+    this.deadLetterQueue = dead.queue;
+    this.deadLetterAlarm = dead.alarm;
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -43,19 +44,5 @@ export class WorkQueue extends Construct {
         maxReceiveCount: props.maxReceiveCount ?? MAX_RECEIVE_COUNT,
       },
     });
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `Messages in the ${props.purpose} dead-letter queue. Inspect them, fix the cause, then re-drive (docs/deploy.md).`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm.addAlarmAction(props.alarmAction);
-    // Told when it clears too, so a recovery is said as plainly as the failure.
-    this.deadLetterAlarm.addOkAction(props.alarmAction);
   }
 }
