@@ -8,7 +8,6 @@ import { endRun } from './run-lifecycle.ts';
 import type { SendBatchDeps } from './sending/context.ts';
 import { type Delivery, deliver } from './sending/deliver.ts';
 import { close, type DeliveryCount, handBack, type SendResult, settle } from './sending/settle.ts';
-import { intentChanges } from './sending/snapshot-changes.ts';
 
 export type { SendBatchDeps, SenderSettings } from './sending/context.ts';
 
@@ -107,8 +106,6 @@ const sendLeased = async (
       await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
       return await close(deps, batch, run, from, [], 'dropped');
     }
-    const intent = intentChanges(batch, run, from);
-    if (intent.length > 0) await deps.snapshots.apply(batch.exportId, intent);
     const tally = new RequestTally();
     const delivery = await deliver(deps, batch, from, run, connection, tally, remainingMs);
     countDelivery(deps, tally, delivery);

@@ -1,5 +1,7 @@
 import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod';
 import type { BatchRange, BatchState, ErrorSample, RecordResult } from '#lib/domain/batch.ts';
+import type { BatchSettlement } from '#lib/domain/snapshot.ts';
 import type { BatchLedger, RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import { addCounters, getBatch, recordBatch, retryConflicts } from './batch-record.ts';
 import { updateItem } from './item-ops.ts';
@@ -28,7 +30,7 @@ export const leaseBatch = (
 ): Promise<boolean> =>
   updateItem(ctx, keys.batch(runId, batchNo), (e) => ({
     update:
-      `SET ${e.path('lease')} = ${e.value({ holder, until })}, ` +
+      `SET ${e.path('lease')} = ${e.value({ holder, until })}, ${e.path('tried')} = ${e.value(true)}, ` +
       `${e.path(TTL_ATTRIBUTE)} = if_not_exists(${e.path(TTL_ATTRIBUTE)}, ${e.value(expiresAt(ctx, ctx.ttlDays.batches))})`,
     condition:
       `(attribute_not_exists(${e.path('done')}) OR ${e.path('done')} = ${e.value(false)}) AND ` +
@@ -101,6 +103,59 @@ export const listErrorSamples = async (
   return samples.slice(0, limit);
 };
 
+const SettlementItemSchema = z.object({
+  next: z.number().int().min(0).optional(),
+  done: z.boolean().optional(),
+  accepted: z.number().optional(),
+  resultsTo: z.number().int().min(0).optional(),
+  failedItems: z.set(z.number().int().min(0)).optional(),
+  tried: z.boolean().optional(),
+});
+
+/** Every `BATCH#` item of a run, as the settling of its staged snapshot changes needs it (one Query). */
+export const listSettlements = async (
+  ctx: TableContext,
+  runId: string,
+): Promise<Map<number, BatchSettlement>> => {
+  const out = new Map<number, BatchSettlement>();
+  let start: Item | undefined;
+  do {
+    const page = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :batch)',
+        ExpressionAttributeValues: { ':pk': { S: keys.run(runId).pk }, ':batch': { S: 'BATCH#' } },
+        ProjectionExpression: 'sk, #n, #d, #a, #r, #f, #t',
+        ExpressionAttributeNames: {
+          '#n': 'next',
+          '#d': 'done',
+          '#a': 'accepted',
+          '#r': 'resultsTo',
+          '#f': 'failedItems',
+          '#t': 'tried',
+        },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const raw of page.Items ?? []) {
+      const item = fromItem(SettlementItemSchema, raw);
+      const batchNo = Number((raw.sk?.S ?? '').slice('BATCH#'.length));
+      // Recorded whole, before ranges existed: every item had a result.
+      const whole = item.next === undefined && item.accepted !== undefined;
+      out.set(batchNo, {
+        next: item.next ?? 0,
+        done: item.done ?? whole,
+        ...(item.resultsTo === undefined ? {} : { resultsTo: item.resultsTo }),
+        failed: item.failedItems ?? new Set<number>(),
+        tried: item.tried ?? whole,
+      });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+};
+
 /** The failed contacts recorded on a run's `BATCH#` items, distinct and sorted, at most `limit`. */
 export const listFailedEmails = async (
   ctx: TableContext,
@@ -141,6 +196,10 @@ export class DynamoDbBatchLedger implements BatchLedger {
 
   lease(runId: string, batchNo: number, holder: string, now: string, until: string): Promise<boolean> {
     return leaseBatch(this.ctx, runId, batchNo, holder, now, until);
+  }
+
+  settlements(runId: string): Promise<Map<number, BatchSettlement>> {
+    return listSettlements(this.ctx, runId);
   }
 
   release(runId: string, batchNo: number, holder: string): Promise<void> {

@@ -95,6 +95,20 @@ export const getBatch = async (
 };
 
 /**
+ * The refused contacts, as sets the range's update adds to: emails (named by retry-failed) and batch
+ * positions (read when the run's staged snapshot changes are settled). A batch holds at most 100
+ * contacts, and both expire with it.
+ */
+const failedSets = (b: Expr, outcome: RecordedOutcome): string => {
+  const adds: string[] = [];
+  if (outcome.failedEmails?.length)
+    adds.push(`${b.path('failedEmails')} ${b.value(new Set(outcome.failedEmails))}`);
+  if (outcome.failedItems?.length)
+    adds.push(`${b.path('failedItems')} ${b.value(new Set(outcome.failedItems))}`);
+  return adds.length === 0 ? '' : ` ADD ${adds.join(', ')}`;
+};
+
+/**
  * One transaction: move `BATCH#n` from `from` to `to` (create it when `from` is 0), add the counters
  * to the run (and `batchesDone` when the range is final), and write up to five error samples. A
  * redelivery, or a concurrent sender of the same batch, fails the batch item's condition, so nothing
@@ -135,10 +149,10 @@ export const recordBatch = async (
           `SET ${b.path('next')} = ${b.value(range.to)}, ${b.path('done')} = ${b.value(range.final)}, ` +
           `${b.path('recordedAt')} = ${b.value(outcome.at)}, ` +
           `${b.path(TTL_ATTRIBUTE)} = ${b.value(expiresAt(ctx, ctx.ttlDays.batches))}` +
-          // A string set: a batch holds at most 100 contacts, and it expires with the batch.
-          (outcome.failedEmails?.length
-            ? ` ADD ${b.path('failedEmails')} ${b.value(new Set(outcome.failedEmails))}`
-            : ''),
+          (range.final && outcome.resultsTo !== undefined
+            ? `, ${b.path('resultsTo')} = ${b.value(outcome.resultsTo)}`
+            : '') +
+          failedSets(b, outcome),
         ConditionExpression: batchCondition,
         ...b.attributes(),
       },

@@ -3,6 +3,7 @@ import type { SnapshotEntry } from '#lib/domain/diff.ts';
 import { mapProfile } from '#lib/domain/mapping.ts';
 import { MAX_CONTACT_BYTES, utf8Length } from '#lib/domain/messages.ts';
 import { endRun } from '../run-lifecycle.ts';
+import { loadSnapshot } from '../snapshot-view.ts';
 import type { PlannerCheckpoint } from './checkpoint.ts';
 import type { Context } from './context.ts';
 import { namedContacts } from './named-contacts.ts';
@@ -20,7 +21,9 @@ export const readSnapshot = async (ctx: Context): Promise<Map<string, SnapshotEn
     }
     return bits;
   };
-  for await (const entry of ctx.deps.snapshots.read(ctx.exp.id)) {
+  // A dry run reads only; a run settles what earlier runs' ledgers recorded and compacts (snapshot-view.ts).
+  const fold = await loadSnapshot(ctx.deps, ctx.exp.id, { maintain: ctx.run.trigger !== 'dry-run' });
+  for (const entry of fold.read(true)) {
     const segments = mask(entry.segmentIds);
     const maybe = mask(entry.maybeSegmentIds) & ~segments;
     if (segments === 0 && maybe === 0 && entry.hash === '') continue;

@@ -32,7 +32,7 @@ export interface PlannerSettings {
 export interface PlanRunDeps extends LifecycleDeps {
   connections: Connections;
   plans: PlanLedger;
-  batches: Pick<BatchLedger, 'addRequests' | 'record'>;
+  batches: Pick<BatchLedger, 'addRequests' | 'record' | 'settlements'>;
   snapshots: Snapshots;
   lists: ListRegistry;
   targets: TargetOwners;

@@ -2,6 +2,7 @@ import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts'
 import { ContactCollector } from '#lib/domain/collector.ts';
 import { addRequests, capabilityAt } from '#lib/domain/costs.ts';
 import { emptyDiffTotals } from '#lib/domain/diff.ts';
+import { stagedBatch } from '#lib/domain/staged-batch.ts';
 import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import { RequestTally, ThrottledTooLongError } from '../destination-calls.ts';
 import { endRun } from '../run-lifecycle.ts';
@@ -143,6 +144,12 @@ export const plan = async (
   let queued = Math.max(state.emitted, run.batchesQueued ?? 0);
   while (queued < queueUntil) {
     const chunk = built.messages.slice(queued, Math.min(queueUntil, queued + SEND_CHUNK));
+    // What the batches will change is on record before any of them can be sent (snapshot-view.ts).
+    await deps.snapshots.stage(
+      exp.id,
+      run.id,
+      chunk.map((m) => stagedBatch(m, run.segmentIds)),
+    );
     await deps.sendQueue.send(chunk);
     queued += chunk.length;
     await deps.plans.note(run.id, { at: now(ctx), batchesQueued: queued });

@@ -4,7 +4,6 @@ import type { Connections } from '#lib/ports/connections.ts';
 import type { Destination } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
-import type { Snapshots } from '#lib/ports/snapshots.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
 import type { LifecycleDeps } from '../run-lifecycle.ts';
 
@@ -31,7 +30,6 @@ export interface SenderSettings {
 export interface SendBatchDeps extends LifecycleDeps {
   connections: Connections;
   batches: BatchLedger;
-  snapshots: Snapshots;
   destination: Destination;
   secrets: SecretProvider;
   rateBudget: RateBudget;

@@ -17,18 +17,21 @@ export const outcomeOf = (
   results: readonly ContactResult[],
   rest: Rest,
   tally: RequestTally,
-  context: { batchNo: number; maskEmails: boolean; at: string },
+  context: { batchNo: number; maskEmails: boolean; at: string; from: number },
 ): RecordedOutcome => {
   const failed: Record<string, number> = {};
   const samples: ErrorSample[] = [];
   // Normalised as the planner keys contacts, so a retry names exactly these.
   const failedEmails = new Set<string>();
+  // Batch positions, for settling the run's staged snapshot changes (snapshot-view.ts).
+  const failedItems: number[] = [];
   let accepted = 0;
-  for (const r of results) {
+  for (const [i, r] of results.entries()) {
     if (r.ok) {
       accepted++;
       continue;
     }
+    failedItems.push(context.from + i);
     failed[r.reason] = (failed[r.reason] ?? 0) + 1;
     failedEmails.add(r.email.trim().toLowerCase());
     if (samples.length < SAMPLES_PER_RANGE) {
@@ -53,5 +56,8 @@ export const outcomeOf = (
     throttled: tally.throttled,
     samples,
     ...(failedEmails.size === 0 ? {} : { failedEmails: [...failedEmails].sort() }),
+    ...(failedItems.length === 0 ? {} : { failedItems }),
+    // Where results end when this range closes the batch: the rest had none (dropped or failed unsent).
+    ...(rest.count > 0 ? { resultsTo: context.from + results.length } : {}),
   };
 };

@@ -4,7 +4,6 @@ import type { ContactResult } from '#lib/ports/destination.ts';
 import { RequestTally } from '../destination-calls.ts';
 import type { SendBatchDeps } from './context.ts';
 import { outcomeOf, type Rest } from './outcome.ts';
-import { snapshotChanges } from './snapshot-changes.ts';
 
 /** A part of a batch to record: items `from` onwards have `results`; `rest` closes the batch. */
 export interface Progress {
@@ -13,17 +12,6 @@ export interface Progress {
   /** Set when this record closes the batch: what became of the items after the results. */
   rest?: Rest;
 }
-
-const sliceOf = (batch: SendBatchMessage, from: number, to: number): SendBatchMessage => {
-  switch (batch.op) {
-    case 'upsert':
-      return { ...batch, items: batch.items.slice(from, to) };
-    case 'list-join':
-      return { ...batch, items: batch.items.slice(from, to) };
-    case 'list-leave':
-      return { ...batch, items: batch.items.slice(from, to) };
-  }
-};
 
 /** The addresses of a batch's items `from`…`to`, whatever the batch's kind. */
 const emailsOf = (batch: SendBatchMessage, from: number, to: number): string[] => {
@@ -37,9 +25,9 @@ const emailsOf = (batch: SendBatchMessage, from: number, to: number): string[] =
 };
 
 /**
- * Records one delivery's progress through a batch exactly once: the snapshot changes of the accepted
- * contacts first (idempotent, so a crash between the two writes only repeats them), then the range's
- * counts in one conditional transaction. When another delivery of the same batch recorded part of
+ * Records one delivery's progress through a batch exactly once: the range's counts, refused positions
+ * and (when it closes the batch) where its results end, in one conditional transaction. The snapshot
+ * follows from these and the plan the planner staged (snapshot-view.ts). When another delivery of the same batch recorded part of
  * the range meanwhile, only what it has not recorded is recorded; its requests still count. Returns
  * whether the batch is now done.
  */
@@ -53,12 +41,6 @@ export const recordProgress = async (
   const { from, results, rest } = progress;
   const total = batch.items.length;
   const delivered = from + results.length;
-  const changes = snapshotChanges(sliceOf(batch, from, delivered), run, results);
-  if (changes.length > 0) {
-    await deps.snapshots.apply(batch.exportId, changes);
-    // An export deleted while this batch was sending must not keep the emails just written for it.
-    if ((await deps.exports.get(batch.exportId)) === undefined) await deps.snapshots.delete(batch.exportId);
-  }
   const final = rest !== undefined;
   let start = from;
   let requests = tally;
@@ -73,6 +55,7 @@ export const recordProgress = async (
         : { count: 0 };
     if (mine.length === 0 && !final) break;
     const outcome = outcomeOf(mine, restNow, requests, {
+      from: start,
       batchNo: batch.batchNo,
       maskEmails: deps.settings.maskEmails,
       at: new Date(deps.clock.now()).toISOString(),

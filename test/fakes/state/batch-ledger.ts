@@ -5,6 +5,7 @@ import {
   type ErrorSample,
   type RecordResult,
 } from '#lib/domain/batch.ts';
+import type { BatchSettlement } from '#lib/domain/snapshot.ts';
 import type { BatchLedger, RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import type { Tables } from './tables.ts';
 
@@ -26,6 +27,8 @@ const leaseKey = (runId: string, batchNo: number): string => `${runId}#${batchNo
 export class InMemoryBatchLedger implements BatchLedger {
   /** Per run, the failed contacts recorded on its batches (DynamoDB keeps them on each batch item). */
   private readonly failed = new Map<string, Set<string>>();
+  /** Per batch (`runId#batchNo`): leased at least once, refused positions, where results end. */
+  private readonly settling = new Map<string, { tried: boolean; failed: Set<number>; resultsTo?: number }>();
 
   constructor(private readonly t: Tables) {}
 
@@ -47,6 +50,9 @@ export class InMemoryBatchLedger implements BatchLedger {
     }
     const state = { next: range.to, done: range.final };
     states.set(batchNo, state);
+    const settling = this.settlingOf(runId, batchNo);
+    for (const i of outcome.failedItems ?? []) settling.failed.add(i);
+    if (range.final && outcome.resultsTo !== undefined) settling.resultsTo = outcome.resultsTo;
     r.lastProgressAt = outcome.at;
     const p = r.progress;
     if (range.final) p.batchesDone += 1;
@@ -87,7 +93,39 @@ export class InMemoryBatchLedger implements BatchLedger {
     const lease = this.t.batchLeases.get(leaseKey(runId, batchNo));
     if (lease !== undefined && lease.holder !== holder && !(lease.until < now)) return false;
     this.t.batchLeases.set(leaseKey(runId, batchNo), { holder, until });
+    this.settlingOf(runId, batchNo).tried = true;
     return true;
+  }
+
+  async settlements(runId: string): Promise<Map<number, BatchSettlement>> {
+    const out = new Map<number, BatchSettlement>();
+    const states = this.t.batches.get(runId);
+    for (const [key, s] of this.settling) {
+      if (!key.startsWith(`${runId}#`)) continue;
+      const batchNo = Number(key.slice(runId.length + 1));
+      const state = states?.get(batchNo) ?? { next: 0, done: false };
+      out.set(batchNo, {
+        next: state.next,
+        done: state.done,
+        ...(s.resultsTo === undefined ? {} : { resultsTo: s.resultsTo }),
+        failed: new Set(s.failed),
+        tried: s.tried,
+      });
+    }
+    return out;
+  }
+
+  private settlingOf(
+    runId: string,
+    batchNo: number,
+  ): { tried: boolean; failed: Set<number>; resultsTo?: number } {
+    const key = leaseKey(runId, batchNo);
+    let found = this.settling.get(key);
+    if (found === undefined) {
+      found = { tried: false, failed: new Set() };
+      this.settling.set(key, found);
+    }
+    return found;
   }
 
   async release(runId: string, batchNo: number, holder: string): Promise<void> {

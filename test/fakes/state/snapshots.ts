@@ -1,61 +1,117 @@
-import type { SnapshotChange, StoredSnapshotEntry } from '#lib/domain/snapshot.ts';
-import type { Snapshots } from '#lib/ports/snapshots.ts';
+import type {
+  BatchSettlement,
+  SnapshotChange,
+  StagedBatch,
+  StoredSnapshotEntry,
+} from '#lib/domain/snapshot.ts';
+import {
+  SnapshotChangedError,
+  type SnapshotRecord,
+  type SnapshotStats,
+  type Snapshots,
+} from '#lib/ports/snapshots.ts';
 import type { Tables } from './tables.ts';
 
-/** `Snapshots` in memory: hashes and (certain or uncertain) memberships, per export. */
+type Log =
+  | { kind: 'changes'; changes: SnapshotChange[] }
+  | {
+      kind: 'staged';
+      runId: string;
+      /** Parts by first batch number, read in that order (the DynamoDB parts' sort keys). */
+      parts: Map<number, StagedBatch[]>;
+      settlements?: Map<number, BatchSettlement>;
+    }
+  | { kind: 'drop'; segmentId: string };
+
+export interface StoredSnapshot {
+  version: number;
+  base: StoredSnapshotEntry[];
+  logs: Log[];
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+/** What the DynamoDB adapter would store for a log, roughly: its JSON (for the compaction heuristics). */
+const sizeOf = (value: unknown): number =>
+  JSON.stringify(value, (_k, v) => (v instanceof Map ? [...v] : v)).length;
+
+/** `Snapshots` in memory: the same base and logs as in DynamoDB, kept as objects, copied in and out. */
 export class InMemorySnapshots implements Snapshots {
   constructor(private readonly t: Tables) {}
 
-  async *read(exportId: string): AsyncIterable<StoredSnapshotEntry> {
-    const contacts = this.t.snapshotContacts.get(exportId) ?? new Map<string, { h: string; e?: string }>();
-    const members = this.t.snapshotMembers.get(exportId) ?? new Map<string, Map<string, boolean>>();
-    const keys = new Set<string>(contacts.keys());
-    for (const set of members.values()) for (const k of set.keys()) keys.add(k);
-    const segments = [...members.keys()].sort();
-    for (const key of [...keys].sort()) {
-      const c = contacts.get(key);
-      const entry: StoredSnapshotEntry = {
-        key,
-        hash: c?.h ?? '',
-        segmentIds: segments.filter((s) => members.get(s)?.get(key) === false),
-      };
-      const maybe = segments.filter((s) => members.get(s)?.get(key) === true);
-      if (maybe.length > 0) entry.maybeSegmentIds = maybe;
-      if (c?.e !== undefined) entry.email = c.e;
-      yield entry;
+  async *scan(exportId: string): AsyncIterable<SnapshotRecord> {
+    const stored = this.t.snapshots.get(exportId);
+    if (stored === undefined) return;
+    const { base, logs } = copy({ base: stored.base, logs: stored.logs });
+    for (const entry of base) yield { kind: 'entry', entry };
+    for (const log of logs) {
+      if (log.kind === 'changes') yield { kind: 'changes', changes: log.changes };
+      else if (log.kind === 'drop') yield { kind: 'drop', segmentId: log.segmentId };
+      else
+        for (const first of [...log.parts.keys()].sort((a, b) => a - b))
+          yield {
+            kind: 'staged',
+            runId: log.runId,
+            batches: log.parts.get(first) ?? [],
+            ...(log.settlements ? { settlements: log.settlements } : {}),
+          };
     }
+  }
+
+  async stats(exportId: string): Promise<SnapshotStats> {
+    const stored = this.t.snapshots.get(exportId);
+    return {
+      version: stored?.version ?? 0,
+      baseEntries: stored?.base.length ?? 0,
+      baseBytes: sizeOf(stored?.base ?? []),
+      logBytes: (stored?.logs ?? []).reduce((n, l) => n + sizeOf(l), 0),
+      largestLogBytes: Math.max(0, ...(stored?.logs ?? []).map(sizeOf)),
+      logs: stored?.logs.length ?? 0,
+      stagedRuns: (stored?.logs ?? []).flatMap((l) =>
+        l.kind === 'staged' && !l.settlements ? [l.runId] : [],
+      ),
+    };
   }
 
   async apply(exportId: string, changes: readonly SnapshotChange[]): Promise<void> {
-    const contacts = this.t.snapshotContacts.get(exportId) ?? new Map<string, { h: string; e?: string }>();
-    const members = this.t.snapshotMembers.get(exportId) ?? new Map<string, Map<string, boolean>>();
-    this.t.snapshotContacts.set(exportId, contacts);
-    this.t.snapshotMembers.set(exportId, members);
-    const member = (segmentId: string): Map<string, boolean> => {
-      const set = members.get(segmentId) ?? new Map<string, boolean>();
-      members.set(segmentId, set);
-      return set;
-    };
-    for (const change of changes) {
-      if (change.forget) contacts.delete(change.key);
-      else if (change.hash !== null) {
-        contacts.set(
-          change.key,
-          change.email === undefined ? { h: change.hash } : { h: change.hash, e: change.email },
-        );
+    if (changes.length === 0) return;
+    this.write(exportId, (s) => s.logs.push({ kind: 'changes', changes: copy([...changes]) }));
+  }
+
+  async stage(exportId: string, runId: string, batches: readonly StagedBatch[]): Promise<void> {
+    const first = batches[0];
+    if (first === undefined) return;
+    this.write(exportId, (s) => {
+      let log = s.logs.find((l) => l.kind === 'staged' && l.runId === runId);
+      if (log === undefined) {
+        log = { kind: 'staged', runId, parts: new Map() };
+        s.logs.push(log);
       }
-      for (const s of change.maybe ?? []) member(s).set(change.key, true);
-      for (const s of change.join) member(s).set(change.key, false);
-      for (const s of change.leave) {
-        members.get(s)?.delete(change.key);
-        if (members.get(s)?.size === 0) members.delete(s);
-      }
-    }
+      if (log.kind === 'staged') log.parts.set(first.batchNo, copy([...batches]));
+    });
+  }
+
+  async settle(
+    exportId: string,
+    runId: string,
+    settlements: ReadonlyMap<number, BatchSettlement>,
+  ): Promise<void> {
+    this.write(exportId, (s) => {
+      const log = s.logs.find((l) => l.kind === 'staged' && l.runId === runId && !l.settlements);
+      if (log?.kind === 'staged') log.settlements = copy(new Map(settlements));
+    });
+  }
+
+  async rebase(exportId: string, version: number, entries: Iterable<StoredSnapshotEntry>): Promise<void> {
+    const stored = this.t.snapshots.get(exportId);
+    if ((stored?.version ?? 0) !== version) throw new SnapshotChangedError(`Snapshot of ${exportId} changed`);
+    this.write(exportId, (s) => {
+      s.base = copy([...entries]);
+      s.logs = [];
+    });
   }
 
   async delete(exportId: string): Promise<void> {
-    this.t.snapshotContacts.delete(exportId);
-    this.t.snapshotMembers.delete(exportId);
+    this.t.snapshots.delete(exportId);
     this.t.snapshotListIds.delete(exportId);
   }
 
@@ -67,7 +123,14 @@ export class InMemorySnapshots implements Snapshots {
     const lists = this.t.snapshotListIds.get(exportId) ?? {};
     const previous = lists[segmentId];
     if (previous === listId) return;
-    if (previous !== undefined) this.t.snapshotMembers.get(exportId)?.delete(segmentId);
+    if (previous !== undefined) this.write(exportId, (s) => s.logs.push({ kind: 'drop', segmentId }));
     this.t.snapshotListIds.set(exportId, { ...lists, [segmentId]: listId });
+  }
+
+  private write(exportId: string, change: (s: StoredSnapshot) => void): void {
+    const stored = this.t.snapshots.get(exportId) ?? { version: 0, base: [], logs: [] };
+    change(stored);
+    stored.version++;
+    this.t.snapshots.set(exportId, stored);
   }
 }

@@ -4,6 +4,7 @@ import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { ListMapping } from '#lib/ports/list-registry.ts';
 import type { RefreshStatus, SegmentRefresh } from '#lib/ports/refreshes.ts';
+import type { StoredSnapshot } from './snapshots.ts';
 
 /**
  * What the in-memory role ports share, as the DynamoDB ones share one table: the batch ledger and the
@@ -17,10 +18,8 @@ export class Tables {
   readonly batchLeases = new Map<string, { holder: string; until: string }>();
   readonly samples = new Map<string, (ErrorSample & { sortKey: string })[]>();
   readonly checkpoints = new Map<string, string>();
-  /** exportId → key → { h, e } */
-  readonly snapshotContacts = new Map<string, Map<string, { h: string; e?: string }>>();
-  /** exportId → segmentId → key → uncertain? */
-  readonly snapshotMembers = new Map<string, Map<string, Map<string, boolean>>>();
+  /** Per export: the stored snapshot (base and logs), as the DynamoDB adapter keeps it, uncompressed. */
+  readonly snapshots = new Map<string, StoredSnapshot>();
   /** exportId → segmentId → listId */
   readonly snapshotListIds = new Map<string, Record<string, string>>();
   readonly lists = new Map<string, ListMapping>();

@@ -1,7 +1,9 @@
 /** Builders the state contracts share. */
 import { randomUUID } from 'node:crypto';
 import type { SnapshotChange, StoredSnapshotEntry } from '#lib/domain/snapshot.ts';
-import type { Snapshots } from '#lib/ports/snapshots.ts';
+import { systemClock } from '#lib/ports/clock.ts';
+import type { State } from '#lib/ports/state.ts';
+import { snapshotEntries } from '#lib/use-cases/snapshot-view.ts';
 
 export const STAMP = { by: 'editor@example.com', at: '2025-02-01T00:00:00.000Z' };
 
@@ -19,9 +21,10 @@ export const change = (key: string, patch: Partial<SnapshotChange> = {}): Snapsh
   ...patch,
 });
 
-export const readAll = async (snapshots: Snapshots, exportId: string): Promise<StoredSnapshotEntry[]> => {
+/** The snapshot as the next run would see it (staged plans settled by the ledger), sorted by key. */
+export const readAll = async (state: State, exportId: string): Promise<StoredSnapshotEntry[]> => {
   const entries: StoredSnapshotEntry[] = [];
-  for await (const e of snapshots.read(exportId)) {
+  for (const e of await snapshotEntries({ ...state, clock: systemClock }, exportId)) {
     entries.push({
       ...e,
       segmentIds: [...e.segmentIds].sort(),

@@ -25,7 +25,7 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
           change('cy@example.com', { leave: ['seg-b'], forget: true }),
         ]);
 
-        expect(await readAll(state.snapshots, exportId)).toEqual([
+        expect(await readAll(state, exportId)).toEqual([
           { key: 'ann@example.com', hash: 'h-ann-2', segmentIds: ['seg-b'] },
           {
             key: 'bob@example.com',
@@ -47,8 +47,8 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
 
         await state.snapshots.delete(exportId);
 
-        expect(await readAll(state.snapshots, exportId)).toEqual([]);
-        expect((await readAll(state.snapshots, other)).map((e) => e.key)).toEqual(['zed@example.com']);
+        expect(await readAll(state, exportId)).toEqual([]);
+        expect((await readAll(state, other)).map((e) => e.key)).toEqual(['zed@example.com']);
       });
 
       it("pointing a segment at a different list drops its memberships, and only that segment's", async () => {
@@ -61,13 +61,13 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
         ]);
 
         await state.snapshots.setList(exportId, 'seg-a', 'list-1'); // same list: nothing changes
-        expect((await readAll(state.snapshots, exportId)).map((e) => e.segmentIds)).toEqual([
+        expect((await readAll(state, exportId)).map((e) => e.segmentIds)).toEqual([
           ['seg-a', 'seg-b'],
           ['seg-a'],
         ]);
 
         await state.snapshots.setList(exportId, 'seg-a', 'list-9'); // the list was recreated
-        expect(await readAll(state.snapshots, exportId)).toEqual([
+        expect(await readAll(state, exportId)).toEqual([
           { key: 'ann@example.com', hash: 'h1', segmentIds: ['seg-b'] },
           { key: 'bob@example.com', hash: 'h2', segmentIds: [] },
         ]);
@@ -81,7 +81,7 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
           change('b@example.com', { maybe: ['seg-1', 'seg-2'] }),
           change('a@example.com', { maybe: ['seg-1'] }),
         ]);
-        expect(await readAll(state.snapshots, exportId)).toEqual([
+        expect(await readAll(state, exportId)).toEqual([
           { key: 'a@example.com', hash: 'h1', segmentIds: [], maybeSegmentIds: ['seg-1'] },
           { key: 'b@example.com', hash: '', segmentIds: [], maybeSegmentIds: ['seg-1', 'seg-2'] },
         ]);
@@ -90,7 +90,7 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
           change('a@example.com', { join: ['seg-1'] }),
           change('b@example.com', { leave: ['seg-2'] }),
         ]);
-        expect(await readAll(state.snapshots, exportId)).toEqual([
+        expect(await readAll(state, exportId)).toEqual([
           { key: 'a@example.com', hash: 'h1', segmentIds: ['seg-1'] },
           { key: 'b@example.com', hash: '', segmentIds: [], maybeSegmentIds: ['seg-1'] },
         ]);
@@ -101,7 +101,7 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
 
         await state.snapshots.apply(exportId, [change('dee@example.com', { join: ['seg-a'] })]);
 
-        expect(await readAll(state.snapshots, exportId)).toEqual([
+        expect(await readAll(state, exportId)).toEqual([
           { key: 'dee@example.com', hash: '', segmentIds: ['seg-a'] },
         ]);
       });
@@ -115,7 +115,7 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
           change('eve@example.com', { join: ['seg-c'] }),
         ]);
 
-        expect(await readAll(state.snapshots, exportId)).toEqual([
+        expect(await readAll(state, exportId)).toEqual([
           { key: 'eve@example.com', hash: 'h2', segmentIds: ['seg-b', 'seg-c'] },
         ]);
       });
@@ -135,12 +135,83 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
           keys.slice(0, 40).map((k) => change(k, { leave: ['seg-a', 'seg-b'], forget: true })),
         );
 
-        const entries = await readAll(state.snapshots, exportId);
+        const entries = await readAll(state, exportId);
         expect(entries.map((e) => e.key)).toEqual(keys.slice(40));
         expect(entries[0]).toEqual({ key: keys[40], hash: 'h40', segmentIds: ['seg-a', 'seg-b'] });
         expect(entries[1]).toEqual({ key: keys[41], hash: 'h41', segmentIds: ['seg-a'] });
-        expect(await readAll(state.snapshots, other)).toHaveLength(1);
-        expect(await readAll(state.snapshots, uid('exp'))).toEqual([]);
+        expect(await readAll(state, other)).toHaveLength(1);
+        expect(await readAll(state, uid('exp'))).toEqual([]);
+      });
+
+      it('reads back in order: base, then logs as written, staged batches by batch number with their run', async () => {
+        const exportId = uid('exp');
+        await state.snapshots.apply(exportId, [change('a@example.com', { hash: 'h1', join: ['seg-a'] })]);
+        await state.snapshots.stage(exportId, 'run-1', [
+          { batchNo: 5, changes: [change('c@example.com', { hash: 'h3', join: ['seg-a'] })] },
+        ]);
+        await state.snapshots.stage(exportId, 'run-1', [
+          { batchNo: 0, changes: [change('b@example.com', { hash: 'h2', join: ['seg-a'] })] },
+        ]);
+        await state.snapshots.setList(exportId, 'seg-a', 'list-1');
+        await state.snapshots.setList(exportId, 'seg-a', 'list-2'); // replaced: a drop log
+        await state.snapshots.apply(exportId, [change('a@example.com', { leave: ['seg-a'] })]);
+
+        const records = [];
+        for await (const r of state.snapshots.scan(exportId)) records.push(r);
+
+        expect(
+          records.map((r) => (r.kind === 'staged' ? `staged ${r.runId} ${r.batches[0]?.batchNo}` : r.kind)),
+        ).toEqual(['changes', 'staged run-1 0', 'staged run-1 5', 'drop', 'changes']);
+        const stats = await state.snapshots.stats(exportId);
+        expect({ logs: stats.logs, staged: stats.stagedRuns, base: stats.baseEntries }).toEqual({
+          logs: 4,
+          staged: ['run-1'],
+          base: 0,
+        });
+      });
+
+      it("settling freezes a run's ledger answers beside its staged plan", async () => {
+        const exportId = uid('exp');
+        await state.snapshots.stage(exportId, 'run-9', [
+          { batchNo: 0, changes: [change('a@example.com', { hash: 'h1', join: ['seg-a'] })] },
+        ]);
+        const settlements = new Map([[0, { next: 1, done: true, failed: new Set([0]), tried: true }]]);
+
+        await state.snapshots.settle(exportId, 'run-9', settlements);
+
+        const records = [];
+        for await (const r of state.snapshots.scan(exportId)) records.push(r);
+        expect(records).toEqual([
+          {
+            kind: 'staged',
+            runId: 'run-9',
+            batches: [{ batchNo: 0, changes: [change('a@example.com', { hash: 'h1', join: ['seg-a'] })] }],
+            settlements,
+          },
+        ]);
+        expect((await state.snapshots.stats(exportId)).stagedRuns).toEqual([]);
+      });
+
+      it('a rebase replaces base and logs by the entries given; one from an older version is refused', async () => {
+        const exportId = uid('exp');
+        await state.snapshots.apply(exportId, [change('a@example.com', { hash: 'h1', join: ['seg-a'] })]);
+        const { version } = await state.snapshots.stats(exportId);
+        const entries = Array.from({ length: 300 }, (_, i) => ({
+          key: `u${String(i).padStart(3, '0')}@example.com`,
+          hash: `h${i}`,
+          segmentIds: ['seg-a'],
+          ...(i === 7 ? { email: 'U007@example.com', maybeSegmentIds: ['seg-b'] } : {}),
+        }));
+
+        await state.snapshots.rebase(exportId, version, entries);
+
+        expect(await readAll(state, exportId)).toEqual(entries);
+        const stats = await state.snapshots.stats(exportId);
+        expect({ logs: stats.logs, base: stats.baseEntries }).toEqual({ logs: 0, base: 300 });
+        await expect(state.snapshots.rebase(exportId, version, [])).rejects.toMatchObject({
+          name: 'SnapshotChangedError',
+        });
+        expect(await readAll(state, exportId)).toHaveLength(300);
       });
 
       it('keys with separators and non-ASCII characters survive', async () => {
@@ -152,7 +223,7 @@ export const describeSnapshotsContract = (name: string, makeState: () => Promise
           keys.map((k) => change(k, { hash: `h:${k}`, join: ['seg#1', 'seg-2'] })),
         );
 
-        const entries = await readAll(state.snapshots, exportId);
+        const entries = await readAll(state, exportId);
         expect(entries.map((e) => [e.key, e.hash, e.segmentIds])).toEqual(
           [...keys].sort().map((k) => [k, `h:${k}`, ['seg#1', 'seg-2']]),
         );

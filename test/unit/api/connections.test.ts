@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TransientError } from '#lib/domain/errors.ts';
 import type { DestinationSession } from '#lib/ports/destination.ts';
 import { ApiHarness, validConnection } from '#test/support/api-harness.ts';
+import { readAll } from '#test/support/contracts/helpers.ts';
 
 const people = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: String(i), attributes: { email: `p${i}@example.com` } }));
@@ -19,9 +20,7 @@ const SLOW = 'key-autopilot-never-answers';
 const never = () => new Promise<never>(() => {});
 
 const snapshotOf = async (h: ApiHarness, exportId: string) => {
-  const entries: unknown[] = [];
-  for await (const e of h.state.snapshots.read(exportId)) entries.push(e);
-  return entries;
+  return readAll(h.state, exportId);
 };
 
 /** conn-1 with exp-1 (sent once: its snapshot remembers a list), conn-2 with exp-2 (sent too). */

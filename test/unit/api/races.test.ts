@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { ApiHarness } from '#test/support/api-harness.ts';
+import { readAll } from '#test/support/contracts/helpers.ts';
 
 const people = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: String(i), attributes: { email: `p${i}@example.com` } }));
@@ -34,9 +35,7 @@ describe('parallel deletes of one export', () => {
     const replies = await Promise.all([1, 2, 3].map(() => h.call('DELETE', '/exports/exp-1')));
     expect(replies.map((r) => r.status).sort()).toEqual([204, 404, 404]);
     expect(await h.state.exports.get('exp-1')).toBeUndefined();
-    const left: unknown[] = [];
-    for await (const entry of h.state.snapshots.read('exp-1')) left.push(entry);
-    expect(left).toEqual([]);
+    expect(await readAll(h.state, 'exp-1')).toEqual([]);
   });
 
   it('a delete that died before removing the export can simply be repeated', async () => {
