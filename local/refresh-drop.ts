@@ -16,6 +16,7 @@ import {
   MAX_ATTRIBUTES,
   openBody,
 } from './refresh-file-facts.ts';
+import { MultipartWriter, SINGLE_PUT_MAX_BYTES } from './s3-multipart.ts';
 
 /*
  * A drop: one refresh folder written the way an upstream platform should write it
@@ -92,9 +93,16 @@ const upload = async (target: DropTarget, key: string, file: DropFile): Promise<
   });
   source.once('error', (error) => hashing.destroy(error));
   source.pipe(hashing);
-  await target.s3.send(
-    new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: hashing, ContentLength: contentLength }),
-  );
+  if (contentLength > SINGLE_PUT_MAX_BYTES) {
+    // The local S3 refuses one body this large (S3 would take it): the same bytes go up in parts.
+    const writer = new MultipartWriter(target.s3, target.bucket, key);
+    for await (const chunk of hashing) await writer.write(chunk as Buffer);
+    await writer.end();
+  } else {
+    await target.s3.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: hashing, ContentLength: contentLength }),
+    );
+  }
   if (sent !== contentLength) {
     throw new DropFileError(
       `${file.label}: changed while it was uploaded (${sent} of ${contentLength} bytes)`,

@@ -105,6 +105,35 @@ describe('npm run drop', () => {
     expect(await readWholeSegment(source, 'active', 5)).toEqual({ profiles: active, skipped: [] });
   });
 
+  it('drops a file larger than one local PUT takes (12 MiB) in parts, and it verifies and reads back whole', async () => {
+    // 60,000 rows of ~210 bytes: fauxqs refused this as one PutObject (413) before drops went up in parts.
+    const big = Array.from({ length: 60_000 }, (_, i) => ({
+      id: `big-${i}`,
+      attributes: { email: `big${i}@example.com`, city: `${'x'.repeat(150)}${i}` },
+    }));
+    const dir = await folder('big', { 'big.jsonl': asJsonl(big) });
+    const refreshId = uniqueName('big');
+
+    const out = await runDrop([
+      '--dir',
+      dir,
+      '--bucket',
+      bucket,
+      '--endpoint',
+      inject('sqsEndpoint'),
+      '--refresh-id',
+      refreshId,
+    ]);
+
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const source = new S3SegmentSource({ client: s3, bucket, refreshId });
+    await expect(source.verify()).resolves.toBeUndefined();
+    const read = await readWholeSegment(source, 'big', 20_000);
+    expect(read.profiles.length).toBe(60_000);
+    expect(read.profiles[59_999]).toEqual(big[59_999]);
+  });
+
   it('declares rows and sha256 for every file, so a file changed after the drop fails verification', async () => {
     const dir = await folder('tamper', { 'vip.jsonl': asJsonl(vip) });
     const refreshId = uniqueName('tamper');

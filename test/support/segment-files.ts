@@ -5,7 +5,7 @@ import type { ColumnSource } from 'hyparquet-writer';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import { encodeCsvRecord } from '#lib/adapters/segments/csv.ts';
 import { CSV_COLUMNS, type SampleProfile } from '#local/sample-data.ts';
-import { MultipartWriter } from './s3-multipart.ts';
+import { MultipartWriter } from '#local/s3-multipart.ts';
 
 /*
  * Segment files written as they are produced, straight into a multipart upload: CSV or JSONL

@@ -12,9 +12,12 @@ import {
  */
 const PART_BYTES = 8 * 1024 * 1024;
 
+/** Above this, a local drop goes up in parts: fauxqs refuses single request bodies over 11 MiB. */
+export const SINGLE_PUT_MAX_BYTES = PART_BYTES;
+
 /**
- * Writes one object as it is produced, a part at a time, so neither the generator nor this process
- * ever holds the whole file (a 1,000,000-row test file is ~150 MB of text).
+ * Writes one object as it is produced, a part at a time, so neither the producer nor this process
+ * ever holds the whole file (a 1,000,000-row file is ~150 MB of text).
  */
 export class MultipartWriter {
   private uploadId: string | undefined;
