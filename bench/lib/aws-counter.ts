@@ -1,9 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
-/** AWS calls by command, with the items DynamoDB batch and transaction calls carry. */
+/**
+ * AWS calls by command, with the items DynamoDB batch and transaction calls carry and the capacity
+ * units DynamoDB reports consuming for them (`ReturnConsumedCapacity`: item sizes, transactions'
+ * double price and updates priced on the larger of the old and new item, by DynamoDB's own rules).
+ */
 export interface AwsCounts {
-  dynamodb: Record<string, { calls: number; items: number }>;
+  dynamodb: Record<string, { calls: number; items: number; units?: number }>;
   sqs: Record<string, { calls: number; messages: number; bytes: number }>;
 }
 
@@ -20,6 +24,35 @@ const itemsOf = (command: string, input: AnyInput): number => {
   return 1;
 };
 
+const CAPACITY_COMMANDS = new Set([
+  'GetItemCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchWriteItemCommand',
+  'BatchGetItemCommand',
+  'TransactWriteItemsCommand',
+  'TransactGetItemsCommand',
+]);
+
+/** Writes of the snapshot's parts and head (`SNAP#…` items), priced apart: their target is per contact. */
+const isSnapshotWrite = (command: string, input: AnyInput): boolean => {
+  const pkOf = (item: unknown): string | undefined => (item as { pk?: { S?: string } } | undefined)?.pk?.S;
+  if (command === 'PutItemCommand') return pkOf(input.Item)?.startsWith('SNAP#') === true;
+  if (command !== 'BatchWriteItemCommand') return false;
+  const [first] = Object.values((input.RequestItems as Record<string, WriteRequestLike[]>) ?? {}).flat();
+  return pkOf(first?.PutRequest?.Item ?? first?.DeleteRequest?.Key)?.startsWith('SNAP#') === true;
+};
+type WriteRequestLike = { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } };
+
+/** The units of a ConsumedCapacity answer (one object, or one per table for batch and transaction calls). */
+const unitsOf = (consumed: unknown): number => {
+  const list = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
+  return list.reduce((n: number, c) => n + Number((c as { CapacityUnits?: number }).CapacityUnits ?? 0), 0);
+};
+
 /** Counts every call the runtime's clients make (a middleware at the initialize step). */
 export const countAwsCalls = (clients: { dynamo: DynamoDBClient; sqs: SQSClient }): AwsCounts => {
   const counts: AwsCounts = { dynamodb: {}, sqs: {} };
@@ -34,12 +67,18 @@ export const countAwsCalls = (clients: { dynamo: DynamoDBClient; sqs: SQSClient 
           ? 'RateBudgetUpdate'
           : rate && raw === 'GetItemCommand'
             ? 'RateBudgetRead'
-            : raw;
+            : isSnapshotWrite(raw, args.input as AnyInput)
+              ? 'SnapshotWrite'
+              : raw;
       const entry = counts.dynamodb[command] ?? { calls: 0, items: 0 };
       counts.dynamodb[command] = entry;
       entry.calls++;
       entry.items += itemsOf(raw, args.input as AnyInput);
-      return next(args);
+      const input = args.input as AnyInput;
+      if (CAPACITY_COMMANDS.has(raw)) input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      entry.units = (entry.units ?? 0) + unitsOf((result.output as unknown as AnyInput).ConsumedCapacity);
+      return result;
     },
     { step: 'initialize', name: 'benchCounter' },
   );

@@ -33,35 +33,59 @@ export interface CostLine {
   assumption: string;
 }
 
-const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
-const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
+const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand']);
+
+/** Sender sizing the cost is priced for (the stack's, see cdk/stacks/stateless-stack.ts SIZING). */
+export interface SenderPricing {
+  /** Functions billed for the whole sending time: one when pipelining keeps a connection's budget busy. */
+  senders: number;
+  memoryMb: number;
+}
+
+/** DynamoDB capacity units of a run, as DynamoDB Local reported consuming them (aws-counter.ts). */
+export const capacityOf = (aws: AwsCounts): { wru: number; rru: number; snapshotWru: number } => {
+  let wru = 0;
+  let rru = 0;
+  for (const [command, c] of Object.entries(aws.dynamodb)) {
+    if (WRITE_COMMANDS.has(command)) wru += c.units ?? 0;
+    else if (READ_COMMANDS.has(command)) rru += c.units ?? 0;
+  }
+  return { wru, rru, snapshotWru: aws.dynamodb.SnapshotWrite?.units ?? 0 };
+};
 
 /**
  * Scales a measured run to 100,000 profiles at Autopilot's documented 5 requests/s and prices it.
- * Lambda time is dominated by senders waiting for their rate-budget slots: `senders` concurrent
- * functions are billed for the whole sending time.
+ * DynamoDB is priced from the capacity units DynamoDB Local reported for every call (so item sizes,
+ * transactions and compressed snapshot parts count as they would in AWS); the rate budget's calls are
+ * modelled at the priced rate, because the local budget is far higher. Lambda is the senders billed
+ * for the sending time the requests take at that rate.
  */
-export const costPer100k = (counts: RunCounts, options: { senders: number; rate: number }): CostLine[] => {
+export const costPer100k = (
+  counts: RunCounts,
+  priced: { rate: number; sender?: SenderPricing; /** @deprecated: `sender` */ senders?: number },
+): CostLine[] => {
+  const options = { rate: priced.rate, sender: priced.sender ?? { senders: priced.senders ?? 1, memoryMb: 512 } };
   const scale = 100_000 / counts.profiles;
   const requests = counts.autopilotRequests * scale;
   const sendingSeconds = requests / options.rate;
   const d = counts.aws.dynamodb;
-  const writeItems = sum(
-    Object.entries(d)
-      .filter(([c]) => WRITE_COMMANDS.has(c))
-      .map(([, v]) => v.items),
-  );
-  const batchItems = d.BatchWriteItemCommand?.items ?? 0;
-  const transactItems = d.TransactWriteItemsCommand?.items ?? 0;
-  // Transactions cost twice; the run item they update carries its counters (~2 KB → 2 units).
-  const wru = (writeItems + batchItems + transactItems * 2 * 2) * scale;
-  // One conditional write reserves k slots (k at the priced rate, not the local budget's). A slot
-  // is spent after a consistent read of the stored 429 hold unless the sender saw it within 20 ms:
-  // with two senders taking turns nearly every slot is read (0.99 per request measured at 5/s).
+  const capacity = capacityOf(counts.aws);
+  const wru = (capacity.wru - capacity.snapshotWru) * scale;
+  const snapshotWru = capacity.snapshotWru * scale;
+  const rru = capacity.rru * scale;
+  // One conditional write reserves k slots (k at the priced rate, not the local budget's); the reads of
+  // the stored 429 hold are measured per request.
   const k = slotsPerReservation(options.rate);
   const rateWru = requests / k;
-  const rateRru = requests;
-  const rru = ((d.GetItemCommand?.calls ?? 0) + (d.QueryCommand?.calls ?? 0) * 4) * scale;
+  const readsPerRequest = (d.RateBudgetRead?.calls ?? 0) / Math.max(1, counts.autopilotRequests);
+  const rateRru = requests * readsPerRequest;
   const s = counts.aws.sqs;
   // Every 64 KB of a message is billed as one request; receive and delete are requests too.
   const sqsChunks =
@@ -69,17 +93,18 @@ export const costPer100k = (counts: RunCounts, options: { senders: number; rate:
   const messages = (s.SendMessageBatchCommand?.messages ?? 0) + (s.SendMessageCommand?.messages ?? 0);
   const sqsRequests = (sqsChunks + messages * 2) * scale; // send + receive + delete per message
   const invocations = (messages / 5) * scale + 10;
-  const senderGbS = options.senders * sendingSeconds * 0.5;
+  const senderGbS = options.sender.senders * sendingSeconds * (options.sender.memoryMb / 1024);
   const plannerGbS = counts.planningSeconds * scale * 1;
-  const secretsCalls = Math.ceil(sendingSeconds / 60) * options.senders + 10;
+  const secretsCalls = Math.ceil(sendingSeconds / 60) * options.sender.senders + 10;
   const logGb = (counts.logBytes * scale) / 1e9;
+  const senders = `${options.sender.senders} sender${options.sender.senders === 1 ? '' : 's'}`;
   return [
     {
       item: 'Lambda compute (sender)',
       quantity: senderGbS,
       unit: 'GB-s',
       usd: senderGbS * PRICES.lambdaGbSecondArm,
-      assumption: `${options.senders} senders × 512 MB for the ${Math.round(sendingSeconds)} s the requests take at ${options.rate}/s`,
+      assumption: `${senders} × ${options.sender.memoryMb} MB for the ${Math.round(sendingSeconds)} s the requests take at ${options.rate}/s`,
     },
     {
       item: 'Lambda compute (planner)',
@@ -107,7 +132,14 @@ export const costPer100k = (counts: RunCounts, options: { senders: number; rate:
       quantity: wru,
       unit: 'WRU',
       usd: (wru / 1e6) * PRICES.dynamoPerMillionWru,
-      assumption: 'state and snapshot; items ≤ 1 KB except the run item (2 KB) in batch transactions',
+      assumption: 'run state, batch ledger, plan and checkpoints: units DynamoDB Local reported, scaled',
+    },
+    {
+      item: 'DynamoDB writes (snapshot)',
+      quantity: snapshotWru,
+      unit: 'WRU',
+      usd: (snapshotWru / 1e6) * PRICES.dynamoPerMillionWru,
+      assumption: 'staged plan parts, settlements, rebases and the head: units DynamoDB Local reported, scaled',
     },
     {
       item: 'DynamoDB writes (rate budget)',
@@ -121,14 +153,14 @@ export const costPer100k = (counts: RunCounts, options: { senders: number; rate:
       quantity: rateRru,
       unit: 'RRU',
       usd: (rateRru / 1e6) * PRICES.dynamoPerMillionRru,
-      assumption: 'a consistent read of the 429 hold before each request (measured 0.99 per request)',
+      assumption: `consistent reads of the 429 hold: ${readsPerRequest.toFixed(2)} per request, measured`,
     },
     {
       item: 'DynamoDB reads',
       quantity: rru,
       unit: 'RRU',
       usd: (rru / 1e6) * PRICES.dynamoPerMillionRru,
-      assumption: 'strongly consistent gets; snapshot and segment queries ≈ 4 units per page',
+      assumption: 'units DynamoDB Local reported (consistent reads: 4 KB a unit), scaled',
     },
     {
       item: 'Secrets Manager API calls',
