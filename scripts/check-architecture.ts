@@ -49,9 +49,19 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'use-cases-no-infrastructure',
-    why: 'lib/use-cases imports no adapter, AWS SDK, undici, nor anything outside lib/',
+    why: 'lib/use-cases imports no adapter, AWS SDK, HTTP client (node:http, node:https, undici), nor anything outside lib/',
     from: ['lib/use-cases/'],
-    deny: ['lib/adapters/', 'functions/', 'local/', 'test/', 'cdk/', 'pkg:@aws-sdk/*', 'pkg:undici'],
+    deny: [
+      'lib/adapters/',
+      'functions/',
+      'local/',
+      'test/',
+      'cdk/',
+      'pkg:@aws-sdk/*',
+      'node:http',
+      'node:https',
+      'pkg:undici',
+    ],
   },
   {
     id: 'adapters-no-callers',

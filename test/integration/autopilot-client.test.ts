@@ -1,9 +1,8 @@
-import type { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AutopilotClient } from '#lib/adapters/autopilot/client.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
 import { encodeContact } from '#lib/adapters/autopilot/encoding.ts';
-import { createAutopilotAgent } from '#lib/adapters/autopilot/http.ts';
+import { type AutopilotAgent, createAutopilotAgent } from '#lib/adapters/autopilot/http.ts';
 import type { ContactData } from '#lib/domain/contact.ts';
 import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
@@ -12,7 +11,7 @@ import { type AutopilotStandIn, startAutopilotStandIn } from '#local/autopilot-s
 const FAST = { ratePerSecond: 1000, burst: 1000 };
 
 let standIn: AutopilotStandIn;
-let agent: Agent;
+let agent: AutopilotAgent;
 let keyNo = 0;
 
 /** A fresh, empty Autopilot account per test keeps the tests independent. */

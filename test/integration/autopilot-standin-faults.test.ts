@@ -1,7 +1,6 @@
-import type { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AutopilotClient } from '#lib/adapters/autopilot/client.ts';
-import { createAutopilotAgent } from '#lib/adapters/autopilot/http.ts';
+import { type AutopilotAgent, createAutopilotAgent } from '#lib/adapters/autopilot/http.ts';
 import { FatalRunError, MAX_RETRY_AFTER_MS, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import {
   type AutopilotStandIn,
@@ -15,7 +14,7 @@ import {
  */
 
 let standIn: AutopilotStandIn;
-let agent: Agent;
+let agent: AutopilotAgent;
 let key: string;
 let keyNo = 0;
 

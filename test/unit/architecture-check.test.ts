@@ -110,6 +110,16 @@ describe('architecture check', () => {
     ]);
   });
 
+  it('catches a use case speaking HTTP itself through Node, with or without the node: prefix', () => {
+    const found = broken({
+      'lib/use-cases/run.ts': "import { request } from 'node:https';\nimport type { Agent } from 'http';\n",
+    });
+    expect(found.map((v) => [v.target, v.rule])).toEqual([
+      ['node:https', 'use-cases-no-infrastructure'],
+      ['node:http', 'use-cases-no-infrastructure'],
+    ]);
+  });
+
   it('catches a function importing the local runtime, even through a dynamic import', () => {
     const found = broken({
       'functions/shared/env.ts': "export const load = () => import('#local/runtime.ts');\n",

@@ -1,5 +1,5 @@
 // Longer than our other files on purpose: one method per Autopilot route (fourteen), each a few
-// lines over the shared `exchange`. Parsing answers lives in answers.ts, the HTTP agent in http.ts.
+// lines over the shared `exchange`. Parsing answers lives in answers.ts, HTTP and its agent in http.ts.
 import type * as z from 'zod';
 import { FatalRunError, PermanentError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
@@ -12,7 +12,7 @@ import {
   reasonFromMessage,
   subjectOf,
 } from './errors.ts';
-import { DEFAULT_TIMEOUT_MS, type Dispatcher, defaultAutopilotAgent, request } from './http.ts';
+import { type AutopilotAgent, DEFAULT_TIMEOUT_MS, defaultAutopilotAgent, send } from './http.ts';
 import {
   AccountResponseSchema,
   BulkUpsertResponseSchema,
@@ -52,8 +52,8 @@ export interface AutopilotClientOptions {
   /** Default `https://api2.autopilothq.com/v1`. */
   baseUrl?: string;
   apiKey: string;
-  /** Share one per execution environment ({@link createAutopilotAgent}); default: a process-wide Agent. */
-  dispatcher?: Dispatcher;
+  /** Keep-alive pools shared per execution environment (`createAutopilotAgent`); default: a process-wide one. */
+  dispatcher?: AutopilotAgent;
   /** Whole-request deadline (connect, headers and body). Default 30 s. */
   timeoutMs?: number;
   hooks?: RequestHooks;
@@ -89,13 +89,13 @@ const enc = encodeURIComponent;
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 /**
- * Typed Autopilot v1 client over undici. It classifies every outcome (errors.ts) and never retries:
+ * Typed Autopilot v1 client over Node's http/https. It classifies every outcome (errors.ts) and never retries:
  * the sender owns retries and the rate budget, which sees every request through `hooks`.
  */
 export class AutopilotClient {
   private readonly baseUrl: string;
   private readonly apiKey: string;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: AutopilotAgent;
   private readonly timeoutMs: number;
   private readonly hooks: RequestHooks | undefined;
   private readonly secrets: readonly string[];
@@ -351,18 +351,15 @@ export class AutopilotClient {
     const started = performance.now();
     let status = 0;
     try {
-      const res = await request(`${this.baseUrl}${path}`, {
-        dispatcher: this.dispatcher,
+      const res = await send(`${this.baseUrl}${path}`, {
+        agent: this.dispatcher,
         method,
         headers,
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
       });
-      status = res.statusCode;
-      const text = await res.body.text();
-      return { status, text, retryAfter: headerValue(res.headers['retry-after']) };
+      status = res.status;
+      return { status, text: res.text, retryAfter: headerValue(res.headers['retry-after']) };
     } catch (err) {
       status = 0;
       throw classifyNetworkError(ctx, err, this.secrets, controller.signal.aborted);

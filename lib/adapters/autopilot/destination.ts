@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { ContactData } from '#lib/domain/contact.ts';
 import type { CostModel } from '#lib/domain/costs.ts';
 import { PermanentError, ValidationError } from '#lib/domain/errors.ts';
@@ -13,12 +12,12 @@ import type {
 import { AutopilotClient } from './client.ts';
 import { autopilotCosts } from './cost-model.ts';
 import { type AutopilotWireContact, encodeContact } from './encoding.ts';
-import { createAutopilotAgent } from './http.ts';
+import { type AutopilotAgent, createAutopilotAgent } from './http.ts';
 
 export interface AutopilotDestinationOptions {
   baseUrl?: string;
-  /** Shared keep-alive Agent; default: one created by this destination on first use. */
-  dispatcher?: Dispatcher;
+  /** Shared keep-alive pools; default: one created by this destination on first use. */
+  dispatcher?: AutopilotAgent;
   timeoutMs?: number;
 }
 
@@ -31,18 +30,15 @@ const reasonOf = (err: PermanentError): string => err.details.reason ?? 'rejecte
 export class AutopilotDestination implements Destination {
   readonly name = 'autopilot';
   readonly costs: CostModel = autopilotCosts;
-  private dispatcher: Dispatcher | undefined;
+  private dispatcher: AutopilotAgent | undefined;
 
   constructor(private readonly options: AutopilotDestinationOptions = {}) {
     this.dispatcher = options.dispatcher;
   }
 
   open(apiKey: string, hooks?: RequestHooks): DestinationSession {
-    this.dispatcher ??= createAutopilotAgent(
-      this.options.timeoutMs === undefined
-        ? {}
-        : { headersTimeoutMs: this.options.timeoutMs, bodyTimeoutMs: this.options.timeoutMs },
-    );
+    // The client's own deadline bounds every phase of a request, so the pools need no timeouts.
+    this.dispatcher ??= createAutopilotAgent();
     return new AutopilotSession(
       new AutopilotClient({
         apiKey,
