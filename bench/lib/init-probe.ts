@@ -24,6 +24,12 @@ export interface InitProbeReport {
   networkAttempts: string[];
   rssMB: number;
   heapUsedMB: number;
+  /** CPU (user + system) from process start to the handler being ready: what a CPU share slows. */
+  cpuMs: number;
+  /** CPU (user + system) of the import alone. */
+  importCpuMs: number;
+  /** Peak resident set size so far (getrusage maxrss). */
+  maxRssMB: number;
 }
 
 const attempts: string[] = [];
@@ -50,11 +56,13 @@ dns.promises.lookup = (async (hostname: string) => {
 
 const bundle = process.argv[2];
 if (!bundle) throw new Error('usage: init-probe.mjs BUNDLE');
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const mod = (
   bundle.endsWith('.cjs') ? createRequire(import.meta.url)(bundle) : await import(pathToFileURL(bundle).href)
 ) as Record<string, unknown>;
 const t1 = performance.now();
+const cpu1 = process.cpuUsage();
 // Anything the module started asynchronously (it should start nothing) gets a moment to show itself.
 await new Promise((resolve) => setTimeout(resolve, 20));
 const m = process.memoryUsage();
@@ -65,5 +73,8 @@ const report: InitProbeReport = {
   networkAttempts: attempts,
   rssMB: Math.round((m.rss / 2 ** 20) * 10) / 10,
   heapUsedMB: Math.round((m.heapUsed / 2 ** 20) * 10) / 10,
+  cpuMs: Math.round((cpu1.user + cpu1.system) / 10) / 100,
+  importCpuMs: Math.round((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 10) / 100,
+  maxRssMB: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
 };
 console.log(JSON.stringify(report));
