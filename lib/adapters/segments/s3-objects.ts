@@ -161,6 +161,9 @@ export const s3AsyncBuffer = (
         new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${last}`, IfMatch: etag }),
       );
       const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array(0);
+      // A body collected into a buffer of its own is handed over, not copied a second time.
+      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+        return bytes.buffer as ArrayBuffer;
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     } catch (error) {
       if (changed(error)) throw new ObjectChangedError(key);

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type FileMetaData, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import type { SegmentPage } from '#lib/ports/segment-source.ts';
 import { malformed, SegmentSourceConfigError } from './errors.ts';
 import { headObject, ObjectChangedError, recentSlices, s3AsyncBuffer } from './s3-objects.ts';
+import { PARQUET_COMPRESSORS, readableCodecs, unreadableCodec } from './s3-parquet-codecs.ts';
 import { type ColumnRows, flatColumnNames, ParquetPageReader } from './s3-parquet-pages.ts';
 import type { FileReadResult } from './s3-text-file.ts';
 
@@ -37,14 +37,22 @@ export const openParquet = async (
   if (ifMatch !== undefined && etag !== ifMatch) throw new ObjectChangedError(key);
   const raw = s3AsyncBuffer(client, bucket, key, size, etag);
   const file = recentSlices(raw, SLICE_CACHE_BYTES);
+  let metadata: FileMetaData;
   try {
-    return { etag, metadata: await parquetMetadataAsync(file), file, raw };
+    metadata = await parquetMetadataAsync(file);
   } catch (error) {
     if (error instanceof ObjectChangedError) throw error;
     throw new SegmentSourceConfigError(
       `s3://${bucket}/${key} is not a readable Parquet file: ${(error as Error).message}`,
     );
   }
+  const unreadable = unreadableCodec(metadata);
+  if (unreadable) {
+    throw new SegmentSourceConfigError(
+      `s3://${bucket}/${key}: column "${unreadable.column}" is compressed with ${unreadable.codec}, which the Parquet reader cannot decompress (it reads ${readableCodecs()})`,
+    );
+  }
+  return { etag, metadata, file, raw };
 };
 
 /** Top-level column names, in schema order. */
@@ -81,7 +89,7 @@ const readRows = async (parquet: ParquetFile, from: number, end: number): Promis
     metadata: parquet.metadata,
     rowStart: from,
     rowEnd: end,
-    compressors,
+    compressors: PARQUET_COMPRESSORS,
   });
   const columns = parquetColumns(parquet.metadata);
   return { names: columns, columns: columns.map((c) => objects.map((row) => row[c])) };

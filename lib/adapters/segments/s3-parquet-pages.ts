@@ -3,7 +3,14 @@ import { parquetSchema } from 'hyparquet';
 import { parquetHeader, readPage } from 'hyparquet/src/column.js';
 import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
-import { compressors } from 'hyparquet-compressors';
+import { PARQUET_COMPRESSORS } from './s3-parquet-codecs.ts';
+import {
+  type ColumnDecoder,
+  decodedPage,
+  lazyPage,
+  type PageScratch,
+  type PageValues,
+} from './s3-parquet-lazy-page.ts';
 
 /*
  * Parquet read forward a page at a time, for files whose columns are all flat (a profile's
@@ -14,25 +21,24 @@ import { compressors } from 'hyparquet-compressors';
  * each column chunk is held, never a row group (warehouses write row groups of 128 MB). Resuming
  * mid-group in a new source fetches the group's earlier pages again but decodes none of them.
  * Built on hyparquet's own page decoder (`hyparquet/src/*.js`, which the package exports), so
- * every encoding and codec it reads is read the same way.
+ * every encoding it reads is read the same way; strings stay encoded until their rows are read
+ * (s3-parquet-lazy-page.ts).
  */
 
-type ColumnDecoder = Parameters<typeof readPage>[2];
-
 /** Bytes of a column chunk fetched per ranged GET (more when one page is larger). */
-const WINDOW_BYTES = 1024 * 1024;
+const WINDOW_BYTES = 256 * 1024;
 /** A page header (with its statistics) is read from this many bytes first, more if it is longer. */
 const HEADER_BYTES = 16 * 1024;
 
 /** One column chunk of one row group, read forward: a window of its bytes and its current page. */
 class ColumnPages {
-  private window = new Uint8Array(0);
+  private window: Uint8Array = new Uint8Array(0);
   private windowStart = 0;
   /** File offset of the next page header, and the end of the chunk. */
   private pos: number;
   private readonly end: number;
   private dictionary: DecodedArray | undefined;
-  private page: DecodedArray = [];
+  private page: PageValues = decodedPage([]);
   /** Row (in the group) of `page[0]`, and of the first value of the next page. */
   private pageStart = 0;
   private nextRow = 0;
@@ -41,6 +47,7 @@ class ColumnPages {
     private readonly file: AsyncBuffer,
     meta: ColumnMetaData,
     private readonly decoder: ColumnDecoder,
+    private readonly scratch: ColumnScratch,
   ) {
     this.pos = Number(meta.dictionary_page_offset || meta.data_page_offset);
     this.end = this.pos + Number(meta.total_compressed_size);
@@ -53,7 +60,7 @@ class ColumnPages {
       const pageEnd = this.pageStart + this.page.length;
       if (row >= this.pageStart && row < pageEnd) {
         const stop = Math.min(to, pageEnd);
-        for (let r = row; r < stop; r++) out[at + r - from] = this.page[r - this.pageStart];
+        for (let r = row; r < stop; r++) out[at + r - from] = this.page.at(r - this.pageStart);
         row = stop;
       } else if (row < this.pageStart) {
         throw new Error(`parquet column ${this.decoder.pathInSchema.join('.')} cannot go back to row ${row}`);
@@ -78,14 +85,26 @@ class ColumnPages {
         continue;
       }
       await this.ensure(this.pos, size);
-      const reader = { view: this.view(), offset: this.pos - this.windowStart + length };
-      const { data } = readPage(reader, header, this.decoder, this.dictionary, undefined, 0);
+      const bodyStart = this.pos - this.windowStart + length;
+      const body = this.window.subarray(bodyStart, bodyStart + header.compressed_page_size);
+      const lazy = lazyPage(body, header, this.decoder, this.dictionary, this.scratch.page);
+      const data = lazy
+        ? undefined
+        : readPage(
+            { view: this.view(), offset: bodyStart },
+            header,
+            this.decoder,
+            this.dictionary,
+            undefined,
+            0,
+          ).data;
       this.pos += size;
       if (header.type === 'DICTIONARY_PAGE') {
-        if (data) this.dictionary = convert(data, this.decoder);
+        // Numbers read from an uncompressed page view the window, which the next fetch overwrites.
+        if (data) this.dictionary = detached(convert(data, this.decoder), this.scratch.window);
         continue;
       }
-      this.page = data ?? [];
+      this.page = lazy ?? decodedPage(data ?? []);
       this.pageStart = this.nextRow;
       this.nextRow += this.page.length;
       return;
@@ -111,21 +130,28 @@ class ColumnPages {
   /**
    * Makes the file's bytes `[start, start + length)` the start of the window. Bytes the window
    * already holds from `start` on are kept, so a page longer than one window is fetched once.
+   * The window lives in the column's own buffer, reused from fetch to fetch and from row group to
+   * row group: each fetched slice is copied in and dies young, where windows held across
+   * collections would pile up until a full one. Only the page being read views the window, and
+   * reads move forward, so it is done with before the window is overwritten.
    */
   private async ensure(start: number, length: number): Promise<void> {
     const windowEnd = this.windowStart + this.window.length;
     if (start >= this.windowStart && start + length <= windowEnd) return;
     const stop = Math.min(this.end, start + Math.max(length, WINDOW_BYTES));
-    if (start >= this.windowStart && start < windowEnd) {
-      const kept = this.window.subarray(start - this.windowStart);
-      const more = new Uint8Array(await this.file.slice(windowEnd, stop));
-      const window = new Uint8Array(kept.length + more.length);
-      window.set(kept);
-      window.set(more, kept.length);
-      this.window = window;
-    } else {
-      this.window = new Uint8Array(await this.file.slice(start, stop));
+    const keep = start >= this.windowStart && start < windowEnd ? windowEnd - start : 0;
+    const more = new Uint8Array(await this.file.slice(start + keep, stop));
+    const held = this.scratch.window;
+    if (held.bytes.length < keep + more.length) {
+      const bigger = new Uint8Array(Math.max(keep + more.length, held.bytes.length * 2));
+      bigger.set(this.window.subarray(start - this.windowStart, start - this.windowStart + keep));
+      held.bytes = bigger;
+    } else if (keep > 0) {
+      const from = this.window.byteOffset - held.bytes.byteOffset + start - this.windowStart;
+      held.bytes.copyWithin(0, from, from + keep);
     }
+    held.bytes.set(more, keep);
+    this.window = held.bytes.subarray(0, keep + more.length);
     this.windowStart = start;
   }
 
@@ -133,6 +159,18 @@ class ColumnPages {
     return new DataView(this.window.buffer, this.window.byteOffset, this.window.byteLength);
   }
 }
+
+/** A column's buffers, reused page after page: the window of fetched bytes, and the inflated page. */
+interface ColumnScratch {
+  window: PageScratch;
+  page: PageScratch;
+}
+
+/** `values`, copied when they are a view into `window`'s bytes. */
+const detached = (values: DecodedArray, window: PageScratch): DecodedArray =>
+  ArrayBuffer.isView(values) && values.buffer === window.bytes.buffer
+    ? (values.slice() as DecodedArray)
+    : values;
 
 /** The file's top-level column names when every column is flat; undefined otherwise. */
 export const flatColumnNames = (metadata: FileMetaData): string[] | undefined => {
@@ -157,6 +195,8 @@ export class ParquetPageReader {
   private groupRows = 0;
   private pages: ColumnPages[] = [];
   private readonly names: string[];
+  /** Per column, across row groups. */
+  private readonly scratch: ColumnScratch[];
 
   constructor(
     private readonly file: AsyncBuffer,
@@ -166,6 +206,10 @@ export class ParquetPageReader {
     const names = flatColumnNames(metadata);
     if (!names) throw new Error('ParquetPageReader reads flat schemas only');
     this.names = names;
+    this.scratch = names.map(() => ({
+      window: { bytes: new Uint8Array(0) },
+      page: { bytes: new Uint8Array(0) },
+    }));
   }
 
   async read(count: number): Promise<ColumnRows> {
@@ -199,7 +243,7 @@ export class ParquetPageReader {
         const chunks = this.names.map((name) =>
           group.columns.find((chunk) => chunk.meta_data?.path_in_schema[0] === name),
         );
-        this.pages = chunks.map((chunk) => {
+        this.pages = chunks.map((chunk, c) => {
           const meta = chunk?.meta_data;
           if (!meta || chunk?.file_path) throw new Error('parquet column chunk missing or outside this file');
           const schemaPath = getTreePath(tree, meta.path_in_schema);
@@ -212,9 +256,9 @@ export class ParquetPageReader {
             schemaPath,
             codec: meta.codec,
             parsers: DEFAULT_PARSERS,
-            compressors,
+            compressors: PARQUET_COMPRESSORS,
           };
-          return new ColumnPages(this.file, meta, decoder);
+          return new ColumnPages(this.file, meta, decoder, this.scratch[c] as ColumnScratch);
         });
         return;
       }
