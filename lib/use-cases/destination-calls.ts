@@ -42,7 +42,44 @@ export interface ConnectionAccess {
   session: DestinationSession;
   /** Runs one destination call under the retry policy. */
   call: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** How many requests one delivery may have in flight now ({@link inFlightLimit}, at the latency seen so far). */
+  inFlight: () => number;
+  /**
+   * Sends nothing more: a request still waiting for its slot throws {@link RequestsHalted} instead
+   * of going out (a delivery stopped by one failure must not send a 401 per request in flight).
+   */
+  halt: () => void;
 }
+
+/** A request given up before it was sent, because its delivery had already stopped. */
+export class RequestsHalted extends Error {
+  override readonly name = 'RequestsHalted';
+  constructor() {
+    super('The delivery stopped before this request was sent');
+  }
+}
+
+/** Assumed until a session has seen an answer: the slow end of Autopilot's usual 250–400 ms. */
+export const ASSUMED_LATENCY_MS = 400;
+/** A delivery's requests in flight at most: more than a 25-contact batch never helps, and sockets cost. */
+export const MAX_IN_FLIGHT = 16;
+/** Weight of the newest answer in the latency estimate (exponential moving average). */
+const LATENCY_WEIGHT = 0.2;
+
+/**
+ * Requests one delivery keeps in flight so that one sender alone fills its budget: a request
+ * occupies its place for its latency, so `rate × latency` requests are answered per second of
+ * budget; one more is already waiting on its slot when a slot comes, which also covers the work
+ * around a request (the budget's hold read, the run watch) up to one interval. No more than that:
+ * every request on the wire when a key is revoked comes back 401. Each
+ * still takes its own slot from the shared budget, so this never raises the rate, only stops a
+ * sender from idling between its slots. Bounded to 1…MAX_IN_FLIGHT (a budget above
+ * MAX_IN_FLIGHT ÷ latency needs more than one sender).
+ */
+export const inFlightLimit = (ratePerSecond: number, latencyMs: number): number => {
+  const limit = Math.ceil((ratePerSecond * Math.max(0, latencyMs)) / 1000) + 1;
+  return Number.isFinite(limit) ? Math.max(1, Math.min(MAX_IN_FLIGHT, limit)) : 1;
+};
 
 /**
  * A session on a connection whose every request waits for the connection's shared rate budget —
@@ -58,13 +95,23 @@ export const accessConnection = async (
   beforeEachRequest?: () => Promise<void>,
 ): Promise<ConnectionAccess> => {
   const apiKey = await deps.secrets.getApiKey(connection.id);
+  let latencyMs: number | undefined;
+  let halted = false;
   const hooks: RequestHooks = {
     beforeRequest: async () => {
+      if (halted) throw new RequestsHalted();
       await beforeEachRequest?.();
       const notAfter = deps.clock.now() + timing.remainingMs() - timing.reserveMs;
       await deps.rateBudget.acquire(connection.id, connection.ratePerSecond, { notAfter });
+      if (halted) throw new RequestsHalted();
     },
-    afterResponse: (kind, status) => tally.record(kind, status),
+    afterResponse: (kind, status, elapsedMs) => {
+      tally.record(kind, status);
+      // Only answers: a request that got none may have waited for its whole timeout.
+      if (status > 0 && Number.isFinite(elapsedMs))
+        latencyMs =
+          latencyMs === undefined ? elapsedMs : latencyMs + LATENCY_WEIGHT * (elapsedMs - latencyMs);
+    },
     // Half the reserve stays free after any request, to record what was done and hand the rest back.
     timeLeftMs: () => timing.remainingMs() - timing.reserveMs / 2,
   };
@@ -77,7 +124,14 @@ export const accessConnection = async (
     ratePerSecond: connection.ratePerSecond,
     ...timing,
   };
-  return { session: deps.destination.open(apiKey, hooks), call: (fn) => withRetries(policy, fn) };
+  return {
+    session: deps.destination.open(apiKey, hooks),
+    call: (fn) => withRetries(policy, fn),
+    inFlight: () => inFlightLimit(connection.ratePerSecond, latencyMs ?? ASSUMED_LATENCY_MS),
+    halt: () => {
+      halted = true;
+    },
+  };
 };
 
 /** Raised when rate limiting lasted so long that the remaining invocation time is too short. */

@@ -171,8 +171,10 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
       (n, s) => n + (s[401] ?? 0),
       0,
     );
-    // Fails fast: a handful of 401s (in-flight batches), not one per remaining contact.
-    expect(unauthorized).toBeLessThanOrEqual(6);
+    // Fails fast: a handful of 401s, not one per remaining contact (~300). Each of the 2 senders can
+    // have a few requests on the wire when the key goes (ceil(rate × latency) + 1: 2–4 here, more under
+    // load), and it re-reads the key once before giving up.
+    expect(unauthorized).toBeLessThanOrEqual(10);
   });
 
   it('a malformed message reaches the dead-letter queue with the reason', async () => {

@@ -12,8 +12,10 @@ import {
 } from '../destination-calls.ts';
 import type { SendBatchDeps } from './context.ts';
 import { joinList } from './list-join.ts';
+import { sendPipelined } from './pipelined.ts';
 import { progressTicker, type Recorded } from './progress-ticker.ts';
 import { rejectedAll } from './rejections.ts';
+import { retrySingly } from './single-retries.ts';
 import { StopDelivery, watchRun } from './watch.ts';
 
 /** Why a delivery ended before the batch's last item. */
@@ -82,7 +84,13 @@ const attempt = async (
         { remainingMs, reserveMs: deps.settings.reserveMs },
         watch,
       );
-      await execute(deps, batch, from + results.length, run, connection, access, results);
+      const answered = results.length;
+      // After a refused key, one request until the re-read key is answered: a key still refused
+      // costs one more 401, not one per request in flight.
+      const inFlight = keyReread
+        ? () => (results.length > answered ? access.inFlight() : 1)
+        : access.inFlight;
+      await execute(deps, batch, from + answered, run, connection, { ...access, inFlight }, results);
       return { results };
     } catch (error) {
       if (error instanceof StopDelivery) return { results, stop: { kind: error.why } };
@@ -109,7 +117,7 @@ const execute = async (
   start: number,
   run: RunRecord,
   connection: Connection,
-  { session, call }: ConnectionAccess,
+  { session, call, inFlight, halt }: ConnectionAccess,
   into: ContactResult[],
 ): Promise<void> => {
   switch (batch.op) {
@@ -144,45 +152,20 @@ const execute = async (
           call,
           recheckMs: deps.settings.probeRecheckMs,
           probeWaitMs: deps.settings.probeWaitMs,
+          inFlight,
+          halt,
         },
         batch.items.slice(start),
         batch.listId,
         into,
       );
     case 'list-leave':
-      for (const item of batch.items.slice(start)) {
-        into.push(await call(() => session.removeFromList(batch.listId, item.email)));
-      }
-      return;
-  }
-};
-
-/**
- * A bulk upsert reports rejected contacts without a reason; retrying a few of them one by one either
- * gets them in or tells us why. Many rejections suggest a systemic cause: those are recorded as they
- * are rather than multiplied into single requests. Results are replaced in place, so a delivery
- * stopped during these retries keeps the bulk answer.
- */
-const retrySingly = async (
-  deps: SendBatchDeps,
-  items: ReadonlyArray<{ data: import('#lib/domain/contact.ts').ContactData }>,
-  into: ContactResult[],
-  offset: number,
-  call: ConnectionAccess['call'],
-  session: ConnectionAccess['session'],
-): Promise<void> => {
-  const rejected = items.flatMap((_, i) => (into[offset + i]?.ok === false ? [i] : []));
-  if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return;
-  for (const i of rejected) {
-    const item = items[i];
-    if (item === undefined) continue;
-    let single: ContactResult | undefined;
-    try {
-      [single] = await call(() => session.upsertMany([item.data]));
-    } catch (error) {
-      if (!(error instanceof PermanentError)) throw error;
-      [single] = rejectedAll([item.data.email], error);
-    }
-    if (single !== undefined) into[offset + i] = single;
+      return sendPipelined(
+        batch.items.slice(start),
+        (item) => call(() => session.removeFromList(batch.listId, item.email)),
+        into,
+        inFlight,
+        halt,
+      );
   }
 };

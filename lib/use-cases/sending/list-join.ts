@@ -6,6 +6,7 @@ import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
 import type { ContactResult, DestinationSession } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
+import { sendPipelined } from './pipelined.ts';
 import { rejectedAll } from './rejections.ts';
 
 export interface JoinContext {
@@ -22,7 +23,13 @@ export interface JoinContext {
   recheckMs: number;
   /** How long to wait for another sender's probe before taking the safe path. */
   probeWaitMs: number;
+  /** Requests the one-by-one path may have in flight (default 1: one after another). */
+  inFlight?: () => number;
+  /** Sends nothing more once the one-by-one path failed (see ConnectionAccess.halt). */
+  halt?: () => void;
 }
+
+const sequential = (): number => 1;
 
 const PROBE_STALE_MS = 2 * 60_000;
 const POLL_MS = 50;
@@ -43,15 +50,23 @@ export const capabilityForRun = (
   return capability === 'supported' && bulkMembership.verifiedRun !== runId ? 'unknown' : capability;
 };
 
-/** One request per contact (upsert carrying the list): works whatever bulk does. Results are pushed as they come. */
+/**
+ * One request per contact (upsert carrying the list): works whatever bulk does. Several are in
+ * flight at once; results are pushed in item order as they form a prefix.
+ */
 const oneByOne = async (
   ctx: JoinContext,
   items: readonly JoinItem[],
   listId: string,
   into: ContactResult[],
-): Promise<void> => {
-  for (const item of items) into.push(await ctx.call(() => ctx.session.upsertIntoList(item.data, listId)));
-};
+): Promise<void> =>
+  sendPipelined(
+    items,
+    (item) => ctx.call(() => ctx.session.upsertIntoList(item.data, listId)),
+    into,
+    ctx.inFlight ?? sequential,
+    ctx.halt,
+  );
 
 const bulk = async (
   ctx: JoinContext,
@@ -158,13 +173,18 @@ const completeOneByOne = async (
   bulkResults: readonly ContactResult[],
   listId: string,
   into: ContactResult[],
-): Promise<void> => {
-  for (const [i, item] of items.entries()) {
-    const r = bulkResults[i];
-    if (r !== undefined && !r.ok) into.push(r);
-    else into.push(await ctx.call(() => ctx.session.upsertIntoList(item.data, listId)));
-  }
-};
+): Promise<void> =>
+  sendPipelined(
+    items,
+    async (item, i) => {
+      const r = bulkResults[i];
+      if (r !== undefined && !r.ok) return r;
+      return ctx.call(() => ctx.session.upsertIntoList(item.data, listId));
+    },
+    into,
+    ctx.inFlight ?? sequential,
+    ctx.halt,
+  );
 
 /** Waits briefly for another sender's probe; returns what this run may rely on, or unknown if it takes too long. */
 const awaitProbe = async (ctx: JoinContext): Promise<BulkMembership> => {

@@ -46,7 +46,8 @@ describe('sender handler', () => {
       maxReceiveCount: 5,
       observability: unobserved,
     });
-    h.destination.failNext = 3; // the batch's one delivery exhausts its attempts
+    // Every request fails: the batch's one delivery exhausts its attempts, however many are in flight.
+    h.destination.fault = () => ({ kind: 'transient' });
     const event: SQSEvent = { Records: [record(batch, 3, 'm1'), record('not json', 1, 'm2')] };
     const response = await handler(event, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
