@@ -5,9 +5,17 @@ import type { RunRecord } from '#lib/domain/run-record.ts';
 import { toIssues } from '#lib/domain/validation.ts';
 import { RequestTally } from './destination-calls.ts';
 import { endRun } from './run-lifecycle.ts';
+import { type BudgetBusy, budgetBusy, busyDelaySeconds } from './sending/budget-gate.ts';
 import type { SendBatchDeps } from './sending/context.ts';
 import { type Delivery, deliver } from './sending/deliver.ts';
-import { close, type DeliveryCount, handBack, type SendResult, settle } from './sending/settle.ts';
+import {
+  BUDGET_BUSY,
+  close,
+  type DeliveryCount,
+  handBack,
+  type SendResult,
+  settle,
+} from './sending/settle.ts';
 
 export type { SendBatchDeps, SenderSettings } from './sending/context.ts';
 
@@ -44,6 +52,18 @@ export const sendBatch = async (
       body,
       `batch ${batch.batchNo} is not part of the plan of run ${run.id}`,
       'batch outside its run',
+    );
+  }
+  const busy = await budgetKeptBusy(deps, batch, run);
+  if (busy !== undefined) {
+    // Before the lease: a sender that would only wait on a budget others keep busy writes nothing.
+    deps.metrics?.count('BatchesRequeued');
+    return handBack(
+      deps,
+      batch,
+      log,
+      BUDGET_BUSY,
+      busyDelaySeconds(busy.slotAt, deps.clock.now(), deps.settings.requeueDelaySeconds),
     );
   }
   const now = deps.clock.now();
@@ -99,12 +119,12 @@ const sendLeased = async (
       await endRun(deps, run, 'cancelled', 'Cancelled by request.');
     }
     if (isTerminal(run.status) || run.cancelRequested === true)
-      return await close(deps, batch, run, from, [], 'dropped');
+      return await close(deps, batch, from, [], 'dropped');
     const connection = await deps.connections.get(batch.connectionId);
     if (connection === undefined) {
       deps.secrets.evict?.(batch.connectionId);
       await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
-      return await close(deps, batch, run, from, [], 'dropped');
+      return await close(deps, batch, from, [], 'dropped');
     }
     const tally = new RequestTally();
     const delivery = await deliver(deps, batch, from, run, connection, tally, remainingMs);
@@ -115,6 +135,19 @@ const sendLeased = async (
       return deadLetter(deps, body, error.message, 'batch outside its run');
     throw error;
   }
+};
+
+/** Whether other senders keep the connection's budget booked too far ahead to wait for (one read). */
+const budgetKeptBusy = async (
+  deps: SendBatchDeps,
+  batch: SendBatchMessage,
+  run: RunRecord,
+): Promise<BudgetBusy | undefined> => {
+  if (isTerminal(run.status) || run.cancelRequested === true) return undefined;
+  const connection = await deps.connections.get(batch.connectionId);
+  // A removed connection is the delivery's to handle (it ends the run): no gate.
+  if (connection === undefined) return undefined;
+  return budgetBusy(deps.rateBudget, connection, () => deps.clock.now());
 };
 
 const deadLetter = async (

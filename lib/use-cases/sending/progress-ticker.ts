@@ -48,7 +48,7 @@ export const progressTicker = (
     lastAt = deps.clock.now();
     const upTo: Recorded = { count, requests: { ...tally.requests }, throttled: tally.throttled };
     const range = { from: target.from + recorded.count, results: results.slice(recorded.count, count) };
-    inFlight = recordProgress(deps, target.batch, target.run, range, tally.since(recorded))
+    inFlight = recordProgress(deps, target.batch, range, tally.since(recorded))
       .then(() => {
         recorded = upTo;
       })

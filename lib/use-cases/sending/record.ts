@@ -1,5 +1,4 @@
 import type { SendBatchMessage } from '#lib/domain/messages.ts';
-import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { ContactResult } from '#lib/ports/destination.ts';
 import { RequestTally } from '../destination-calls.ts';
 import type { SendBatchDeps } from './context.ts';
@@ -27,14 +26,13 @@ const emailsOf = (batch: SendBatchMessage, from: number, to: number): string[] =
 /**
  * Records one delivery's progress through a batch exactly once: the range's counts, refused positions
  * and (when it closes the batch) where its results end, in one conditional transaction. The snapshot
- * follows from these and the plan the planner staged (snapshot-view.ts). When another delivery of the same batch recorded part of
- * the range meanwhile, only what it has not recorded is recorded; its requests still count. Returns
+ * follows from these and the plan the planner staged (snapshot-view.ts). When another delivery of
+ * the same batch recorded part of the range meanwhile, only what it has not recorded is recorded; its requests still count. Returns
  * whether the batch is now done.
  */
 export const recordProgress = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
-  run: RunRecord,
   progress: Progress,
   tally: RequestTally,
 ): Promise<boolean> => {

@@ -18,6 +18,9 @@ export type SendResult = 'done' | 'retry';
 /** Failure reason of contacts whose requests were still failing on the message's last delivery. */
 export const RETRIES_EXHAUSTED = 'retries_exhausted';
 
+/** Why a batch goes back before its first request (bench/pipeline.ts counts these lines). */
+export const BUDGET_BUSY = 'budget kept busy by another sender';
+
 /** Records what the delivery did and decides what becomes of the rest of the batch. */
 export const settle = async (
   deps: SendBatchDeps,
@@ -36,7 +39,7 @@ export const settle = async (
   const start = from + done;
   const results = delivered.slice(done);
   if (stop === undefined) {
-    if (await recordProgress(deps, batch, run, { from: start, results, rest: { count: 0 } }, tally)) {
+    if (await recordProgress(deps, batch, { from: start, results, rest: { count: 0 } }, tally)) {
       await finaliseIfComplete(deps, batch.runId);
     }
     log.info('batch sent', { op: batch.op, contacts: delivered.length, requests: allRequests.requests });
@@ -45,25 +48,25 @@ export const settle = async (
   switch (stop.kind) {
     case 'cancelled':
       await endRun(deps, run, 'cancelled', 'Cancelled by request.');
-      return close(deps, batch, run, start, results, 'dropped', tally);
+      return close(deps, batch, start, results, 'dropped', tally);
     case 'connection_removed':
       deps.secrets.evict?.(batch.connectionId);
       await endRun(deps, run, 'cancelled', 'The connection was removed while the run was in progress.');
-      return close(deps, batch, run, start, results, 'dropped', tally);
+      return close(deps, batch, start, results, 'dropped', tally);
     case 'fatal':
       log.error('run failed: destination refused the connection', { reason: stop.error.reason });
       if (stop.error.reason === 'invalid_api_key')
         await deps.connections.setStatus(batch.connectionId, 'invalid_key');
       await endRun(deps, run, 'failed', fatalReason(stop.error));
-      return close(deps, batch, run, start, results, 'dropped', tally);
+      return close(deps, batch, start, results, 'dropped', tally);
     case 'transient':
       if (count.receiveCount >= count.maxReceiveCount) {
         log.warn('batch still failing on its last delivery; the rest is counted as failed', {
           error: stop.error.message,
         });
-        return close(deps, batch, run, start, results, RETRIES_EXHAUSTED, tally);
+        return close(deps, batch, start, results, RETRIES_EXHAUSTED, tally);
       }
-      await recordProgress(deps, batch, run, { from: start, results }, tally);
+      await recordProgress(deps, batch, { from: start, results }, tally);
       if (delivered.length === 0) {
         log.warn('batch failed transiently; SQS will redeliver it', { error: stop.error.message });
         return 'retry';
@@ -72,7 +75,7 @@ export const settle = async (
       // forward never count towards the dead-letter limit.
       return handBack(deps, batch, log, 'failed transiently after progress');
     case 'out_of_time':
-      await recordProgress(deps, batch, run, { from: start, results }, tally);
+      await recordProgress(deps, batch, { from: start, results }, tally);
       deps.metrics?.count('BatchesRequeued');
       return handBack(deps, batch, log, 'rate budget or invocation time ran out');
   }
@@ -94,7 +97,6 @@ export const handBack = async (
 export const close = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
-  run: RunRecord,
   from: number,
   results: Delivery['results'],
   restAs: 'dropped' | typeof RETRIES_EXHAUSTED,
@@ -105,7 +107,7 @@ export const close = async (
     restAs === 'dropped'
       ? ({ count, as: 'dropped' } as const)
       : ({ count, as: 'failed', reason: restAs } as const);
-  if (await recordProgress(deps, batch, run, { from, results, rest }, tally)) {
+  if (await recordProgress(deps, batch, { from, results, rest }, tally)) {
     if (restAs === 'dropped') deps.metrics?.count('ContactsDropped', count);
     await finaliseIfComplete(deps, batch.runId);
   }
