@@ -6,14 +6,17 @@
  *
  *   npx tsx bench/pipeline.ts [--profiles 10000] [--modes list,list-bulk,field] [--senders 4]
  *                             [--target-seconds 60] [--rate R]   (default budget: a ~60 s first export, at most 120/s)
+ *                             [--latency MS | MIN-MAX]   (the stand-in answers this late; Autopilot: ~250–400 ms)
+ *                             [--out DIR]   (default bench/results)
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataMatchingSchema } from '#lib/domain/export-config.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
+import { BUDGET_BUSY } from '#lib/use-cases/sending/settle.ts';
 import { invokeLocalApi } from '#local/api-gateway.ts';
 import { FileLogger } from '#local/file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
@@ -28,6 +31,7 @@ import { type AwsCounts, countAwsCalls, resetCounts } from './lib/aws-counter.ts
 import { type RateSeries, rateChartSvg } from './lib/chart.ts';
 import { costPer100k } from './lib/cost.ts';
 import { contactsOf, floorOf } from './lib/floor.ts';
+import { type SenderActivity, senderActivityProbe } from './lib/sender-activity.ts';
 
 type Mode = 'list' | 'list-bulk' | 'field';
 
@@ -38,13 +42,24 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '4' },
     'target-seconds': { type: 'string', default: '60' },
     rate: { type: 'string' },
+    latency: { type: 'string' },
+    out: { type: 'string', default: 'bench/results' },
   },
 });
 const PROFILES = Number(values.profiles);
 const MODES = String(values.modes).split(',') as Mode[];
 const SENDERS = Number(values.senders);
 const TARGET_SECONDS = Number(values['target-seconds']);
-const RESULTS = 'bench/results';
+const RESULTS = String(values.out);
+/** The stand-in's answer latency, as `--latency 300` or `--latency 250-400` (ms). */
+const LATENCY = ((): { min: number; max: number } | undefined => {
+  if (values.latency === undefined) return undefined;
+  const [min = Number.NaN, max = min] = String(values.latency).split('-').map(Number);
+  if (!(Number.isFinite(min) && Number.isFinite(max) && min >= 0 && min <= max))
+    throw new Error(`--latency: expected MS or MIN-MAX, got ${values.latency}`);
+  return { min, max };
+})();
+
 /**
  * The highest default budget. This 2-core machine runs the stand-in, the senders and DynamoDB
  * Local together and sustains ~190 requests/s; above ~150/s a local stall (a GC pause) shows up as
@@ -67,6 +82,8 @@ interface Measured {
   /** The shared rate budget's own DynamoDB calls, per request the senders made. */
   rateBudget: { writes: number; reads: number; writesPerRequest: number; readsPerRequest: number };
   floor: ReturnType<typeof floorOf> & { ratio: number; plannerFloor: number };
+  /** How many senders delivered at once, and how long they were busy (billed) against the span. */
+  senders: SenderActivity & { handedBackBusy: number };
   aws: AwsCounts;
   series: RateSeries;
 }
@@ -97,6 +114,7 @@ const measure = (
   budget: number,
   floor: ReturnType<typeof floorOf>,
   aws: AwsCounts,
+  activity: Measured['senders'],
   title: string,
 ): Measured => {
   const standIn = runtime.standIn;
@@ -146,6 +164,7 @@ const measure = (
           : timeline.length / floor.requests,
       plannerFloor: run.estimate?.floorRequests ?? 0,
     },
+    senders: activity,
     aws: structuredClone(aws),
     series: { title, perSecond, throttledPerSecond, budget },
   };
@@ -159,10 +178,19 @@ const rateBudgetCalls = (aws: AwsCounts, requests: number): Measured['rateBudget
   return { writes, reads, writesPerRequest: per(writes), readsPerRequest: per(reads) };
 };
 
+/** Hand-backs because the budget was busy, from the log lines written since `from` (bytes). */
+const busyHandBacks = (logPath: string, from: number): number =>
+  readFileSync(logPath)
+    .subarray(from)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.includes(BUDGET_BUSY)).length;
+
 const benchMode = async (mode: Mode) => {
   const logPath = join('bench', '.tmp', `pipeline-${mode}.jsonl`);
   mkdirSync(join('bench', '.tmp'), { recursive: true });
   writeFileSync(logPath, '');
+  const activity = senderActivityProbe();
   const runtime = await startLocalRuntime({
     autopilot: {
       kind: 'standin',
@@ -175,6 +203,7 @@ const benchMode = async (mode: Mode) => {
     },
     senders: SENDERS,
     logger: new FileLogger(logPath),
+    wrapDestination: activity.wrap,
   });
   try {
     const aws = countAwsCalls({ dynamo: runtime.dynamo, sqs: runtime.sqs });
@@ -207,6 +236,7 @@ const benchMode = async (mode: Mode) => {
     });
     // The stand-in enforces the same limit Autopilot would: our budget must keep every sender under it.
     runtime.standIn?.configure({ ratePerSecond: budget, burst: budget });
+    if (LATENCY !== undefined) runtime.standIn?.setFaults({ latencyMs: LATENCY });
 
     const matching = DataMatchingSchema.parse(SAMPLE_DATA_MATCHING);
     const segmentCount = dataset.segments.length;
@@ -219,6 +249,7 @@ const benchMode = async (mode: Mode) => {
 
     runtime.standIn?.resetCounts();
     resetCounts(aws);
+    activity.reset();
     const logStart = statSync(logPath).size;
     const firstRun = await runAndWait(runtime, exp.id);
     const first = measure(
@@ -227,6 +258,7 @@ const benchMode = async (mode: Mode) => {
       budget,
       floorOf(new Map(), before, { ...floorOptions, listsToCreate: segmentCount }),
       aws,
+      { ...activity.summary(), handedBackBusy: busyHandBacks(logPath, logStart) },
       `${mode}: first export`,
     );
     const firstLogBytes = statSync(logPath).size - logStart;
@@ -235,6 +267,8 @@ const benchMode = async (mode: Mode) => {
     await syncDynamoDbSegments(runtime.segmentWriter, dataset, churned.dataset);
     runtime.standIn?.resetCounts();
     resetCounts(aws);
+    activity.reset();
+    const rerunLogStart = statSync(logPath).size;
     const rerunRun = await runAndWait(runtime, exp.id);
     const rerun = measure(
       runtime,
@@ -242,6 +276,7 @@ const benchMode = async (mode: Mode) => {
       budget,
       floorOf(before, contactsOf(churned.dataset, matching), { ...floorOptions, listsToCreate: 0 }),
       aws,
+      { ...activity.summary(), handedBackBusy: busyHandBacks(logPath, rerunLogStart) },
       `${mode}: 1%-churn re-run`,
     );
     const cost = costPer100k(
@@ -294,6 +329,11 @@ const main = async (): Promise<void> => {
         `budget ${f.rateBudget.writesPerRequest.toFixed(3)} writes + ${f.rateBudget.readsPerRequest.toFixed(3)} reads per request`,
     );
     console.log(
+      `  senders: ${f.senders.deliveries} deliveries, ${f.senders.averageConcurrent.toFixed(2)} busy on average (peak ${f.senders.peakConcurrent}), ` +
+        `${f.senders.busySeconds.toFixed(1)} sender-s over ${f.senders.spanSeconds.toFixed(1)} s, ${f.senders.waitingSeconds.toFixed(1)} s waiting for slots, ` +
+        `${f.senders.handedBackBusy} handed back (budget busy)`,
+    );
+    console.log(
       `  re-run: ${r.requests.total} requests (floor ${r.floor.requests}, ×${r.floor.ratio.toFixed(3)}) = ${pct(r.shareOfFirst)} of the first; ` +
         `100k at 5/s: ${result.hoursFor100kAt5PerSecond.toFixed(2)} h, ~$${result.costPer100kAt5PerSecond.totalUsd.toFixed(3)} per run`,
     );
@@ -317,6 +357,7 @@ const main = async (): Promise<void> => {
     machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model },
     profiles: PROFILES,
     senders: SENDERS,
+    ...(LATENCY === undefined ? {} : { standInLatencyMs: LATENCY }),
     targets,
     met,
     modes,
