@@ -93,7 +93,7 @@ describe('the snapshot stays exact under redelivery and crashes (staged plans se
     await h.state.runs.transition(first.run.id, ['sending', 'planning'], 'failed', {
       finishedAt: new Date(h.clock.now()).toISOString(),
     });
-    await h.state.exports.releaseActiveRun('exp-1', first.run.id);
+    await h.state.exports.releaseActiveRun('exp-1', first.run.id, undefined);
     h.clock.advance(21 * 60_000);
 
     h.segments.set('seg-a', 'Newsletter', people(0, 5)); // p5…p9 left meanwhile

@@ -65,7 +65,7 @@ describe('loading the snapshot: settling and compaction', () => {
       'run-1',
       0,
       { from: 0, to: 2, final: true },
-      aBatchOutcome({ failedItems: [1] }),
+      { ...aBatchOutcome(), failedItems: [1] },
     );
 
     await loadSnapshot(deps, 'exp-1', { maintain: true });
@@ -86,7 +86,7 @@ describe('loading the snapshot: settling and compaction', () => {
       'run-1',
       1,
       { from: 0, to: 2, final: true },
-      aBatchOutcome({ failedItems: [] }),
+      { ...aBatchOutcome(), failedItems: [] },
     );
     expect(
       (await snapshotEntries(deps, 'exp-1')).map((e) => [e.key, e.segmentIds, e.maybeSegmentIds ?? []]),
