@@ -27,9 +27,10 @@ import {
   seedDynamoDbSegments,
   syncDynamoDbSegments,
 } from '#local/sample-data.ts';
+import { SIZING } from '../cdk/stacks/stateless-stack.ts';
 import { type AwsCounts, countAwsCalls, resetCounts } from './lib/aws-counter.ts';
 import { type RateSeries, rateChartSvg } from './lib/chart.ts';
-import { costPer100k } from './lib/cost.ts';
+import { capacityOf, costPer100k } from './lib/cost.ts';
 import { contactsOf, floorOf } from './lib/floor.ts';
 import { type SenderActivity, senderActivityProbe } from './lib/sender-activity.ts';
 
@@ -279,6 +280,8 @@ const benchMode = async (mode: Mode) => {
       { ...activity.summary(), handedBackBusy: busyHandBacks(logPath, rerunLogStart) },
       `${mode}: 1%-churn re-run`,
     );
+    // Priced as deployed: one sender per connection (pipelined) at the stack's sender memory.
+    const pricing = { rate: 5, sender: { senders: 1, memoryMb: SIZING.sender.memorySize } };
     const cost = costPer100k(
       {
         profiles: PROFILES,
@@ -287,8 +290,25 @@ const benchMode = async (mode: Mode) => {
         logBytes: firstLogBytes,
         planningSeconds: first.run.planningMs / 1000,
       },
-      { senders: 2, rate: 5 },
+      pricing,
     );
+    const rerunCost = costPer100k(
+      {
+        profiles: PROFILES,
+        autopilotRequests: rerun.requests.total,
+        aws: rerun.aws,
+        logBytes: statSync(logPath).size - rerunLogStart,
+        planningSeconds: rerun.run.planningMs / 1000,
+      },
+      pricing,
+    );
+    const snapshot = {
+      // Write units the snapshot's items took, per contact of the first export and per changed one of the re-run.
+      firstWruPerContact: capacityOf(first.aws).snapshotWru / PROFILES,
+      rerunWruPerChange:
+        capacityOf(rerun.aws).snapshotWru /
+        Math.max(1, rerun.floor.changedWithoutJoin + rerun.floor.joins + rerun.floor.leaves),
+    };
     writeFileSync(
       join(RESULTS, `pipeline-${mode}.svg`),
       rateChartSvg(
@@ -305,6 +325,8 @@ const benchMode = async (mode: Mode) => {
         shareOfFirst: rerun.requests.total / Math.max(1, first.requests.total),
       },
       costPer100kAt5PerSecond: { lines: cost, totalUsd: cost.reduce((n, l) => n + l.usd, 0) },
+      rerunCostPer100kAt5PerSecond: { lines: rerunCost, totalUsd: rerunCost.reduce((n, l) => n + l.usd, 0) },
+      snapshot,
       hoursFor100kAt5PerSecond: (first.requests.total * (100_000 / PROFILES)) / 5 / 3600,
     };
   } finally {
@@ -335,10 +357,21 @@ const main = async (): Promise<void> => {
     );
     console.log(
       `  re-run: ${r.requests.total} requests (floor ${r.floor.requests}, ×${r.floor.ratio.toFixed(3)}) = ${pct(r.shareOfFirst)} of the first; ` +
-        `100k at 5/s: ${result.hoursFor100kAt5PerSecond.toFixed(2)} h, ~$${result.costPer100kAt5PerSecond.totalUsd.toFixed(3)} per run`,
+        `100k at 5/s: ${result.hoursFor100kAt5PerSecond.toFixed(2)} h, ~$${result.costPer100kAt5PerSecond.totalUsd.toFixed(4)} per run, ` +
+        `re-run ~$${result.rerunCostPer100kAt5PerSecond.totalUsd.toFixed(4)}; snapshot ${result.snapshot.firstWruPerContact.toFixed(3)} WRU per contact, ` +
+        `${result.snapshot.rerunWruPerChange.toFixed(3)} per change on the re-run`,
     );
   }
-  const targets = { rateUse: 0.95, throttledShare: 0.01, floorRatio: 1.02, rerunShare: 0.03 };
+  const targets = {
+    rateUse: 0.95,
+    throttledShare: 0.01,
+    floorRatio: 1.02,
+    rerunShare: 0.03,
+    /** USD per 100,000-profile first export at 5/s, by mode (issue 14). */
+    costUsd: { list: 0.06, 'list-bulk': 0.01, field: 0.01 } as Record<Mode, number>,
+    rerunCostUsd: 0.005,
+    snapshotWruPerContact: 0.05,
+  };
   const met = {
     rateUse: modes.every((m) => m.first.sending.rateUse >= targets.rateUse),
     throttledShare: modes.every(
@@ -350,6 +383,9 @@ const main = async (): Promise<void> => {
       (m) => m.first.floor.ratio <= targets.floorRatio && m.rerun.floor.ratio <= targets.floorRatio,
     ),
     rerunShare: modes.every((m) => m.rerun.shareOfFirst <= targets.rerunShare),
+    costUsd: modes.every((m) => m.costPer100kAt5PerSecond.totalUsd <= targets.costUsd[m.mode]),
+    rerunCostUsd: modes.every((m) => m.rerunCostPer100kAt5PerSecond.totalUsd <= targets.rerunCostUsd),
+    snapshotWruPerContact: modes.every((m) => m.snapshot.firstWruPerContact <= targets.snapshotWruPerContact),
   };
   const result = {
     name: 'pipeline',
