@@ -296,7 +296,9 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     };
     const plannerDeps = createPlannerDeps(env.planner, overrides);
     const planner = createPlannerHandlers(plannerDeps);
-    const sender = createSenderHandler(createSenderDeps(env.sender, overrides));
+    // One sender per poller, as each Lambda execution environment has its own: its own view of the
+    // rate budget (whose booking is its own), caches and clients' state.
+    const newSender = () => createSenderHandler(createSenderDeps(env.sender, overrides));
     const api = createApiHandler(createApiDeps(env.api, { ...overrides, destination: autopilot }));
 
     const plannerSource = new SqsEventSource({
@@ -314,7 +316,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       client: sqs,
       queueUrl: send.queueUrl,
       queueArn: send.queueArn,
-      handler: (event, context) => sender(event, context),
+      handler: { perInstance: newSender },
       batchSize: 1,
       concurrency: options.senders ?? 4,
       functionTimeoutMs: senderTimeoutMs,

@@ -26,7 +26,9 @@ export interface RateBudget {
   /**
    * When the next slot nobody has reserved yet starts on the shared timeline (epoch ms, never
    * before now), a 429 hold included: how long a sender arriving now would wait once this
-   * instance's own reserved slots are spent. Reads the shared state once and writes nothing.
+   * instance's own reserved slots are spent. A booking that is this instance's own (nobody reserved
+   * after its last block) does not count: the deliveries it runs side by side share it, and
+   * waiting there bills no other function. Reads the shared state once and writes nothing.
    */
   nextFreeSlot(connectionId: string): Promise<number>;
 }

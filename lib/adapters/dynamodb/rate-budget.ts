@@ -139,7 +139,10 @@ export class DynamoDbRateBudget implements RateBudget {
     const held = Number(out.Item?.held?.N);
     this.seeHold(connectionId, held, true);
     const now = this.clock.now();
-    return Math.max(now, Number.isFinite(tat) ? tat : now, Number.isFinite(held) ? held : now);
+    // Nobody reserved after this instance's last block: the booking ahead is ours (the deliveries this
+    // instance runs side by side share it), not another function's.
+    const ours = Number.isFinite(tat) && this.lastTat.get(connectionId) === tat;
+    return Math.max(now, Number.isFinite(tat) && !ours ? tat : now, Number.isFinite(held) ? held : now);
   }
 
   /** Whether a back-off now covers `slot`; voids the pooled slots it covers. */
