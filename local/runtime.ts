@@ -296,9 +296,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     };
     const plannerDeps = createPlannerDeps(env.planner, overrides);
     const planner = createPlannerHandlers(plannerDeps);
-    // One sender per poller, as each Lambda execution environment has its own: its own view of the
-    // rate budget (whose booking is its own), caches and clients' state.
-    const newSender = () => createSenderHandler(createSenderDeps(env.sender, overrides));
+    // One sender for every poller, as one Lambda environment working on several records side by side:
+    // they share its view of the rate budget, so its gate never sends a sibling's batch back (a
+    // sender per poller would also reserve a block per record, ~3 slots for one bulk request).
+    const sender = createSenderHandler(createSenderDeps(env.sender, overrides));
     const api = createApiHandler(createApiDeps(env.api, { ...overrides, destination: autopilot }));
 
     const plannerSource = new SqsEventSource({
@@ -316,7 +317,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       client: sqs,
       queueUrl: send.queueUrl,
       queueArn: send.queueArn,
-      handler: { perInstance: newSender },
+      handler: (event, context) => sender(event, context),
       batchSize: 1,
       concurrency: options.senders ?? 4,
       functionTimeoutMs: senderTimeoutMs,

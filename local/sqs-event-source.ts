@@ -31,11 +31,7 @@ export interface SqsEventSourceOptions {
   queueUrl: string;
   /** Looked up with GetQueueAttributes on `start()` when not given. */
   queueArn?: string;
-  /**
-   * The function. A factory (`{ perInstance }`) gives each poller its own handler, as each Lambda
-   * execution environment builds its own clients and caches (the senders' rate-budget view is one).
-   */
-  handler: SqsEventHandler | { perInstance: () => SqsEventHandler };
+  handler: SqsEventHandler;
   /** Messages per invocation, 1–10 (one ReceiveMessage; no batching window). Default 10. */
   batchSize?: number;
   /** Concurrent pollers, each running at most one handler: Lambda's `maxConcurrency`. Default 2. */
@@ -150,7 +146,7 @@ class TaskTimedOutError extends Error {
 export class SqsEventSource {
   readonly #client: SQSClient;
   readonly #queueUrl: string;
-  readonly #handler: SqsEventHandler | { perInstance: () => SqsEventHandler };
+  readonly #handler: SqsEventHandler;
   readonly #batchSize: number;
   readonly #concurrency: number;
   readonly #functionTimeoutMs: number;
@@ -196,10 +192,7 @@ export class SqsEventSource {
     if (this.#workers.length > 0) throw new Error('SqsEventSource is already started');
     this.#queueArn ??= await queueArnOf(this.#client, this.#queueUrl);
     this.#stopping = false;
-    this.#workers = Array.from({ length: this.#concurrency }, () => {
-      const handler = this.#handler;
-      return this.#poll('perInstance' in handler ? handler.perInstance() : handler);
-    });
+    this.#workers = Array.from({ length: this.#concurrency }, () => this.#poll());
   }
 
   /**
@@ -236,7 +229,7 @@ export class SqsEventSource {
     }
   }
 
-  async #poll(handler: SqsEventHandler): Promise<void> {
+  async #poll(): Promise<void> {
     let failures = 0;
     while (!this.#stopping) {
       let messages: Message[];
@@ -265,19 +258,19 @@ export class SqsEventSource {
       }
       this.#inFlight++;
       try {
-        await this.#invoke(handler, messages);
+        await this.#invoke(messages);
       } finally {
         this.#inFlight--;
       }
     }
   }
 
-  async #invoke(handler: SqsEventHandler, messages: Message[]): Promise<void> {
+  async #invoke(messages: Message[]): Promise<void> {
     const queueArn = this.#queueArn ?? '';
     const records = messages.map((m) => toSqsRecord(m, queueArn));
     const messageIds = records.map((r) => r.messageId);
     const invocation = Promise.resolve()
-      .then(() => handler({ Records: records }, this.#context()))
+      .then(() => this.#handler({ Records: records }, this.#context()))
       .then(
         (response) => ({ ok: true as const, response }),
         (error: unknown) => ({ ok: false as const, error }),
