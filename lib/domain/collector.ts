@@ -1,18 +1,11 @@
 import type { CapPolicy } from './cap.ts';
-import type { ContactData } from './contact.ts';
+import { type ContactCodec, jsonCodec } from './contact-codec.ts';
+import { type ContactRecord, ContactStore } from './contact-store.ts';
 import type { MapOutcome } from './mapping.ts';
 import { challengerWins } from './merge.ts';
 
-/** One distinct contact after merging: the winning profile's data and every segment it is in. */
-export interface CollectedContact {
-  profileId: string;
-  updatedAt: number | undefined;
-  data: ContactData;
-  /** Bit i set ⇔ the contact is in the export's i-th segment. */
-  segments: number;
-  /** Other profiles merged into this contact (rare; kept to count each loser once). */
-  mergedIds?: string[];
-}
+export type { CollectedContact, ContactRecord } from './contact-store.ts';
+export { ContactStore } from './contact-store.ts';
 
 export interface SkipSample {
   profileId: string;
@@ -41,10 +34,13 @@ export interface CollectorOptions {
   policy: CapPolicy;
   /** Keys already in Autopilot: when they fall over the cap they are held back, not treated as leavers. */
   isKnown?: (key: string) => boolean;
+  /** How each contact's data is kept until its message is built (default: its JSON). */
+  codec?: ContactCodec;
 }
 
 export interface CollectorState {
-  contacts: Array<[string, CollectedContact]>;
+  /** Every contact, as {@link ContactRecord}s, or a whole store (a parsed checkpoint's, adopted as is). */
+  contacts: Iterable<ContactRecord> | ContactStore;
   counts: CollectorCounts;
   heldBack: string[];
   samples: SkipSample[];
@@ -56,13 +52,18 @@ export interface CollectorState {
  * segment by segment. Profiles are merged by the documented rule; distinct contacts never exceed the cap.
  */
 export class ContactCollector {
-  readonly contacts = new Map<string, CollectedContact>();
+  readonly contacts: ContactStore;
   readonly heldBack = new Set<string>();
   readonly samples: SkipSample[] = [];
   readonly counts: CollectorCounts;
   capExceeded = false;
 
-  constructor(private readonly options: CollectorOptions) {
+  constructor(
+    private readonly options: CollectorOptions,
+    store?: ContactStore,
+  ) {
+    this.contacts = store ?? new ContactStore(options.codec ?? jsonCodec);
+    this.contacts.codec = options.codec ?? jsonCodec;
     this.counts = {
       profilesRead: 0,
       profilesPerSegment: options.segmentIds.map(() => 0),
@@ -85,34 +86,32 @@ export class ContactCollector {
     }
     const { contact, fieldIssues } = outcome;
     const bit = 1 << segmentIndex;
-    const existing = this.contacts.get(contact.key);
-    if (existing === undefined) {
-      if (this.contacts.size >= this.options.cap) {
+    const { contacts } = this;
+    const slot = contacts.slotOf(contact.key);
+    if (slot === undefined) {
+      if (contacts.size >= this.options.cap) {
         this.overCap(contact.key);
         return;
       }
       this.countFieldIssues(fieldIssues);
-      this.contacts.set(contact.key, {
-        profileId: contact.profileId,
-        updatedAt: contact.updatedAt,
-        data: contact.data,
-        segments: bit,
-      });
+      contacts.insert(contact.key, contact.profileId, contact.updatedAt, bit, this.encode(contact));
       return;
     }
-    existing.segments |= bit;
-    if (existing.profileId === contact.profileId || existing.mergedIds?.includes(contact.profileId)) return;
+    contacts.addSegments(slot, bit);
+    const incumbent = contacts.profileIdAt(slot);
+    if (incumbent === contact.profileId || contacts.mergedAt(slot)?.includes(contact.profileId)) return;
     counts.merged++;
-    existing.mergedIds ??= [];
-    if (challengerWins(existing, contact)) {
-      existing.mergedIds.push(existing.profileId);
-      existing.profileId = contact.profileId;
-      existing.updatedAt = contact.updatedAt;
-      existing.data = contact.data;
+    if (challengerWins({ profileId: incumbent, updatedAt: contacts.updatedAtSlot(slot) }, contact)) {
+      contacts.addMerged(slot, incumbent);
+      contacts.replace(slot, contact.profileId, contact.updatedAt, this.encode(contact));
       this.countFieldIssues(fieldIssues);
     } else {
-      existing.mergedIds.push(contact.profileId);
+      contacts.addMerged(slot, contact.profileId);
     }
+  }
+
+  private encode(contact: { key: string; data: Parameters<ContactCodec['encode']>[0] }): string {
+    return this.contacts.codec.encode(contact.data, contact.key);
   }
 
   /** Counts a profile whose mapping was impossible for a reason outside mapping (e.g. malformed source row). */
@@ -145,10 +144,15 @@ export class ContactCollector {
     }
   }
 
-  /** Everything needed to resume collection in another invocation. */
+  /** Everything needed to resume collection in another invocation (a copy of every record). */
   toState(): CollectorState {
+    return { ...this.liveState(), contacts: [...this.contacts.records()] };
+  }
+
+  /** The same, with the contacts read from the store as they are iterated: what a checkpoint streams. */
+  liveState(): CollectorState & { contacts: Iterable<ContactRecord> } {
     return {
-      contacts: [...this.contacts],
+      contacts: { [Symbol.iterator]: () => this.contacts.records() },
       counts: this.counts,
       heldBack: [...this.heldBack],
       samples: this.samples,
@@ -156,9 +160,12 @@ export class ContactCollector {
     };
   }
 
+  /** A collector resumed from its state; a `ContactStore` given as the contacts is adopted as it is. */
   static fromState(options: CollectorOptions, state: CollectorState): ContactCollector {
-    const c = new ContactCollector(options);
-    for (const [k, v] of state.contacts) c.contacts.set(k, v);
+    const adopted = state.contacts instanceof ContactStore ? state.contacts : undefined;
+    const c = new ContactCollector(options, adopted);
+    if (adopted === undefined)
+      for (const record of state.contacts as Iterable<ContactRecord>) c.contacts.restore(record);
     for (const k of state.heldBack) c.heldBack.add(k);
     c.samples.push(...state.samples);
     Object.assign(c.counts, state.counts);

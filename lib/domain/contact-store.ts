@@ -1,0 +1,180 @@
+import type { ContactData } from './contact.ts';
+import { type ContactCodec, jsonCodec } from './contact-codec.ts';
+
+/** One distinct contact after merging: the winning profile's data and every segment it is in. */
+export interface CollectedContact {
+  profileId: string;
+  updatedAt: number | undefined;
+  data: ContactData;
+  /** Bit i set ⇔ the contact is in the export's i-th segment. */
+  segments: number;
+  /** Other profiles merged into this contact (rare; kept to count each loser once). */
+  mergedIds?: string[];
+}
+
+/**
+ * One stored contact as a checkpoint line carries it: the data is the codec's text, never decoded
+ * on the way through. `updatedAt` is null when the profile had no update time.
+ */
+export type ContactRecord =
+  | [key: string, profileId: string, updatedAt: number | null, segments: number, data: string]
+  | [
+      key: string,
+      profileId: string,
+      updatedAt: number | null,
+      segments: number,
+      data: string,
+      mergedIds: string[],
+    ];
+
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * The collector's contacts in parallel columns: a key → slot map, the profile id and data text per
+ * slot, the update time and segment mask in typed arrays. At a million contacts an object per
+ * contact (and one per field) is what ran the planner out of heap; here a contact costs its key,
+ * its profile id, one string of data and 12 bytes. Read through {@link get}, which decodes.
+ */
+export class ContactStore implements Iterable<[string, CollectedContact]> {
+  /** How data texts are read back; set by the collector that adopts a store parsed elsewhere. */
+  codec: ContactCodec;
+  private readonly slots = new Map<string, number>();
+  private readonly profileIds: string[] = [];
+  private readonly texts: string[] = [];
+  private updated = new Float64Array(INITIAL_CAPACITY);
+  private masks = new Int32Array(INITIAL_CAPACITY);
+  /** Sparse: only contacts that absorbed other profiles. */
+  private readonly merged = new Map<number, string[]>();
+
+  constructor(codec: ContactCodec = jsonCodec) {
+    this.codec = codec;
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
+  /** The contact, decoded (a fresh object each call: changing it changes nothing stored). */
+  get(key: string): CollectedContact | undefined {
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.contactAt(key, slot);
+  }
+
+  /** The contact's segment mask without decoding its data (0 when absent). */
+  segmentsOf(key: string): number {
+    const slot = this.slots.get(key);
+    return slot === undefined ? 0 : (this.masks[slot] ?? 0);
+  }
+
+  *entries(): IterableIterator<[string, CollectedContact]> {
+    for (const [key, slot] of this.slots) yield [key, this.contactAt(key, slot)];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, CollectedContact]> {
+    return this.entries();
+  }
+
+  /** Every contact as a record, in insertion order (what a checkpoint saves). */
+  *records(): IterableIterator<ContactRecord> {
+    for (const [key, slot] of this.slots) {
+      const head = [
+        key,
+        this.profileIds[slot] ?? '',
+        this.updatedAtSlot(slot) ?? null,
+        this.masks[slot] ?? 0,
+        this.texts[slot] ?? '',
+      ] as const;
+      const merged = this.merged.get(slot);
+      yield merged === undefined ? [...head] : [...head, merged];
+    }
+  }
+
+  /** Adds a record as {@link records} gave it (a resumed collector; the key must be new). */
+  restore(record: ContactRecord): void {
+    const [key, profileId, updatedAt, segments, text, mergedIds] = record;
+    const slot = this.insert(key, profileId, updatedAt ?? undefined, segments, text);
+    if (mergedIds !== undefined && mergedIds.length > 0) this.merged.set(slot, [...mergedIds]);
+  }
+
+  // ── what the collector changes ──
+
+  slotOf(key: string): number | undefined {
+    return this.slots.get(key);
+  }
+
+  insert(
+    key: string,
+    profileId: string,
+    updatedAt: number | undefined,
+    segments: number,
+    text: string,
+  ): number {
+    const slot = this.profileIds.length;
+    if (slot === this.masks.length) this.grow();
+    this.slots.set(key, slot);
+    this.profileIds.push(profileId);
+    this.texts.push(text);
+    this.updated[slot] = updatedAt ?? Number.NaN;
+    this.masks[slot] = segments;
+    return slot;
+  }
+
+  profileIdAt(slot: number): string {
+    return this.profileIds[slot] ?? '';
+  }
+
+  updatedAtSlot(slot: number): number | undefined {
+    const t = this.updated[slot] ?? Number.NaN;
+    return Number.isNaN(t) ? undefined : t;
+  }
+
+  mergedAt(slot: number): readonly string[] | undefined {
+    return this.merged.get(slot);
+  }
+
+  addSegments(slot: number, bits: number): void {
+    this.masks[slot] = (this.masks[slot] ?? 0) | bits;
+  }
+
+  /** Records `loser` as merged into the contact at `slot`. */
+  addMerged(slot: number, loser: string): void {
+    const list = this.merged.get(slot);
+    if (list === undefined) this.merged.set(slot, [loser]);
+    else list.push(loser);
+  }
+
+  /** The challenger's profile becomes the contact's. */
+  replace(slot: number, profileId: string, updatedAt: number | undefined, text: string): void {
+    this.profileIds[slot] = profileId;
+    this.updated[slot] = updatedAt ?? Number.NaN;
+    this.texts[slot] = text;
+  }
+
+  private contactAt(key: string, slot: number): CollectedContact {
+    const merged = this.merged.get(slot);
+    return {
+      profileId: this.profileIds[slot] ?? '',
+      updatedAt: this.updatedAtSlot(slot),
+      data: this.codec.decode(this.texts[slot] ?? '', key),
+      segments: this.masks[slot] ?? 0,
+      ...(merged === undefined ? {} : { mergedIds: [...merged] }),
+    };
+  }
+
+  private grow(): void {
+    const updated = new Float64Array(this.masks.length * 2);
+    updated.set(this.updated);
+    this.updated = updated;
+    const masks = new Int32Array(this.masks.length * 2);
+    masks.set(this.masks);
+    this.masks = masks;
+  }
+}
