@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
+import { checkpointText } from '#lib/ports/checkpoints.ts';
 import type { State } from '#lib/ports/state.ts';
 import { aBatchOutcome, aConnection, aRun } from '#test/fixtures/state-records.ts';
 import { createTables, localDynamo, uniqueName } from '#test/support/aws.ts';
@@ -124,7 +125,24 @@ describe('DynamoDB state (DynamoDB specifics)', () => {
     const days = (Number(items[0]?.expiresAt?.N) - Date.now() / 1000) / 86_400;
     expect(days).toBeGreaterThan(1.9);
     expect(days).toBeLessThanOrEqual(2);
-    expect(await state.checkpoints.load(runId)).toBe(data);
+    expect(checkpointText((await state.checkpoints.load(runId)) ?? '')).toBe(data);
+  });
+
+  it('a checkpoint of many megabytes loads a gzip member at a time, never as one text', async () => {
+    const runId = uniqueName('run');
+    const line = (i: number): string => `${JSON.stringify([`person${i}@example.com`, `p${i}`, i])}\n`;
+    const pieces = function* () {
+      for (let i = 0; i < 100_000; i++) yield line(i);
+    };
+
+    await state.checkpoints.save(runId, pieces());
+
+    const loaded = await state.checkpoints.load(runId);
+    const parts = typeof loaded === 'string' || loaded === undefined ? [loaded ?? ''] : [...loaded];
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    expect(total).toBeGreaterThan(3 * 2 ** 20);
+    expect(Math.max(...parts.map((p) => p.length))).toBeLessThan(total / 2);
+    expect(parts.join('')).toBe([...pieces()].join(''));
   });
 
   it('a newer checkpoint whose save died before flipping the head is never read', async () => {
@@ -138,10 +156,10 @@ describe('DynamoDB state (DynamoDB specifics)', () => {
       }),
     );
 
-    expect(await state.checkpoints.load(runId)).toBe('{"page":1}');
+    expect(checkpointText((await state.checkpoints.load(runId)) ?? '')).toBe('{"page":1}');
 
     await state.checkpoints.save(runId, '{"page":2}');
-    expect(await state.checkpoints.load(runId)).toBe('{"page":2}');
+    expect(checkpointText((await state.checkpoints.load(runId)) ?? '')).toBe('{"page":2}');
     // The replaced generation is gone: the new head and its one chunk remain (and the crashed save's leftover).
     const left = (await partition(`RUN#${runId}`)).map((i) => i.sk?.S ?? '');
     const current = left.filter((sk) => !sk.startsWith('CKPT#ffff') && sk !== 'CKPT#HEAD');

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createGzip, gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
@@ -24,28 +23,71 @@ const HeadSchema = z.object({
   gen: z.string().min(1),
   chunks: z.number().int().positive(),
   sha256: z.string().length(64),
+  /** Compressed bytes of each gzip member, in order (absent: one member, as saved before members). */
+  members: z.array(z.number().int().positive()).optional(),
 });
 const ChunkSchema = z.object({ d: z.string() });
 
 const chunkPrefix = (gen: string): string => `CKPT#${gen}#`;
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Characters of text per gzip member: a load inflates one member at a time, never the whole text. */
+export const MEMBER_CHARS = 1 << 20;
+
+export interface CompressedCheckpoint {
+  /** Gzip members in order (back to back they are one valid gzip stream); never copied into one buffer. */
+  members: Buffer[];
+  bytes: number;
+}
+
+/** Bytes `from`..`to` of buffers read back to back, copied into one buffer of that size. */
+const sliceOf = (buffers: readonly Buffer[], from: number, to: number): Buffer => {
+  const out = Buffer.allocUnsafe(to - from);
+  let at = 0;
+  for (const b of buffers) {
+    if (from < at + b.length && to > at)
+      b.copy(out, Math.max(0, at - from), Math.max(0, from - at), Math.min(b.length, to - at));
+    at += b.length;
+    if (at >= to) break;
+  }
+  return out;
+};
 
 /**
- * Gzips the checkpoint's text piece by piece: only the compressed bytes (a fraction of the text) are
- * ever held whole, never the text of a 100,000-contact plan as one string.
+ * Gzips the checkpoint's text piece by piece into members of about {@link MEMBER_CHARS} characters:
+ * only the compressed bytes (a fraction of the text) are held whole, and each member inflates on its
+ * own, so a reader can take the text a member at a time.
  */
-export const compressCheckpoint = async (data: string | Iterable<string>): Promise<Buffer> => {
-  const gzip = createGzip();
-  const out: Buffer[] = [];
-  gzip.on('data', (chunk: Buffer) => out.push(chunk));
-  const ended = once(gzip, 'end');
+export const compressMembers = (data: string | Iterable<string>): CompressedCheckpoint => {
+  const members: Buffer[] = [];
+  let bytes = 0;
+  let group: string[] = [];
+  let chars = 0;
+  const flush = (): void => {
+    const member = gzipSync(group.join(''));
+    members.push(member);
+    bytes += member.length;
+    group = [];
+    chars = 0;
+  };
   for (const piece of typeof data === 'string' ? [data] : data) {
-    if (!gzip.write(piece, 'utf8')) await once(gzip, 'drain');
+    group.push(piece);
+    chars += piece.length;
+    // Never between the halves of a surrogate pair: each member must be whole UTF-8 on its own.
+    const last = piece.charCodeAt(piece.length - 1);
+    if (chars >= MEMBER_CHARS && !(last >= 0xd800 && last <= 0xdbff)) flush();
   }
-  gzip.end();
-  await ended;
-  return Buffer.concat(out);
+  if (chars > 0 || members.length === 0) flush();
+  return { members, bytes };
 };
+
+/** The checkpoint gzipped (members back to back: one gzip stream to any reader). */
+export const compressCheckpoint = async (data: string | Iterable<string>): Promise<Buffer> =>
+  Buffer.concat(compressMembers(data).members);
+
+/** Base64 chunks of the bytes: each of `CHUNK_CHARS` encodes a whole number of 3-byte groups. */
+const CHUNK_BYTES = (CHUNK_CHARS / 4) * 3;
+/** Chunks encoded and written together (four BatchWriteItem calls' worth). */
+const CHUNKS_PER_WRITE = 16;
 
 /**
  * Writes the checkpoint's chunks under a fresh generation id, then flips the `CKPT#HEAD` pointer
@@ -59,21 +101,36 @@ export const saveCheckpoint = async (
   data: string | Iterable<string>,
 ): Promise<void> => {
   const pk = keys.run(runId).pk;
-  const encoded = (await compressCheckpoint(data)).toString('base64');
+  const { bytes, members } = compressMembers(data);
   const gen = randomUUID().replaceAll('-', '').slice(0, 16);
   const ttl = expiresAt(ctx, ctx.ttlDays.checkpoints);
-  const chunks: string[] = [];
-  for (let i = 0; i < encoded.length; i += CHUNK_CHARS) chunks.push(encoded.slice(i, i + CHUNK_CHARS));
-  await batchWrite(
-    ctx,
-    chunks.map((d, n) => ({
-      PutRequest: { Item: toItem({ pk, sk: `${chunkPrefix(gen)}${pad(n, 4)}`, d, expiresAt: ttl }) },
-    })),
-  );
+  // The same chunks as slicing the whole base64 text, without ever holding that text: encoded and
+  // written a few at a time (a million-contact plan is ~75 MB of base64).
+  const hash = createHash('sha256');
+  let chunks = 0;
+  for (let start = 0; start < bytes; start += CHUNK_BYTES * CHUNKS_PER_WRITE) {
+    const end = Math.min(bytes, start + CHUNK_BYTES * CHUNKS_PER_WRITE);
+    const puts = [];
+    for (let i = start; i < end; i += CHUNK_BYTES) {
+      const d = sliceOf(members, i, Math.min(end, i + CHUNK_BYTES)).toString('base64');
+      hash.update(d);
+      const sk = `${chunkPrefix(gen)}${pad(chunks++, 4)}`;
+      puts.push({ PutRequest: { Item: toItem({ pk, sk, d, expiresAt: ttl }) } });
+    }
+    await batchWrite(ctx, puts);
+  }
   const out = await ctx.client.send(
     new PutItemCommand({
       TableName: ctx.tableName,
-      Item: toItem({ pk, sk: HEAD_SK, gen, chunks: chunks.length, sha256: sha256(encoded), expiresAt: ttl }),
+      Item: toItem({
+        pk,
+        sk: HEAD_SK,
+        gen,
+        chunks,
+        sha256: hash.digest('hex'),
+        members: members.map((m) => m.length),
+        expiresAt: ttl,
+      }),
       ReturnValues: 'ALL_OLD',
     }),
   );
@@ -87,8 +144,14 @@ export const saveCheckpoint = async (
   }
 };
 
-const readGeneration = async (ctx: TableContext, pk: string, gen: string): Promise<string[]> => {
-  const parts: string[] = [];
+/** The generation's chunks decoded as they arrive (no base64 text kept), and the SHA-256 of that text. */
+const readGeneration = async (
+  ctx: TableContext,
+  pk: string,
+  gen: string,
+): Promise<{ parts: Buffer[]; sha256: string }> => {
+  const parts: Buffer[] = [];
+  const hash = createHash('sha256');
   let start: Item | undefined;
   do {
     const out = await ctx.client.send(
@@ -100,10 +163,14 @@ const readGeneration = async (ctx: TableContext, pk: string, gen: string): Promi
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of out.Items ?? []) parts.push(fromItem(ChunkSchema, item).d);
+    for (const item of out.Items ?? []) {
+      const d = fromItem(ChunkSchema, item).d;
+      hash.update(d);
+      parts.push(Buffer.from(d, 'base64'));
+    }
     start = out.LastEvaluatedKey;
   } while (start);
-  return parts;
+  return { parts, sha256: hash.digest('hex') };
 };
 
 const readHead = async (ctx: TableContext, pk: string): Promise<z.output<typeof HeadSchema> | undefined> => {
@@ -113,18 +180,46 @@ const readHead = async (ctx: TableContext, pk: string): Promise<z.output<typeof 
   return out.Item && fromItem(HeadSchema, out.Item);
 };
 
+/** The text a gzip member at a time: only one member's text (and its bytes) exists at once. */
+function* inflateMembers(
+  parts: readonly Buffer[],
+  members: readonly number[] | undefined,
+): Generator<string> {
+  if (members === undefined) {
+    yield gunzipSync(Buffer.concat(parts)).toString('utf8');
+    return;
+  }
+  let at = 0;
+  for (const length of members) {
+    yield gunzipSync(sliceOf(parts, at, at + length)).toString('utf8');
+    at += length;
+  }
+}
+
 /**
- * Reads the head, then its generation's chunks, and checks count and hash. A mismatch while the
- * head has moved on means a concurrent save replaced the generation mid-read: read again.
+ * Reads the head, then its generation's chunks, and checks count and hash; the text comes back in
+ * pieces, inflated as they are iterated. A mismatch while the head has moved on means a concurrent
+ * save replaced the generation mid-read: read again.
  */
-export const loadCheckpoint = async (ctx: TableContext, runId: string): Promise<string | undefined> => {
+export const loadCheckpoint = async (
+  ctx: TableContext,
+  runId: string,
+): Promise<Iterable<string> | undefined> => {
   const pk = keys.run(runId).pk;
   let head = await readHead(ctx, pk);
   for (let attempt = 0; head; attempt++) {
-    const parts = await readGeneration(ctx, pk, head.gen);
-    const encoded = parts.join('');
-    if (parts.length === head.chunks && sha256(encoded) === head.sha256) {
-      return gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8');
+    const { parts, sha256 } = await readGeneration(ctx, pk, head.gen);
+    if (parts.length === head.chunks && sha256 === head.sha256) {
+      const bytes = parts.reduce((n, p) => n + p.length, 0);
+      const sizes = head.members?.reduce((a, b) => a + b, 0);
+      if (sizes !== undefined && sizes !== bytes) {
+        throw new CorruptItemError(
+          { pk, sk: HEAD_SK },
+          'members',
+          `add up to ${sizes} bytes, found ${bytes}`,
+        );
+      }
+      return inflateMembers(parts, head.members);
     }
     const now = await readHead(ctx, pk);
     if (now?.gen === head.gen || attempt >= 3) {
@@ -156,7 +251,7 @@ export class DynamoDbCheckpoints implements Checkpoints {
     return saveCheckpoint(this.ctx, runId, data);
   }
 
-  load(runId: string): Promise<string | undefined> {
+  load(runId: string): Promise<Iterable<string> | undefined> {
     return loadCheckpoint(this.ctx, runId);
   }
 

@@ -7,15 +7,21 @@ import { isRemovalBatch, type PlannedBatch, requestsFor } from '#lib/domain/plan
 import type { HoldTarget } from '#lib/domain/removal-guardrail.ts';
 import type { PlannerCheckpoint } from './checkpoint.ts';
 import type { Context } from './context.ts';
-import { batchPlanner, decideAll } from './decide.ts';
-import { toMessages } from './emit.ts';
+import { type BatchAddress, toMessages } from './emit.ts';
 import { finishPlanning } from './finish.ts';
 import { guardrailHold } from './guardrail.ts';
 import { knownLists } from './lists.ts';
-import { namedContacts } from './named-contacts.ts';
+import { iterate, type Pass, passMessages, plannedBatches } from './passes.ts';
 
 export interface BuiltPlan {
-  messages: SendBatchMessageInput[];
+  /** Messages in the plan (what `plans.commit` records before any is queued). */
+  batchesTotal: number;
+  /**
+   * The plan's messages in batch-number order from `from` on, built as they are taken: the plan is
+   * decided again (deterministically, from the same collector and frozen snapshot) rather than
+   * kept, so only the messages being queued are ever in memory.
+   */
+  messages: (from: number) => Generator<SendBatchMessageInput>;
   totals: DiffTotals;
   requests: Record<string, number>;
   floor: number;
@@ -27,28 +33,62 @@ export interface BuiltPlan {
   hold?: { targets: HoldTarget[]; firstBatch: number; removals: number };
 }
 
-const planBatches = (
-  ctx: Context,
-  collector: ContactCollector,
-  snapshot: Map<string, SnapshotEntry>,
-  capability: BulkMembership,
-  separateLeaves: boolean,
-) => {
-  const batches: PlannedBatch[] = [];
-  const planner = batchPlanner(ctx, capability, (b) => batches.push(b), separateLeaves);
-  // Each decision goes straight to the batch planner: no array of every contact's decision.
-  const totals = decideAll(
-    collector,
-    snapshot,
-    ctx.run.segmentIds.length,
-    (input) => planner.add(input),
-    namedContacts(ctx.run),
-  );
-  planner.finish();
-  return { batches, totals, floor: planner.floor };
+interface Figures {
+  totals: DiffTotals;
+  floor: number;
+  requests: Record<string, number>;
+  itemsPlanned: number;
+  joins: boolean;
+  /** Items of removal batches (what a hold holds). */
+  removals: number;
+  /** Messages, numbered in planning order (the plan's numbering when nothing is held). */
+  messages: number;
+}
+
+/** One pass to its end: what it plans, priced and sized; every batch dropped once counted. */
+const figuresOf = (pass: Pass, address: BatchAddress | undefined): Figures => {
+  const { costs } = pass.ctx.deps.destination;
+  const f = { requests: {}, itemsPlanned: 0, joins: false, removals: 0, messages: 0 };
+  const it = plannedBatches(pass);
+  for (let index = 0; ; index++) {
+    const step = it.next();
+    if (step.done) return { ...step.value, ...f };
+    const batch = step.value;
+    addRequests(f.requests, requestsFor(batch, costs, pass.capability));
+    f.itemsPlanned += batch.items.length;
+    if (batch.op === 'list-join') f.joins = true;
+    if (isRemovalBatch(batch)) f.removals += batch.items.length;
+    if (address === undefined) continue;
+    const count = toMessages(batch, address, f.messages).length;
+    pass.splits[index] = count;
+    f.messages += count;
+  }
 };
 
-/** The decided plan's batches, rebuilt deterministically from the checkpoint's state. */
+/** Messages of the batches `which` picks, numbered from `start` (a pass that keeps none of them). */
+const countMessages = (
+  pass: Pass,
+  address: BatchAddress,
+  which: (batch: PlannedBatch) => boolean,
+  start: number,
+): number => {
+  let batchNo = start;
+  let index = 0;
+  for (const batch of iterate(plannedBatches(pass))) {
+    if (which(batch)) {
+      const count = toMessages(batch, address, batchNo).length;
+      pass.splits[index] = count;
+      batchNo += count;
+    }
+    index++;
+  }
+  return batchNo - start;
+};
+
+/**
+ * The decided plan's figures and message count, rebuilt deterministically from the checkpoint's
+ * state; its messages are built when taken (`messages`).
+ */
 export const build = (
   ctx: Context,
   collector: ContactCollector,
@@ -60,27 +100,23 @@ export const build = (
   const capability: BulkMembership =
     state.capability ??
     capabilityAt(connection.bulkMembership, deps.clock.now(), deps.settings.probeRecheckMs);
-  let planned = planBatches(ctx, collector, snapshot, capability, false);
-  const targets = guardrailHold(ctx, snapshot, planned.totals);
+  const address = {
+    runId: run.id,
+    exportId: exp.id,
+    connectionId: connection.id,
+    ...(state.listIds ? { listIds: state.listIds } : {}),
+  };
+  const pass: Pass = { ctx, collector, snapshot, capability, separateLeaves: false, splits: [] };
+  let figures = figuresOf(pass, withMessages ? address : undefined);
+  const targets = guardrailHold(ctx, snapshot, figures.totals);
   // Field mode mixes flag clears into every upsert: plan again with them apart, to hold them alone.
-  if (targets !== undefined && exp.membership === 'field')
-    planned = planBatches(ctx, collector, snapshot, capability, true);
-  const { totals, floor } = planned;
-  // Held removals go last, so the batches queued now are exactly those numbered before them.
-  const batches =
-    targets === undefined
-      ? planned.batches
-      : [
-          ...planned.batches.filter((b) => !isRemovalBatch(b)),
-          ...planned.batches.filter((b) => isRemovalBatch(b)),
-        ];
-  const requests: Record<string, number> = { ...state.requests };
-  let itemsPlanned = 0;
-  for (const b of batches) {
-    addRequests(requests, requestsFor(b, deps.destination.costs, capability));
-    itemsPlanned += b.items.length;
+  if (targets !== undefined && exp.membership === 'field') {
+    pass.separateLeaves = true;
+    figures = figuresOf(pass, undefined);
   }
-  if (capability !== 'unsupported' && batches.some((b) => b.op === 'list-join')) {
+  const requests: Record<string, number> = { ...state.requests };
+  addRequests(requests, figures.requests);
+  if (capability !== 'unsupported' && figures.joins) {
     // The run's first join batch confirms bulk membership: two membership checks (before and after),
     // and when the answer is not known yet, one bulk upsert on top of the one-by-one price.
     addRequests(
@@ -88,22 +124,24 @@ export const build = (
       capability === 'unknown' ? { bulkUpsertWithList: 1, membershipCheck: 2 } : { membershipCheck: 2 },
     );
   }
-  const address = {
-    runId: run.id,
-    exportId: exp.id,
-    connectionId: connection.id,
-    ...(state.listIds ? { listIds: state.listIds } : {}),
+  let batchesTotal = figures.messages;
+  let hold: BuiltPlan['hold'];
+  if (targets !== undefined) {
+    // Held removals go last, so the batches queued now are exactly those numbered before them.
+    pass.splits = [];
+    const firstBatch = withMessages ? countMessages(pass, address, (b) => !isRemovalBatch(b), 0) : 0;
+    batchesTotal = withMessages ? firstBatch + countMessages(pass, address, isRemovalBatch, firstBatch) : 0;
+    hold = { targets, firstBatch, removals: figures.removals };
+  }
+  return {
+    batchesTotal,
+    messages: (from) => passMessages(pass, address, from, hold?.firstBatch),
+    totals: figures.totals,
+    requests,
+    floor: figures.floor,
+    itemsPlanned: figures.itemsPlanned,
+    ...(hold ? { hold } : {}),
   };
-  const messages: SendBatchMessageInput[] = [];
-  let firstBatch = 0;
-  if (withMessages)
-    for (const batch of batches) {
-      messages.push(...toMessages(batch, address, messages.length));
-      if (!isRemovalBatch(batch)) firstBatch = messages.length;
-    }
-  const removals = batches.filter(isRemovalBatch).reduce((n, b) => n + b.items.length, 0);
-  const hold = targets === undefined ? undefined : { targets, firstBatch, removals };
-  return { messages, totals, requests, floor, itemsPlanned, ...(hold ? { hold } : {}) };
 };
 
 /** A dry run ends here: its plan is priced and reported, never queued. */

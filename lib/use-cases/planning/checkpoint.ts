@@ -1,8 +1,15 @@
 import * as z from 'zod';
-import type { CollectorState } from '#lib/domain/collector.ts';
+import {
+  type CollectedContact,
+  type CollectorState,
+  type ContactRecord,
+  ContactStore,
+} from '#lib/domain/collector.ts';
+import { jsonCodec } from '#lib/domain/contact-codec.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
 import { type Drift, DriftSchema } from '#lib/domain/run-record.ts';
+import { linePieces, linesOf } from './checkpoint-lines.ts';
 
 /** Where a repair run's reading of its lists stands (list index into the run's lists). */
 export interface ReconcileState {
@@ -26,12 +33,14 @@ export interface ReconcileState {
  * resumes (or a plan message delivered again) queues the same batches, never a new plan.
  */
 export interface PlannerCheckpoint {
-  v: 1;
+  v: 2;
   phase: 'collect' | 'emit';
   segmentIndex: number;
   cursor?: string;
   collector: CollectorState;
-  snapshot: Array<[key: string, entry: SnapshotEntry]>;
+  /** The codec (`ContactCodec.id`) the collector's data texts were written with. */
+  codec?: string;
+  snapshot: Iterable<[key: string, entry: SnapshotEntry]>;
   /** Batches already queued (emit phase). */
   emitted: number;
   listIds?: string[];
@@ -43,58 +52,133 @@ export interface PlannerCheckpoint {
   reconcile?: ReconcileState;
 }
 
-// The collector state is produced by our own code; validate the envelope, trust the bulk.
-const CheckpointEnvelopeSchema = z.object({
-  v: z.literal(1),
+const ReconcileSchema = z.object({
+  list: z.number().int().min(0),
+  bookmark: z.string().optional(),
+  seen: z.array(z.string()),
+  drift: DriftSchema,
+  done: z.boolean().optional(),
+});
+
+const EnvelopeFields = {
   phase: z.enum(['collect', 'emit']),
   segmentIndex: z.number().int().min(0),
   cursor: z.string().optional(),
-  collector: z.object({ contacts: z.array(z.tuple([z.string(), z.any()])), counts: z.any() }).loose(),
-  snapshot: z.array(z.tuple([z.string(), z.object({ hash: z.string(), segments: z.number() }).loose()])),
   emitted: z.number().int().min(0),
   listIds: z.array(z.string()).optional(),
   capability: z.enum(['supported', 'unsupported', 'unknown']).optional(),
   requests: z.record(z.string(), z.number()),
-  reconcile: z
-    .object({
-      list: z.number().int().min(0),
-      bookmark: z.string().optional(),
-      seen: z.array(z.string()),
-      drift: DriftSchema,
-      done: z.boolean().optional(),
-    })
-    .optional(),
+  reconcile: ReconcileSchema.optional(),
+};
+
+// The collector state is produced by our own code; validate the envelope, trust the bulk.
+const HeadSchema = z.object({
+  v: z.literal(2),
+  ...EnvelopeFields,
+  codec: z.string().optional(),
+  collector: z.object({ counts: z.any(), heldBack: z.array(z.string()) }).loose(),
+  /** Lines that follow: first this many contacts, then this many snapshot entries. */
+  contacts: z.number().int().min(0),
+  snapshot: z.number().int().min(0),
 });
 
-/** Array elements per piece: a few hundred kilobytes of JSON. */
-const ELEMENTS_PER_PIECE = 500;
+/** The single-JSON layout saved before checkpoints went line by line; still read while one may exist. */
+const V1Schema = z.object({
+  v: z.literal(1),
+  ...EnvelopeFields,
+  collector: z.object({ contacts: z.array(z.tuple([z.string(), z.any()])), counts: z.any() }).loose(),
+  snapshot: z.array(z.tuple([z.string(), z.object({ hash: z.string(), segments: z.number() }).loose()])),
+});
 
-function* arrayPieces(items: readonly unknown[]): Generator<string> {
-  yield '[';
-  for (let i = 0; i < items.length; i += ELEMENTS_PER_PIECE) {
-    const part = JSON.stringify(items.slice(i, i + ELEMENTS_PER_PIECE));
-    yield `${i === 0 ? '' : ','}${part.slice(1, -1)}`;
-  }
-  yield ']';
-}
+type SnapshotLine = [key: string, hash: string, segments: number, maybe?: number, email?: string];
+
+const snapshotLine = (key: string, e: SnapshotEntry): SnapshotLine =>
+  e.email !== undefined
+    ? [key, e.hash, e.segments, e.maybe ?? 0, e.email]
+    : e.maybe
+      ? [key, e.hash, e.segments, e.maybe]
+      : [key, e.hash, e.segments];
+
+const sizeOf = (items: Iterable<unknown>): number => {
+  if (items instanceof Map || items instanceof Set || items instanceof ContactStore) return items.size;
+  if (Array.isArray(items)) return items.length;
+  let n = 0;
+  for (const _ of items) n++;
+  return n;
+};
 
 /**
- * The checkpoint's JSON text in pieces (their concatenation parses to the same value as
- * `JSON.stringify(checkpoint)`). At the emit phase the checkpoint holds every contact of the plan:
- * as one string it would be tens of megabytes on top of the plan itself.
+ * The checkpoint as text in pieces: a head line (everything but the contacts and the snapshot, with
+ * their counts), then one line per contact, then one per snapshot entry. Each contact's data stays
+ * the collector's compact text: a million-contact plan is saved, and read back, a line at a time,
+ * never as one string nor one parse.
  */
 export function* checkpointPieces(checkpoint: PlannerCheckpoint): Generator<string> {
   const { collector, snapshot, ...envelope } = checkpoint;
   const { contacts, ...collectorRest } = collector;
-  // Both objects always have fields (`v`; `counts`), so dropping their closing brace leaves valid JSON.
-  yield `${JSON.stringify(envelope).slice(0, -1)},"collector":${JSON.stringify(collectorRest).slice(0, -1)},"contacts":`;
-  yield* arrayPieces(contacts);
-  yield '},"snapshot":';
-  yield* arrayPieces(snapshot);
-  yield '}';
+  const records: Iterable<ContactRecord> = contacts instanceof ContactStore ? contacts.records() : contacts;
+  const head = {
+    ...envelope,
+    v: 2,
+    collector: collectorRest,
+    contacts: sizeOf(contacts),
+    snapshot: sizeOf(snapshot),
+  };
+  yield `${JSON.stringify(head)}\n`;
+  yield* linePieces(records, (r) => r);
+  yield* linePieces(snapshot, ([key, entry]) => snapshotLine(key, entry));
 }
 
-export const parseCheckpoint = (text: string): PlannerCheckpoint => {
-  const parsed = CheckpointEnvelopeSchema.parse(JSON.parse(text));
-  return parsed as unknown as PlannerCheckpoint;
+const truncated = (what: string, expected: number, found: number): Error =>
+  new Error(`Planner checkpoint is truncated: ${expected} ${what} announced, ${found} found`);
+
+/**
+ * Reads a checkpoint from its text (or the pieces `Checkpoints.load` gave), a line at a time: the
+ * contacts go straight into a `ContactStore`, the snapshot into its map.
+ */
+export const parseCheckpoint = (text: string | Iterable<string>): PlannerCheckpoint => {
+  const lines = linesOf(typeof text === 'string' ? [text] : text);
+  const first = lines.next();
+  if (first.done) throw new Error('Planner checkpoint is empty');
+  const raw: unknown = JSON.parse(first.value);
+  if ((raw as { v?: unknown } | null)?.v === 1) return fromV1(V1Schema.parse(raw));
+  const { contacts: contactCount, snapshot: snapshotCount, ...head } = HeadSchema.parse(raw);
+  const store = new ContactStore();
+  for (let i = 0; i < contactCount; i++) {
+    const line = lines.next();
+    if (line.done) throw truncated('contacts', contactCount, i);
+    store.restore(JSON.parse(line.value) as ContactRecord);
+  }
+  const snapshot = new Map<string, SnapshotEntry>();
+  for (let i = 0; i < snapshotCount; i++) {
+    const line = lines.next();
+    if (line.done) throw truncated('snapshot entries', snapshotCount, i);
+    const [key, hash, segments, maybe, email] = JSON.parse(line.value) as SnapshotLine;
+    snapshot.set(key, { hash, segments, ...(maybe ? { maybe } : {}), ...(email ? { email } : {}) });
+  }
+  const collector = head.collector as unknown as Omit<CollectorState, 'contacts'>;
+  return { ...head, collector: { ...collector, contacts: store }, snapshot } as PlannerCheckpoint;
+};
+
+const fromV1 = (v1: z.output<typeof V1Schema>): PlannerCheckpoint => {
+  const { v: _v, collector, snapshot, ...rest } = v1;
+  const store = new ContactStore(jsonCodec);
+  for (const [key, c] of collector.contacts as Array<[string, CollectedContact]>) {
+    store.restore([
+      key,
+      c.profileId,
+      c.updatedAt ?? null,
+      c.segments,
+      jsonCodec.encode(c.data, key),
+      c.mergedIds ?? [],
+    ]);
+  }
+  const state = { ...(collector as unknown as CollectorState), contacts: store };
+  return {
+    ...rest,
+    v: 2,
+    codec: jsonCodec.id,
+    collector: state,
+    snapshot: new Map(snapshot as Array<[string, SnapshotEntry]>),
+  };
 };

@@ -8,34 +8,47 @@ import type { Context } from './context.ts';
 import { forced } from './named-contacts.ts';
 
 /**
- * Every contact in the union of current and snapshot, in key order, with its decision, handed to `use`.
- * With `named` (a re-send or retry), only those contacts, each sent whatever its snapshot says.
+ * Every contact in the union of current and snapshot, in key order, with its decision; the totals
+ * when done. With `named` (a re-send or retry), only those contacts, each sent whatever its snapshot
+ * says. A generator, so a caller can turn each decision into batches and messages as it comes.
  */
-export const decideAll = (
+export function* decisions(
   collector: ContactCollector,
   snapshot: Map<string, SnapshotEntry>,
   segmentCount: number,
-  use: (input: PlanInput) => void,
   named?: ReadonlySet<string>,
-): DiffTotals => {
-  const keys = new Set(collector.contacts.keys());
+): Generator<PlanInput, DiffTotals> {
+  // Two sorted arrays merged, rather than a set of every key: no second hash table of a million keys.
+  const current = [...collector.contacts.keys()].sort();
+  const gone: string[] = [];
   for (const key of snapshot.keys())
-    if (!collector.heldBack.has(key) && (named === undefined || named.has(key))) keys.add(key);
+    if (
+      !collector.contacts.has(key) &&
+      !collector.heldBack.has(key) &&
+      (named === undefined || named.has(key))
+    )
+      gone.push(key);
+  gone.sort();
   const totals = emptyDiffTotals(segmentCount);
-  for (const key of [...keys].sort()) {
+  let i = 0;
+  let j = 0;
+  while (i < current.length || j < gone.length) {
+    const a = current[i];
+    const b = gone[j];
+    const key = (b === undefined || (a !== undefined && a < b) ? current[i++] : gone[j++]) as string;
     const contact = collector.contacts.get(key);
     const previous = snapshot.get(key);
-    let current: PlanInput['current'];
+    let input: PlanInput['current'];
     if (contact !== undefined) {
-      current = { data: contact.data, hash: hashCanonical(canonicalContact(contact.data)) };
+      input = { data: contact.data, hash: hashCanonical(canonicalContact(contact.data)) };
     }
-    const decided = decide(current && { hash: current.hash, segments: contact?.segments ?? 0 }, previous);
+    const decided = decide(input && { hash: input.hash, segments: contact?.segments ?? 0 }, previous);
     const decision = named === undefined ? decided : forced(decided);
     tally(totals, decision);
-    use({ email: contact?.data.email ?? previous?.email ?? key, current, decision });
+    yield { email: contact?.data.email ?? previous?.email ?? key, current: input, decision };
   }
   return totals;
-};
+}
 
 /** The batch planner for this run's export, destination and bulk-membership capability. */
 export const batchPlanner = (

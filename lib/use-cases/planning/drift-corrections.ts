@@ -48,7 +48,7 @@ export const classify = (
     return join;
   }
   // In the segment now: the normal diff joins it (a repeat join changes nothing), as for any member.
-  if (((collector.contacts.get(key)?.segments ?? 0) & bit) !== 0) return undefined;
+  if ((collector.contacts.segmentsOf(key) & bit) !== 0) return undefined;
   if (entry !== undefined) {
     // Sent by this product before: counted as a member, it leaves the list as any leaver does.
     drift.strangerOurs++;

@@ -9,7 +9,12 @@ export interface BatchAddress {
   listIds?: readonly string[];
 }
 
-const messageOf = (batch: PlannedBatch, address: BatchAddress, batchNo: number): SendBatchMessageInput => {
+/** The batch as one queue message (whether it fits is `toMessages`'s concern). */
+export const messageOf = (
+  batch: PlannedBatch,
+  address: BatchAddress,
+  batchNo: number,
+): SendBatchMessageInput => {
   const base = {
     v: MESSAGE_VERSION,
     type: 'send-batch' as const,

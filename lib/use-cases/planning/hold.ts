@@ -66,8 +66,9 @@ export const holdRun = async (
  */
 export const dropHeld = async (ctx: Context, built: BuiltPlan, firstBatch: number): Promise<boolean> => {
   const { deps, run } = ctx;
-  for (let batchNo = firstBatch; batchNo < built.messages.length; batchNo++) {
-    const items = built.messages[batchNo]?.items.length ?? 0;
+  for (const message of built.messages(firstBatch)) {
+    const { batchNo } = message;
+    const items = message.items.length;
     await deps.batches.record(
       run.id,
       batchNo,
@@ -82,7 +83,7 @@ export const dropHeld = async (ctx: Context, built: BuiltPlan, firstBatch: numbe
         samples: [],
       },
     );
-    if (ctx.remainingMs() < deps.settings.reserveMs && batchNo + 1 < built.messages.length) return false;
+    if (ctx.remainingMs() < deps.settings.reserveMs && batchNo + 1 < built.batchesTotal) return false;
   }
   return true;
 };

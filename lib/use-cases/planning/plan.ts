@@ -1,7 +1,9 @@
 import { capExceeded, effectiveCap, type SegmentSize } from '#lib/domain/cap.ts';
 import { ContactCollector } from '#lib/domain/collector.ts';
+import { type ContactCodec, jsonCodec, matchingCodec } from '#lib/domain/contact-codec.ts';
 import { addRequests, capabilityAt } from '#lib/domain/costs.ts';
-import { emptyDiffTotals } from '#lib/domain/diff.ts';
+import { emptyDiffTotals, type SnapshotEntry } from '#lib/domain/diff.ts';
+import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { stagedBatch } from '#lib/domain/staged-batch.ts';
 import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import { RequestTally, ThrottledTooLongError } from '../destination-calls.ts';
@@ -31,22 +33,24 @@ export const plan = async (
   checkpoint: PlannerCheckpoint | undefined,
 ): Promise<'done' | 'paused'> => {
   const { deps, run, exp, connection } = ctx;
-  const snapshot = checkpoint ? new Map(checkpoint.snapshot) : await readSnapshot(ctx);
+  const snapshot = checkpoint ? asMap(checkpoint.snapshot) : await readSnapshot(ctx);
   const cap = effectiveCap(exp.cap, connection.cap);
   const collectorOptions = {
     segmentIds: run.segmentIds,
     cap,
     policy: exp.capPolicy,
     isKnown: (key: string) => snapshot.has(key),
+    codec: codecFor(ctx, checkpoint),
   };
   const collector = checkpoint
     ? ContactCollector.fromState(collectorOptions, checkpoint.collector)
     : new ContactCollector(collectorOptions);
   const state: PlannerCheckpoint = checkpoint ?? {
-    v: 1,
+    v: 2,
     phase: 'collect',
     segmentIndex: 0,
     collector: collector.toState(),
+    codec: collectorOptions.codec.id,
     snapshot: [],
     emitted: 0,
     requests: {},
@@ -54,7 +58,7 @@ export const plan = async (
   const save = async (): Promise<void> => {
     await deps.checkpoints.save(
       run.id,
-      checkpointPieces({ ...state, collector: collector.toState(), snapshot: [...snapshot] }),
+      checkpointPieces({ ...state, collector: collector.liveState(), snapshot }),
     );
     await deps.plans.note(run.id, { at: now(ctx), checkpointed: true });
     deps.logger.info('planning checkpointed', {
@@ -123,7 +127,7 @@ export const plan = async (
 
   const built = build(ctx, collector, snapshot, state);
   const committed = await deps.plans.commit(run.id, {
-    batchesTotal: built.messages.length,
+    batchesTotal: built.batchesTotal,
     itemsPlanned: built.itemsPlanned,
     at: now(ctx),
   });
@@ -140,10 +144,18 @@ export const plan = async (
   // Held removals are queued only once approved; until then (or once rejected) queueing stops before them.
   const decision = run.hold?.decision?.outcome;
   const queueUntil =
-    built.hold === undefined || decision === 'approved' ? built.messages.length : built.hold.firstBatch;
+    built.hold === undefined || decision === 'approved' ? built.batchesTotal : built.hold.firstBatch;
   let queued = Math.max(state.emitted, run.batchesQueued ?? 0);
-  while (queued < queueUntil) {
-    const chunk = built.messages.slice(queued, Math.min(queueUntil, queued + SEND_CHUNK));
+  // Each chunk is built as it is queued: the plan's messages are never all in memory at once.
+  const messages = queued < queueUntil ? built.messages(queued) : undefined;
+  while (messages !== undefined && queued < queueUntil) {
+    const chunk: SendBatchMessageInput[] = [];
+    while (chunk.length < Math.min(SEND_CHUNK, queueUntil - queued)) {
+      const next = messages.next();
+      if (next.done)
+        throw new Error(`The plan rebuilt ${queued + chunk.length} of its ${built.batchesTotal} batches`);
+      chunk.push(next.value);
+    }
     // What the batches will change is on record before any of them can be sent (snapshot-view.ts).
     await deps.snapshots.stage(
       exp.id,
@@ -164,6 +176,21 @@ export const plan = async (
   }
   await finishPlanning(ctx, collector, built.totals, built.requests, built.floor, state.listIds);
   return 'done';
+};
+
+const asMap = (entries: Iterable<[string, SnapshotEntry]>): Map<string, SnapshotEntry> =>
+  entries instanceof Map ? entries : new Map(entries);
+
+/**
+ * The codec the collector keeps contacts with: the run's data matching's, or, resuming, the one its
+ * checkpoint was written with (an older checkpoint's JSON). A checkpoint from another matching cannot
+ * be read: that would be a run whose frozen configuration changed.
+ */
+const codecFor = (ctx: Context, checkpoint: PlannerCheckpoint | undefined): ContactCodec => {
+  const codec = matchingCodec(ctx.exp.dataMatching);
+  if (checkpoint?.codec === undefined || checkpoint.codec === codec.id) return codec;
+  if (checkpoint.codec === jsonCodec.id) return jsonCodec;
+  throw new Error('The planning checkpoint was written for another data matching; start the run again.');
 };
 
 const now = (ctx: Context): string => new Date(ctx.deps.clock.now()).toISOString();

@@ -17,7 +17,7 @@ export class Tables {
   readonly batches = new Map<string, Map<number, BatchState>>();
   readonly batchLeases = new Map<string, { holder: string; until: string }>();
   readonly samples = new Map<string, (ErrorSample & { sortKey: string })[]>();
-  readonly checkpoints = new Map<string, string>();
+  readonly checkpoints = new Map<string, string[]>();
   /** Per export: the stored snapshot (base and logs), as the DynamoDB adapter keeps it, uncompressed. */
   readonly snapshots = new Map<string, StoredSnapshot>();
   /** exportId → segmentId → listId */

@@ -1,56 +1,167 @@
 import { describe, expect, it } from 'vitest';
-import type { CollectedContact } from '#lib/domain/collector.ts';
+import { ContactCollector, ContactStore } from '#lib/domain/collector.ts';
+import { matchingCodec } from '#lib/domain/contact-codec.ts';
+import type { SnapshotEntry } from '#lib/domain/diff.ts';
+import { DataMatchingSchema } from '#lib/domain/export-config.ts';
+import { mapProfile } from '#lib/domain/mapping.ts';
 import {
   checkpointPieces,
   type PlannerCheckpoint,
   parseCheckpoint,
 } from '#lib/use-cases/planning/checkpoint.ts';
 
-const contact = (i: number): CollectedContact =>
-  ({
-    email: `person${i}@example.com`,
-    fields: { FirstName: i % 3 === 0 ? 'Zoë 🎉' : `Name ${i}`, Note: i % 7 === 0 ? undefined : 'x' },
-    segments: [i % 2],
-  }) as unknown as CollectedContact;
+const matching = DataMatchingSchema.parse({
+  email: 'email',
+  fields: { FirstName: 'first' },
+  custom: [{ name: 'Seats', type: 'integer', source: 'seats' }],
+  updatedAt: 'updated',
+});
+const options = {
+  segmentIds: ['a', 'b'],
+  cap: 1_000_000,
+  policy: 'fail' as const,
+  codec: matchingCodec(matching),
+};
 
-const checkpoint = (contacts: number, snapshot: number): PlannerCheckpoint => ({
-  v: 1,
+const collectorOf = (contacts: number): ContactCollector => {
+  const c = new ContactCollector(options);
+  for (let i = 0; i < contacts; i++) {
+    const attributes = {
+      email: i % 5 === 0 ? `Person${i}@Example.com` : `person${i}@example.com`,
+      first: i % 3 === 0 ? 'Zoë 🎉 "quoted"\nnew line' : `Name ${i}`,
+      ...(i % 7 === 0 ? {} : { seats: i }),
+      updated: i % 4 === 0 ? undefined : 1_700_000_000_000 + i,
+    };
+    c.add(i % 2, `p${i}`, mapProfile({ id: `p${i}`, attributes }, matching));
+  }
+  // A merge, so a contact carries the profiles folded into it.
+  if (contacts > 1)
+    c.add(1, 'p-late', mapProfile({ id: 'p-late', attributes: { email: 'person1@example.com' } }, matching));
+  return c;
+};
+
+const snapshotOf = (entries: number): Map<string, SnapshotEntry> =>
+  new Map(
+    Array.from({ length: entries }, (_, i): [string, SnapshotEntry] => [
+      `s${i}@example.com`,
+      {
+        hash: i % 9 === 0 ? '' : `h${i}`,
+        segments: i % 4,
+        ...(i % 3 === 0 ? { maybe: 2 } : {}),
+        ...(i % 5 === 0 ? { email: `S${i}@example.com` } : {}),
+      },
+    ]),
+  );
+
+const checkpointOf = (contacts: number, snapshot: number): PlannerCheckpoint => ({
+  v: 2,
   phase: 'emit',
   segmentIndex: 2,
-  collector: {
-    contacts: Array.from({ length: contacts }, (_, i) => [`k${i}`, contact(i)]),
-    counts: { read: contacts } as never,
-    heldBack: ['k1'],
-    samples: [],
-    capExceeded: false,
-  },
-  snapshot: Array.from({ length: snapshot }, (_, i) => [`s${i}`, { hash: `h${i}`, segments: 1 }]) as never,
+  collector: collectorOf(contacts).liveState(),
+  codec: options.codec.id,
+  snapshot: snapshotOf(snapshot),
   emitted: 0,
   listIds: ['list-1'],
   capability: 'unknown',
   requests: { listLists: 1 },
 });
 
-describe('a checkpoint in pieces', () => {
+/** The text cut every `size` characters, wherever that falls (mid-line, mid-character pair). */
+const cut = (text: string, size: number): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+};
+
+const resumed = (checkpoint: PlannerCheckpoint) => {
+  const collector = ContactCollector.fromState(options, checkpoint.collector);
+  return {
+    contacts: [...collector.contacts],
+    state: { ...collector.toState(), contacts: [...collector.contacts.records()] },
+    snapshot: [...checkpoint.snapshot],
+    rest: { ...checkpoint, collector: undefined, snapshot: undefined },
+  };
+};
+
+describe('a checkpoint, line by line', () => {
   it.each([
     [0, 0],
     [1, 0],
-    [499, 1],
-    [500, 500],
-    [501, 1_001],
-    [2_345, 17],
-  ])('with %i contacts and %i snapshot entries reads back as the whole checkpoint', (contacts, snapshot) => {
-    const original = checkpoint(contacts, snapshot);
-    const pieces = [...checkpointPieces(original)];
-    const text = pieces.join('');
+    [999, 1],
+    [1_000, 1_000],
+    [2_345, 1_017],
+  ])(
+    'with %i contacts and %i snapshot entries reads back as the same collector, snapshot and envelope',
+    (contacts, snapshot) => {
+      const original = checkpointOf(contacts, snapshot);
+      const text = [...checkpointPieces(original)].join('');
 
-    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(original)));
-    expect(parseCheckpoint(text)).toEqual(JSON.parse(JSON.stringify(original)));
+      const expected = resumed(checkpointOf(contacts, snapshot));
+      expect(resumed(parseCheckpoint(text))).toEqual(expected);
+      // Pieces as an adapter may give them back: cut anywhere, not where the saver cut.
+      expect(resumed(parseCheckpoint(cut(text, 37)))).toEqual(expected);
+    },
+  );
+
+  it('keeps every contact exactly: data, merged profiles, update times, case of the address', () => {
+    const parsed = parseCheckpoint([...checkpointPieces(checkpointOf(50, 0))].join(''));
+    const again = ContactCollector.fromState(options, parsed.collector);
+    const original = collectorOf(50);
+
+    expect([...again.contacts]).toEqual([...original.contacts]);
+    expect(again.contacts.get('person0@example.com')?.data.email).toBe('Person0@Example.com');
+    expect(again.contacts.get('person1@example.com')?.mergedIds).toEqual(['p-late']);
+    expect(again.contacts.get('person4@example.com')?.updatedAt).toBeUndefined();
   });
 
-  it('never builds one piece for the whole plan', () => {
-    const pieces = [...checkpointPieces(checkpoint(20_000, 20_000))];
-    const total = pieces.reduce((sum, p) => sum + p.length, 0);
+  it('is one line per contact and per snapshot entry, and never one piece for the whole plan', () => {
+    const pieces = [...checkpointPieces(checkpointOf(20_000, 20_000))];
+    const text = pieces.join('');
+    const total = text.length;
+
+    expect(text.split('\n').filter((l) => l !== '')).toHaveLength(1 + 20_000 + 20_000);
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(total / 20);
+  });
+
+  it('refuses a checkpoint cut short, naming what is missing', () => {
+    const lines = [...checkpointPieces(checkpointOf(10, 5))].join('').split('\n');
+    const short = lines.slice(0, 8).join('\n');
+
+    expect(() => parseCheckpoint(short)).toThrow(/truncated: 10 contacts announced, 7 found/);
+  });
+
+  it('reads a checkpoint saved before the line layout (one JSON document, contacts as objects)', () => {
+    const data = { email: 'Ann@example.com', fields: { FirstName: 'Ann' }, custom: {} };
+    const v1 = JSON.stringify({
+      v: 1,
+      phase: 'emit',
+      segmentIndex: 1,
+      collector: {
+        contacts: [
+          ['ann@example.com', { profileId: '7', updatedAt: 5, data, segments: 3, mergedIds: ['8'] }],
+        ],
+        counts: { profilesRead: 2 },
+        heldBack: [],
+        samples: [],
+        capExceeded: false,
+      },
+      snapshot: [['bob@example.com', { hash: 'h', segments: 1 }]],
+      emitted: 0,
+      requests: {},
+    });
+
+    const parsed = parseCheckpoint(cut(v1, 10));
+
+    expect(parsed.codec).toBe('json');
+    expect(parsed.collector.contacts).toBeInstanceOf(ContactStore);
+    const collector = ContactCollector.fromState({ ...options, codec: undefined }, parsed.collector);
+    expect(collector.contacts.get('ann@example.com')).toEqual({
+      profileId: '7',
+      updatedAt: 5,
+      data,
+      segments: 3,
+      mergedIds: ['8'],
+    });
+    expect([...parsed.snapshot]).toEqual([['bob@example.com', { hash: 'h', segments: 1 }]]);
   });
 });
