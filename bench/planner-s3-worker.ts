@@ -33,8 +33,8 @@ import { aConnection } from '#test/fixtures/state-records.ts';
 import { peakRssMB } from '#test/support/peak-rss.ts';
 import { localS3Client } from '#test/support/s3-endpoint.ts';
 import { HeapSampler, sampledPort } from './lib/heap-sampler.ts';
+import { SinkCheckpoints, sinkStaging } from './lib/planner-sinks.ts';
 import { SerialisingQueue } from './lib/serialising-queue.ts';
-import { SinkCheckpoints } from './lib/sink-checkpoints.ts';
 
 export interface PlannerS3WorkerReport {
   kind: 'idle' | 'plan';
@@ -143,7 +143,7 @@ const measure = async (o: Options): Promise<PlannerS3WorkerReport> => {
   const deps: PlanRunDeps = {
     ...state,
     plans: sampledPort(state.plans, sampler),
-    snapshots: sampledPort(state.snapshots, sampler),
+    snapshots: sampledPort(sinkStaging(state.snapshots), sampler),
     checkpoints: sampledPort(new SinkCheckpoints(), sampler),
     notifier: new RecordingNotifier(),
     clock,

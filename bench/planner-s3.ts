@@ -227,7 +227,8 @@ try {
           '/ planRun seconds. peakRssMB: the worker\u2019s VmHWM (its own peak resident set; getrusage ' +
           'maxRSS also counts the parent it was forked from); plannerRssMB: minus the idle worker\u2019s. ' +
           'dry-run: read, map, validate, merge, diff, batch, estimate; on-demand also resolves lists (fake ' +
-          'Autopilot) and serialises every send-batch message. s3Gets/s3MB: GetObject calls of the ' +
+          'Autopilot), serialises every send-batch message and stages its snapshot changes as the DynamoDB ' +
+          'adapter encodes them, letting both go. s3Gets/s3MB: GetObject calls of the ' +
           "planner's source and their bytes.",
         files,
         baseline: {

@@ -36,8 +36,8 @@ import { createInMemoryState } from '#test/fakes/in-memory-state.ts';
 import { RecordingNotifier } from '#test/fakes/recording-notifier.ts';
 import { aConnection } from '#test/fixtures/state-records.ts';
 import { HeapSampler, sampledPort } from './lib/heap-sampler.ts';
+import { SinkCheckpoints, sinkStaging } from './lib/planner-sinks.ts';
 import { SerialisingQueue } from './lib/serialising-queue.ts';
-import { SinkCheckpoints } from './lib/sink-checkpoints.ts';
 
 export interface PlannerWorkerReport {
   kind: 'idle' | 'plan';
@@ -172,7 +172,7 @@ const measure = async (
     plans: sampledPort(state.plans, sampler, (method) => {
       if (method === 'complete' && options.heapSnapshot) writeHeapSnapshot(options.heapSnapshot);
     }),
-    snapshots: sampledPort(state.snapshots, sampler),
+    snapshots: sampledPort(sinkStaging(state.snapshots), sampler),
     checkpoints: sampledPort(checkpoints, sampler),
     notifier: new RecordingNotifier(),
     clock,

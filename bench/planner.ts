@@ -245,7 +245,8 @@ const main = async (): Promise<void> => {
         'peakHeapUsedMB: heapUsed sampled every 5 ms and at every port call. dry-run: read, map, validate, ' +
         'merge, diff, batch, estimate. full: also resolves the lists (fake Autopilot) and serialises every ' +
         'send-batch message to JSON, as the SQS adapter does, then lets it go; before queueing it saves the ' +
-        "decided plan as its checkpoint, compressed piece by piece by the DynamoDB adapter's own code.",
+        "decided plan as its checkpoint, compressed piece by piece by the DynamoDB adapter's own code, " +
+        "and stages each chunk's snapshot changes encoded and compressed by that adapter's code, then let go.",
       files,
       baseline: {
         what: 'idle worker: the bundle loaded, nothing run',
