@@ -244,7 +244,7 @@ describe('functions', () => {
     ['Planner', 'planMessage', 900, 1024],
     ['Refresh', 'scheduledRefresh', 300, 512],
     ['RefreshArrival', 'refreshArrived', 900, 1024],
-    ['Sender', 'handler', 300, 512],
+    ['Sender', 'handler', 300, 256],
     ['Api', 'handler', 10, 512],
     ['Watchdog', 'handler', 60, 256],
   ] as const)(
