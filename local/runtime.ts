@@ -115,6 +115,11 @@ export interface LocalRuntime {
   segments: SegmentSource;
   /** The segment table (read by the pipeline in `dynamodb` mode only). */
   segmentWriter: DynamoDbSegmentWriter;
+  /**
+   * Where the planner keeps its checkpoints in both modes: the segment bucket of the local S3
+   * (fauxqs), under `state/checkpoints/`. Its client is the functions' S3 client.
+   */
+  checkpoints: { s3: S3Client; bucket: string };
   /** s3 mode: the local S3 (fauxqs) and the bucket refreshes are dropped into. */
   s3?: S3Client;
   s3Endpoint?: string;
@@ -238,10 +243,13 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       maxReceiveCount,
     });
 
+    // The segment bucket exists in the local S3 (fauxqs) in both modes, as it does in AWS: the
+    // planner keeps its checkpoints in it; only in s3 mode does it also hold the segments.
     const s3Mode = options.segments === 's3';
-    const s3 = s3Mode ? localS3Client(sqsEndpoint) : undefined;
-    if (s3) cleanups.push(async () => s3.destroy());
-    const segmentBucket = s3 ? await createSegmentBucket(s3, suffix) : undefined;
+    const s3 = localS3Client(sqsEndpoint);
+    cleanups.push(async () => s3.destroy());
+    const bucket = await createSegmentBucket(s3, suffix);
+    const segmentBucket = s3Mode ? bucket : undefined;
     const base = {
       STATE_TABLE: stateTable,
       ...(segmentBucket === undefined
@@ -261,6 +269,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         PLANNER_PAGE_SIZE: String(options.plannerPageSize ?? 1000),
         PER_CONTACT_BATCH_SIZE: String(options.perContactBatchSize ?? 25),
         PLANNER_RESERVE_MS: String(Math.min(60_000, Math.floor(plannerTimeoutMs / 5))),
+        CHECKPOINT_BUCKET: bucket,
       }),
       sender: SenderEnvSchema.parse({
         ...base,
@@ -279,15 +288,15 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     const autopilot = new AutopilotDestination({ baseUrl: autopilotUrl });
     const destination = options.wrapDestination?.(autopilot) ?? autopilot;
     const state = createDynamoDbState({ client: dynamo.client, tableName: stateTable });
-    const segments: SegmentSource =
-      s3 && segmentBucket
-        ? new RefreshSegmentSource({ client: s3, bucket: segmentBucket, refreshes: state.refreshes })
-        : new DynamoDbSegmentSource({ client: dynamo.client, tableName: segmentTable });
+    const segments: SegmentSource = segmentBucket
+      ? new RefreshSegmentSource({ client: s3, bucket: segmentBucket, refreshes: state.refreshes })
+      : new DynamoDbSegmentSource({ client: dynamo.client, tableName: segmentTable });
     const overrides: Overrides = {
       dynamo: dynamo.client,
       sqs,
+      s3,
       // In s3 mode the functions build their segment source from the environment, as in AWS.
-      ...(s3 ? { s3 } : { segments }),
+      ...(s3Mode ? {} : { segments }),
       secrets,
       destination,
       logger,
@@ -339,7 +348,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
 
     const common = { ...state, clock: plannerDeps.plan.clock, logger };
     let refreshes: RuntimeRefreshes | undefined;
-    if (s3 && segmentBucket) {
+    if (segmentBucket) {
       const arrivals = new S3Arrivals({
         s3,
         bucket: segmentBucket,
@@ -371,6 +380,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       state,
       segments,
       segmentWriter: new DynamoDbSegmentWriter({ client: dynamo.client, tableName: segmentTable }),
+      checkpoints: { s3, bucket },
       ...(refreshes
         ? {
             s3: refreshes.s3,

@@ -4,7 +4,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { SegmentSourceKind } from '../segment-config.ts';
 import type { BucketRef, TableRef } from '../stacks/stateful-stack.ts';
-import { refreshObjectsArn } from './segment-bucket.ts';
+import { CHECKPOINT_PREFIX, checkpointObjectsArn, refreshObjectsArn } from './segment-bucket.ts';
 
 /** How a function that reads segments is configured and what it may read. */
 export interface SegmentAccess {
@@ -47,5 +47,34 @@ export const segmentAccess = (
     environment: { SEGMENT_SOURCE: 'dynamodb', SEGMENT_TABLE: table.tableName },
     grantRead: (fn) => table.grantReadData(fn),
     grantSizes: (fn) => table.grantReadData(fn),
+  };
+};
+
+/**
+ * The planner's checkpoints in the segment bucket (which exists whatever the segment source): the
+ * environment naming them, and a grant on `state/checkpoints/` only. s3:ListBucket, limited to that
+ * prefix, is what makes S3 answer 404 rather than 403 for a run with no checkpoint yet (every run's
+ * first load); it lists nothing outside the prefix.
+ */
+export const checkpointAccess = (
+  bucket: BucketRef,
+): { environment: Record<string, string>; grant(fn: IFunction): void } => {
+  const statements = [
+    new PolicyStatement({
+      // AbortMultipartUpload: a large checkpoint goes up in parts, and a failed upload is abandoned.
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      resources: [checkpointObjectsArn(bucket.bucketArn)],
+    }),
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${CHECKPOINT_PREFIX}*`] } },
+    }),
+  ];
+  return {
+    environment: { CHECKPOINT_BUCKET: bucket.bucketName, CHECKPOINT_PREFIX },
+    grant: (fn) => {
+      for (const statement of statements) fn.addToRolePolicy(statement);
+    },
   };
 };

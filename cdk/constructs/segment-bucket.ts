@@ -25,6 +25,24 @@ export const REFRESH_PREFIX = 'refreshes/';
 export const refreshObjectsArn = (bucketArn: string): string => `${bucketArn}/${REFRESH_PREFIX}*`;
 
 /**
+ * The planner's checkpoints, one gzip object per run (lib/adapters/s3/checkpoints.ts): the planner
+ * alone may read, write and delete here; the upload policy stays on `refreshes/`.
+ */
+export const CHECKPOINT_PREFIX = 'state/checkpoints/';
+
+/** `<bucket ARN>/state/checkpoints/*`: every run's checkpoint object, and nothing else in the bucket. */
+export const checkpointObjectsArn = (bucketArn: string): string => `${bucketArn}/${CHECKPOINT_PREFIX}*`;
+
+/**
+ * A checkpoint is needed while its run plans (minutes to hours); like the state table's 2-day TTL,
+ * the lifecycle removes one a failed or abandoned run left behind. A replaced or deleted
+ * checkpoint is never read again but holds the plan's contacts, so its old version goes after a day
+ * (S3's shortest), not NONCURRENT_VERSION_DAYS.
+ */
+export const CHECKPOINT_DAYS = 2;
+export const CHECKPOINT_OLD_VERSION_DAYS = 1;
+
+/**
  * Days an overwritten or expired file's old version is kept: enough to undo an accidental overwrite
  * noticed the next working day (a weekend included), short enough that personal data a refresh
  * held is gone within the retention plus three days.
@@ -54,6 +72,7 @@ export interface SegmentBucketProps {
  * UNLOAD, a SaaS role in another account) can write under SSE-S3 with no key grant, whereas a KMS
  * key would need a key-policy entry per writer and per reader; uploads under another KMS key are
  * refused, since the functions could not read them. Refresh folders expire after the retention.
+ * The planner keeps its checkpoints under `state/checkpoints/`, out of the uploaders' reach.
  */
 export class SegmentBucket extends Construct {
   readonly bucket: Bucket;
@@ -97,6 +116,12 @@ export class SegmentBucket extends Construct {
           expiration: Duration.days(props.refreshRetentionDays),
           noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
           abortIncompleteMultipartUploadAfter: Duration.days(INCOMPLETE_UPLOAD_DAYS),
+        },
+        {
+          id: 'expire-checkpoints',
+          prefix: CHECKPOINT_PREFIX,
+          expiration: Duration.days(CHECKPOINT_DAYS),
+          noncurrentVersionExpiration: Duration.days(CHECKPOINT_OLD_VERSION_DAYS),
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

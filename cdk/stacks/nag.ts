@@ -3,7 +3,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { SECRET_PREFIX } from '../config.ts';
-import { REFRESH_PREFIX } from '../constructs/segment-bucket.ts';
+import { CHECKPOINT_PREFIX, REFRESH_PREFIX } from '../constructs/segment-bucket.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import type { StatelessStack } from './stateless-stack.ts';
 
@@ -38,6 +38,8 @@ const REASONS = {
     'No custom domain is configured (set consoleDomainName and consoleCertificateArn for TLSv1.2_2021): with the default *.cloudfront.net certificate CloudFront fixes the security policy at TLSv1, which browsers negotiate up to TLS 1.3.',
   refreshObjects:
     'Refresh folders are named by the upstream platform when it drops them (refreshes/<refreshId>/), so no deploy-time ARN can name one; the wildcard allows s3:GetObject alone, on objects under refreshes/ only.',
+  checkpointObjects:
+    "Each run's checkpoint is its own object (state/checkpoints/<runId>.json.gz), named when the run starts, so no deploy-time ARN can name one; the wildcard allows the planner s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload under state/checkpoints/ only.",
   uploadPrefix:
     'The upstream platform creates each refresh folder (refreshes/<refreshId>/) as it uploads; the upload policy may only write and abort uploads under refreshes/, never read or delete.',
   publicOpenApi:
@@ -95,6 +97,11 @@ export const nagAcknowledgements = (stacks: {
           reason: REASONS.refreshObjects,
         }))
       : []),
+    {
+      scope: stateless.planner.role,
+      finding: iam5(`Resource::${stateful.segmentBucket.exportName}/${CHECKPOINT_PREFIX}*`),
+      reason: REASONS.checkpointObjects,
+    },
     {
       scope: stateful.segments.uploadPolicy,
       finding: iam5(`Resource::<${segmentBucketId}.Arn>/${REFRESH_PREFIX}*`),

@@ -11,7 +11,7 @@ import { Monitoring } from '../constructs/monitoring.ts';
 import { Notifications } from '../constructs/notifications.ts';
 import { ARRIVAL_ASYNC, RefreshArrivalRule } from '../constructs/refresh-arrival-rule.ts';
 import { RefreshSchedule } from '../constructs/refresh-schedule.ts';
-import { segmentAccess } from '../constructs/segment-access.ts';
+import { checkpointAccess, segmentAccess } from '../constructs/segment-access.ts';
 import { WatchdogSchedule } from '../constructs/watchdog-schedule.ts';
 import { MAX_RECEIVE_COUNT, WorkQueue } from '../constructs/work-queue.ts';
 import type { SegmentSourceKind } from '../segment-config.ts';
@@ -134,6 +134,8 @@ export class StatelessStack extends Stack {
       table: props.segmentTable,
     });
 
+    const checkpoints = checkpointAccess(props.segmentBucket);
+
     this.notifications = new Notifications(this, 'Notifications', {
       ...(config.alertEmail ? { alertEmail: config.alertEmail } : {}),
     });
@@ -174,7 +176,8 @@ export class StatelessStack extends Stack {
       handler: 'planMessage',
       description: 'autopilot-export planner: plans runs and continues them from checkpoints (plan queue)',
       ...SIZING.planner,
-      environment: plannerEnvironment,
+      // Only the planner plans, so only it knows where checkpoints are (and may touch them).
+      environment: { ...plannerEnvironment, ...checkpoints.environment },
       nodeOptions: plannerNodeOptions(SIZING.planner.memorySize),
     });
     // Same bundle and settings as the planner (its env schema); only its grants are narrower.
@@ -251,10 +254,11 @@ export class StatelessStack extends Stack {
     const secrets = (actions: readonly string[]): PolicyStatement =>
       new PolicyStatement({ actions: [...actions], resources: [this.secretArnPattern] });
 
-    // Planner: runs, snapshots and checkpoints; reads segments; consumes and feeds its own queue
-    // (continuations); feeds the send queue; reads API keys (list look-ups); notifies.
+    // Planner: runs and snapshots; checkpoints in the segment bucket; reads segments; consumes and
+    // feeds its own queue (continuations); feeds the send queue; reads API keys (list look-ups); notifies.
     const planner = this.planner.fn;
     stateTable.grantReadWriteData(planner);
+    checkpoints.grant(planner);
     segmentReads.grantRead(planner);
     this.planQueue.queue.grantSendMessages(planner);
     // Unreadable plan messages go straight to the DLQ (retrying cannot make them readable).

@@ -11,10 +11,12 @@ import {
   secretProvider,
   sqsClient,
 } from '#functions/shared/wiring.ts';
+import { S3Checkpoints } from '#lib/adapters/s3/checkpoints.ts';
 import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
 import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
+import type { Checkpoints } from '#lib/ports/checkpoints.ts';
 import type { DeadLetters } from '#lib/ports/work-queue.ts';
 import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import type { PlanRunDeps } from '#lib/use-cases/plan-run.ts';
@@ -31,11 +33,22 @@ export interface PlannerDeps {
   observability: Observability;
 }
 
+/** Planner checkpoints in the bucket the environment names, else in the state table. */
+const checkpoints = (env: PlannerEnv, table: Checkpoints, overrides: Overrides): Checkpoints =>
+  env.CHECKPOINT_BUCKET === undefined
+    ? table
+    : new S3Checkpoints({
+        client: s3Client(overrides),
+        bucket: env.CHECKPOINT_BUCKET,
+        prefix: env.CHECKPOINT_PREFIX,
+      });
+
 export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): PlannerDeps => {
   const common = commonParts(env, overrides);
   const sqs = sqsClient(overrides);
-  // One S3 client for the segment source and the arrival's reader, and none without S3 refreshes.
-  const parts = env.SEGMENT_SOURCE === 's3' ? { ...overrides, s3: s3Client(overrides) } : overrides;
+  // One S3 client for the segment source, the arrival's reader and the checkpoints; none without them.
+  const usesS3 = env.SEGMENT_SOURCE === 's3' || env.CHECKPOINT_BUCKET !== undefined;
+  const parts = usesS3 ? { ...overrides, s3: s3Client(overrides) } : overrides;
   const segments = segmentSource(env, common, parts);
   const refreshes = refreshReader(env, parts);
   const planQueue = new SqsWorkQueue<PlanMessage>({
@@ -48,6 +61,7 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
   const secrets = secretProvider(env, common.clock, overrides);
   const lifecycle = {
     ...common.state,
+    checkpoints: checkpoints(env, common.state.checkpoints, parts),
     notifier: common.notifier,
     clock: common.clock,
     logger: common.logger,

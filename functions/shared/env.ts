@@ -60,6 +60,17 @@ export const PlannerEnvSchema = BaseEnvSchema.extend({
   PER_CONTACT_BATCH_SIZE: int(25),
   /** Checkpoint when less than this much time is left (the planner's timeout is minutes). */
   PLANNER_RESERVE_MS: int(60_000),
+  /**
+   * The bucket planner checkpoints live in (the segment bucket, under CHECKPOINT_PREFIX): one PUT per
+   * checkpoint. Absent: the state table, in 300 KB chunks costing a write unit per KB.
+   */
+  CHECKPOINT_BUCKET: z.string().min(3).max(63).optional(),
+  /** Key prefix of the checkpoints; the stack grants the planner this prefix only. */
+  CHECKPOINT_PREFIX: z
+    .string()
+    .max(200)
+    .regex(/^([A-Za-z0-9_.-]+\/)+$/, 'folder names of A-Z a-z 0-9 _ . - each ending in /')
+    .default('state/checkpoints/'),
 }).superRefine(segmentSourceRule);
 export type PlannerEnv = z.infer<typeof PlannerEnvSchema>;
 

@@ -132,9 +132,13 @@ describe('refresh arrival rule', () => {
 
 describe('segment reads from S3 (least privilege)', () => {
   it('lets the planner and the API get refresh objects only: no list, no write, no s3:*', () => {
-    for (const fn of [s.stateless.planner, s.stateless.api]) {
-      expect(s3Grants(fn.role)).toEqual([{ action: 's3:GetObject', resource: refreshObjects }]);
-    }
+    // The planner's other S3 grants are its checkpoints' (test/infra/checkpoints.test.ts).
+    const checkpointGrant = (g: { action: string; resource: unknown }) =>
+      g.action === 's3:ListBucket' || JSON.stringify(g.resource).includes('/state/checkpoints/*');
+    expect(s3Grants(s.stateless.api.role)).toEqual([{ action: 's3:GetObject', resource: refreshObjects }]);
+    expect(s3Grants(s.stateless.planner.role).filter((g) => !checkpointGrant(g))).toEqual([
+      { action: 's3:GetObject', resource: refreshObjects },
+    ]);
   });
 
   it('gives the scheduled refresh and the sender no S3 access: sizes come from the refresh ledger', () => {
@@ -180,7 +184,7 @@ describe('segmentSource: dynamodb', () => {
     d = synthesize({ segmentSource: 'dynamodb' });
   });
 
-  it('reads the segment table as before: no arrival, no rule, no S3 access', () => {
+  it('reads the segment table as before: no arrival, no rule, no S3 access but the planner’s checkpoints', () => {
     expect(d.stateless.arrival).toBeUndefined();
     d.statelessTemplate.resourceCountIs('AWS::Events::Rule', 0);
     const planner = resourcesOf(d.statelessTemplate, 'AWS::Lambda::Function')[idOf(d.stateless.planner.fn)]
@@ -190,7 +194,15 @@ describe('segmentSource: dynamodb', () => {
     const roles = identityStatements(d.statelessTemplate);
     for (const fn of [d.stateless.planner, d.stateless.refresh, d.stateless.api]) {
       const grants = grantsOf(roles.get(idOf(fn.role)) ?? []);
-      expect(grants.some((g) => g.action.startsWith('s3:'))).toBe(false);
+      const s3 = grants.filter((g) => g.action.startsWith('s3:'));
+      if (fn === d.stateless.planner) {
+        // The segment bucket exists whatever the source; only checkpoints are the planner's there.
+        const objects = s3.filter((g) => g.action !== 's3:ListBucket').map((g) => JSON.stringify(g.resource));
+        expect(objects).toHaveLength(4); // get, put, delete, abort an upload in parts
+        for (const r of objects) expect(r).toContain('"/state/checkpoints/*"');
+      } else {
+        expect(s3).toEqual([]);
+      }
       const table = grants.filter((g) => JSON.stringify(g.resource).includes('SegmentTableArn'));
       expect(table.some((g) => g.action === 'dynamodb:Query')).toBe(true);
       expect(table.some((g) => /PutItem|UpdateItem|DeleteItem|BatchWriteItem/.test(g.action))).toBe(false);

@@ -91,6 +91,15 @@ describe('segment bucket', () => {
           NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: INCOMPLETE_UPLOAD_DAYS },
         },
+        // Planner checkpoints go after 2 days as the state table's TTL took them; a replaced one's
+        // old version (it holds the plan's contacts) after a day, S3's earliest.
+        {
+          Id: 'expire-checkpoints',
+          Prefix: 'state/checkpoints/',
+          Status: 'Enabled',
+          ExpirationInDays: 2,
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        },
       ],
     });
     const custom = synthesize({ refreshRetentionDays: '45' });
@@ -99,7 +108,7 @@ describe('segment bucket', () => {
         Rules: Props[];
       }
     ).Rules;
-    expect(rules.map((r) => r.ExpirationInDays)).toEqual([45]);
+    expect(rules.map((r) => r.ExpirationInDays)).toEqual([45, 2]);
   });
 
   it('logs server access to its own retained, private, TLS-only log bucket by bucket policy, not ACLs', () => {

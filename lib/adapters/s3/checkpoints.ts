@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { compressCheckpoint } from '#lib/adapters/dynamodb/checkpoints.ts';
+import type { Checkpoints } from '#lib/ports/checkpoints.ts';
+
+/** The object metadata (`x-amz-meta-sha256`) holding the hex SHA-256 of the stored gzip bytes. */
+const SHA256_META = 'sha256';
+const MAX_RUN_ID = 200;
+const RUN_ID = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Larger bodies go up as a multipart upload of parts this size (S3's minimum part is 5 MiB): one PUT
+ * would do in S3 up to 5 GB, but the local S3 (fauxqs) refuses a body over 11 MiB, and a
+ * 1,000,000-contact checkpoint is ~60 MB of gzip.
+ */
+const PART_BYTES = 8 * 1024 * 1024;
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** A stored checkpoint that cannot be what a save wrote: truncated, altered, or not gzip. */
+export class CorruptCheckpointError extends Error {
+  override readonly name = 'CorruptCheckpointError';
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`Corrupt checkpoint s3 object ${key}: ${detail}`);
+  }
+}
+
+/** A gzip member as zlib writes it: magic, deflate, no optional header fields (10 bytes). */
+const GZIP_HEADER = 10;
+const GZIP_TRAILER = 8;
+const isGzipMember = (bytes: Buffer, at: number): boolean =>
+  bytes[at] === 0x1f && bytes[at + 1] === 0x8b && bytes[at + 2] === 8 && bytes[at + 3] === 0;
+
+/** Inflates member after member; `bytesWritten` is the compressed input one member consumed. */
+function* inflateMembers(key: string, bytes: Buffer): Generator<string> {
+  let at = 0;
+  while (at < bytes.length) {
+    if (!isGzipMember(bytes, at)) throw new CorruptCheckpointError(key, `is not gzip at byte ${at}`);
+    let member: { buffer: Buffer; engine: { bytesWritten: number } };
+    try {
+      member = inflateRawSync(bytes.subarray(at + GZIP_HEADER), { info: true }) as unknown as typeof member;
+    } catch (error) {
+      throw new CorruptCheckpointError(key, `does not inflate at byte ${at} (${(error as Error).message})`);
+    }
+    at += GZIP_HEADER + member.engine.bytesWritten + GZIP_TRAILER;
+    yield member.buffer.toString('utf8');
+  }
+}
+
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+const isMissing = (error: unknown): boolean =>
+  (error as { name?: string }).name === 'NoSuchKey' || statusOf(error) === 404;
+
+export interface S3CheckpointsOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix ending in `/`, e.g. `state/checkpoints/`; the stack grants the planner this prefix only. */
+  prefix: string;
+}
+
+/**
+ * `Checkpoints` as one gzip object per run, `<prefix><runId>.json.gz`: a 100,000-contact plan is one
+ * PUT of about 1.5 MB, where the state table took ~1,300 write units in 300 KB chunks.
+ *
+ * No generation pointer is needed, unlike the table's chunks (../dynamodb/README.md): S3 reads are
+ * strongly consistent after a write, and a PUT replaces the object whole, so a reader sees the
+ * previous checkpoint or the new one, never a mix, and a save that dies leaves the previous one.
+ * The SHA-256 in the object's metadata catches what that does not cover (a truncated or altered
+ * object). The bucket's lifecycle rule expires the prefix after 2 days (as the table's TTL did), and
+ * the old versions a versioned bucket keeps of each replaced or deleted checkpoint a day later.
+ */
+export class S3Checkpoints implements Checkpoints {
+  constructor(private readonly options: S3CheckpointsOptions) {
+    if (!options.prefix.endsWith('/')) throw new Error('S3Checkpoints prefix: must end with "/"');
+  }
+
+  /** The object key of a run's checkpoint; the run id is checked, so it can never leave the prefix. */
+  keyOf(runId: string): string {
+    if (runId.length === 0 || runId.length > MAX_RUN_ID || !RUN_ID.test(runId)) {
+      throw new Error(`checkpoint runId: expected 1 to ${MAX_RUN_ID} of A-Z a-z 0-9 _ -`);
+    }
+    return `${this.options.prefix}${runId}.json.gz`;
+  }
+
+  /** Compresses the pieces as they come (only the gzip bytes are held whole), then one PUT. */
+  async save(runId: string, data: string | Iterable<string>): Promise<void> {
+    const key = this.keyOf(runId);
+    const body = await compressCheckpoint(data);
+    const object = {
+      Bucket: this.options.bucket,
+      Key: key,
+      ContentType: 'application/gzip',
+      Metadata: { [SHA256_META]: sha256(body) },
+    };
+    if (body.length <= PART_BYTES) {
+      await this.options.client.send(
+        new PutObjectCommand({ ...object, Body: body, ContentLength: body.length }),
+      );
+      return;
+    }
+    await this.multipart(object, body);
+  }
+
+  /** The object appears whole at completion (S3 never shows a part), so readers see old or new. */
+  private async multipart(
+    object: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string> },
+    body: Buffer,
+  ): Promise<void> {
+    const { client } = this.options;
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand(object));
+    if (UploadId === undefined) throw new Error(`S3 gave no upload id for checkpoint ${object.Key}`);
+    const target = { Bucket: object.Bucket, Key: object.Key, UploadId };
+    try {
+      const parts: Array<{ PartNumber: number; ETag: string }> = [];
+      for (let at = 0; at < body.length; at += PART_BYTES) {
+        const PartNumber = parts.length + 1;
+        const chunk = body.subarray(at, at + PART_BYTES);
+        const out = await client.send(
+          new UploadPartCommand({ ...target, PartNumber, Body: chunk, ContentLength: chunk.length }),
+        );
+        parts.push({ PartNumber, ETag: out.ETag ?? '' });
+      }
+      await client.send(new CompleteMultipartUploadCommand({ ...target, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      // The bucket's lifecycle rule removes an upload whose abort fails too (after a day).
+      await client.send(new AbortMultipartUploadCommand(target)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The text a gzip member at a time (a save writes ~1 MB of text per member), so a
+   * million-contact checkpoint never exists as one string; integrity is checked before the first.
+   */
+  async load(runId: string): Promise<Iterable<string> | undefined> {
+    const key = this.keyOf(runId);
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      if (statusOf(error) === 403) {
+        // S3 answers 403 for a missing key to a caller who may not list it; the stack grants the
+        // planner s3:ListBucket on the prefix so that a run's first load reads as "no checkpoint".
+        throw new Error(
+          `Reading checkpoint s3 object ${key} was refused (403): the planner needs s3:GetObject on the key ` +
+            'and s3:ListBucket on its prefix (a missing key answers 403 without the latter)',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+    const expected = out.Metadata?.[SHA256_META];
+    if (expected === undefined) throw new CorruptCheckpointError(key, 'has no sha256 metadata');
+    if (sha256(bytes) !== expected) {
+      throw new CorruptCheckpointError(
+        key,
+        `its ${bytes.length} bytes do not match the sha256 it was saved with`,
+      );
+    }
+    if (!isGzipMember(bytes, 0)) throw new CorruptCheckpointError(key, 'is not gzip');
+    return inflateMembers(key, bytes);
+  }
+
+  /** Deleting a missing key succeeds in S3, as deleting a missing checkpoint must. */
+  async delete(runId: string): Promise<void> {
+    await this.options.client.send(
+      new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(runId) }),
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MEMBER_CHARS } from '#lib/adapters/dynamodb/checkpoints.ts';
+import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
+import { CorruptCheckpointError, S3Checkpoints } from '#lib/adapters/s3/checkpoints.ts';
+import { checkpointText } from '#lib/ports/checkpoints.ts';
+import { createTables, localDynamo, uniqueName } from '#test/support/aws.ts';
+import { describeCheckpointsContract } from '#test/support/contracts/checkpoints.ts';
+import { bulkyJson } from '#test/support/contracts/helpers.ts';
+import { createBucket, localS3 } from '#test/support/s3.ts';
+
+const PREFIX = 'state/checkpoints/';
+
+let s3: S3Client;
+let bucket: string;
+let checkpoints: S3Checkpoints;
+
+beforeAll(async () => {
+  s3 = localS3();
+  bucket = await createBucket(s3);
+  checkpoints = new S3Checkpoints({ client: s3, bucket, prefix: PREFIX });
+});
+
+const keysUnder = async (prefix: string): Promise<{ key: string; size: number }[]> => {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => ({ key: o.Key ?? '', size: o.Size ?? 0 }));
+};
+
+const rawObject = async (key: string): Promise<{ bytes: Uint8Array; metadata: Record<string, string> }> => {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return {
+    bytes: (await out.Body?.transformToByteArray()) ?? new Uint8Array(),
+    metadata: out.Metadata ?? {},
+  };
+};
+
+const loadText = async (runId: string): Promise<string | undefined> => {
+  const loaded = await checkpoints.load(runId);
+  return loaded === undefined ? undefined : checkpointText(loaded);
+};
+
+const putRaw = async (key: string, body: Uint8Array, metadata: Record<string, string>): Promise<void> => {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
+};
+
+// The same behaviour every Checkpoints has (the in-memory fake, the state table), over S3.
+describeCheckpointsContract('S3', async () => {
+  const dynamo = localDynamo();
+  const { stateTable } = await createTables(dynamo);
+  return { ...createDynamoDbState({ client: dynamo, tableName: stateTable }), checkpoints };
+});
+
+describe('S3Checkpoints', () => {
+  it('writes a multi-MB checkpoint given in pieces as one gzip object under the prefix, and reads it back', async () => {
+    const runId = uniqueName('run');
+    const text = bulkyJson(6_000_000);
+    let pulled = 0;
+    const pieces = function* () {
+      for (let i = 0; i < text.length; i += 65_536) {
+        pulled++;
+        yield text.slice(i, i + 65_536);
+      }
+    };
+
+    await checkpoints.save(runId, pieces());
+
+    expect(pulled).toBe(Math.ceil(text.length / 65_536));
+    const stored = await keysUnder(`${PREFIX}${runId}`);
+    expect(stored.map((o) => o.key)).toEqual([`${PREFIX}${runId}.json.gz`]);
+    expect(stored[0]?.size).toBeLessThan(text.length / 2);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${PREFIX}${runId}.json.gz` }));
+    expect(head.Metadata?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // Read back a gzip member at a time: never the whole text as one string.
+    const loaded = [...((await checkpoints.load(runId)) ?? [])];
+    expect(loaded.length).toBeGreaterThanOrEqual(Math.floor(text.length / (MEMBER_CHARS + 65_536)));
+    expect(loaded.length).toBeGreaterThan(1);
+    for (const piece of loaded) expect(piece.length).toBeLessThan(MEMBER_CHARS + 65_536);
+    expect(loaded.join('')).toBe(text);
+  });
+
+  it('saves a checkpoint whose gzip is larger than one local PUT takes (> 11 MiB) in parts, read back whole', async () => {
+    const runId = uniqueName('run');
+    // Random base64 hardly compresses: ~12 MiB of gzip, which fauxqs (11 MiB at most) refused as one PUT.
+    const text = randomBytes(12_000_000).toString('base64');
+
+    await checkpoints.save(runId, text);
+
+    const stored = await keysUnder(`${PREFIX}${runId}`);
+    expect(stored.map((o) => o.key)).toEqual([`${PREFIX}${runId}.json.gz`]);
+    expect(stored[0]?.size).toBeGreaterThan(11 * 1024 * 1024);
+    expect(await loadText(runId)).toBe(text);
+  });
+
+  it('replaces a checkpoint in place: one object, the newest text', async () => {
+    const runId = uniqueName('run');
+    await checkpoints.save(runId, bulkyJson(1_500_000));
+    await checkpoints.save(runId, '{"phase":"emit"}');
+
+    expect(await loadText(runId)).toBe('{"phase":"emit"}');
+    expect((await keysUnder(`${PREFIX}${runId}`)).length).toBe(1);
+  });
+
+  it('answers undefined for a run never saved, and after delete; deleting twice is fine', async () => {
+    const runId = uniqueName('run');
+    expect(await loadText(runId)).toBeUndefined();
+
+    await checkpoints.save(runId, '{"v":1}');
+    await checkpoints.delete(runId);
+    await checkpoints.delete(runId);
+
+    expect(await loadText(runId)).toBeUndefined();
+    expect(await keysUnder(`${PREFIX}${runId}`)).toEqual([]);
+  });
+
+  it('refuses a truncated object, naming its key', async () => {
+    const runId = uniqueName('run');
+    const key = `${PREFIX}${runId}.json.gz`;
+    await checkpoints.save(runId, JSON.stringify({ noise: randomBytes(200_000).toString('base64') }));
+    const { bytes, metadata } = await rawObject(key);
+    await putRaw(key, bytes.subarray(0, Math.floor(bytes.length / 2)), metadata);
+
+    const error = await checkpoints.load(runId).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    expect((error as Error).message).toContain(key);
+    expect((error as Error).message).toMatch(/sha256/);
+  });
+
+  it('refuses an object that is not gzip even when its hash matches, and one without a hash', async () => {
+    const notGzip = uniqueName('run');
+    const body = new TextEncoder().encode('{"plain":"json"}');
+    await putRaw(`${PREFIX}${notGzip}.json.gz`, body, {
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
+    const noHash = uniqueName('run');
+    await putRaw(`${PREFIX}${noHash}.json.gz`, body, {});
+
+    await expect(checkpoints.load(notGzip)).rejects.toThrow(
+      new RegExp(`${PREFIX}${notGzip}\\.json\\.gz: is not gzip`),
+    );
+    await expect(checkpoints.load(noHash)).rejects.toThrow(
+      new RegExp(`${PREFIX}${noHash}\\.json\\.gz: has no sha256 metadata`),
+    );
+  });
+
+  it('refuses, while the text is read, bytes after a member that are not another member', async () => {
+    const runId = uniqueName('run');
+    const key = `${PREFIX}${runId}.json.gz`;
+    await checkpoints.save(runId, '{"v":1}');
+    const { bytes } = await rawObject(key);
+    const tampered = Buffer.concat([bytes, Buffer.from('trailing')]);
+    await putRaw(key, tampered, { sha256: createHash('sha256').update(tampered).digest('hex') });
+
+    const loaded = await checkpoints.load(runId);
+
+    expect(() => checkpointText(loaded ?? [])).toThrow(
+      new RegExp(`${PREFIX}${runId}\\.json\\.gz: is not gzip at byte ${bytes.length}`),
+    );
+  });
+
+  it('refuses a run id that could leave the prefix, naming the field', async () => {
+    await expect(checkpoints.save('../refreshes/x', '{}')).rejects.toThrow(/runId/);
+    await expect(checkpoints.load('a/b')).rejects.toThrow(/runId/);
+    expect(await keysUnder('refreshes/')).toEqual([]);
+  });
+});
