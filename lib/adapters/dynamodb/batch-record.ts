@@ -10,6 +10,7 @@ import { TransientError } from '#lib/domain/errors.ts';
 import type { RecordedOutcome } from '#lib/ports/batch-ledger.ts';
 import {
   backoff,
+  cancellationCodes,
   Expr,
   errorName,
   expiresAt,
@@ -47,9 +48,6 @@ export const retryConflicts = async <T>(ctx: TableContext, write: () => Promise<
     }
   }
 };
-
-export const cancellationCodes = (error: unknown): (string | undefined)[] =>
-  ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
 
 /** `ADD` of the counters (top-level and inside the two maps) onto the run item. */
 export const addCounters = (

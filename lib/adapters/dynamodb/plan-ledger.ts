@@ -67,7 +67,10 @@ export const notePlanning = (
     ...(update.batchesQueued === undefined ? {} : { batchesQueued: update.batchesQueued }),
   });
 
-/** `PlanLedger` on the run's own item: the lease, the decided plan, planning progress and figures. */
+/**
+ * `PlanLedger` on the run's items: the lease, the decided plan and planning progress on `META`; the
+ * planning figures (stats, estimate, drift) on `META#DETAIL`, off the item every range updates.
+ */
 export class DynamoDbPlanLedger implements PlanLedger {
   constructor(private readonly ctx: TableContext) {}
 

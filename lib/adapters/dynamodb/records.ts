@@ -125,6 +125,10 @@ export const errorName = (error: unknown): string | undefined =>
 export const isConditionFailed = (error: unknown): boolean =>
   errorName(error) === 'ConditionalCheckFailedException';
 
+/** Why each item of a cancelled transaction failed, in the transaction's order. */
+export const cancellationCodes = (error: unknown): (string | undefined)[] =>
+  ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
+
 /**
  * Builds expression attribute names and values. Every path segment goes through a placeholder:
  * record fields like `status` and `name` are reserved words, and counter keys (`failedByReason`,

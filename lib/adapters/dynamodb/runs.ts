@@ -1,14 +1,23 @@
-import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ValidationError } from '#lib/domain/errors.ts';
+import { QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type RunRecord, RunRecordSchema } from '#lib/domain/run-record.ts';
 import type { Runs } from '#lib/ports/runs.ts';
-import { Expr, fromItem, type Item, isConditionFailed, keys, type TableContext, toItem } from './records.ts';
+import { updateItem } from './item-ops.ts';
+import {
+  cancellationCodes,
+  Expr,
+  errorName,
+  fromItem,
+  isConditionFailed,
+  keys,
+  type TableContext,
+  toItem,
+} from './records.ts';
+import { mergeRunItems, runDetailKey, runGsiSk, splitFields } from './run-items.ts';
+import { listRuns } from './run-list.ts';
 
 type Patch = Partial<
   Pick<RunRecord, 'reason' | 'finishedAt' | 'durationMs' | 'planningFinishedAt' | 'hold' | 'lastProgressAt'>
 >;
-
-const runGsiSk = (run: Pick<RunRecord, 'createdAt' | 'id'>): string => `${run.createdAt}#${run.id}`;
 
 export class RunNotFoundError extends Error {
   override readonly name = 'RunNotFoundError';
@@ -17,12 +26,10 @@ export class RunNotFoundError extends Error {
   }
 }
 
+/** Both items of the run in one transaction: a run never exists without its frozen config. */
 export const createRun = async (ctx: TableContext, run: RunRecord): Promise<void> => {
-  const item = toItem({
+  const { hot, detail } = splitFields({
     ...run,
-    ...keys.run(run.id),
-    gsi1pk: `RUNS#${run.exportId}`,
-    gsi1sk: runGsiSk(run),
     // The counter maps must exist before `ADD progress.requests.#kind` can target a path inside them.
     progress: {
       ...run.progress,
@@ -30,74 +37,46 @@ export const createRun = async (ctx: TableContext, run: RunRecord): Promise<void
       requests: run.progress.requests ?? {},
     },
   });
+  const put = (item: Record<string, unknown>) => ({
+    Put: { TableName: ctx.tableName, Item: toItem(item), ConditionExpression: 'attribute_not_exists(pk)' },
+  });
   try {
     await ctx.client.send(
-      new PutItemCommand({
-        TableName: ctx.tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(pk)',
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          put({ ...hot, ...keys.run(run.id) }),
+          put({ ...detail, ...runDetailKey(run.id), gsi1pk: `RUNS#${run.exportId}`, gsi1sk: runGsiSk(run) }),
+        ],
       }),
     );
   } catch (error) {
-    if (isConditionFailed(error)) throw new Error(`Run ${run.id} already exists`);
+    if (cancellationCodes(error).includes('ConditionalCheckFailed'))
+      throw new Error(`Run ${run.id} already exists`);
     throw error;
   }
 };
 
+/** One strongly consistent Query for both items of the run (`META`, `META#DETAIL`). */
 export const getRun = async (ctx: TableContext, id: string): Promise<RunRecord | undefined> => {
   const out = await ctx.client.send(
-    new GetItemCommand({ TableName: ctx.tableName, Key: toItem(keys.run(id)), ConsistentRead: true }),
+    new QueryCommand({
+      TableName: ctx.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :meta)',
+      ExpressionAttributeValues: { ':pk': { S: keys.run(id).pk }, ':meta': { S: 'META' } },
+      ConsistentRead: true,
+    }),
   );
-  return out.Item && fromItem(RunRecordSchema, out.Item);
+  const item = mergeRunItems(out.Items ?? []);
+  return item && fromItem(RunRecordSchema, item);
 };
 
-const encodeCursor = (gsi1sk: string): string => Buffer.from(gsi1sk, 'utf8').toString('base64url');
+/** `SET` of the fields of `set`, through placeholders. */
+const assignments = (e: Expr, set: Record<string, unknown>): string =>
+  `SET ${Object.entries(set)
+    .map(([k, v]) => `${e.path(k)} = ${e.value(v)}`)
+    .join(', ')}`;
 
-const decodeCursor = (exportId: string, cursor: string): Item => {
-  const gsi1sk = Buffer.from(cursor, 'base64url').toString('utf8');
-  const hash = gsi1sk.indexOf('#');
-  if (hash < 1 || hash === gsi1sk.length - 1) {
-    throw new ValidationError([{ path: 'cursor', reason: 'is not a cursor this API returned' }]);
-  }
-  return toItem({ ...keys.run(gsi1sk.slice(hash + 1)), gsi1pk: `RUNS#${exportId}`, gsi1sk });
-};
-
-/**
- * Newest first from GSI1. The cursor is the base64 of the last returned run's index sort key (from
- * which its full `LastEvaluatedKey` is rebuilt); it is only returned when more runs follow. GSIs are
- * eventually consistent: a run created a moment ago may be missing for a short while.
- */
-export const listRuns = async (
-  ctx: TableContext,
-  exportId: string,
-  limit: number,
-  cursor?: string,
-): Promise<{ runs: RunRecord[]; next?: string }> => {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
-  const items: Item[] = [];
-  let start: Item | undefined = cursor === undefined ? undefined : decodeCursor(exportId, cursor);
-  do {
-    const out = await ctx.client.send(
-      new QueryCommand({
-        TableName: ctx.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `RUNS#${exportId}` } },
-        ScanIndexForward: false,
-        // One more than asked tells whether a next page exists.
-        Limit: limit + 1 - items.length,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start && items.length <= limit);
-  const runs = items.slice(0, limit).map((item) => fromItem(RunRecordSchema, item));
-  const last = runs[runs.length - 1];
-  return items.length > limit && last ? { runs, next: encodeCursor(runGsiSk(last)) } : { runs };
-};
-
-/** Sets the defined fields of `patch` on the run; `condition` decides whether it may. */
+/** Sets the defined fields of `set` on the run's `META` item; `condition` decides whether it may. */
 export const updateRun = async (
   ctx: TableContext,
   id: string,
@@ -105,16 +84,17 @@ export const updateRun = async (
   condition: (e: Expr) => string,
 ): Promise<boolean> => {
   const e = new Expr();
-  const assignments = Object.entries(set)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${e.path(k)} = ${e.value(v)}`);
+  const UpdateExpression = assignments(
+    e,
+    Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)),
+  );
   const ConditionExpression = condition(e);
   try {
     await ctx.client.send(
       new UpdateItemCommand({
         TableName: ctx.tableName,
         Key: toItem(keys.run(id)),
-        UpdateExpression: `SET ${assignments.join(', ')}`,
+        UpdateExpression,
         ConditionExpression,
         ...e.attributes(),
       }),
@@ -128,6 +108,12 @@ export const updateRun = async (
 
 export const mustExist = (e: Expr): string => `attribute_exists(${e.path('pk')})`;
 
+/** The status condition of a transition: the run's status is one of `from`. */
+const statusIn =
+  (from: readonly RunRecord['status'][]) =>
+  (e: Expr): string =>
+    `${e.path('status')} IN (${[...new Set(from)].map((s) => e.value(s)).join(', ')})`;
+
 export const transitionRun = async (
   ctx: TableContext,
   id: string,
@@ -136,26 +122,75 @@ export const transitionRun = async (
   patch: Patch = {},
 ): Promise<boolean> => {
   if (from.length === 0) return false;
-  return updateRun(
-    ctx,
-    id,
-    { ...patch, status: to },
-    (e) => `${e.path('status')} IN (${[...new Set(from)].map((s) => e.value(s)).join(', ')})`,
-  );
+  const { hot, detail } = splitFields({ ...patch, status: to });
+  if (Object.keys(detail).length === 0) return updateRun(ctx, id, hot, statusIn(from));
+  // A hold rides with its status change: both or neither, the status condition on the hot item.
+  const e = new Expr();
+  const d = new Expr();
+  try {
+    await ctx.client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: ctx.tableName,
+              Key: toItem(keys.run(id)),
+              UpdateExpression: assignments(e, hot),
+              ConditionExpression: statusIn(from)(e),
+              ...e.attributes(),
+            },
+          },
+          {
+            Update: {
+              TableName: ctx.tableName,
+              Key: toItem(runDetailKey(id)),
+              UpdateExpression: assignments(d, detail),
+              ConditionExpression: mustExist(d),
+              ...d.attributes(),
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (errorName(error) !== 'TransactionCanceledException') throw error;
+    const [status, detailItem] = cancellationCodes(error);
+    if (status === 'ConditionalCheckFailed') return false;
+    // A run recorded before the split keeps everything on `META`.
+    if (detailItem === 'ConditionalCheckFailed')
+      return updateRun(ctx, id, { ...hot, ...detail }, statusIn(from));
+    throw error;
+  }
 };
 
+/**
+ * Sets fields on whichever item holds them: the detail first, so whoever sees the hot item's news
+ * (`planningDone`) finds the figures that came with it.
+ */
 export const setRunFields = async (
   ctx: TableContext,
   id: string,
   set: Record<string, unknown>,
 ): Promise<void> => {
-  const exists = Object.values(set).some((v) => v !== undefined)
-    ? await updateRun(ctx, id, set, mustExist)
-    : (await getRun(ctx, id)) !== undefined;
+  const { hot, detail } = splitFields(set);
+  if (Object.keys(detail).length > 0) {
+    const onDetail = await updateItem(ctx, runDetailKey(id), (e) => ({
+      update: assignments(e, detail),
+      condition: mustExist(e),
+    }));
+    // No detail item: a run recorded before the split (all on `META`), or no run at all.
+    if (!onDetail) Object.assign(hot, detail);
+    else if (Object.keys(hot).length === 0) return;
+  }
+  const exists =
+    Object.keys(hot).length > 0
+      ? await updateRun(ctx, id, hot, mustExist)
+      : (await getRun(ctx, id)) !== undefined;
   if (!exists) throw new RunNotFoundError(id);
 };
 
-/** `Runs` on the state table: one `RUN#<id>` / `META` item per run, listed through GSI1. */
+/** `Runs` on the state table: `RUN#<id>` / `META` (hot) and `META#DETAIL` (listed through GSI1). */
 export class DynamoDbRuns implements Runs {
   constructor(private readonly ctx: TableContext) {}
 
