@@ -80,7 +80,11 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
     const { runtime } = pipeline;
     const started = await runtime.startRun(pipeline.exp.id);
     // Wait until planning has queued every batch, then deliver the first one a second time.
-    await runtime.waitForRunState(started.run.id, (r) => r.batchesTotal !== undefined);
+    // The batch count is committed before the first batch is staged and queued: wait for the queueing.
+    await runtime.waitForRunState(
+      started.run.id,
+      (r) => r.batchesTotal !== undefined && r.batchesQueued === r.batchesTotal,
+    );
     const { Messages } = await runtime.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: runtime.queues.send.queueUrl,
@@ -241,7 +245,11 @@ describe('the local watchdog', () => {
     });
     const { runtime } = pipeline;
     const started = await runtime.startRun(pipeline.exp.id);
-    await runtime.waitForRunState(started.run.id, (r) => r.batchesTotal !== undefined);
+    // The batch count is committed before the first batch is staged and queued: wait for the queueing.
+    await runtime.waitForRunState(
+      started.run.id,
+      (r) => r.batchesTotal !== undefined && r.batchesQueued === r.batchesTotal,
+    );
     // The batches are lost (purged), as if they had gone to a DLQ nobody re-drives.
     for (;;) {
       const got = await runtime.sqs.send(
