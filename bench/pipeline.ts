@@ -9,14 +9,13 @@
  *                             [--latency MS | MIN-MAX]   (the stand-in answers this late; Autopilot: ~250–400 ms)
  *                             [--out DIR]   (default bench/results)
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataMatchingSchema } from '#lib/domain/export-config.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
-import { BUDGET_BUSY } from '#lib/use-cases/sending/settle.ts';
 import { invokeLocalApi } from '#local/api-gateway.ts';
 import { FileLogger } from '#local/file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
@@ -84,7 +83,7 @@ interface Measured {
   rateBudget: { writes: number; reads: number; writesPerRequest: number; readsPerRequest: number };
   floor: ReturnType<typeof floorOf> & { ratio: number; plannerFloor: number };
   /** How many senders delivered at once, and how long they were busy (billed) against the span. */
-  senders: SenderActivity & { handedBackBusy: number };
+  senders: SenderActivity;
   aws: AwsCounts;
   series: RateSeries;
 }
@@ -180,13 +179,6 @@ const rateBudgetCalls = (aws: AwsCounts, requests: number): Measured['rateBudget
 };
 
 /** Hand-backs because the budget was busy, from the log lines written since `from` (bytes). */
-const busyHandBacks = (logPath: string, from: number): number =>
-  readFileSync(logPath)
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.includes(BUDGET_BUSY)).length;
-
 const benchMode = async (mode: Mode) => {
   const logPath = join('bench', '.tmp', `pipeline-${mode}.jsonl`);
   mkdirSync(join('bench', '.tmp'), { recursive: true });
@@ -259,7 +251,7 @@ const benchMode = async (mode: Mode) => {
       budget,
       floorOf(new Map(), before, { ...floorOptions, listsToCreate: segmentCount }),
       aws,
-      { ...activity.summary(), handedBackBusy: busyHandBacks(logPath, logStart) },
+      activity.summary(),
       `${mode}: first export`,
     );
     const firstLogBytes = statSync(logPath).size - logStart;
@@ -277,7 +269,7 @@ const benchMode = async (mode: Mode) => {
       budget,
       floorOf(before, contactsOf(churned.dataset, matching), { ...floorOptions, listsToCreate: 0 }),
       aws,
-      { ...activity.summary(), handedBackBusy: busyHandBacks(logPath, rerunLogStart) },
+      activity.summary(),
       `${mode}: 1%-churn re-run`,
     );
     // Priced as deployed: one sender per connection (pipelined) at the stack's sender memory.
@@ -352,8 +344,7 @@ const main = async (): Promise<void> => {
     );
     console.log(
       `  senders: ${f.senders.deliveries} deliveries, ${f.senders.averageConcurrent.toFixed(2)} busy on average (peak ${f.senders.peakConcurrent}), ` +
-        `${f.senders.busySeconds.toFixed(1)} sender-s over ${f.senders.spanSeconds.toFixed(1)} s, ${f.senders.waitingSeconds.toFixed(1)} s waiting for slots, ` +
-        `${f.senders.handedBackBusy} handed back (budget busy)`,
+        `${f.senders.busySeconds.toFixed(1)} sender-s over ${f.senders.spanSeconds.toFixed(1)} s, ${f.senders.waitingSeconds.toFixed(1)} s waiting for slots`,
     );
     console.log(
       `  re-run: ${r.requests.total} requests (floor ${r.floor.requests}, ×${r.floor.ratio.toFixed(3)}) = ${pct(r.shareOfFirst)} of the first; ` +

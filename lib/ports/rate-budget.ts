@@ -23,14 +23,6 @@ export interface RateBudget {
    * sender reserved before it and that fall inside the hold are void.
    */
   backOff(connectionId: string, ms: number): Promise<void>;
-  /**
-   * When the next slot nobody has reserved yet starts on the shared timeline (epoch ms, never
-   * before now), a 429 hold included: how long a sender arriving now would wait once this
-   * instance's own reserved slots are spent. A booking that is this instance's own (nobody reserved
-   * after its last block) does not count: the deliveries it runs side by side share it, and
-   * waiting there bills no other function. Reads the shared state once and writes nothing.
-   */
-  nextFreeSlot(connectionId: string): Promise<number>;
 }
 
 /** The longest span one reservation covers: short enough that a lost tail is cheap. */

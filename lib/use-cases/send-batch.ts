@@ -5,17 +5,9 @@ import type { RunRecord } from '#lib/domain/run-record.ts';
 import { toIssues } from '#lib/domain/validation.ts';
 import { RequestTally } from './destination-calls.ts';
 import { endRun } from './run-lifecycle.ts';
-import { type BudgetBusy, budgetBusy, busyDelaySeconds } from './sending/budget-gate.ts';
 import type { SendBatchDeps } from './sending/context.ts';
 import { type Delivery, deliver } from './sending/deliver.ts';
-import {
-  BUDGET_BUSY,
-  close,
-  type DeliveryCount,
-  handBack,
-  type SendResult,
-  settle,
-} from './sending/settle.ts';
+import { close, type DeliveryCount, handBack, type SendResult, settle } from './sending/settle.ts';
 
 export type { SendBatchDeps, SenderSettings } from './sending/context.ts';
 
@@ -52,18 +44,6 @@ export const sendBatch = async (
       body,
       `batch ${batch.batchNo} is not part of the plan of run ${run.id}`,
       'batch outside its run',
-    );
-  }
-  const busy = await budgetKeptBusy(deps, batch, run);
-  if (busy !== undefined) {
-    // Before the lease: a sender that would only wait on a budget others keep busy writes nothing.
-    deps.metrics?.count('BatchesRequeued');
-    return handBack(
-      deps,
-      batch,
-      log,
-      BUDGET_BUSY,
-      busyDelaySeconds(busy.slotAt, deps.clock.now(), deps.settings.requeueDelaySeconds),
     );
   }
   const now = deps.clock.now();
@@ -135,19 +115,6 @@ const sendLeased = async (
       return deadLetter(deps, body, error.message, 'batch outside its run');
     throw error;
   }
-};
-
-/** Whether other senders keep the connection's budget booked too far ahead to wait for (one read). */
-const budgetKeptBusy = async (
-  deps: SendBatchDeps,
-  batch: SendBatchMessage,
-  run: RunRecord,
-): Promise<BudgetBusy | undefined> => {
-  if (isTerminal(run.status) || run.cancelRequested === true) return undefined;
-  const connection = await deps.connections.get(batch.connectionId);
-  // A removed connection is the delivery's to handle (it ends the run): no gate.
-  if (connection === undefined) return undefined;
-  return budgetBusy(deps.rateBudget, connection, () => deps.clock.now());
 };
 
 const deadLetter = async (

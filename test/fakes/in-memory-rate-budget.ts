@@ -73,11 +73,6 @@ export class InMemoryRateBudget implements RateBudget {
     return start;
   }
 
-  async nextFreeSlot(connectionId: string): Promise<number> {
-    const now = this.clock.now();
-    return Math.max(now, this.tat.get(connectionId) ?? now, this.heldUntil.get(connectionId) ?? now);
-  }
-
   async backOff(connectionId: string, ms: number): Promise<void> {
     const until = this.clock.now() + Math.max(0, ms);
     const tat = this.tat.get(connectionId);

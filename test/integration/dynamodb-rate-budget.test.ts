@@ -51,24 +51,6 @@ describeRateBudgetContract('DynamoDbRateBudget', () => {
 });
 
 describe('DynamoDbRateBudget', () => {
-  it("an instance's own booking does not make the budget busy for it; another instance's does", async () => {
-    const clock = new FakeClock({ start: 1_700_000_000_000, autoAdvance: false });
-    const connectionId = uniqueName('conn');
-    const mine = new DynamoDbRateBudget({ client, tableName, clock });
-    const theirs = new DynamoDbRateBudget({ client, tableName, clock });
-    const at = clock.now();
-    // One reservation: a block of 4 slots at 5/s (0.8 s), the first one now.
-    await mine.acquire(connectionId, 5);
-
-    expect(await mine.nextFreeSlot(connectionId)).toBe(at);
-    expect(await theirs.nextFreeSlot(connectionId)).toBe(at + 800);
-
-    // Once another instance reserves after it (its slot too late to wait for, but reserved), the
-    // booking ahead is no longer only this instance's.
-    await expect(theirs.acquire(connectionId, 5, { notAfter: at })).rejects.toThrow();
-    expect(await mine.nextFreeSlot(connectionId)).toBe(at + 1_600);
-  });
-
   it('concurrent senders together stay within the budget', async () => {
     const connectionId = uniqueName('conn');
     const slots: number[] = [];

@@ -78,7 +78,6 @@ const sender = (ratePerSecond: number) => {
   };
   const spied = {
     acquire: budget.acquire.bind(budget),
-    nextFreeSlot: budget.nextFreeSlot.bind(budget),
     backOff: async (id: string, ms: number) => {
       holds.push(ms);
       await budget.backOff(id, ms);

@@ -126,25 +126,6 @@ export class DynamoDbRateBudget implements RateBudget {
     this.seeHold(connectionId, until, false);
   }
 
-  async nextFreeSlot(connectionId: string): Promise<number> {
-    const out = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: toItem(keys.rate(connectionId)),
-        ConsistentRead: true,
-        ProjectionExpression: 'tat, held',
-      }),
-    );
-    const tat = Number(out.Item?.tat?.N);
-    const held = Number(out.Item?.held?.N);
-    this.seeHold(connectionId, held, true);
-    const now = this.clock.now();
-    // Nobody reserved after this instance's last block: the booking ahead is ours (the deliveries this
-    // instance runs side by side share it), not another function's.
-    const ours = Number.isFinite(tat) && this.lastTat.get(connectionId) === tat;
-    return Math.max(now, Number.isFinite(tat) && !ours ? tat : now, Number.isFinite(held) ? held : now);
-  }
-
   /** Whether a back-off now covers `slot`; voids the pooled slots it covers. */
   private async heldOver(connectionId: string, slot: number): Promise<boolean> {
     const seenAt = this.heldSeenAt.get(connectionId) ?? Number.NEGATIVE_INFINITY;

@@ -18,9 +18,6 @@ export type SendResult = 'done' | 'retry';
 /** Failure reason of contacts whose requests were still failing on the message's last delivery. */
 export const RETRIES_EXHAUSTED = 'retries_exhausted';
 
-/** Why a batch goes back before its first request (bench/pipeline.ts counts these lines). */
-export const BUDGET_BUSY = 'budget kept busy by another sender';
-
 /** Records what the delivery did and decides what becomes of the rest of the batch. */
 export const settle = async (
   deps: SendBatchDeps,

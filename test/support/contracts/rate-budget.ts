@@ -157,33 +157,6 @@ export const describeRateBudgetContract = (name: string, makeWorld: () => RateBu
       expect(world.granted(connectionId)).toEqual([at, at + interval]);
     });
 
-    it('nextFreeSlot is now on an idle budget and writes nothing', async () => {
-      const world = makeWorld();
-      const connectionId = uid('conn');
-      const writes = world.writes();
-
-      expect(await world.sender().nextFreeSlot(connectionId)).toBe(world.clock.now());
-      expect(world.writes()).toBe(writes);
-    });
-
-    it('nextFreeSlot is the end of what every sender reserved, and of a 429 hold', async () => {
-      const world = makeWorld();
-      const connectionId = uid('conn');
-      const a = world.sender();
-      const b = world.sender();
-      await a.acquire(connectionId, rate);
-      const at = world.clock.now();
-      const writes = world.writes();
-
-      // Seen from another sender: a's block of k slots is booked.
-      expect(await b.nextFreeSlot(connectionId)).toBe(at + k * interval);
-      expect(world.writes()).toBe(writes);
-      await b.backOff(connectionId, 5_000);
-      expect(await a.nextFreeSlot(connectionId)).toBe(at + 5_000);
-      world.clock.advance(6_000);
-      expect(await a.nextFreeSlot(connectionId)).toBe(at + 6_000);
-    });
-
     it('throws SlotTooLateError when the shared timeline is busy past notAfter', async () => {
       const world = makeWorld();
       const connectionId = uid('conn');
