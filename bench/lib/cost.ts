@@ -69,9 +69,12 @@ export const capacityOf = (aws: AwsCounts): { wru: number; rru: number; snapshot
  */
 export const costPer100k = (
   counts: RunCounts,
-  priced: { rate: number; sender?: SenderPricing; /** @deprecated: `sender` */ senders?: number },
+  priced: { rate: number; sender?: SenderPricing /** @deprecated: `sender` */; senders?: number },
 ): CostLine[] => {
-  const options = { rate: priced.rate, sender: priced.sender ?? { senders: priced.senders ?? 1, memoryMb: 512 } };
+  const options = {
+    rate: priced.rate,
+    sender: priced.sender ?? { senders: priced.senders ?? 1, memoryMb: 512 },
+  };
   const scale = 100_000 / counts.profiles;
   const requests = counts.autopilotRequests * scale;
   const sendingSeconds = requests / options.rate;
@@ -139,7 +142,8 @@ export const costPer100k = (
       quantity: snapshotWru,
       unit: 'WRU',
       usd: (snapshotWru / 1e6) * PRICES.dynamoPerMillionWru,
-      assumption: 'staged plan parts, settlements, rebases and the head: units DynamoDB Local reported, scaled',
+      assumption:
+        'staged plan parts, settlements, rebases and the head: units DynamoDB Local reported, scaled',
     },
     {
       item: 'DynamoDB writes (rate budget)',

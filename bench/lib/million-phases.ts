@@ -41,10 +41,7 @@ export const dropAndArrive = async (
   dataset: SampleDataset,
 ): Promise<{ refreshId: string; ms: number }> => {
   const t0 = Date.now();
-  const { refreshId } = await dropRefresh(
-    { s3: h.s3, bucket: h.bucket },
-    sampleRefreshSegments(dataset),
-  );
+  const { refreshId } = await dropRefresh({ s3: h.s3, bucket: h.bucket }, sampleRefreshSegments(dataset));
   const arrival = (await h.child.waitForRefresh(refreshId, h.timeoutMs)) as { delivery: { error?: string } };
   if (arrival.delivery.error !== undefined)
     throw new Error(`refresh ${refreshId}: ${arrival.delivery.error}`);

@@ -4,8 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ColumnSource } from 'hyparquet-writer';
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import { encodeCsvRecord } from '#lib/adapters/segments/csv.ts';
-import { CSV_COLUMNS, type SampleProfile } from '#local/sample-data.ts';
 import { MultipartWriter } from '#local/s3-multipart.ts';
+import { CSV_COLUMNS, type SampleProfile } from '#local/sample-data.ts';
 
 /*
  * Segment files written as they are produced, straight into a multipart upload: CSV or JSONL
