@@ -6,6 +6,9 @@ import {
   toSegmentsConfig,
 } from './segment-config.ts';
 
+/** Senders running at once unless configured: Lambda's lowest maximum concurrency for an SQS source. */
+export const DEFAULT_SENDER_MAX_CONCURRENCY = 2;
+
 /**
  * Deploy settings, read from CDK context (`-c key=value` on the command line, or the `context`
  * block of cdk.json) and validated before any construct is created. A bad value stops the synth
@@ -128,7 +131,7 @@ const ContextSchema = z
       .int('must be a whole number')
       .min(2, 'must be at least 2 (the lowest maximum concurrency Lambda allows for an SQS event source)')
       .max(1000, 'must be at most 1000 (the Lambda limit for an SQS event source)')
-      .default(2),
+      .default(DEFAULT_SENDER_MAX_CONCURRENCY),
     defaultRatePerSecond: z.coerce
       .number({ error: 'must be a number' })
       .positive('must be greater than 0 (requests per second)')
