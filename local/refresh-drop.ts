@@ -78,6 +78,9 @@ export const manifestKeyOf = (refreshId: string): string => `refreshes/${refresh
 const sizeOf = async (file: DropFile): Promise<number> =>
   'path' in file.body ? (await stat(file.body.path)).size : file.body.bytes.byteLength;
 
+/** Writes this small keep every part of a multipart drop under fauxqs's 11 MiB body limit. */
+const WRITE_SLICE = 2 * 1024 * 1024;
+
 /** Uploads one file, hashing exactly the bytes sent; answers their SHA-256. */
 const upload = async (target: DropTarget, key: string, file: DropFile): Promise<string> => {
   const hash = createHash('sha256');
@@ -96,7 +99,12 @@ const upload = async (target: DropTarget, key: string, file: DropFile): Promise<
   if (contentLength > SINGLE_PUT_MAX_BYTES) {
     // The local S3 refuses one body this large (S3 would take it): the same bytes go up in parts.
     const writer = new MultipartWriter(target.s3, target.bucket, key);
-    for await (const chunk of hashing) await writer.write(chunk as Buffer);
+    // A body from memory arrives as one chunk, and the writer cuts parts only between writes.
+    for await (const chunk of hashing) {
+      const bytes = chunk as Buffer;
+      for (let at = 0; at < bytes.length; at += WRITE_SLICE)
+        await writer.write(bytes.subarray(at, at + WRITE_SLICE));
+    }
     await writer.end();
   } else {
     await target.s3.send(

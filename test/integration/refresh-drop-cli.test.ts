@@ -134,6 +134,29 @@ describe('npm run drop', () => {
     expect(read.profiles[59_999]).toEqual(big[59_999]);
   });
 
+  it('drops a large file held in memory (one 12 MiB chunk) in parts too', async () => {
+    const big = Array.from({ length: 60_000 }, (_, i) => ({
+      id: `mem-${i}`,
+      attributes: { email: `mem${i}@example.com`, city: `${'y'.repeat(150)}${i}` },
+    }));
+    const bytes = new TextEncoder().encode(asJsonl(big));
+    const file = {
+      key: 'mem.jsonl',
+      format: 'jsonl' as const,
+      gzip: false,
+      body: { bytes },
+      label: 'mem.jsonl',
+    };
+
+    const { refreshId } = await dropRefresh({ s3, bucket }, [
+      { id: 'mem', name: 'In memory', files: [file] },
+    ]);
+
+    const source = new S3SegmentSource({ client: s3, bucket, refreshId });
+    await expect(source.verify()).resolves.toBeUndefined();
+    expect((await readWholeSegment(source, 'mem', 30_000)).profiles.length).toBe(60_000);
+  });
+
   it('declares rows and sha256 for every file, so a file changed after the drop fails verification', async () => {
     const dir = await folder('tamper', { 'vip.jsonl': asJsonl(vip) });
     const refreshId = uniqueName('tamper');
