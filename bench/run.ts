@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark in turn (each in its own process, so they do not disturb one
  * another): the pipeline against the rate budget, the planner at 100,000 profiles, the planner
- * reading 1,000,000 rows per format from S3, and the Lambda bundles. Results land in
- * bench/results/. Extra arguments go to the pipeline benchmark.
+ * reading 1,000,000 rows per format from S3, the Lambda bundles and the sender's memory sizing.
+ * Results land in bench/results/. Extra arguments go to the pipeline benchmark. The
+ * million-profile run is apart (`npm run bench:million`: it takes a while).
  *
  *   npm run bench                      # defaults: 10,000 profiles, modes list, list-bulk, field
  *   npm run bench -- --profiles 20000 --modes list
@@ -14,6 +15,7 @@ const steps: Array<[string, string[]]> = [
   ['bench/planner.ts', []],
   ['bench/planner-s3.ts', []],
   ['bench/bundles.ts', []],
+  ['bench/sender-sizing.ts', []],
 ];
 
 for (const [script, args] of steps) {
