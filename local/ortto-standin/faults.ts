@@ -1,4 +1,5 @@
 import { createPrng } from '#local/autopilot-standin/faults.ts';
+import { strikingRule } from '#local/fault-schedule.ts';
 import { type ActiveFaults, activateFaults } from './fault-schema.ts';
 import type { FaultKind, FaultOptions, FaultPhase } from './types.ts';
 
@@ -49,21 +50,16 @@ export class FaultInjector {
     if (active === undefined) return {};
     const since = nowMs - this.appliedAt;
     let strike: FaultStrike | undefined;
-    for (const [i, rule] of active.rules.entries()) {
-      if (rule.routes !== undefined && !rule.routes.has(route)) continue;
-      if (since < rule.fromMs || since >= rule.toMs) continue;
-      if ((this.struck[i] ?? 0) >= rule.max) continue;
-      const n = (this.seen[i] ?? 0) + 1;
-      this.seen[i] = n;
-      let hit = rule.rate === undefined && rule.every === undefined && rule.at === undefined;
-      if (rule.rate !== undefined && rule.rate > 0 && this.random() < rule.rate) hit = true;
-      if (rule.every !== undefined && n % rule.every === 0) hit = true;
-      if (rule.at?.has(n)) hit = true;
-      if (!hit) continue;
-      this.struck[i] = (this.struck[i] ?? 0) + 1;
+    const i = strikingRule(
+      active.rules,
+      { route, sinceMs: since },
+      { seen: this.seen, struck: this.struck },
+      this.random,
+    );
+    const rule = i === undefined ? undefined : active.rules[i];
+    if (rule !== undefined) {
       const { name, kind, phase, status, tryInSeconds, hangMs } = rule;
       strike = { name, kind, phase, status, tryInSeconds, hangMs };
-      break;
     }
     const decision: FaultDecision = strike === undefined ? {} : { strike };
     if (active.latencyMs !== undefined && strike?.phase !== 'before') {
