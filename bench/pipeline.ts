@@ -26,7 +26,6 @@ import {
   seedDynamoDbSegments,
   syncDynamoDbSegments,
 } from '#local/sample-data.ts';
-import { DEFAULT_SENDER_MAX_CONCURRENCY } from '../cdk/config.ts';
 import { SIZING } from '../cdk/stacks/stateless-stack.ts';
 import { type AwsCounts, countAwsCalls, resetCounts } from './lib/aws-counter.ts';
 import { type RateSeries, rateChartSvg } from './lib/chart.ts';
@@ -67,6 +66,9 @@ const LATENCY = ((): { min: number; max: number } | undefined => {
  * lost budget. 120/s leaves headroom, so the figure measures our pacing, not the machine.
  */
 const MAX_BUDGET = 120;
+
+/** Senders working one connection at once: its FIFO message group goes to one invocation at a time. */
+const SENDERS_PER_CONNECTION = 1;
 
 /** Routes only the senders call (the planner's list lookups and creations are setup, not sending). */
 const SENDER_ROUTES = new Set([
@@ -273,11 +275,11 @@ const benchMode = async (mode: Mode) => {
       activity.summary(),
       `${mode}: 1%-churn re-run`,
     );
-    // Priced as deployed: as many senders as the stack lets run at once (each pipelined, so one alone
-    // would fill 5/s; the other waits on the shared budget and is billed), at the stack's memory.
+    // Priced as deployed: the send queue is FIFO with a message group per connection, so one sender
+    // (pipelined, it fills 5/s alone) works this run's one connection, at the stack's memory.
     const pricing = {
       rate: 5,
-      sender: { senders: DEFAULT_SENDER_MAX_CONCURRENCY, memoryMb: SIZING.sender.memorySize },
+      sender: { senders: SENDERS_PER_CONNECTION, memoryMb: SIZING.sender.memorySize },
     };
     const cost = costPer100k(
       {

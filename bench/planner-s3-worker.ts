@@ -17,6 +17,7 @@ import { S3SegmentSource } from '#lib/adapters/segments/s3-segment-source.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
@@ -127,7 +128,7 @@ const measure = async (o: Options): Promise<PlannerS3WorkerReport> => {
       ...state,
       segments: source(client()),
       planQueue: startQueue,
-      costs: new InMemoryDestination().costs,
+      destinations: oneDestination(new InMemoryDestination()),
       clock,
       logger: silentLogger,
       newId: () => 'run-0001',
@@ -150,7 +151,7 @@ const measure = async (o: Options): Promise<PlannerS3WorkerReport> => {
     logger: silentLogger,
     // A fresh source, as in a new planner invocation.
     segments: sampledPort(source(s3), sampler),
-    destination: new InMemoryDestination({ validKeys: ['key-1'] }),
+    destinations: oneDestination(new InMemoryDestination({ validKeys: ['key-1'] })),
     secrets: new CachedSecretProvider(new InMemorySecretProvider({ [connection.id]: 'key-1' }), { clock }),
     rateBudget: new InMemoryRateBudget(clock),
     sendQueue: sampledPort(sendQueue, sampler),

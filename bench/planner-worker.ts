@@ -21,6 +21,7 @@ import { FileSegmentSource } from '#lib/adapters/segments/file-segment-source.ts
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import type { SegmentSource } from '#lib/ports/segment-source.ts';
 import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
@@ -155,7 +156,7 @@ const measure = async (
       ...state,
       segments: startSegments,
       planQueue: startQueue,
-      costs: new InMemoryDestination().costs,
+      destinations: oneDestination(new InMemoryDestination()),
       clock,
       logger: silentLogger,
       newId: () => 'run-0001',
@@ -179,7 +180,7 @@ const measure = async (
     logger: silentLogger,
     // A fresh source, as in a new planner invocation: it counts each file's rows itself.
     segments: sampledPort(new FileSegmentSource({ dir }), sampler),
-    destination: new InMemoryDestination({ validKeys: ['key-1'] }),
+    destinations: oneDestination(new InMemoryDestination({ validKeys: ['key-1'] })),
     secrets: new CachedSecretProvider(new InMemorySecretProvider({ [connection.id]: 'key-1' }), { clock }),
     rateBudget: new InMemoryRateBudget(clock),
     sendQueue: sampledPort(sendQueue, sampler),

@@ -6,7 +6,11 @@ import {
   toSegmentsConfig,
 } from './segment-config.ts';
 
-/** Senders running at once unless configured: Lambda's lowest maximum concurrency for an SQS source. */
+/**
+ * Senders running at once unless configured: Lambda's lowest maximum concurrency for an SQS source.
+ * The send queue is FIFO with a group per connection, so each works a different connection: this is
+ * how many connections send at once, never two senders on one connection's budget.
+ */
 export const DEFAULT_SENDER_MAX_CONCURRENCY = 2;
 
 /**

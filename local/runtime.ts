@@ -21,10 +21,15 @@ import {
 import { newId } from '#functions/shared/ids.ts';
 import type { Overrides } from '#functions/shared/wiring.ts';
 import { AutopilotDestination } from '#lib/adapters/autopilot/destination.ts';
+import { DestinationDirectory } from '#lib/adapters/destinations/directory.ts';
 import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
 import { segmentTableDefinition, stateTableDefinition } from '#lib/adapters/dynamodb/tables.ts';
+import { OrttoDestination } from '#lib/adapters/ortto/destination.ts';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
 import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
+import type { OrttoRegion } from '#lib/domain/connection.ts';
+import { startOrttoStandIn } from './ortto-standin/standin.ts';
+import type { OrttoStandIn, StandInOptions as OrttoStandInOptions } from './ortto-standin/types.ts';
 import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Destination } from '#lib/ports/destination.ts';
@@ -60,6 +65,13 @@ import {
 import { S3Arrivals } from './s3-arrivals.ts';
 import { createLocalQueues, type LocalQueues, SqsEventSource } from './sqs-event-source.ts';
 
+/**
+ * The Ortto stand-in's base URL for a region. Without a stand-in, a loopback port nothing listens on
+ * (the discard port): the requests fail as unreachable instead of reaching the real Ortto.
+ */
+const orttoStandInUrl = (standIn: OrttoStandIn | undefined, region: OrttoRegion): string =>
+  standIn?.urls[region] ?? 'http://127.0.0.1:9/v1';
+
 export type AutopilotTarget =
   | {
       kind: 'standin';
@@ -91,6 +103,12 @@ export interface LocalRuntimeOptions {
   retryBaseSeconds?: number;
   /** Start the sender workers at once (default) or only when `startSenders()` is called. */
   startSenders?: boolean;
+  /**
+   * Start the Ortto stand-in too (Ortto connections export into it): its behaviour switches, faults
+   * and dice seed. Without it, an Ortto connection's requests reach no server (they fail as
+   * unreachable) — local mode never talks to the real Ortto.
+   */
+  ortto?: { standIn?: Omit<OrttoStandInOptions, 'apiKeys' | 'port' | 'host' | 'log'> };
   /** Tests wrap the destination the handlers use (e.g. to simulate a crash mid-batch). */
   wrapDestination?: (destination: Destination) => Destination;
   /** The watchdog, as the stack schedules it: how often it looks, and after how long a run is stalled. */
@@ -107,6 +125,8 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   autopilotUrl: string;
+  /** With the `ortto` option: the Ortto stand-in and the key of its one account (never printed). */
+  ortto?: { standIn: OrttoStandIn; apiKey: string };
   /** The key the stand-in accepts (or the real one); never printed. */
   apiKey: string;
   standIn?: AutopilotStandIn;
@@ -218,6 +238,14 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       apiKey = options.autopilot.apiKey;
     }
 
+    let ortto: LocalRuntime['ortto'];
+    if (options.ortto !== undefined) {
+      const orttoKey = randomUUID().replaceAll('-', '');
+      const orttoStandIn = await startOrttoStandIn({ ...options.ortto.standIn, apiKeys: [orttoKey] });
+      cleanups.push(() => orttoStandIn.close());
+      ortto = { standIn: orttoStandIn, apiKey: orttoKey };
+    }
+
     const suffix = randomUUID().slice(0, 8);
     const stateTable = `autopilot-export-state-${suffix}`;
     const segmentTable = `autopilot-export-segments-${suffix}`;
@@ -237,10 +265,12 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       visibilityTimeoutSeconds: Math.ceil(plannerTimeoutMs / 1000) + 5,
       maxReceiveCount,
     });
+    // FIFO, as deployed: one message group per connection, so one sender works a connection at a time.
     const send = await createLocalQueues(sqs, {
       prefix: `send-${suffix}`,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? Math.ceil(senderTimeoutMs / 1000) + 5,
       maxReceiveCount,
+      fifo: true,
     });
 
     // The segment bucket exists in the local S3 (fauxqs) in both modes, as it does in AWS: the
@@ -285,8 +315,18 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     };
 
     const secrets = new InMemorySecretProvider();
-    const autopilot = new AutopilotDestination({ baseUrl: autopilotUrl });
-    const destination = options.wrapDestination?.(autopilot) ?? autopilot;
+    const standIns = {
+      autopilot: () => new AutopilotDestination({ baseUrl: autopilotUrl }),
+      ortto: (region: OrttoRegion) =>
+        new OrttoDestination({ region, baseUrl: orttoStandInUrl(ortto?.standIn, region) }),
+    };
+    // The API checks keys against the stand-ins as they are; the functions' destinations may be wrapped.
+    const unwrapped = new DestinationDirectory(standIns);
+    const wrap = options.wrapDestination ?? ((d: Destination) => d);
+    const destinations = new DestinationDirectory({
+      autopilot: () => wrap(standIns.autopilot()),
+      ortto: (region) => wrap(standIns.ortto(region)),
+    });
     const state = createDynamoDbState({ client: dynamo.client, tableName: stateTable });
     const segments: SegmentSource = segmentBucket
       ? new RefreshSegmentSource({ client: s3, bucket: segmentBucket, refreshes: state.refreshes })
@@ -298,7 +338,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       // In s3 mode the functions build their segment source from the environment, as in AWS.
       ...(s3Mode ? {} : { segments }),
       secrets,
-      destination,
+      destinations,
       logger,
       metrics: options.metrics ?? noMetrics,
       ...(options.notifier ? { notifier: options.notifier } : {}),
@@ -309,7 +349,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     // they share its view of the rate budget, so its gate never sends a sibling's batch back (a
     // sender per poller would also reserve a block per record, ~3 slots for one bulk request).
     const sender = createSenderHandler(createSenderDeps(env.sender, overrides));
-    const api = createApiHandler(createApiDeps(env.api, { ...overrides, destination: autopilot }));
+    const api = createApiHandler(createApiDeps(env.api, { ...overrides, destinations: unwrapped }));
 
     const plannerSource = new SqsEventSource({
       client: sqs,
@@ -375,6 +415,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     cleanups.push(async () => clearInterval(watchdog));
     return {
       autopilotUrl,
+      ...(ortto === undefined ? {} : { ortto }),
       apiKey,
       ...(standIn ? { standIn } : {}),
       state,
@@ -393,8 +434,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       waitForRefresh: refreshes ? refreshes.waitForRefresh : notS3,
       runsOfRefresh: (refreshId) => runsOfRefresh(state, refreshId),
       secrets,
-      connectionDeps: { ...common, secrets, destination: autopilot, newId: () => newId('conn') },
-      exportDeps: { ...common, segments, newId: () => newId('exp') },
+      connectionDeps: { ...common, secrets, destinations: unwrapped, newId: () => newId('conn') },
+      exportDeps: { ...common, segments, destinations: unwrapped, newId: () => newId('exp') },
       env,
       handlers: { api },
       queues: { plan, send },

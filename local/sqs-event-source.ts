@@ -399,24 +399,29 @@ export interface LocalQueues {
 /**
  * Creates the work queue `${prefix}` and its DLQ `${prefix}-dlq`, wired like the CDK stack: the
  * queue's VisibilityTimeout governs redelivery, and after `maxReceiveCount` receives a message
- * moves to the DLQ (kept 14 days).
+ * moves to the DLQ (kept 14 days). With `fifo`, both are FIFO queues (`.fifo`, as SQS requires a
+ * FIFO queue's DLQ to be), taking explicit deduplication ids as the stack's do; fauxqs then gives
+ * a group's messages to one consumer at a time, as SQS does.
  */
 export const createLocalQueues = async (
   client: SQSClient,
-  options: { prefix: string; visibilityTimeoutSeconds?: number; maxReceiveCount?: number },
+  options: { prefix: string; visibilityTimeoutSeconds?: number; maxReceiveCount?: number; fifo?: boolean },
 ): Promise<LocalQueues> => {
+  const suffix = options.fifo === true ? '.fifo' : '';
+  const fifo = options.fifo === true ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
   const { QueueUrl: dlqUrl } = await client.send(
     new CreateQueueCommand({
-      QueueName: `${options.prefix}-dlq`,
-      Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) },
+      QueueName: `${options.prefix}-dlq${suffix}`,
+      Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600), ...fifo },
     }),
   );
   if (!dlqUrl) throw new Error(`CreateQueue ${options.prefix}-dlq returned no URL`);
   const dlqArn = await queueArnOf(client, dlqUrl);
   const { QueueUrl: queueUrl } = await client.send(
     new CreateQueueCommand({
-      QueueName: options.prefix,
+      QueueName: `${options.prefix}${suffix}`,
       Attributes: {
+        ...fifo,
         VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqArn,
@@ -430,8 +435,19 @@ export const createLocalQueues = async (
 };
 
 /**
- * Moves every message from a DLQ back to a queue, body and message attributes unchanged, and
- * returns how many moved. Local stand-in for `aws sqs start-message-move-task`. Each message is
+ * A FIFO message's group, to send it on in the group it had (nothing for a standard one). Its
+ * deduplication id is the DLQ message's own id: the original one may still be inside SQS's
+ * five-minute window, which would drop the copy, while a re-drive repeated after a crash is still
+ * sent once.
+ */
+const fifoIdsOf = (m: Message): { MessageGroupId?: string; MessageDeduplicationId?: string } => {
+  const group = m.Attributes?.MessageGroupId;
+  return group === undefined ? {} : { MessageGroupId: group, MessageDeduplicationId: m.MessageId ?? '' };
+};
+
+/**
+ * Moves every message from a DLQ back to a queue, body, message attributes and (between FIFO
+ * queues) message group unchanged, and returns how many moved. Local stand-in for `aws sqs start-message-move-task`. Each message is
  * deleted from the DLQ only after SQS accepted its copy, so a crash can duplicate but never lose
  * one (the consumers are idempotent).
  */
@@ -447,6 +463,7 @@ export const redrive = async (client: SQSClient, fromDlqUrl: string, toQueueUrl:
         // Long enough to copy and delete this batch before anyone else could see it again.
         VisibilityTimeout: 60,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['MessageGroupId'],
       }),
     );
     if (Messages.length === 0) return moved;
@@ -457,6 +474,7 @@ export const redrive = async (client: SQSClient, fromDlqUrl: string, toQueueUrl:
           Id: String(i),
           MessageBody: m.Body ?? '',
           ...(m.MessageAttributes ? { MessageAttributes: m.MessageAttributes } : {}),
+          ...fifoIdsOf(m),
         })),
       }),
     );

@@ -1,6 +1,7 @@
 import { AutopilotClient, type PageCall } from '#lib/adapters/autopilot/client.ts';
 import { checkEmail } from '#lib/domain/email.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
+import type { RequestHooks } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import { RequestTally, type RetryPolicy, withRetries } from '#lib/use-cases/destination-calls.ts';
 import { type SampleDataset, sampleSegmentMembers } from './sample-data.ts';
@@ -28,20 +29,17 @@ export interface VerifyResult {
 const READ_ATTEMPTS = 5;
 const READ_BASE_DELAY_MS = 500;
 
-const pacedClient = (
-  options: { baseUrl: string; apiKey: string },
+/** Request hooks and a retrying page reader that pace every read through the connection's budget. */
+export const pacedReads = (
   pacing: ReadPacing,
-): { client: AutopilotClient; call: PageCall; tally: RequestTally } => {
+): { hooks: RequestHooks; call: PageCall; tally: RequestTally } => {
   const clock = pacing.clock ?? systemClock;
   const deadline = clock.now() + (pacing.deadlineMs ?? 30 * 60_000);
   const tally = new RequestTally();
-  const client = new AutopilotClient({
-    ...options,
-    hooks: {
-      beforeRequest: () => pacing.rateBudget.acquire(pacing.connectionId, pacing.ratePerSecond),
-      afterResponse: (kind, status) => tally.record(kind, status),
-    },
-  });
+  const hooks: RequestHooks = {
+    beforeRequest: () => pacing.rateBudget.acquire(pacing.connectionId, pacing.ratePerSecond),
+    afterResponse: (kind, status) => tally.record(kind, status),
+  };
   const policy: RetryPolicy = {
     clock,
     rateBudget: pacing.rateBudget,
@@ -52,7 +50,15 @@ const pacedClient = (
     remainingMs: () => deadline - clock.now(),
     reserveMs: 0,
   };
-  return { client, call: (fetchPage) => withRetries(policy, fetchPage), tally };
+  return { hooks, call: (fetchPage) => withRetries(policy, fetchPage), tally };
+};
+
+const pacedClient = (
+  options: { baseUrl: string; apiKey: string },
+  pacing: ReadPacing,
+): { client: AutopilotClient; call: PageCall; tally: RequestTally } => {
+  const { hooks, call, tally } = pacedReads(pacing);
+  return { client: new AutopilotClient({ ...options, hooks }), call, tally };
 };
 
 export interface SegmentCheck {
@@ -75,7 +81,7 @@ export const expectedMembers = (dataset: SampleDataset, segmentId: string): Set<
   return keys;
 };
 
-const compare = (
+export const compare = (
   segment: string,
   expected: Set<string>,
   actual: Set<string>,

@@ -44,6 +44,7 @@ export const senderActivityProbe = (now: () => number = () => performance.now())
   const wrap = (destination: Destination): Destination => ({
     name: destination.name,
     costs: destination.costs,
+    membershipModes: destination.membershipModes,
     open: (apiKey, hooks) => {
       const window: Window = { start: Number.NaN, end: Number.NaN, sender: false };
       windows.push(window);

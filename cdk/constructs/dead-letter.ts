@@ -7,14 +7,16 @@ import type { Construct } from 'constructs';
  * A dead-letter queue (SSE-SQS, TLS only, 14 days: longer than any source queue's retention, as a
  * message keeps its original enqueue time when it moves) and an alarm the moment anything lands in
  * it, told to `alarmAction` on ALARM and on OK. Made in `scope` as `DeadLetterQueue` and
- * `DeadLetterAlarm`.
+ * `DeadLetterAlarm`. A FIFO queue's DLQ must be FIFO too (`fifo`).
  */
 export const deadLetterQueueWithAlarm = (
   scope: Construct,
   alarmDescription: string,
   alarmAction: IAlarmAction,
+  options: { fifo?: boolean } = {},
 ): { queue: Queue; alarm: Alarm } => {
   const queue = new Queue(scope, 'DeadLetterQueue', {
+    ...(options.fifo === true ? { fifo: true } : {}),
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),

@@ -11,6 +11,11 @@ export interface WorkQueueProps {
   consumerTimeout: Duration;
   /** Receives beyond this move a message to the DLQ. */
   maxReceiveCount?: number;
+  /**
+   * A FIFO queue (and DLQ): senders give every message its group and deduplication id, so
+   * content-based deduplication stays off.
+   */
+  fifo?: boolean;
   alarmAction: IAlarmAction;
 }
 
@@ -31,10 +36,12 @@ export class WorkQueue extends Construct {
       this,
       `Messages in the ${props.purpose} dead-letter queue. Inspect them, fix the cause, then re-drive (docs/deploy.md).`,
       props.alarmAction,
+      { fifo: props.fifo === true },
     );
     this.deadLetterQueue = dead.queue;
     this.deadLetterAlarm = dead.alarm;
     this.queue = new Queue(this, 'Queue', {
+      ...(props.fifo === true ? { fifo: true, contentBasedDeduplication: false } : {}),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(4),

@@ -76,7 +76,10 @@ export const WATCHDOG_EVERY = Duration.minutes(5);
 
 /** Plan messages are processed one at a time, by at most two planners. */
 export const PLANNER_EVENT_SOURCE = { batchSize: 1, maxConcurrency: 2 } as const;
-/** Messages per sender invocation; the sender works on all of them at once (SENDER_PARALLELISM). */
+/**
+ * Messages per sender invocation (at most 10 from a FIFO queue); the sender works on all of them at
+ * once (SENDER_PARALLELISM). They may be several batches of one connection, in their group's order.
+ */
 export const SENDER_BATCH_SIZE = 5;
 
 /** Actions per secret: planner and sender only read; the API manages the keys. */
@@ -145,10 +148,14 @@ export class StatelessStack extends Stack {
       consumerTimeout: SIZING.planner.timeout,
       alarmAction,
     });
+    // FIFO, one message group per connection: Lambda gives a group's messages to one invocation
+    // at a time, so one sender works a connection's budget while other connections run side by side
+    // (up to `senderMaxConcurrency`). Never a second function paid to wait on the same budget.
     this.sendQueue = new WorkQueue(this, 'SendQueue', {
       purpose: 'send',
       consumerTimeout: SIZING.sender.timeout,
       alarmAction,
+      fifo: true,
     });
 
     const consoleDomain = config.console.domain?.name;
@@ -271,7 +278,9 @@ export class StatelessStack extends Stack {
     topic.grantPublish(planner);
 
     // Sender: progress and snapshots; consumes the send queue and requeues to it (throttled or
-    // out-of-time batches); moves poison batches to the DLQ itself; reads API keys; notifies.
+    // out-of-time batches); moves poison batches to the DLQ itself; reads API keys; notifies. On a
+    // FIFO source: no batching window (Lambda refuses one), at most 10 messages per invocation, and
+    // `maxConcurrency` caps the connections worked at once (one invocation per group).
     const sender = this.sender.fn;
     stateTable.grantReadWriteData(sender);
     sender.addEventSource(

@@ -19,7 +19,7 @@ const FALLBACK: Record<number, string> = {
   404: 'This no longer exists; it may have been removed.',
   409: 'Someone else changed this since you opened it.',
   413: 'What you sent is too large.',
-  503: 'The service is busy or could not reach Autopilot; try again shortly.',
+  503: 'The service is busy or could not reach Autopilot or Ortto; try again shortly.',
 };
 
 /** Turns any error body (problem+json or not) into a {@link Problem}. */
@@ -58,13 +58,18 @@ export const fieldError = (problem: Problem | undefined, field: string): string 
 };
 
 /**
- * What to say by an API key field after a save that checks the key with Autopilot: the API's reason
- * for a rejected key, or, when the check answered 503 (Autopilot down or too slow), that it could
- * not be reached, so the admin does not take a good key for a bad one.
+ * What to say by an API key field after a save that checks the key with its destination (Autopilot
+ * or Ortto, named by `destination`): the API's reason for a rejected key, or, when the check answered
+ * 503 (the destination down or too slow), that it could not be reached, so the admin does not take a
+ * good key for a bad one.
  */
-export const keyFieldError = (problem: Problem | undefined, field: string): string | undefined =>
+export const keyFieldError = (
+  problem: Problem | undefined,
+  field: string,
+  destination = 'Autopilot',
+): string | undefined =>
   fieldError(problem, field) ??
-  (problem?.status === 503 ? 'Autopilot could not be reached; try again.' : undefined);
+  (problem?.status === 503 ? `${destination} could not be reached; try again.` : undefined);
 
 /** Errors that no field on the form shows: listed with their path so none goes unseen. */
 export const otherErrors = (problem: Problem | undefined, fields: readonly string[]): string[] =>

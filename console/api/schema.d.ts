@@ -38,7 +38,7 @@ export interface paths {
         get: operations["listConnections"];
         put?: never;
         /**
-         * Create a connection: verifies the API key with Autopilot and records the privacy consent
+         * Create an Autopilot or Ortto connection: verifies the API key with that destination (Ortto: in the chosen region) and records the privacy consent
          * @description Access: admins.
          */
         post: operations["createConnection"];
@@ -70,7 +70,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename, change sharing, export users, cap or rate budget (send the version you read; `exportUsers` replaces the whole list)
+         * Rename, change sharing, export users, cap or rate budget (send the version you read; `exportUsers` replaces the whole list). Type and region are fixed: another is a new connection
          * @description Access: admins.
          */
         patch: operations["updateConnection"];
@@ -86,7 +86,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replace the API key (checked with Autopilot first). A key of a different Autopilot account is refused (409, code different_account) unless sent with "newAccount": true, which makes every export on the connection forget what it sent
+         * Replace the API key (checked first with the connection’s destination and region). A key of a different Autopilot account is refused (409, code different_account) unless sent with "newAccount": true, which makes every export on the connection forget what it sent. Ortto cannot tell accounts apart, so an Ortto key is not compared: send "newAccount": true when it opens another
          * @description Access: admins.
          */
         post: operations["rotateConnectionKey"];
@@ -444,8 +444,16 @@ export interface components {
         Connection: {
             id: string;
             displayName: string;
-            /** @constant */
-            type: "autopilot";
+            /**
+             * @default autopilot
+             * @enum {string}
+             */
+            type: "autopilot" | "ortto";
+            /**
+             * @description Ortto only: the account's data region (`global` when absent); fixed, since a key works only in its region
+             * @enum {string}
+             */
+            region?: "global" | "eu" | "au";
             /** @enum {string} */
             status: "active" | "invalid_key";
             /** @description The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); absent for connections created before hints existed. Admins only: the key itself is never returned */
@@ -485,8 +493,16 @@ export interface components {
         ConnectionSummary: {
             id: string;
             displayName: string;
-            /** @constant */
-            type: "autopilot";
+            /**
+             * @default autopilot
+             * @enum {string}
+             */
+            type: "autopilot" | "ortto";
+            /**
+             * @description Ortto only: the account's data region (`global` when absent); fixed, since a key works only in its region
+             * @enum {string}
+             */
+            region?: "global" | "eu" | "au";
             /** @enum {string} */
             status: "active" | "invalid_key";
             /** @description The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); absent for connections created before hints existed. Admins only: the key itself is never returned */
@@ -525,13 +541,29 @@ export interface components {
         } | {
             id: string;
             displayName: string;
-            /** @constant */
-            type: "autopilot";
+            /** @enum {string} */
+            type: "autopilot" | "ortto";
+            /**
+             * @description Ortto only: the account's data region
+             * @enum {string}
+             */
+            region?: "global" | "eu" | "au";
             /** @description Whether the caller may write and run exports on it (admins; contributors when it is shared with contributors or names them as export users) */
             canUse: boolean;
         };
         CreateConnectionInput: {
             displayName: string;
+            /**
+             * @description The platform the key opens; it cannot change afterwards
+             * @default autopilot
+             * @enum {string}
+             */
+            type: "autopilot" | "ortto";
+            /**
+             * @description Ortto only (default `global`): the account's data region. A key works only in its region, so it cannot change afterwards: another region is another connection
+             * @enum {string}
+             */
+            region?: "global" | "eu" | "au";
             apiKey: string;
             consent: {
                 /** @constant */
@@ -556,7 +588,7 @@ export interface components {
                 /** @description A display name for admins; never used to match the user */
                 label?: string;
             }[];
-            /** @description Default: the deployment's defaultRatePerSecond, else the destination's documented rate (Autopilot: 5). */
+            /** @description Default: the deployment's defaultRatePerSecond, else the destination's documented rate (Autopilot: 5, Ortto: 10). */
             ratePerSecond?: number;
         };
         Export: {
@@ -582,7 +614,7 @@ export interface components {
              * @default list
              * @enum {string}
              */
-            membership: "list" | "field";
+            membership: "list" | "field" | "tag";
             /**
              * @default remove
              * @enum {string}
@@ -592,6 +624,9 @@ export interface components {
                 [key: string]: string;
             };
             membershipFields: {
+                [key: string]: string;
+            };
+            membershipTags: {
                 [key: string]: string;
             };
             /** @default false */
@@ -633,8 +668,13 @@ export interface components {
             connection: {
                 id: string;
                 displayName: string;
-                /** @constant */
-                type: "autopilot";
+                /** @enum {string} */
+                type: "autopilot" | "ortto";
+                /**
+                 * @description Ortto only: the account's data region
+                 * @enum {string}
+                 */
+                region?: "global" | "eu" | "au";
             } | null;
             activeRunId: string | null;
             lastRun: {
@@ -690,7 +730,7 @@ export interface components {
              * @default list
              * @enum {string}
              */
-            membership: "list" | "field";
+            membership: "list" | "field" | "tag";
             /**
              * @default remove
              * @enum {string}
@@ -702,6 +742,10 @@ export interface components {
             };
             /** @default {} */
             membershipFields: {
+                [key: string]: string;
+            };
+            /** @default {} */
+            membershipTags: {
                 [key: string]: string;
             };
             /** @default false */
@@ -757,7 +801,7 @@ export interface components {
                  * @default list
                  * @enum {string}
                  */
-                membership: "list" | "field";
+                membership: "list" | "field" | "tag";
                 /**
                  * @default remove
                  * @enum {string}
@@ -767,6 +811,9 @@ export interface components {
                     [key: string]: string;
                 };
                 membershipFields: {
+                    [key: string]: string;
+                };
+                membershipTags: {
                     [key: string]: string;
                 };
                 /** @default false */
@@ -808,8 +855,13 @@ export interface components {
                 connection: {
                     id: string;
                     displayName: string;
-                    /** @constant */
-                    type: "autopilot";
+                    /** @enum {string} */
+                    type: "autopilot" | "ortto";
+                    /**
+                     * @description Ortto only: the account's data region
+                     * @enum {string}
+                     */
+                    region?: "global" | "eu" | "au";
                 } | null;
                 activeRunId: string | null;
                 lastRun: {
@@ -863,7 +915,7 @@ export interface components {
         };
         RotateKeyInput: {
             apiKey: string;
-            /** @description Confirms the key opens a different Autopilot account: every export on the connection forgets what it sent and sends everything again on its next run. */
+            /** @description Confirms the key opens a different account: every export on the connection forgets what it sent and sends everything again on its next run. Autopilot keys are compared with the lists the exports filled, and a key of another account is refused without it; Ortto offers no such check, so for Ortto only this flag tells the product the account changed. */
             newAccount?: boolean;
         };
         Run: {
@@ -1017,7 +1069,7 @@ export interface components {
                  * @default list
                  * @enum {string}
                  */
-                membership: "list" | "field";
+                membership: "list" | "field" | "tag";
                 /**
                  * @default remove
                  * @enum {string}
@@ -1027,6 +1079,9 @@ export interface components {
                     [key: string]: string;
                 };
                 membershipFields: {
+                    [key: string]: string;
+                };
+                membershipTags: {
                     [key: string]: string;
                 };
                 /** @default false */
@@ -1094,7 +1149,7 @@ export interface components {
              * @default list
              * @enum {string}
              */
-            membership: "list" | "field";
+            membership: "list" | "field" | "tag";
             /**
              * @default remove
              * @enum {string}
@@ -1104,6 +1159,9 @@ export interface components {
                 [key: string]: string;
             };
             membershipFields: {
+                [key: string]: string;
+            };
+            membershipTags: {
                 [key: string]: string;
             };
             /** @default false */
@@ -1145,8 +1203,13 @@ export interface components {
             connection: {
                 id: string;
                 displayName: string;
-                /** @constant */
-                type: "autopilot";
+                /** @enum {string} */
+                type: "autopilot" | "ortto";
+                /**
+                 * @description Ortto only: the account's data region
+                 * @enum {string}
+                 */
+                region?: "global" | "eu" | "au";
             } | null;
             activeRunId: string | null;
             lastRun: {
@@ -1224,7 +1287,7 @@ export interface components {
              * @default list
              * @enum {string}
              */
-            membership: "list" | "field";
+            membership: "list" | "field" | "tag";
             /**
              * @default remove
              * @enum {string}
@@ -1236,6 +1299,10 @@ export interface components {
             };
             /** @default {} */
             membershipFields: {
+                [key: string]: string;
+            };
+            /** @default {} */
+            membershipTags: {
                 [key: string]: string;
             };
             /** @default false */
@@ -1314,8 +1381,16 @@ export interface operations {
                         connections: ({
                             id: string;
                             displayName: string;
-                            /** @constant */
-                            type: "autopilot";
+                            /**
+                             * @default autopilot
+                             * @enum {string}
+                             */
+                            type: "autopilot" | "ortto";
+                            /**
+                             * @description Ortto only: the account's data region (`global` when absent); fixed, since a key works only in its region
+                             * @enum {string}
+                             */
+                            region?: "global" | "eu" | "au";
                             /** @enum {string} */
                             status: "active" | "invalid_key";
                             /** @description The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); absent for connections created before hints existed. Admins only: the key itself is never returned */
@@ -1354,8 +1429,13 @@ export interface operations {
                         } | {
                             id: string;
                             displayName: string;
-                            /** @constant */
-                            type: "autopilot";
+                            /** @enum {string} */
+                            type: "autopilot" | "ortto";
+                            /**
+                             * @description Ortto only: the account's data region
+                             * @enum {string}
+                             */
+                            region?: "global" | "eu" | "au";
                             /** @description Whether the caller may write and run exports on it (admins; contributors when it is shared with contributors or names them as export users) */
                             canUse: boolean;
                         })[];
@@ -2367,7 +2447,7 @@ export interface operations {
                                  * @default list
                                  * @enum {string}
                                  */
-                                membership: "list" | "field";
+                                membership: "list" | "field" | "tag";
                                 /**
                                  * @default remove
                                  * @enum {string}
@@ -2377,6 +2457,9 @@ export interface operations {
                                     [key: string]: string;
                                 };
                                 membershipFields: {
+                                    [key: string]: string;
+                                };
+                                membershipTags: {
                                     [key: string]: string;
                                 };
                                 /** @default false */
@@ -2929,15 +3012,21 @@ export interface operations {
                             /** @enum {string} */
                             verdict: "within_cap" | "may_exceed_cap" | "exceeds_cap";
                             message: string;
-                            /** @description Upper-bound requests and seconds at the connection’s rate budget (the documented rate without a connection) for a list per segment and a field per segment */
+                            /** @description Upper-bound requests and seconds at the connection’s rate budget (the documented rate without a connection), one per membership mode the connection’s destination has: a list and a field per segment on Autopilot (also without a connection), a tag per segment on Ortto */
                             estimates?: {
-                                list: {
+                                list?: {
                                     requests: number;
                                     seconds: number;
                                     /** @constant */
                                     upperBound: true;
                                 };
-                                field: {
+                                field?: {
+                                    requests: number;
+                                    seconds: number;
+                                    /** @constant */
+                                    upperBound: true;
+                                };
+                                tag?: {
                                     requests: number;
                                     seconds: number;
                                     /** @constant */

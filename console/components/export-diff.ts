@@ -13,6 +13,7 @@ const LABELS: ReadonlyArray<[label: string, pick: (e: ExportView) => unknown]> =
   ['When a contact leaves a segment', (e) => e.onLeave],
   ['List titles', (e) => sortedEntries(e.listTitles)],
   ['Membership fields', (e) => sortedEntries(e.membershipFields)],
+  ['Membership tags', (e) => sortedEntries(e.membershipTags)],
   ['Adopt existing lists', (e) => e.adoptExistingLists],
   ['Cap', (e) => e.cap],
   ['Over the cap', (e) => e.capPolicy],

@@ -14,6 +14,7 @@ export { RUN_STATUS_TEXT } from './run-format.ts';
 export const MEMBERSHIP_TEXT: Record<ExportView['membership'], string> = {
   list: 'A list per segment',
   field: 'A field per segment',
+  tag: 'A tag per segment',
 };
 
 export const ON_LEAVE_TEXT: Record<ExportView['onLeave'], string> = {

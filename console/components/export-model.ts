@@ -1,6 +1,7 @@
-import type { Schemas } from '../api/client.ts';
+import type { AnyConnection, Schemas } from '../api/client.ts';
 
 export type ExportView = Schemas['Export'];
+export type MembershipMode = ExportView['membership'];
 export type SavedExport = Schemas['SavedExport'];
 export type ExportInput = Schemas['UpdateExportInput'];
 export type CustomFieldType = ExportView['dataMatching']['custom'][number]['type'];
@@ -43,6 +44,31 @@ export const CUSTOM_FIELD_TYPES: readonly CustomFieldType[] = [
   'date',
 ];
 
+/**
+ * How each destination keeps membership (lib/ports' Destination.membershipModes; a unit test keeps
+ * the two equal, since the console may not import lib/): Ortto's API cannot add people to an
+ * audience, so it has tags only.
+ */
+export const MEMBERSHIP_MODES: Record<AnyConnection['type'], readonly MembershipMode[]> = {
+  autopilot: ['list', 'field'],
+  ortto: ['tag'],
+};
+
+const ALL_MODES: readonly MembershipMode[] = ['list', 'field', 'tag'];
+
+/** The modes the editor offers: the chosen connection's, or every mode while none is chosen. */
+export const modesFor = (connection: Pick<AnyConnection, 'type'> | undefined): readonly MembershipMode[] =>
+  connection === undefined ? ALL_MODES : MEMBERSHIP_MODES[connection.type];
+
+/** Choosing a connection keeps the mode when it has it, else picks its first. */
+export const modeAfterChoosing = (
+  current: MembershipMode,
+  connection: Pick<AnyConnection, 'type'> | undefined,
+): MembershipMode => {
+  const modes = modesFor(connection);
+  return modes.includes(current) ? current : (modes[0] ?? current);
+};
+
 /** First and last name are always offered; the other standard fields are added from a picker. */
 export const NAME_FIELDS: readonly StandardField[] = ['FirstName', 'LastName'];
 
@@ -57,6 +83,8 @@ export interface ExportForm {
   custom: { name: string; type: CustomFieldType; source: string }[];
   updatedAt: string;
   membership: ExportView['membership'];
+  /** Tag mode: segment id → its tag; blank keeps the API's default ("Segment <name>"). */
+  membershipTags: Record<string, string>;
   onLeave: ExportView['onLeave'];
   capPolicy: ExportView['capPolicy'];
   guardrail: GuardrailForm;
@@ -109,6 +137,7 @@ export const emptyForm = (): ExportForm => ({
   custom: [],
   updatedAt: '',
   membership: 'list',
+  membershipTags: {},
   onLeave: 'remove',
   capPolicy: 'fail',
   guardrail: guardrailOf(undefined),
@@ -125,6 +154,7 @@ export const formOf = (e: ExportView): ExportForm => ({
   custom: e.dataMatching.custom.map((c) => ({ ...c })),
   updatedAt: e.dataMatching.updatedAt ?? '',
   membership: e.membership,
+  membershipTags: { ...e.membershipTags },
   onLeave: e.onLeave,
   capPolicy: e.capPolicy,
   guardrail: guardrailOf(e.removalGuardrail),
@@ -163,6 +193,11 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     ...(form.membership === 'list' ? { repair: { ...form.repair } } : {}),
     listTitles: only(loaded?.listTitles ?? {}, form.segmentIds),
     membershipFields: only(loaded?.membershipFields ?? {}, form.segmentIds),
+    // Blank tags are left out, so the API's default applies.
+    membershipTags: only(
+      Object.fromEntries(Object.entries(form.membershipTags).filter(([, tag]) => tag.trim() !== '')),
+      form.segmentIds,
+    ),
     adoptExistingLists: loaded?.adoptExistingLists ?? false,
     cap: loaded?.cap ?? 100_000,
     // A new export runs with every refresh, as the API's default says; the export page switches it.

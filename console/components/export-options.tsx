@@ -1,6 +1,6 @@
 import { fieldError, type Problem } from '../api/problems.ts';
 import { estimateText } from './export-labels.ts';
-import type { ExportForm } from './export-model.ts';
+import type { ExportForm, MembershipMode } from './export-model.ts';
 import { FieldError } from './form.tsx';
 import { GuardrailFields } from './guardrail-fields.tsx';
 import { RepairFields } from './repair-fields.tsx';
@@ -45,36 +45,44 @@ const Radios = <K extends Choice>({
   </fieldset>
 );
 
-/** How membership reaches Autopilot, what happens to leavers, and what a run does over the cap. */
+const MODE_CHOICES: Record<MembershipMode, string> = {
+  list: 'A list per segment (each segment’s contacts join its own list)',
+  field: 'A field per segment (a true/false custom field on each contact)',
+  tag: 'A tag per segment (each segment’s contacts carry its own tag)',
+};
+
+/**
+ * How membership reaches the destination (only the modes it has are offered), what happens to
+ * leavers, and what a run does over the cap.
+ */
 export const ExportOptions = ({
   value,
   onChange,
   problem,
   estimates,
+  modes,
+  destination,
 }: {
   value: Options;
   onChange: (next: Options) => void;
   problem: Problem | undefined;
-  /** Each mode's upper-bound price for the selected segments, when the API gave one. */
-  estimates: Record<Options['membership'], { requests: number; seconds: number }> | undefined;
+  /** Each offered mode's upper-bound price for the selected segments, when the API gave one. */
+  estimates: Partial<Record<MembershipMode, { requests: number; seconds: number }>> | undefined;
+  modes: readonly MembershipMode[];
+  /** The chosen connection's platform ("Autopilot", "Ortto"); undefined while none is chosen. */
+  destination: string | undefined;
 }) => (
   <>
     <Radios
       name="membership"
-      legend="Membership in Autopilot"
+      legend={destination === undefined ? 'Membership' : `Membership in ${destination}`}
       value={value.membership}
-      choices={[
-        [
-          'list',
-          'A list per segment (each segment’s contacts join its own list)',
-          estimates && estimateText(estimates.list),
-        ],
-        [
-          'field',
-          'A field per segment (a true/false custom field on each contact)',
-          estimates && estimateText(estimates.field),
-        ],
-      ]}
+      choices={modes.map((mode): [MembershipMode, string, string?] => {
+        const estimate = estimates?.[mode];
+        return estimate === undefined
+          ? [mode, MODE_CHOICES[mode]]
+          : [mode, MODE_CHOICES[mode], estimateText(estimate)];
+      })}
       onChange={(membership) => onChange({ ...value, membership })}
       error={fieldError(problem, 'membership')}
     />
@@ -83,7 +91,12 @@ export const ExportOptions = ({
       legend="When a contact leaves a segment"
       value={value.onLeave}
       choices={[
-        ['remove', 'Take them off the list (or set the field to false)'],
+        [
+          'remove',
+          value.membership === 'tag'
+            ? 'Remove the segment’s tag from them'
+            : 'Take them off the list (or set the field to false)',
+        ],
         ['keep', 'Leave them as they are'],
       ]}
       onChange={(onLeave) => onChange({ ...value, onLeave })}

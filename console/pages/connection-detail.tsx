@@ -9,7 +9,7 @@ import type { Session } from '../session.ts';
 import { ConnectionEditForm } from './connection-edit.tsx';
 import { ConnectionRemove } from './connection-remove.tsx';
 import { RotateKeyForm } from './connection-rotate.tsx';
-import { capText, rateText, SHARING_TEXT, STATUS_TEXT } from './labels.ts';
+import { capText, destinationText, rateText, SHARING_TEXT, STATUS_TEXT } from './labels.ts';
 
 export const ConnectionDetailPage = ({
   api,
@@ -49,7 +49,7 @@ export const ConnectionDetailPage = ({
       {load.state === 'failed' ? <ProblemAlert problem={load.problem} /> : null}
       {load.state === 'loaded' && !isDetailed(load.data) ? (
         <>
-          <p>Type: Autopilot. Admins see and change its settings.</p>
+          <p>Type: {destinationText(load.data)}. Admins see and change its settings.</p>
           <p>
             {load.data.canUse
               ? 'You can use this connection in your exports.'
@@ -61,7 +61,7 @@ export const ConnectionDetailPage = ({
         <>
           <dl class="facts">
             <dt>Type</dt>
-            <dd>Autopilot</dd>
+            <dd>{destinationText(load.data)}</dd>
             <dt>Status</dt>
             <dd>{STATUS_TEXT[load.data.status]}</dd>
             <dt>API key</dt>
@@ -96,7 +96,7 @@ export const ConnectionDetailPage = ({
                 onSaved={() => done('Settings saved.')}
                 onReload={() => done('Reloaded: showing the latest settings.')}
               />
-              <RotateKeyForm api={api} id={id} onRotated={() => done('API key replaced.')} />
+              <RotateKeyForm api={api} connection={load.data} onRotated={() => done('API key replaced.')} />
               <ConnectionRemove api={api} connection={load.data} onRemoved={onRemoved} />
               <AuditLog key={load.data.version} api={api} resource={`connection/${id}`} />
             </>

@@ -1,12 +1,14 @@
 import { useState } from 'preact/hooks';
 import { type Api, type Connection, call, type Schemas } from '../api/client.ts';
 import { fieldError, keyFieldError, otherErrors, type Problem } from '../api/problems.ts';
+import { DestinationFields } from '../components/destination-fields.tsx';
 import { type ExportUser, ExportUsersField } from '../components/export-users.tsx';
 import { FieldError, ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
 import { LimitsFields } from '../components/limits-fields.tsx';
 import { SharingField } from '../components/sharing-field.tsx';
 import { href, navigate } from '../router.ts';
 import type { Session } from '../session.ts';
+import { DESTINATION_TEXT, type DestinationType, DOCUMENTED_RATE, type OrttoRegion } from './labels.ts';
 import { optionalNumber } from './numbers.ts';
 
 type NoticeVersion = Schemas['CreateConnectionInput']['consent']['noticeVersion'];
@@ -18,6 +20,8 @@ const DEFAULT_CAP = 100_000;
 
 const FIELDS = [
   'displayName',
+  'type',
+  'region',
   'apiKey',
   'consent',
   'sharing',
@@ -36,6 +40,8 @@ export const ConnectionNewPage = ({
   onCreated: (c: Connection) => void;
 }) => {
   const [displayName, setDisplayName] = useState('');
+  const [type, setType] = useState<DestinationType>('autopilot');
+  const [region, setRegion] = useState<OrttoRegion>('global');
   const [apiKey, setApiKey] = useState('');
   const [consent, setConsent] = useState(false);
   const [sharing, setSharing] = useState<Connection['sharing']>('admins');
@@ -66,6 +72,9 @@ export const ConnectionNewPage = ({
       api.POST('/connections', {
         body: {
           displayName,
+          type,
+          // Autopilot has no region: the API refuses one.
+          ...(type === 'ortto' ? { region } : {}),
           apiKey,
           // Sent as ticked or not: the API's own check explains a missing consent.
           consent: { accepted: consent as true, noticeVersion: NOTICE_VERSION },
@@ -84,6 +93,7 @@ export const ConnectionNewPage = ({
   };
 
   const rest = otherErrors(problem, FIELDS);
+  const platform = DESTINATION_TEXT[type];
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title" tabIndex={-1}>
@@ -102,18 +112,31 @@ export const ConnectionNewPage = ({
           error={fieldError(problem, 'displayName')}
           required
         />
+        <DestinationFields
+          type={type}
+          region={region}
+          onType={setType}
+          onRegion={setRegion}
+          typeError={fieldError(problem, 'type')}
+          regionError={fieldError(problem, 'region')}
+        />
         <TextField
           id="apiKey"
-          label="Autopilot API key"
+          label={`${platform} API key`}
           type="password"
           autoComplete="new-password"
-          hint="Checked with Autopilot when you save, then kept in the secret store; only its last 4 characters are shown again."
+          hint={`Checked with ${platform} when you save, then kept in the secret store; only its last 4 characters are shown again.`}
           value={apiKey}
           onInput={setApiKey}
-          error={keyFieldError(problem, 'apiKey')}
+          error={keyFieldError(problem, 'apiKey', platform)}
           required
         />
-        <ConsentField checked={consent} onChange={setConsent} error={fieldError(problem, 'consent')} />
+        <ConsentField
+          platform={platform}
+          checked={consent}
+          onChange={setConsent}
+          error={fieldError(problem, 'consent')}
+        />
         <SharingField value={sharing} onChange={setSharing} error={fieldError(problem, 'sharing')} />
         <ExportUsersField
           idPrefix="new"
@@ -126,7 +149,7 @@ export const ConnectionNewPage = ({
           idPrefix=""
           rate={rate}
           onRate={setRate}
-          rateHint="Leave blank for the deployment's default (Autopilot documents 5 per second)."
+          rateHint={`Leave blank for the deployment's default (${platform} documents ${DOCUMENTED_RATE[type]} per second).`}
           cap={cap}
           onCap={setCap}
           problem={problem}
@@ -138,10 +161,12 @@ export const ConnectionNewPage = ({
 };
 
 const ConsentField = ({
+  platform,
   checked,
   onChange,
   error,
 }: {
+  platform: string;
   checked: boolean;
   onChange: (value: boolean) => void;
   error: string | undefined;
@@ -149,8 +174,8 @@ const ConsentField = ({
   <fieldset class="field">
     <legend>Data sharing</legend>
     <p id="consent-text" class="notice">
-      Exports send your customers' email addresses and the fields you map to Autopilot, a third party, under
-      its own privacy terms. Only export contacts your organisation may share with Autopilot (privacy notice
+      Exports send your customers' email addresses and the fields you map to {platform}, a third party, under
+      its own privacy terms. Only export contacts your organisation may share with {platform} (privacy notice
       version {NOTICE_VERSION}).
     </p>
     <div class="choice">

@@ -1,13 +1,26 @@
 import { useState } from 'preact/hooks';
-import { type Api, call } from '../api/client.ts';
+import { type Api, type Connection, call } from '../api/client.ts';
 import { keyFieldError, type Problem } from '../api/problems.ts';
 import { ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
+import { DESTINATION_TEXT, destinationText } from './labels.ts';
 
 /**
- * Replaces the API key (checked with Autopilot first). A key of another Autopilot account needs
- * an explicit confirmation: every export on the connection then sends everything again.
+ * Replaces the API key (checked first with the connection's destination, in its region). A key of
+ * another Autopilot account needs an explicit confirmation: every export on the connection then sends
+ * everything again. Ortto cannot tell accounts apart, so there the admin says so up front.
  */
-export const RotateKeyForm = ({ api, id, onRotated }: { api: Api; id: string; onRotated: () => void }) => {
+export const RotateKeyForm = ({
+  api,
+  connection,
+  onRotated,
+}: {
+  api: Api;
+  connection: Pick<Connection, 'id' | 'type' | 'region'>;
+  onRotated: () => void;
+}) => {
+  const { id } = connection;
+  const platform = DESTINATION_TEXT[connection.type];
+  const ortto = connection.type === 'ortto';
   const [apiKey, setApiKey] = useState('');
   const [newAccount, setNewAccount] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -38,14 +51,19 @@ export const RotateKeyForm = ({ api, id, onRotated }: { api: Api; id: string; on
       <ProblemAlert problem={problem} />
       <TextField
         id="rotate-apiKey"
-        label="New Autopilot API key"
+        label={`New ${platform} API key`}
         type="password"
         autoComplete="new-password"
+        {...(ortto
+          ? {
+              hint: `Checked with ${destinationText(connection)}; a key of another region is refused.`,
+            }
+          : {})}
         value={apiKey}
         onInput={setApiKey}
-        error={keyFieldError(problem, 'apiKey')}
+        error={keyFieldError(problem, 'apiKey', platform)}
       />
-      {otherAccount || newAccount ? (
+      {ortto || otherAccount || newAccount ? (
         <div class="choice">
           <input
             type="checkbox"
@@ -54,9 +72,14 @@ export const RotateKeyForm = ({ api, id, onRotated }: { api: Api; id: string; on
             onChange={(e) => setNewAccount((e.currentTarget as HTMLInputElement).checked)}
           />
           <label for="rotate-newAccount">
-            This key opens a different Autopilot account: every export on this connection sends everything
+            This key opens a different {platform} account: every export on this connection sends everything
             again
           </label>
+          {ortto ? (
+            <p class="hint">
+              Ortto cannot tell one account from another: tick this when the account changes.
+            </p>
+          ) : null}
         </div>
       ) : null}
       <SubmitButton busy={busy} label="Replace key" busyLabel="Checking the key…" />

@@ -6,7 +6,7 @@ import { KeyHint } from '../components/key-hint.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { href } from '../router.ts';
 import type { Session } from '../session.ts';
-import { capText, rateText, SHARING_TEXT, STATUS_TEXT } from './labels.ts';
+import { capText, destinationText, rateText, SHARING_TEXT, STATUS_TEXT } from './labels.ts';
 
 export const ConnectionsListPage = ({
   api,
@@ -87,7 +87,7 @@ const ConnectionTable = ({ rows, admin }: { rows: AnyConnection[]; admin: boolea
           <th scope="row">
             <a href={href({ page: 'connection', id: c.id })}>{c.displayName}</a>
           </th>
-          <td>{c.type === 'autopilot' ? 'Autopilot' : c.type}</td>
+          <td>{destinationText(c)}</td>
           {admin ? null : <td>{c.canUse ? 'Yes' : 'No'}</td>}
           {admin && isDetailed(c) ? (
             <>

@@ -2,17 +2,28 @@ import { useState } from 'preact/hooks';
 import { type AnyConnection, type Api, call } from '../api/client.ts';
 import { fieldError, isStale, otherErrors, type Problem } from '../api/problems.ts';
 import { capMeter, overCapReason } from '../components/cap-meter.ts';
+import { ConnectionPicker } from '../components/connection-picker.tsx';
 import { DataMatchingFields } from '../components/data-matching-fields.tsx';
 import { changedSettings } from '../components/export-diff.ts';
-import { type ExportForm, type ExportView, emptyForm, formOf, inputOf } from '../components/export-model.ts';
+import {
+  type ExportForm,
+  type ExportView,
+  emptyForm,
+  formOf,
+  inputOf,
+  modeAfterChoosing,
+  modesFor,
+} from '../components/export-model.ts';
 import { ExportOptions } from '../components/export-options.tsx';
-import { describedBy, FieldError, ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
+import { ProblemAlert, SubmitButton, TextField } from '../components/form.tsx';
 import { leaveNotice } from '../components/notice.ts';
 import { NotificationFields } from '../components/notification-fields.tsx';
 import { SegmentPicker } from '../components/segment-picker.tsx';
+import { TagNames } from '../components/tag-names.tsx';
 import { useSegments } from '../components/use-segments.ts';
 import { leaveWebhookSecret } from '../components/webhook-secret.ts';
 import { navigate } from '../router.ts';
+import { DESTINATION_TEXT } from './labels.ts';
 
 const FIELDS = [
   'name',
@@ -20,6 +31,7 @@ const FIELDS = [
   'segmentIds',
   'dataMatching',
   'membership',
+  'membershipTags',
   'onLeave',
   'capPolicy',
   'repair',
@@ -52,6 +64,15 @@ export const ExportEditor = ({
   const [stale, setStale] = useState<Stale>();
   const segments = useSegments(api, form.segmentIds, form.connectionId, loaded?.cap);
   const edit = (patch: Partial<ExportForm>) => setForm((f) => ({ ...f, ...patch }));
+  const connectionOf = (id: string) => connections.find((c) => c.id === id);
+  const connection = connectionOf(form.connectionId);
+  // A connection offers only its destination's modes (Ortto: tags); choosing one adapts the mode.
+  const chooseConnection = (connectionId: string) =>
+    setForm((f) => ({
+      ...f,
+      connectionId,
+      membership: modeAfterChoosing(f.membership, connectionOf(connectionId)),
+    }));
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -128,27 +149,12 @@ export const ExportEditor = ({
         error={fieldError(problem, 'name')}
         required
       />
-      <div class="field">
-        <label for="connectionId">Connection</label>
-        <select
-          id="connectionId"
-          value={form.connectionId}
-          aria-invalid={connectionError === undefined ? undefined : 'true'}
-          aria-describedby={describedBy(connectionError !== undefined && 'connectionId-error')}
-          onChange={(e) => edit({ connectionId: (e.currentTarget as HTMLSelectElement).value })}
-        >
-          <option value="">Choose a connection</option>
-          {connections.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.displayName}
-            </option>
-          ))}
-        </select>
-        {connections.length === 0 ? (
-          <p class="hint">No connection you may use; ask an admin to share one.</p>
-        ) : null}
-        <FieldError id="connectionId-error" message={connectionError} />
-      </div>
+      <ConnectionPicker
+        value={form.connectionId}
+        connections={connections}
+        onChange={chooseConnection}
+        error={connectionError}
+      />
       {segments.problem === undefined ? null : <ProblemAlert problem={segments.problem} />}
       <SegmentPicker
         segments={segments.segments}
@@ -169,7 +175,20 @@ export const ExportEditor = ({
         onChange={edit}
         problem={problem}
         estimates={segments.selection?.estimates}
+        modes={modesFor(connection)}
+        destination={connection === undefined ? undefined : DESTINATION_TEXT[connection.type]}
       />
+      {form.membership === 'tag' ? (
+        <TagNames
+          segments={form.segmentIds.map((id) => ({
+            id,
+            name: segments.segments?.find((s) => s.id === id)?.name ?? id,
+          }))}
+          value={form.membershipTags}
+          onChange={(membershipTags) => edit({ membershipTags })}
+          problem={problem}
+        />
+      ) : null}
       <NotificationFields
         value={form.webhookUrl}
         onChange={(webhookUrl) => edit({ webhookUrl })}

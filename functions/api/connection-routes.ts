@@ -44,7 +44,9 @@ export const connectionRoutes: Route[] = [
     method: 'POST',
     path: '/connections',
     operationId: 'createConnection',
-    summary: 'Create a connection: verifies the API key with Autopilot and records the privacy consent',
+    summary:
+      'Create an Autopilot or Ortto connection: verifies the API key with that destination (Ortto: in the ' +
+      'chosen region) and records the privacy consent',
     action: 'connection:manage',
     body: CreateConnectionInputSchema,
     responses: [
@@ -76,7 +78,7 @@ export const connectionRoutes: Route[] = [
     operationId: 'updateConnection',
     summary:
       'Rename, change sharing, export users, cap or rate budget (send the version you read; ' +
-      '`exportUsers` replaces the whole list)',
+      '`exportUsers` replaces the whole list). Type and region are fixed: another is a new connection',
     action: 'connection:manage',
     body: UpdateConnectionInputSchema,
     responses: [
@@ -98,9 +100,10 @@ export const connectionRoutes: Route[] = [
     path: '/connections/{id}/rotate-key',
     operationId: 'rotateConnectionKey',
     summary:
-      'Replace the API key (checked with Autopilot first). A key of a different Autopilot account is ' +
-      'refused (409, code different_account) unless sent with "newAccount": true, which makes every ' +
-      'export on the connection forget what it sent',
+      'Replace the API key (checked first with the connection’s destination and region). A key of a ' +
+      'different Autopilot account is refused (409, code different_account) unless sent with ' +
+      '"newAccount": true, which makes every export on the connection forget what it sent. Ortto cannot ' +
+      'tell accounts apart, so an Ortto key is not compared: send "newAccount": true when it opens another',
     action: 'connection:manage',
     body: RotateKeyInputSchema,
     responses: [

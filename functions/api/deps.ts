@@ -4,7 +4,7 @@ import { type Observability, observability } from '#functions/shared/observabili
 import { segmentSource } from '#functions/shared/segment-wiring.ts';
 import {
   commonParts,
-  destination,
+  destinations,
   type Overrides,
   secretProvider,
   sqsClient,
@@ -13,7 +13,7 @@ import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { Destination } from '#lib/ports/destination.ts';
+import type { Destinations } from '#lib/ports/destination.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
 import type { Notifier } from '#lib/ports/notifier.ts';
@@ -27,7 +27,7 @@ export interface ApiDeps {
   state: State;
   segments: SegmentSource;
   secrets: SecretProvider;
-  destination: Destination;
+  destinations: Destinations;
   planQueue: WorkQueue<PlanMessage>;
   notifier: Notifier;
   clock: Clock;
@@ -53,7 +53,7 @@ export const createApiDeps = (
     segments: segmentSource(env, common, overrides),
     secrets: secretProvider(env, common.clock, overrides),
     // The API only checks keys: its requests time out with the key check, not the senders' 30 s.
-    destination: destination({ ...env, AUTOPILOT_TIMEOUT_MS: env.KEY_CHECK_TIMEOUT_MS }, overrides),
+    destinations: destinations({ ...env, AUTOPILOT_TIMEOUT_MS: env.KEY_CHECK_TIMEOUT_MS }, overrides),
     planQueue: new SqsWorkQueue<PlanMessage>({
       client: sqsClient(overrides),
       queueUrl: env.PLAN_QUEUE_URL,

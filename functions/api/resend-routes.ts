@@ -14,7 +14,7 @@ import { RunViewSchema, runView } from './run-view.ts';
 const startDeps = (deps: ApiDeps): StartRunDeps & AuditDeps => ({
   ...deps,
   ...deps.state,
-  costs: deps.destination.costs,
+  destinations: deps.destinations,
   newId: () => deps.newId('run'),
 });
 

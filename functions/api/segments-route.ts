@@ -15,12 +15,17 @@ const ModeEstimateSchema = z.object({
 /** The verdict, and each membership mode priced as a first run would be (every profile new). */
 const PricedSelectionSchema = SelectionCheckSchema.extend({
   estimates: z
-    .object({ list: ModeEstimateSchema, field: ModeEstimateSchema })
+    .object({
+      list: ModeEstimateSchema.optional(),
+      field: ModeEstimateSchema.optional(),
+      tag: ModeEstimateSchema.optional(),
+    })
     .optional()
     .meta({
       description:
         'Upper-bound requests and seconds at the connection’s rate budget (the documented rate without ' +
-        'a connection) for a list per segment and a field per segment',
+        'a connection), one per membership mode the connection’s destination has: a list and a field ' +
+        'per segment on Autopilot (also without a connection), a tag per segment on Ortto',
     }),
 });
 
@@ -88,7 +93,7 @@ export const segmentsRoute: Route = {
       {
         segments: ctx.deps.segments,
         connections: ctx.deps.state.connections,
-        costs: ctx.deps.destination.costs,
+        destinations: ctx.deps.destinations,
       },
       { segmentIds: ids, connectionId, cap },
     );

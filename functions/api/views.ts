@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import { type Caller, seesConnectionDetails, usableBy } from '#lib/domain/access.ts';
-import { type Connection, ConnectionSchema } from '#lib/domain/connection.ts';
+import {
+  type Connection,
+  ConnectionSchema,
+  DESTINATION_TYPES,
+  ORTTO_REGIONS,
+} from '#lib/domain/connection.ts';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import { ExportHealthStateSchema } from '#lib/domain/export-health.ts';
 import { type ExportRecord, LastRunCountsSchema } from '#lib/domain/export-record.ts';
@@ -13,19 +18,32 @@ const canUse = z.boolean().meta({
     'contributors or names them as export users)',
 });
 
-/** A connection as an export names it: its name and type. */
+/** A connection as an export names it: its name, type and (Ortto) region. */
 export const ConnectionRefSchema = z.object({
   id: z.string(),
   displayName: z.string(),
-  type: z.literal('autopilot'),
+  type: z.enum(DESTINATION_TYPES),
+  region: z.enum(ORTTO_REGIONS).optional().meta({ description: "Ortto only: the account's data region" }),
 });
 
-/** What non-admins see of a connection: its name and type, and whether they may use it. */
+/** Name, type and region: what anyone who may read a connection sees of it (never a setting). */
+const refOf = (c: Connection): z.infer<typeof ConnectionRefSchema> => ({
+  id: c.id,
+  displayName: c.displayName,
+  type: c.type,
+  ...(c.type === 'ortto' ? { region: c.region ?? 'global' } : {}),
+});
+
+/** What non-admins see of a connection: its name, type and region, and whether they may use it. */
 export const ConnectionSummarySchema = ConnectionRefSchema.extend({ canUse });
 
 /** What admins see: everything but the API key, of which no response ever contains more than its hint. */
 export const ConnectionViewSchema = ConnectionSchema.extend({
   canUse,
+  region: ConnectionSchema.shape.region.meta({
+    description:
+      "Ortto only: the account's data region (`global` when absent); fixed, since a key works only in its region",
+  }),
   keyHint: ConnectionSchema.shape.keyHint.meta({
     description:
       'The last 4 characters of the API key, to recognise which key is in use (shown as "•••• abcd"); ' +
@@ -37,8 +55,8 @@ export const ConnectionAnyViewSchema = z.union([ConnectionViewSchema, Connection
 export const connectionView = (caller: Caller, c: Connection): z.infer<typeof ConnectionAnyViewSchema> => {
   const usable = usableBy(caller, c);
   return seesConnectionDetails(caller)
-    ? { ...c, canUse: usable }
-    : { id: c.id, displayName: c.displayName, type: c.type, canUse: usable };
+    ? { ...c, ...refOf(c), canUse: usable }
+    : { ...refOf(c), canUse: usable };
 };
 
 export const ExportStatusSchema = z.enum(['ready', 'running', 'no_connection', 'connection_needs_attention']);
@@ -116,9 +134,7 @@ export const exportView = (
   return {
     ...rest,
     status,
-    connection: connection
-      ? { id: connection.id, displayName: connection.displayName, type: connection.type }
-      : null,
+    connection: connection ? refOf(connection) : null,
     activeRunId: activeRunId ?? null,
     lastRun: lastRun === undefined ? null : { ...lastRun, counts: lastRun.counts ?? null },
     health:

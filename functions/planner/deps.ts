@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import type { PlannerEnv } from '#functions/shared/env.ts';
 import { ONE_WEEK_MS } from '#functions/shared/env.ts';
 import { newId } from '#functions/shared/ids.ts';
@@ -5,16 +6,18 @@ import { type Observability, observability } from '#functions/shared/observabili
 import { refreshReader, s3Client, segmentSource } from '#functions/shared/segment-wiring.ts';
 import {
   commonParts,
-  destination,
+  destinations,
   type Overrides,
   rateBudget,
   secretProvider,
+  sendBatchQueue,
   sqsClient,
 } from '#functions/shared/wiring.ts';
 import { S3Checkpoints } from '#lib/adapters/s3/checkpoints.ts';
+import { spillTexts } from '#lib/adapters/spill/spill-texts.ts';
 import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
 import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
-import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
+import type { PlanMessage } from '#lib/domain/messages.ts';
 import { PlanMessageSchema } from '#lib/domain/messages.ts';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
 import type { DeadLetters } from '#lib/ports/work-queue.ts';
@@ -43,6 +46,12 @@ const checkpoints = (env: PlannerEnv, table: Checkpoints, overrides: Overrides):
         prefix: env.CHECKPOINT_PREFIX,
       });
 
+/**
+ * Contact texts past this many characters (~150,000 contacts) go to a file in /tmp: a run at the
+ * default 100,000 cap stays on the heap, a million-profile one keeps ~130 MB off it.
+ */
+const SPILL_ABOVE_CHARS = 16_000_000;
+
 export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): PlannerDeps => {
   const common = commonParts(env, overrides);
   const sqs = sqsClient(overrides);
@@ -56,8 +65,8 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
     queueUrl: env.PLAN_QUEUE_URL,
     schema: PlanMessageSchema,
   });
-  const sendQueue = new SqsWorkQueue<SendBatchMessageInput>({ client: sqs, queueUrl: env.SEND_QUEUE_URL });
-  const dest = destination(env, overrides);
+  const sendQueue = sendBatchQueue(sqs, env.SEND_QUEUE_URL);
+  const dests = destinations(env, overrides);
   const secrets = secretProvider(env, common.clock, overrides);
   const lifecycle = {
     ...common.state,
@@ -71,14 +80,15 @@ export const createPlannerDeps = (env: PlannerEnv, overrides: Overrides = {}): P
     ...lifecycle,
     segments,
     planQueue,
-    costs: dest.costs,
+    destinations: dests,
     newId: () => newId('run', common.clock.now()),
   };
   return {
     plan: {
       ...lifecycle,
       segments,
-      destination: dest,
+      destinations: dests,
+      textStash: spillTexts({ dir: tmpdir(), spillAboveChars: SPILL_ABOVE_CHARS }),
       secrets,
       rateBudget: rateBudget(env, common.dynamo, common.clock),
       sendQueue,

@@ -3,15 +3,14 @@ import { ONE_WEEK_MS, type SenderEnv } from '#functions/shared/env.ts';
 import { type Observability, observability } from '#functions/shared/observability.ts';
 import {
   commonParts,
-  destination,
+  destinations,
   type Overrides,
   rateBudget,
   secretProvider,
+  sendBatchQueue,
+  sendDeadLetters,
   sqsClient,
 } from '#functions/shared/wiring.ts';
-import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
-import { SqsWorkQueue } from '#lib/adapters/sqs/work-queue.ts';
-import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { DEFAULT_RETRY } from '#lib/use-cases/destination-calls.ts';
 import type { SendBatchDeps } from '#lib/use-cases/send-batch.ts';
 
@@ -36,11 +35,11 @@ export const createSenderDeps = (env: SenderEnv, overrides: Overrides = {}): Sen
       clock: common.clock,
       logger: common.logger,
       metrics: common.metrics,
-      destination: destination(env, overrides),
+      destinations: destinations(env, overrides),
       secrets: secretProvider(env, common.clock, overrides),
       rateBudget: rateBudget(env, common.dynamo, common.clock),
-      sendQueue: new SqsWorkQueue<SendBatchMessageInput>({ client: sqs, queueUrl: env.SEND_QUEUE_URL }),
-      deadLetters: new SqsDeadLetters({ client: sqs, queueUrl: env.SEND_DLQ_URL }),
+      sendQueue: sendBatchQueue(sqs, env.SEND_QUEUE_URL),
+      deadLetters: sendDeadLetters(sqs, env.SEND_DLQ_URL),
       settings: {
         ...DEFAULT_RETRY,
         reserveMs: env.SENDER_RESERVE_MS,

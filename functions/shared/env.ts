@@ -21,6 +21,8 @@ export const BaseEnvSchema = z.object({
   SECRET_PREFIX: z.string().min(1).default('autopilot-export/connections/'),
   /** Absent: the client's own base URL (lib/adapters/autopilot/client.ts). */
   AUTOPILOT_BASE_URL: z.url().optional(),
+  /** One server for every Ortto region (the stand-in); absent: Ortto's regional hosts. */
+  ORTTO_BASE_URL: z.url().optional(),
   AUTOPILOT_TIMEOUT_MS: int(30_000),
   NOTIFY_TOPIC_ARN: z.string().min(1).optional(),
   /** The console's address, for the run link in notifications (the API's run path without it). */
@@ -102,7 +104,10 @@ export const SenderEnvSchema = BaseEnvSchema.extend({
    * instead of waiting out the queue's visibility timeout (6 × the function timeout).
    */
   SENDER_RETRY_BASE_SECONDS: int(30),
-  /** Delay before the rest of a batch handed back (out of time, rate-limited, held by another delivery) comes up again. */
+  /**
+   * A batch handed back (out of time, rate-limited, held by another delivery) goes no sooner than this
+   * after its delivery began; the FIFO send queue takes no delay, so the sender pauses for it.
+   */
   SENDER_REQUEUE_DELAY_SECONDS: int(30),
   /**
    * The send queue's redrive `maxReceiveCount`: on that delivery a batch still failing transiently is

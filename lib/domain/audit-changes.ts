@@ -10,10 +10,21 @@ import type { ExportConfig } from './export-config.ts';
 const CONNECTION_FIELDS: Record<
   keyof Pick<
     Connection,
-    'displayName' | 'sharing' | 'exportUsers' | 'cap' | 'ratePerSecond' | 'keyHint' | 'status' | 'consent'
+    | 'type'
+    | 'region'
+    | 'displayName'
+    | 'sharing'
+    | 'exportUsers'
+    | 'cap'
+    | 'ratePerSecond'
+    | 'keyHint'
+    | 'status'
+    | 'consent'
   >,
   true
 > = {
+  type: true,
+  region: true,
   displayName: true,
   sharing: true,
   exportUsers: true,
@@ -34,6 +45,7 @@ const EXPORT_FIELDS: Record<keyof ExportConfig, true> = {
   onLeave: true,
   listTitles: true,
   membershipFields: true,
+  membershipTags: true,
   adoptExistingLists: true,
   cap: true,
   capPolicy: true,

@@ -1,11 +1,11 @@
 import type { CapPolicy } from './cap.ts';
 import { type ContactCodec, jsonCodec } from './contact-codec.ts';
-import { type ContactRecord, ContactStore } from './contact-store.ts';
+import { type ContactRecord, ContactStore, type TextStash } from './contact-store.ts';
 import type { MapOutcome } from './mapping.ts';
 import { challengerWins } from './merge.ts';
 
-export type { CollectedContact, ContactRecord } from './contact-store.ts';
-export { ContactStore } from './contact-store.ts';
+export type { CollectedContact, ContactRecord, TextStash } from './contact-store.ts';
+export { ContactStore, memoryTexts } from './contact-store.ts';
 
 export interface SkipSample {
   profileId: string;
@@ -36,6 +36,8 @@ export interface CollectorOptions {
   isKnown?: (key: string) => boolean;
   /** How each contact's data is kept until its message is built (default: its JSON). */
   codec?: ContactCodec;
+  /** Where a new store keeps its data texts (default: on the heap); the caller releases it. */
+  texts?: TextStash;
 }
 
 export interface CollectorState {
@@ -62,7 +64,7 @@ export class ContactCollector {
     private readonly options: CollectorOptions,
     store?: ContactStore,
   ) {
-    this.contacts = store ?? new ContactStore(options.codec ?? jsonCodec);
+    this.contacts = store ?? new ContactStore(options.codec ?? jsonCodec, options.texts);
     this.contacts.codec = options.codec ?? jsonCodec;
     this.counts = {
       profilesRead: 0,

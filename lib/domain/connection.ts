@@ -26,11 +26,32 @@ export const KEY_HINT_CHARS = 4;
 export const keyHintOf = (key: string): string | undefined =>
   key.length >= 2 * KEY_HINT_CHARS ? key.slice(-KEY_HINT_CHARS) : undefined;
 
-/** A connection as stored: one Autopilot account, its consent, sharing, cap and rate budget (never its key). */
+/** The marketing platforms a connection may point at. */
+export const DESTINATION_TYPES = ['autopilot', 'ortto'] as const;
+export type DestinationType = (typeof DESTINATION_TYPES)[number];
+
+/** Ortto keeps each account in one region; a key works only against its region's host. */
+export const ORTTO_REGIONS = ['global', 'eu', 'au'] as const;
+export type OrttoRegion = (typeof ORTTO_REGIONS)[number];
+
+/** Which platform, and where: what picks a connection's destination adapter. */
+export interface DestinationAddress {
+  type: DestinationType;
+  /** Ortto only; absent means `global`. */
+  region?: OrttoRegion | undefined;
+}
+
+/**
+ * A connection as stored: one destination account (Autopilot or Ortto), its consent, sharing, cap
+ * and rate budget (never its key).
+ */
 export const ConnectionSchema = z.object({
   id: z.string().min(1),
   displayName: z.string().min(1).max(200),
-  type: z.literal('autopilot'),
+  /** Items stored before Ortto existed are Autopilot connections. */
+  type: z.enum(DESTINATION_TYPES).default('autopilot'),
+  /** Ortto's data region (absent: `global`); never set on an Autopilot connection. */
+  region: z.enum(ORTTO_REGIONS).optional(),
   /** `invalid_key`: Autopilot refused the key during a run; runs refuse to start until it is rotated. */
   status: z.enum(['active', 'invalid_key']),
   /** The current key's last characters ({@link keyHintOf}); items stored before hints existed have none. */

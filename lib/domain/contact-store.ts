@@ -30,24 +30,60 @@ export type ContactRecord =
 const INITIAL_CAPACITY = 1024;
 
 /**
- * The collector's contacts in parallel columns: a key → slot map, the profile id and data text per
- * slot, the update time and segment mask in typed arrays. At a million contacts an object per
- * contact (and one per field) is what ran the planner out of heap; here a contact costs its key,
- * its profile id, one string of data and 12 bytes. Read through {@link get}, which decodes.
+ * Where a store keeps its contacts' data texts, by slot: the biggest part of a contact (~105
+ * characters of a sample contact's ~220 bytes). The default keeps them on the heap; a planner
+ * hands the store one that moves them to a file once they are many (lib/adapters/spill).
+ */
+export interface TextStash {
+  /** Keeps `text` as the slot's (replacing any it had). */
+  set(slot: number, text: string): void;
+  /** The slot's text ('' for a slot never set). */
+  get(slot: number): string;
+  /** Lets go of every text (a file is closed and removed); nothing is read afterwards. */
+  release(): void;
+}
+
+/** The texts on the heap, one string per slot. */
+export const memoryTexts = (): TextStash => {
+  const texts: string[] = [];
+  return {
+    set: (slot, text) => {
+      texts[slot] = text;
+    },
+    get: (slot) => texts[slot] ?? '',
+    release: () => {
+      texts.length = 0;
+    },
+  };
+};
+
+/**
+ * The collector's contacts in parallel columns: a key → slot map, the profile id per slot, the
+ * update time and segment mask in typed arrays, and the data text per slot in a {@link TextStash}.
+ * At a million contacts an object per contact (and one per field) is what ran the planner out of
+ * heap; here a contact costs its key, its profile id and 12 bytes, plus its text wherever the stash
+ * keeps it. Read through {@link get}, which decodes.
  */
 export class ContactStore implements Iterable<[string, CollectedContact]> {
   /** How data texts are read back; set by the collector that adopts a store parsed elsewhere. */
   codec: ContactCodec;
   private readonly slots = new Map<string, number>();
   private readonly profileIds: string[] = [];
-  private readonly texts: string[] = [];
   private updated = new Float64Array(INITIAL_CAPACITY);
   private masks = new Int32Array(INITIAL_CAPACITY);
   /** Sparse: only contacts that absorbed other profiles. */
   private readonly merged = new Map<number, string[]>();
 
-  constructor(codec: ContactCodec = jsonCodec) {
+  constructor(
+    codec: ContactCodec = jsonCodec,
+    private readonly texts: TextStash = memoryTexts(),
+  ) {
     this.codec = codec;
+  }
+
+  /** Frees the texts' stash (a spill file): the store is not read afterwards. */
+  release(): void {
+    this.texts.release();
   }
 
   get size(): number {
@@ -90,7 +126,7 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
         this.profileIds[slot] ?? '',
         this.updatedAtSlot(slot) ?? null,
         this.masks[slot] ?? 0,
-        this.texts[slot] ?? '',
+        this.texts.get(slot),
       ] as const;
       const merged = this.merged.get(slot);
       yield merged === undefined ? [...head] : [...head, merged];
@@ -121,7 +157,7 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
     if (slot === this.masks.length) this.grow();
     this.slots.set(key, slot);
     this.profileIds.push(profileId);
-    this.texts.push(text);
+    this.texts.set(slot, text);
     this.updated[slot] = updatedAt ?? Number.NaN;
     this.masks[slot] = segments;
     return slot;
@@ -155,7 +191,7 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
   replace(slot: number, profileId: string, updatedAt: number | undefined, text: string): void {
     this.profileIds[slot] = profileId;
     this.updated[slot] = updatedAt ?? Number.NaN;
-    this.texts[slot] = text;
+    this.texts.set(slot, text);
   }
 
   private contactAt(key: string, slot: number): CollectedContact {
@@ -163,7 +199,7 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
     return {
       profileId: this.profileIds[slot] ?? '',
       updatedAt: this.updatedAtSlot(slot),
-      data: this.codec.decode(this.texts[slot] ?? '', key),
+      data: this.codec.decode(this.texts.get(slot), key),
       segments: this.masks[slot] ?? 0,
       ...(merged === undefined ? {} : { mergedIds: [...merged] }),
     };

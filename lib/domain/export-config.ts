@@ -43,6 +43,16 @@ const profileField = z.string().trim().min(1, 'must name a profile field').max(2
 
 const MAX_CUSTOM_FIELD_NAME = 100;
 
+/** Ortto documents no bound on a tag's length; this is the text-field bound the adapter checks. */
+export const MAX_TAG_NAME = 255;
+
+/** A segment's membership tag (tag mode, Ortto): any non-blank text up to {@link MAX_TAG_NAME}. */
+export const MembershipTagSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_TAG_NAME, `must be at most ${MAX_TAG_NAME} characters`);
+
 /**
  * Names that are object internals: a contact keys its custom values by name, and `__proto__` as a
  * key is the prototype setter (the value would vanish), while `constructor` and `prototype` are
@@ -244,12 +254,15 @@ export const ExportConfigSchema = z
       .min(1, 'select at least one segment')
       .max(MAX_SEGMENTS_PER_EXPORT, `at most ${MAX_SEGMENTS_PER_EXPORT} segments`),
     dataMatching: DataMatchingSchema,
-    membership: z.enum(['list', 'field']).default('list'),
+    /** `list`/`field` on Autopilot; `tag` (one tag per segment) on Ortto, which has no list API. */
+    membership: z.enum(['list', 'field', 'tag']).default('list'),
     onLeave: z.enum(['remove', 'keep']).default('remove'),
     /** List mode: Autopilot list title per segment id (default: the segment's name). */
     listTitles: bySegment(z.string().trim().min(1).max(200)).prefault({}),
     /** Field mode: boolean custom field name per segment id (default: "Segment <segment name>"). */
     membershipFields: bySegment(CustomFieldNameSchema).prefault({}),
+    /** Tag mode: the tag per segment id (default: "Segment <segment name>"). */
+    membershipTags: bySegment(MembershipTagSchema).prefault({}),
     /**
      * List mode: whether a list that already exists in Autopilot under a title this export uses, but
      * that this product did not create, may be taken over (its other members are then removed as
@@ -278,7 +291,7 @@ export const ExportConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['segmentIds', i], message: `duplicate segment "${id}"` });
       seen.add(id);
     });
-    for (const key of ['listTitles', 'membershipFields'] as const) {
+    for (const key of ['listTitles', 'membershipFields', 'membershipTags'] as const) {
       for (const id of Object.keys(c[key])) {
         if (!seen.has(id)) {
           ctx.addIssue({
@@ -289,7 +302,7 @@ export const ExportConfigSchema = z
         }
       }
     }
-    if (c.membership === 'field' && (c.repair?.everyRun || c.repair?.removeForeign))
+    if (c.membership !== 'list' && (c.repair?.everyRun || c.repair?.removeForeign))
       ctx.addIssue({ code: 'custom', path: ['repair'], message: REPAIR_LIST_MODE_ONLY });
     const customNames = new Set(c.dataMatching.custom.map((f) => f.name.toLowerCase()));
     for (const [id, field] of Object.entries(c.membershipFields)) {
@@ -315,3 +328,20 @@ export const membershipFieldName = (config: ExportConfig, segment: { id: string;
 
 export const listTitle = (config: ExportConfig, segment: { id: string; name: string }): string =>
   overrideFor(config.listTitles, segment.id) ?? segment.name;
+
+/** The segment's tag in tag mode: prefixed by default, so it does not take over a tag the account already uses. */
+export const membershipTagName = (config: ExportConfig, segment: { id: string; name: string }): string =>
+  overrideFor(config.membershipTags, segment.id) ??
+  `Segment ${segment.name}`.replace(/\s+/g, ' ').trim().slice(0, MAX_TAG_NAME);
+
+/** Where the segment's membership is written, whatever the mode: a list title, a field name or a tag. */
+export const membershipTargetName = (config: ExportConfig, segment: { id: string; name: string }): string => {
+  switch (config.membership) {
+    case 'list':
+      return listTitle(config, segment);
+    case 'field':
+      return membershipFieldName(config, segment);
+    case 'tag':
+      return membershipTagName(config, segment);
+  }
+};

@@ -1,24 +1,22 @@
-import { type ExportConfig, listTitle, membershipFieldName } from './export-config.ts';
+import { type ExportConfig, membershipTargetName } from './export-config.ts';
 
 /**
- * Where an export writes membership on its connection: a list (list mode) or a boolean field (field
- * mode) per segment. One export owns each target: two exports writing one list would remove each
+ * Where an export writes membership on its connection: a list (list mode), a boolean field (field
+ * mode) or a tag (tag mode) per segment. One export owns each target: two exports writing one list would remove each
  * other's contacts.
  */
 export interface MembershipTarget {
-  kind: 'list' | 'field';
+  kind: 'list' | 'field' | 'tag';
   name: string;
 }
 
 /** The export's targets for these segments (distinct, in segment order). */
 export const membershipTargets = (
-  config: Pick<ExportConfig, 'membership' | 'listTitles' | 'membershipFields'>,
+  config: Pick<ExportConfig, 'membership' | 'listTitles' | 'membershipFields' | 'membershipTags'>,
   segments: ReadonlyArray<{ id: string; name: string }>,
 ): MembershipTarget[] => {
-  const kind = config.membership === 'list' ? 'list' : 'field';
-  const names = segments.map((s) =>
-    kind === 'list' ? listTitle(config as ExportConfig, s) : membershipFieldName(config as ExportConfig, s),
-  );
+  const kind = config.membership;
+  const names = segments.map((s) => membershipTargetName(config as ExportConfig, s));
   return [...new Set(names)].map((name) => ({ kind, name }));
 };
 

@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import { CustomFieldTypeSchema, StandardFieldSchema } from './export-config.ts';
+import {
+  CustomFieldTypeSchema,
+  MAX_SEGMENTS_PER_EXPORT,
+  MembershipTagSchema,
+  StandardFieldSchema,
+} from './export-config.ts';
 
 /**
  * The queue contract. Every message carries `v` (schema version) and `type`; a consumer refuses a
@@ -44,6 +49,13 @@ export const ContactDataSchema = z.object({
     z.string().min(1),
     z.object({ type: CustomFieldTypeSchema, value: z.union([z.string(), z.number(), z.boolean()]) }),
   ),
+  tags: z
+    .object({
+      set: z.array(MembershipTagSchema).max(MAX_SEGMENTS_PER_EXPORT),
+      unset: z.array(MembershipTagSchema).max(MAX_SEGMENTS_PER_EXPORT),
+      existingOnly: z.boolean(),
+    })
+    .optional(),
 });
 
 const mask = z.number().int().min(0);

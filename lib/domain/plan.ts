@@ -2,7 +2,7 @@ import type { ContactData } from './contact.ts';
 import type { BulkMembership, CostModel, RequestKind } from './costs.ts';
 import { bitsOf, type ContactDecision } from './diff.ts';
 
-export type MembershipMode = 'list' | 'field';
+export type MembershipMode = 'list' | 'field' | 'tag';
 export type LeavePolicy = 'remove' | 'keep';
 /** One contact write in a bulk upsert, with the snapshot change it makes once accepted. */
 export interface UpsertItem {
@@ -44,6 +44,8 @@ export interface PlannerOptions {
   segmentCount: number;
   /** Field mode: the boolean custom field that carries membership of each segment. */
   membershipFields: readonly string[];
+  /** Tag mode: the tag that carries membership of each segment. */
+  membershipTags?: readonly string[];
   costs: CostModel;
   capability: BulkMembership;
   sizes: BatchSizes;
@@ -70,11 +72,15 @@ const NOT_MEMBER = Object.freeze({ type: 'boolean', value: false } as const);
  * List mode: a join (new member, or existing contact entering another segment's list) is one
  * upsert carrying that list; a changed contact with no join rides in a bulk upsert; a leave is one
  * removal per list. Field mode: every change is one entry in a bulk upsert with membership flags.
+ * Tag mode: the same, with the segments' tags set and unset instead of flags, and the contacts that
+ * left every segment in batches of their own.
  * Feed contacts in a stable order for the batches to be reproducible.
  */
 export class BatchPlanner {
   private upserts: UpsertItem[] = [];
   private leaveUpserts: UpsertItem[] = [];
+  /** Tag mode: contacts that left every segment, sent apart as updates that never create anyone. */
+  private goneUpserts: UpsertItem[] = [];
   /** The price of the same changes (docs/architecture.md#cost-model), fractional: what no batching could beat. */
   floor = 0;
   private readonly joins: JoinItem[][];
@@ -97,15 +103,15 @@ export class BatchPlanner {
 
   add(input: PlanInput): void {
     this.floor += this.floorOf(input.decision);
-    if (this.options.mode === 'field') this.addField(input);
-    else this.addList(input);
+    if (this.options.mode === 'list') this.addList(input);
+    else this.addField(input);
   }
 
   private floorOf(d: ContactDecision): number {
     const { mode, onLeave, segmentCount, costs, capability } = this.options;
     const leaves = onLeave === 'remove' ? bitsOf(d.leaves, segmentCount).length : 0;
     const dataChanged = d.change === 'added' || d.change === 'changed';
-    if (mode === 'field') return dataChanged || d.joins !== 0 || leaves !== 0 ? 1 / costs.bulkLimit : 0;
+    if (mode !== 'list') return dataChanged || d.joins !== 0 || leaves !== 0 ? 1 / costs.bulkLimit : 0;
     const joins = bitsOf(d.joins, segmentCount).length;
     const joinCost = costs.listJoinInBulk(capability) ? 1 / costs.bulkLimit : 1;
     const leaveCost = costs.listLeaveInBulk ? 1 / costs.bulkLimit : 1;
@@ -127,11 +133,16 @@ export class BatchPlanner {
     }
   }
 
+  /** Field and tag mode: one bulk entry per changed contact, its membership carried by the write. */
   private addField({ email, current, decision }: PlanInput): void {
     const leave = this.options.onLeave === 'remove' ? decision.leaves : 0;
     const dataChanged = decision.change === 'added' || decision.change === 'changed';
     if (!dataChanged && decision.joins === 0 && leave === 0) return;
     const base: ContactData = current?.data ?? { email, fields: {}, custom: {} };
+    if (this.options.mode === 'tag') {
+      this.addTagged(base, current?.hash ?? null, decision, leave);
+      return;
+    }
     // Not `{ ...base.custom }`: V8 gives a spread copy that then grows a hidden class of its own,
     // ~240 bytes per contact at 100,000 contacts (bench/planner.ts); Object.assign shares them.
     const custom = Object.assign({}, base.custom);
@@ -151,6 +162,19 @@ export class BatchPlanner {
     else this.pushUpsert(item);
   }
 
+  private addTagged(base: ContactData, hash: string | null, decision: ContactDecision, leave: number): void {
+    const names = this.options.membershipTags ?? [];
+    const named = (mask: number): string[] =>
+      bitsOf(mask, this.options.segmentCount).flatMap((i) => names[i] ?? []);
+    const existingOnly = decision.current === 0;
+    const tags = { set: named(decision.current), unset: named(leave), existingOnly };
+    const item = { data: { ...base, tags }, hash, join: decision.joins, leave, forget: existingOnly };
+    // Whether a merge may create people is set per request: contacts that must not be created travel apart.
+    if (existingOnly) this.pushGoneUpsert(item);
+    else if (this.options.separateLeaves === true && leave !== 0) this.pushLeaveUpsert(item);
+    else this.pushUpsert(item);
+  }
+
   private get upsertSize(): number {
     return Math.min(this.options.sizes.bulk, this.options.costs.bulkLimit);
   }
@@ -163,6 +187,11 @@ export class BatchPlanner {
   private pushLeaveUpsert(item: UpsertItem): void {
     this.leaveUpserts.push(item);
     if (this.leaveUpserts.length >= this.upsertSize) this.flushLeaveUpserts();
+  }
+
+  private pushGoneUpsert(item: UpsertItem): void {
+    this.goneUpserts.push(item);
+    if (this.goneUpserts.length >= this.upsertSize) this.flushGoneUpserts();
   }
 
   private pushJoin(segment: number, item: JoinItem): void {
@@ -191,6 +220,12 @@ export class BatchPlanner {
     this.leaveUpserts = [];
   }
 
+  private flushGoneUpserts(): void {
+    if (this.goneUpserts.length === 0) return;
+    this.emit({ op: 'upsert', items: this.goneUpserts });
+    this.goneUpserts = [];
+  }
+
   private flushJoins(segment: number): void {
     const items = this.joins[segment];
     if (items === undefined || items.length === 0) return;
@@ -209,6 +244,7 @@ export class BatchPlanner {
   finish(): void {
     this.flushUpserts();
     this.flushLeaveUpserts();
+    this.flushGoneUpserts();
     for (let i = 0; i < this.options.segmentCount; i++) {
       this.flushJoins(i);
       this.flushLeaves(i);

@@ -94,7 +94,7 @@ export const RunRecordSchema = z.object({
   durationMs: z.number().optional(),
   /** The export's settings as this run uses them (an edit mid-run does not change a run). */
   segmentIds: z.array(z.string()),
-  membership: z.enum(['list', 'field']),
+  membership: z.enum(['list', 'field', 'tag']),
   /** The whole export configuration, frozen when the run started (absent on runs recorded before). */
   config: ExportConfigSchema.optional(),
   planningDone: z.boolean(),

@@ -1,7 +1,20 @@
+import type { DestinationAddress } from '#lib/domain/connection.ts';
 import type { ContactData } from '#lib/domain/contact.ts';
 import type { CostModel } from '#lib/domain/costs.ts';
+import type { MembershipMode } from '#lib/domain/plan.ts';
 
-export type ContactResult = { email: string; ok: true } | { email: string; ok: false; reason: string };
+export type ContactResult =
+  | { email: string; ok: true }
+  | {
+      email: string;
+      ok: false;
+      reason: string;
+      /**
+       * The destination said why it refused this contact (Ortto names the field), so sending it alone
+       * would be refused alike: it is not retried one by one. Absent: a bulk answer without a reason.
+       */
+      explained?: boolean;
+    };
 
 export interface ListRef {
   id: string;
@@ -48,6 +61,13 @@ export interface DestinationSession {
    * address are left out. A list that does not exist is a PermanentError.
    */
   listMembers(listId: string, bookmark?: string): Promise<MemberPage>;
+  /**
+   * How many members the destination itself counts on a list, in one request, so a run can be
+   * verified without reading the members back (Ortto: `tags/get`'s count of that exact tag, 0 for a
+   * tag nobody carries). Undefined when the destination cannot tell; absent where it has no such
+   * count (Autopilot).
+   */
+  countMembers?(listId: string): Promise<number | undefined>;
 }
 
 export interface MemberPage {
@@ -55,9 +75,19 @@ export interface MemberPage {
   bookmark?: string;
 }
 
-/** A marketing platform we export into (Autopilot today; Ortto next). */
+/** A marketing platform we export into: Autopilot or Ortto. */
 export interface Destination {
   readonly name: string;
   readonly costs: CostModel;
+  /** How an export may keep membership here (Autopilot: lists or fields; Ortto: tags). */
+  readonly membershipModes: readonly MembershipMode[];
   open(apiKey: string, hooks?: RequestHooks): DestinationSession;
 }
+
+/** The destination adapter for a connection's platform and region. */
+export interface Destinations {
+  for(address: DestinationAddress): Destination;
+}
+
+/** Every connection on one destination (tests, and the local runtime's single stand-in). */
+export const oneDestination = (destination: Destination): Destinations => ({ for: () => destination });

@@ -1,6 +1,7 @@
+import type { DestinationAddress } from '#lib/domain/connection.ts';
 import { MAX_RETRY_AFTER_MS, TransientError } from '#lib/domain/errors.ts';
 import type { Clock } from '#lib/ports/clock.ts';
-import type { Destination, DestinationSession, RequestHooks } from '#lib/ports/destination.ts';
+import type { DestinationSession, Destinations, RequestHooks } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 
@@ -31,7 +32,7 @@ export class RequestTally {
 }
 
 export interface ConnectionAccessDeps {
-  destination: Destination;
+  destinations: Destinations;
   secrets: SecretProvider;
   rateBudget: RateBudget;
   clock: Clock;
@@ -89,7 +90,7 @@ export const inFlightLimit = (ratePerSecond: number, latencyMs: number): number 
  */
 export const accessConnection = async (
   deps: ConnectionAccessDeps,
-  connection: { id: string; ratePerSecond: number },
+  connection: { id: string; ratePerSecond: number } & DestinationAddress,
   tally: RequestTally,
   timing: { remainingMs: () => number; reserveMs: number },
   beforeEachRequest?: () => Promise<void>,
@@ -125,7 +126,7 @@ export const accessConnection = async (
     ...timing,
   };
   return {
-    session: deps.destination.open(apiKey, hooks),
+    session: deps.destinations.for(connection).open(apiKey, hooks),
     call: (fn) => withRetries(policy, fn),
     inFlight: () => inFlightLimit(connection.ratePerSecond, latencyMs ?? ASSUMED_LATENCY_MS),
     halt: () => {

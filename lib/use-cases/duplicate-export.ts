@@ -2,6 +2,7 @@ import type { Caller } from '#lib/domain/access.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { recordAudit } from './audit.ts';
 import { authorizeOnExport, getExportOrThrow } from './export-access.ts';
+import { checkMembershipMode } from './export-checks.ts';
 import type { ExportDeps } from './manage-exports.ts';
 
 /**
@@ -15,6 +16,10 @@ export const duplicateExport = async (
 ): Promise<ExportRecord> => {
   const source = await getExportOrThrow(deps.exports, id);
   await authorizeOnExport(deps.connections, caller, 'export:write', source);
+  // A copy is a new save: a source whose mode its connection lacks (stored before the check) is not copied.
+  const connection =
+    source.connectionId === null ? undefined : await deps.connections.get(source.connectionId);
+  checkMembershipMode(deps.destinations, source, connection);
   // Neither the webhook (its secret belongs to the source) nor the source's health carries over.
   const {
     activeRunId: _run,

@@ -1,5 +1,6 @@
 import type { BulkMembership, CostModel } from '#lib/domain/costs.ts';
 import { durationSeconds, totalRequests } from '#lib/domain/costs.ts';
+import type { MembershipMode } from '#lib/domain/plan.ts';
 import type { RequestEstimate } from '#lib/domain/run-record.ts';
 
 export const buildEstimate = (
@@ -24,19 +25,20 @@ export const buildEstimate = (
 };
 
 /**
- * Before anything is diffed: the most a run can cost if every profile were new to Autopilot.
+ * Before anything is diffed: the most a run can cost if every profile were new to the destination.
  * Answers the on-demand request at once; planning replaces it with the exact figure.
  */
 export const upperBoundEstimate = (
   segmentSizes: readonly number[],
-  membership: 'list' | 'field',
+  membership: MembershipMode,
   costs: CostModel,
   capability: BulkMembership,
   ratePerSecond: number,
 ): RequestEstimate => {
   const profiles = segmentSizes.reduce((a, b) => a + b, 0);
   const rates = { ratePerSecond, documentedRatePerSecond: costs.documentedRatePerSecond };
-  if (membership === 'field') {
+  // Field and tag mode: one bulk entry per contact, whatever it joins.
+  if (membership !== 'list') {
     const bulk = Math.ceil(profiles / costs.bulkLimit);
     return buildEstimate({ bulkUpsert: bulk }, profiles / costs.bulkLimit, rates, true);
   }

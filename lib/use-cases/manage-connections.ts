@@ -1,11 +1,11 @@
 import { authorize, type Caller } from '#lib/domain/access.ts';
-import { type Connection, keyHintOf } from '#lib/domain/connection.ts';
+import { type Connection, type DestinationAddress, keyHintOf } from '#lib/domain/connection.ts';
 import { ConflictError, NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
 import type { AuditTrail } from '#lib/ports/audit-trail.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
-import type { Destination } from '#lib/ports/destination.ts';
+import type { Destinations } from '#lib/ports/destination.ts';
 import type { Exports } from '#lib/ports/exports.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Runs } from '#lib/ports/runs.ts';
@@ -13,7 +13,11 @@ import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
 import { recordAudit } from './audit.ts';
 import { checkApiKey } from './check-api-key.ts';
-import { CreateConnectionInputSchema, UpdateConnectionInputSchema } from './connection-inputs.ts';
+import {
+  CreateConnectionInputSchema,
+  refuseAddressChange,
+  UpdateConnectionInputSchema,
+} from './connection-inputs.ts';
 
 export interface ConnectionDeps {
   connections: Connections;
@@ -22,14 +26,14 @@ export interface ConnectionDeps {
   snapshots: Snapshots;
   audit: Pick<AuditTrail, 'append'>;
   secrets: SecretProvider;
-  destination: Destination;
+  destinations: Destinations;
   clock: Clock;
   logger: Logger;
   newId: () => string;
   /** Budget for connections created without one (deploy config); else the destination's documented rate. */
   defaultRatePerSecond?: number;
   /**
-   * Longest wait for Autopilot to answer a key check, well inside the API function's timeout (a
+   * Longest wait for the destination to answer a key check, well inside the API function's timeout (a
    * slow answer is a 503 the admin can retry, never a function timeout).
    */
   keyCheckTimeoutMs?: number;
@@ -55,6 +59,7 @@ export const updateConnection = async (
   caller: Caller,
 ): Promise<Connection> => {
   authorize(caller, 'connection:manage');
+  refuseAddressChange(input);
   const { version, ...fields } = parseOrThrow(UpdateConnectionInputSchema, input);
   const current = await getConnectionOrThrow(deps.connections, id);
   if (current.version !== version) {
@@ -76,10 +81,15 @@ export const updateConnection = async (
   return next;
 };
 
+/** Where a new connection points: Ortto's region defaults to `global`; Autopilot has none. */
+const addressOf = (input: { type: Connection['type']; region?: Connection['region'] }): DestinationAddress =>
+  input.type === 'ortto' ? { type: 'ortto', region: input.region ?? 'global' } : { type: 'autopilot' };
+
 /**
- * Creates a connection: refuses without consent, verifies the key against Autopilot, keeps the key
- * only in the secret store and records who consented and when. The returned record has no key, only
- * its hint (its last characters, for admins to recognise it).
+ * Creates a connection to Autopilot or Ortto: refuses without consent, verifies the key with its own
+ * destination (and, for Ortto, region), keeps the key only in the secret store and records who
+ * consented and when. The returned record has no key, only its hint (its last characters, for
+ * admins to recognise it).
  */
 export const createConnection = async (
   deps: ConnectionDeps,
@@ -89,13 +99,14 @@ export const createConnection = async (
   authorize(caller, 'connection:manage');
   const actor = caller.id;
   const parsed = parseOrThrow(CreateConnectionInputSchema, input);
-  await checkApiKey(deps, parsed.apiKey);
+  const address = addressOf(parsed);
+  await checkApiKey(deps, parsed.apiKey, address);
   const now = new Date(deps.clock.now()).toISOString();
   const keyHint = keyHintOf(parsed.apiKey);
   const connection: Connection = {
     id: deps.newId(),
     displayName: parsed.displayName,
-    type: 'autopilot',
+    ...address,
     status: 'active',
     ...(keyHint === undefined ? {} : { keyHint }),
     consent: { acceptedBy: actor, acceptedAt: now, noticeVersion: parsed.consent.noticeVersion },
@@ -103,7 +114,9 @@ export const createConnection = async (
     exportUsers: parsed.exportUsers,
     cap: parsed.cap,
     ratePerSecond:
-      parsed.ratePerSecond ?? deps.defaultRatePerSecond ?? deps.destination.costs.documentedRatePerSecond,
+      parsed.ratePerSecond ??
+      deps.defaultRatePerSecond ??
+      deps.destinations.for(address).costs.documentedRatePerSecond,
     bulkMembership: { state: 'unknown' },
     createdBy: actor,
     createdAt: now,
@@ -123,6 +136,7 @@ export const createConnection = async (
   deps.logger.info('connection created', {
     connectionId: connection.id,
     by: actor,
+    ...address,
     sharing: connection.sharing,
   });
   await recordAudit(deps, caller, {

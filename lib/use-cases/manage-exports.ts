@@ -7,6 +7,7 @@ import { parseOrThrow, toIssues } from '#lib/domain/validation.ts';
 import type { AuditTrail } from '#lib/ports/audit-trail.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
+import type { Destinations } from '#lib/ports/destination.ts';
 import type { Exports } from '#lib/ports/exports.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Runs } from '#lib/ports/runs.ts';
@@ -18,6 +19,7 @@ import { refuseKnownOverCap } from './cap-on-save.ts';
 import { authorizeOnExport, connectionFor, getExportOrThrow } from './export-access.ts';
 import {
   checkAgainstSegments,
+  checkMembershipMode,
   ExportInputSchema,
   fullDocument,
   UpdateExportInputSchema,
@@ -33,6 +35,8 @@ export interface ExportDeps extends WebhookDeps {
   targets: TargetOwners;
   audit: Pick<AuditTrail, 'append'>;
   segments: SegmentSource;
+  /** Which membership modes each connection's destination has. */
+  destinations: Destinations;
   clock: Clock;
   logger: Logger;
   newId: () => string;
@@ -65,7 +69,9 @@ export const createExport = async (
 ): Promise<SavedExport> => {
   const config = parseOrThrow(ExportInputSchema.strict(), input);
   checkWebhookUrl(deps, config.notifications?.webhookUrl);
-  authorize(caller, 'export:write', await connectionFor(deps.connections, config.connectionId));
+  const connections = await connectionFor(deps.connections, config.connectionId);
+  authorize(caller, 'export:write', connections);
+  checkMembershipMode(deps.destinations, config, connections[0]);
   authorizeAdoption(caller, config.adoptExistingLists, false);
   const segments = await checkAgainstSegments(deps, config);
   await refuseKnownOverCap(deps, config);
@@ -124,12 +130,15 @@ export const updateExport = async (
   // A PUT replaces the whole document: notifications left out means no webhook.
   const config = { ...rest, notifications: rest.notifications ?? {} };
   checkWebhookUrl(deps, config.notifications.webhookUrl);
-  authorize(caller, 'export:write', await connectionFor(deps.connections, config.connectionId));
+  const connections = await connectionFor(deps.connections, config.connectionId);
+  authorize(caller, 'export:write', connections);
   if (version !== current.version) {
     throw new ConflictError('The export changed since you read it; reload and try again.', {
       currentVersion: current.version,
     });
   }
+  // Also when it attaches a detached export: its mode must suit the connection it is attached to.
+  checkMembershipMode(deps.destinations, config, connections[0]);
   authorizeAdoption(caller, config.adoptExistingLists, current.adoptExistingLists);
   const segments = await checkAgainstSegments(deps, config);
   await refuseKnownOverCap(deps, config);

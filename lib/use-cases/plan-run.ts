@@ -113,14 +113,28 @@ const planLeased = async (
   // The configuration frozen at run start: an edit made while the run plans does not change it.
   const frozen = run.config ?? live;
   const exp: RunExport = { ...frozen, id: live.id };
-  const ctx: Context = { deps, run, exp, connection, segments, remainingMs };
+  const destination = deps.destinations.for(connection);
+  if (!destination.membershipModes.includes(exp.membership)) {
+    const modes = destination.membershipModes.join(' or ');
+    await endRun(
+      deps,
+      run,
+      'failed',
+      `This export keeps membership as ${exp.membership}s, which ${destination.name} connections do not have ` +
+        `(they take ${modes}); change the export's membership mode.`,
+    );
+    return 'done';
+  }
+  const ctx: Context = { deps, run, exp, connection, destination, segments, remainingMs };
   const text = await deps.checkpoints.load(run.id);
   if (text === undefined && (run.checkpointed === true || run.batchesTotal !== undefined)) {
     await endRun(deps, run, 'failed', CHECKPOINT_EXPIRED_REASON);
     return 'done';
   }
+  // Large runs keep their contacts' texts off the heap (a file in /tmp); released when the invocation ends.
+  const texts = deps.textStash?.();
   try {
-    return await plan(ctx, text === undefined ? undefined : parseCheckpoint(text));
+    return await plan(ctx, text === undefined ? undefined : parseCheckpoint(text, texts), texts);
   } catch (error) {
     if (error instanceof FatalRunError) {
       if (error.reason === 'invalid_api_key') await deps.connections.setStatus(connection.id, 'invalid_key');
@@ -133,5 +147,7 @@ const planLeased = async (
       error: String(error),
     });
     throw error;
+  } finally {
+    texts?.release();
   }
 };

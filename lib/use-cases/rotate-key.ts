@@ -5,24 +5,28 @@ import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import { parseOrThrow } from '#lib/domain/validation.ts';
 import type { ConnectionEdit } from '#lib/ports/connections.ts';
-import type { ListRef } from '#lib/ports/destination.ts';
 import type { Runs } from '#lib/ports/runs.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
 import { recordAudit } from './audit.ts';
-import { checkApiKey } from './check-api-key.ts';
-import { RotateKeyInputSchema } from './connection-inputs.ts';
+import { checkApiKey, type KeyCheck } from './check-api-key.ts';
+import { RotateKeyInputSchema, refuseAddressChange } from './connection-inputs.ts';
 import { type ConnectionDeps, getConnectionOrThrow, stale } from './manage-connections.ts';
 import { exportsUsing } from './remove-connection.ts';
 
 /**
  * A key of another Autopilot account: the exports remember lists, and not one of them exists in
  * the account the key opens. Their snapshots would claim contacts are on lists that do not exist.
+ * Ortto keys are not compared: Ortto has no "whoami" and no read that tells accounts apart (tags
+ * exist from their first use, so a missing one proves nothing); there only `newAccount` says the
+ * account changed.
  */
 const refuseAnotherAccount = async (
   snapshots: Snapshots,
   exports: readonly ExportRecord[],
-  lists: readonly ListRef[],
+  check: KeyCheck,
 ): Promise<void> => {
+  if (check.type !== 'autopilot') return;
+  const { lists } = check;
   const remembered = (await Promise.all(exports.map((e) => snapshots.lists(e.id)))).flatMap((m) =>
     Object.values(m),
   );
@@ -49,9 +53,10 @@ const refuseWhileRunning = async (runs: Runs, exports: readonly ExportRecord[]):
 };
 
 /**
- * Replaces the API key after checking the new one; a connection flagged for a rejected key is usable
- * again. A key of another account is refused unless the admin confirms it (`newAccount`), which
- * resets what the connection's exports remember of the old account.
+ * Replaces the API key after checking the new one with the connection's own destination and region;
+ * a connection flagged for a rejected key is usable again. A key of another Autopilot account is
+ * refused unless the admin confirms it (`newAccount`), which resets what the connection's exports
+ * remember of the old account (on Ortto, where no check can tell, `newAccount` alone does).
  */
 export const rotateKey = async (
   deps: ConnectionDeps,
@@ -60,12 +65,13 @@ export const rotateKey = async (
   caller: Caller,
 ): Promise<Connection> => {
   authorize(caller, 'connection:manage');
+  refuseAddressChange(input);
   const { apiKey: key, newAccount = false } = parseOrThrow(RotateKeyInputSchema, input);
   const current = await getConnectionOrThrow(deps.connections, id);
-  const lists = await checkApiKey(deps, key);
+  const check = await checkApiKey(deps, key, current);
   const exports = await exportsUsing(deps.exports, id);
   if (newAccount) await refuseWhileRunning(deps.runs, exports);
-  else await refuseAnotherAccount(deps.snapshots, exports, lists);
+  else await refuseAnotherAccount(deps.snapshots, exports, check);
   await deps.secrets.putApiKey(id, key);
   deps.secrets.evict?.(id);
   if (newAccount) {

@@ -1,16 +1,19 @@
 import { effectiveCap } from '#lib/domain/cap.ts';
-import type { BulkMembership, CostModel } from '#lib/domain/costs.ts';
+import type { DestinationAddress } from '#lib/domain/connection.ts';
+import type { BulkMembership } from '#lib/domain/costs.ts';
 import { NotFoundError, ValidationError } from '#lib/domain/errors.ts';
 import { DEFAULT_CAP } from '#lib/domain/export-config.ts';
+import type { MembershipMode } from '#lib/domain/plan.ts';
 import type { Connections } from '#lib/ports/connections.ts';
+import type { Destination, Destinations } from '#lib/ports/destination.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
 import { upperBoundEstimate } from './estimate.ts';
 
 export interface SelectionDeps {
   segments: Pick<SegmentSource, 'listSegments'>;
   connections: Pick<Connections, 'get'>;
-  /** What the destination charges: with it, a selection is also priced in each membership mode. */
-  costs?: CostModel;
+  /** What each destination charges: with it, a selection is also priced in each membership mode. */
+  destinations?: Destinations;
 }
 
 /** The most a first run of the selection could cost in one membership mode (every profile new). */
@@ -29,7 +32,8 @@ export interface SelectionCheck {
   profilesInAll: number;
   verdict: SelectionVerdict;
   message: string;
-  estimates?: { list: ModeEstimate; field: ModeEstimate };
+  /** One per membership mode the connection's destination has (Autopilot: list, field; Ortto: tag). */
+  estimates?: Partial<Record<MembershipMode, ModeEstimate>>;
 }
 
 /**
@@ -39,9 +43,10 @@ export interface SelectionCheck {
 const estimatesFor = (
   sizes: readonly number[],
   connection: { ratePerSecond: number; bulkMembership: { state: BulkMembership } } | undefined,
-  costs: CostModel,
-): { list: ModeEstimate; field: ModeEstimate } => {
-  const estimate = (mode: 'list' | 'field'): ModeEstimate => {
+  destination: Destination,
+): Partial<Record<MembershipMode, ModeEstimate>> => {
+  const { costs } = destination;
+  const estimate = (mode: MembershipMode): ModeEstimate => {
     const e = upperBoundEstimate(
       sizes,
       mode,
@@ -51,8 +56,12 @@ const estimatesFor = (
     );
     return { requests: e.totalRequests, seconds: e.seconds, upperBound: true };
   };
-  return { list: estimate('list'), field: estimate('field') };
+  return Object.fromEntries(destination.membershipModes.map((mode) => [mode, estimate(mode)]));
 };
+
+/** Without a connection chosen yet, a selection is priced for Autopilot, the default destination. */
+const addressOf = (connection: DestinationAddress | undefined): DestinationAddress =>
+  connection ?? { type: 'autopilot' };
 
 const n = (value: number): string => value.toLocaleString('en-US');
 
@@ -103,7 +112,9 @@ export const checkSelection = async (
   return {
     segments,
     selection: {
-      ...(deps.costs === undefined ? {} : { estimates: estimatesFor(sizes, connection, deps.costs) }),
+      ...(deps.destinations === undefined
+        ? {}
+        : { estimates: estimatesFor(sizes, connection, deps.destinations.for(addressOf(connection))) }),
       segmentIds: [...ids],
       cap,
       profilesInLargest: largest,

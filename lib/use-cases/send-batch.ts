@@ -7,12 +7,20 @@ import { RequestTally } from './destination-calls.ts';
 import { endRun } from './run-lifecycle.ts';
 import type { SendBatchDeps } from './sending/context.ts';
 import { type Delivery, deliver } from './sending/deliver.ts';
-import { close, type DeliveryCount, handBack, type SendResult, settle } from './sending/settle.ts';
+import {
+  close,
+  type DeliveryCount,
+  type HandBackTiming,
+  handBack,
+  type SendResult,
+  settle,
+} from './sending/settle.ts';
 
 export type { SendBatchDeps, SenderSettings } from './sending/context.ts';
 
 export {
   type DeliveryCount,
+  type HandBackTiming,
   RETRIES_EXHAUSTED,
   type SendResult,
 } from './sending/settle.ts';
@@ -47,6 +55,7 @@ export const sendBatch = async (
     );
   }
   const now = deps.clock.now();
+  const timing: HandBackTiming = { notBefore: now + deps.settings.requeueDelaySeconds * 1000, remainingMs };
   const holder = `${now.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   const leased = await deps.batches.lease(
     batch.runId,
@@ -61,17 +70,18 @@ export const sendBatch = async (
       log.info('batch already recorded; redelivery ignored');
       return 'done';
     }
-    // SQS handed this message to two consumers at once: the other one is sending it. Look again
-    // when its lease (its invocation's deadline) has passed.
+    // Another delivery of this batch holds it: on the FIFO send queue only a sender that died
+    // holding the lease (its message came back after the visibility timeout) or a duplicate
+    // message outliving SQS's deduplication window. Look again once its lease (its invocation's
+    // deadline) has passed, as a fresh message: a lease is never a failure of this batch.
     const until = held?.leaseUntil === undefined ? now : Date.parse(held.leaseUntil);
-    const delaySeconds = Math.min(
-      900,
-      Math.max(deps.settings.requeueDelaySeconds, Math.ceil((until - now) / 1000) + 1),
-    );
-    return handBack(deps, batch, log, 'another delivery of this batch holds it', delaySeconds);
+    return handBack(deps, batch, log, 'another delivery of this batch holds it', {
+      notBefore: Math.max(timing.notBefore, until + 1_000),
+      remainingMs,
+    });
   }
   try {
-    return await sendLeased(deps, batch, run, remainingMs, count, body);
+    return await sendLeased(deps, batch, run, timing, count, body);
   } finally {
     await deps.batches.release(batch.runId, batch.batchNo, holder);
   }
@@ -81,7 +91,7 @@ const sendLeased = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
   run: RunRecord,
-  remainingMs: () => number,
+  timing: HandBackTiming,
   count: DeliveryCount,
   body: string,
 ): Promise<SendResult> => {
@@ -107,9 +117,9 @@ const sendLeased = async (
       return await close(deps, batch, from, [], 'dropped');
     }
     const tally = new RequestTally();
-    const delivery = await deliver(deps, batch, from, run, connection, tally, remainingMs);
+    const delivery = await deliver(deps, batch, from, run, connection, tally, timing.remainingMs);
     countDelivery(deps, tally, delivery);
-    return await settle(deps, batch, run, from, delivery, tally, count);
+    return await settle(deps, batch, run, from, delivery, tally, count, timing);
   } catch (error) {
     if (error instanceof BatchOutsidePlanError)
       return deadLetter(deps, body, error.message, 'batch outside its run');

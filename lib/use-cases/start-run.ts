@@ -1,5 +1,4 @@
 import type { Connection } from '#lib/domain/connection.ts';
-import type { CostModel } from '#lib/domain/costs.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
 import { type ExportConfig, REPAIR_LIST_MODE_ONLY } from '#lib/domain/export-config.ts';
 import type { ExportRecord, RunSlot } from '#lib/domain/export-record.ts';
@@ -9,6 +8,7 @@ import { type ContactFilter, isTerminal, type RunTrigger } from '#lib/domain/run
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Clock } from '#lib/ports/clock.ts';
 import type { Connections } from '#lib/ports/connections.ts';
+import type { Destinations } from '#lib/ports/destination.ts';
 import type { Exports } from '#lib/ports/exports.ts';
 import type { Logger } from '#lib/ports/logger.ts';
 import type { Metrics } from '#lib/ports/metrics.ts';
@@ -23,7 +23,7 @@ export interface StartRunDeps {
   connections: Pick<Connections, 'get'>;
   segments: SegmentSource;
   planQueue: WorkQueue<PlanMessage>;
-  costs: CostModel;
+  destinations: Destinations;
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;
@@ -140,7 +140,7 @@ export const startRun = async (
     estimate: upperBoundEstimate(
       sizes,
       exp.membership,
-      deps.costs,
+      deps.destinations.for(connection).costs,
       connection.bulkMembership.state,
       connection.ratePerSecond,
     ),
@@ -205,6 +205,7 @@ export const configOf = (exp: ExportRecord): ExportConfig => ({
   onLeave: exp.onLeave,
   listTitles: exp.listTitles,
   membershipFields: exp.membershipFields,
+  membershipTags: exp.membershipTags,
   adoptExistingLists: exp.adoptExistingLists,
   cap: exp.cap,
   capPolicy: exp.capPolicy,

@@ -1,9 +1,17 @@
 import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
-
-const DOCUMENTED_RATE = autopilotCosts.documentedRatePerSecond;
-
 import { checksPass, type SegmentCheck } from '../verify.ts';
+
+/** The destination a run exported into, as the summary names it and prices its time. */
+export interface DestinationLabel {
+  name: string;
+  documentedRate: number;
+}
+
+const AUTOPILOT: DestinationLabel = {
+  name: 'Autopilot',
+  documentedRate: autopilotCosts.documentedRatePerSecond,
+};
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
@@ -48,7 +56,7 @@ export const progressLine = (run: RunRecord, startedAt: number): string => {
 };
 
 /** The summary of one run, for a marketer (what happened) and an engineer (how). */
-export const summarise = (run: RunRecord, title: string): string => {
+export const summarise = (run: RunRecord, title: string, destination = AUTOPILOT): string => {
   const lines: string[] = [];
   const took = run.durationMs ?? 0;
   lines.push(`${title} — ${run.status.replaceAll('_', ' ')} in ${duration(took)}  (run ${run.id})`);
@@ -97,7 +105,7 @@ export const summarise = (run: RunRecord, title: string): string => {
       );
     }
     lines.push(
-      `  At Autopilot's documented ${DOCUMENTED_RATE} requests/s this run would take ${duration((requests / DOCUMENTED_RATE) * 1000)}.`,
+      `  At ${destination.name}'s documented ${destination.documentedRate} requests/s this run would take ${duration((requests / destination.documentedRate) * 1000)}.`,
     );
   }
   return lines.join('\n');
@@ -112,17 +120,20 @@ export const faultSummary = (counts: Record<string, { injected: number; applied:
     .join(' · ');
 };
 
-/** The closing line of `npm start`: does every list (or field) in Autopilot equal its segment? */
+const TARGET_WORDS = { list: 'list', field: 'membership field', tag: 'segment tag' } as const;
+
+/** The closing line of `npm start`: does every list (field, tag) in the destination equal its segment? */
 export const verificationLine = (
   checks: readonly SegmentCheck[],
-  mode: 'list' | 'field',
+  mode: 'list' | 'field' | 'tag',
   reads: { total: number; throttled: number },
+  destination = AUTOPILOT,
 ): string => {
   const ok = checksPass(checks);
-  const what = mode === 'list' ? 'list' : 'membership field';
+  const what = TARGET_WORDS[mode];
   const verdict = ok
-    ? `every Autopilot ${what} equals its segment`
-    : `Autopilot ${what}s differ from their segments`;
+    ? `every ${destination.name} ${what} equals its segment`
+    : `${destination.name} ${what}s differ from their segments`;
   const detail = checks
     .map(
       (c) =>

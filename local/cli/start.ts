@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { AUTOPILOT_DOCUMENTED_RATE } from '#lib/adapters/autopilot/cost-model.ts';
 import { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
-import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
+import { listTitle, membershipFieldName, membershipTagName } from '#lib/domain/export-config.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
@@ -26,6 +26,7 @@ import { applyChurn, generateSampleProfiles, SAMPLE_DATA_MATCHING } from '../sam
 import { sampleRefreshSegments } from '../sample-refresh.ts';
 import { checksPass, verifyAgainstAutopilot } from '../verify.ts';
 import { withMassLeave } from './mass-leave.ts';
+import { ORTTO, unsubscribeSome, verifyOrtto } from './ortto-steps.ts';
 import { dropAndArrive } from './refresh-steps.ts';
 import { faultSummary, progressLine, summarise, verificationLine } from './report.ts';
 
@@ -41,6 +42,9 @@ export const HELP = `npm start — run the real export pipeline on this machine
 
 Options:
   --profiles N          sample profiles to seed, 10-200000 (default 3000)
+  --destination autopilot|ortto
+                        export into the Autopilot stand-in (default) or the Ortto stand-in, where membership
+                        is one tag per segment
   --mode list|field     Autopilot membership: one list per segment, or a boolean field per segment (default list)
   --rate R              request budget per second, 0.1-1000 (default 100 against the stand-in, which then
                         enforces the same rate; 5 with --autopilot-url, Autopilot's documented limit)
@@ -57,6 +61,7 @@ ${FAULT_FLAGS_HELP}`;
 
 export const START_FLAGS = {
   profiles: { type: 'string' },
+  destination: { type: 'string' },
   mode: { type: 'string' },
   rate: { type: 'string' },
   concurrency: { type: 'string' },
@@ -68,7 +73,9 @@ export const START_FLAGS = {
 
 export interface StartOptions {
   profiles: number;
-  mode: 'list' | 'field';
+  destination: 'autopilot' | 'ortto';
+  /** `tag` exactly when the destination is Ortto. */
+  mode: 'list' | 'field' | 'tag';
   rate: number;
   concurrency: number;
   bulkListMembership: 'ignore' | 'honour';
@@ -130,7 +137,25 @@ export const parseStartOptions = (argv: readonly string[], env: NodeJS.ProcessEn
       'AUTOPILOT_API_KEY is set but --autopilot-url is not: exporting into the local stand-in; the key is not used.',
     );
   }
-  const mode = str('mode') === undefined ? 'list' : oneOf('mode', str('mode') ?? '', ['list', 'field']);
+  const destination =
+    str('destination') === undefined
+      ? 'autopilot'
+      : oneOf('destination', str('destination') ?? '', ['autopilot', 'ortto']);
+  if (destination === 'ortto') {
+    for (const flag of ['mode', 'bulk-list-membership', 'autopilot-url', ...FAULT_FLAG_NAMES]) {
+      if (given(flag)) {
+        throw new UsageError(
+          `--${flag}: an Autopilot option; with --destination ortto membership is one tag per segment and the Ortto stand-in's faults are set through npm run fake-ortto.`,
+        );
+      }
+    }
+  }
+  const mode =
+    destination === 'ortto'
+      ? 'tag'
+      : str('mode') === undefined
+        ? 'list'
+        : oneOf('mode', str('mode') ?? '', ['list', 'field']);
   if (mode === 'field' && given('bulk-list-membership')) {
     throw new UsageError('--bulk-list-membership: only matters in list mode (--mode list).');
   }
@@ -152,6 +177,7 @@ export const parseStartOptions = (argv: readonly string[], env: NodeJS.ProcessEn
     profiles: given('profiles')
       ? numberFlag('profiles', str('profiles') ?? '', { min: 10, max: 200_000, integer: true })
       : 3000,
+    destination,
     mode,
     rate,
     concurrency: given('concurrency')
@@ -238,6 +264,9 @@ const run = async (options: StartOptions): Promise<void> => {
             ratePerSecond: options.rate,
             standIn: { bulkListMembership: options.bulkListMembership, seed: options.seed },
           },
+      ...(options.destination === 'ortto'
+        ? { ortto: { standIn: { ratePerSecond: options.rate, seed: options.seed } } }
+        : {}),
       senders: options.concurrency,
       logger,
       segments: 's3',
@@ -252,7 +281,9 @@ const run = async (options: StartOptions): Promise<void> => {
 
   try {
     console.log(
-      `  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Autopilot: ${real ? real.url : `${runtime.autopilotUrl} (stand-in)`}`,
+      runtime.ortto
+        ? `  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Ortto: ${runtime.ortto.standIn.url} (stand-in)`
+        : `  Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Autopilot: ${real ? real.url : `${runtime.autopilotUrl} (stand-in)`}`,
     );
     if (options.faults)
       console.log(`  Stand-in faults from the first run on: ${describeFaults(options.faults)}`);
@@ -288,14 +319,18 @@ const run = async (options: StartOptions): Promise<void> => {
       'POST',
       '/connections',
       {
-        displayName: real ? 'Autopilot (your account)' : 'Autopilot stand-in',
-        apiKey: runtime.apiKey,
+        ...(runtime.ortto
+          ? { displayName: 'Ortto stand-in', type: 'ortto', region: 'global', apiKey: runtime.ortto.apiKey }
+          : {
+              displayName: real ? 'Autopilot (your account)' : 'Autopilot stand-in',
+              apiKey: runtime.apiKey,
+            }),
         consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
         ratePerSecond: options.rate,
       },
     );
     const exp = await api<ExportRecord>('POST', '/exports', {
-      name: 'Sample segments to Autopilot',
+      name: `Sample segments to ${runtime.ortto ? 'Ortto' : 'Autopilot'}`,
       connectionId: connection.id,
       segmentIds: segments.map((s) => s.id),
       membership: options.mode,
@@ -332,7 +367,7 @@ const run = async (options: StartOptions): Promise<void> => {
         });
         record = (await runtime.state.runs.get(runId)) ?? record;
       }
-      console.log(`\n${summarise(record, title)}\n`);
+      console.log(`\n${summarise(record, title, runtime.ortto ? ORTTO : undefined)}\n`);
       return record;
     };
 
@@ -354,6 +389,12 @@ const run = async (options: StartOptions): Promise<void> => {
         `Then ${leave.left.toLocaleString('en-US')} members (${MASS_LEAVE_FRACTION * 100}%) left "${largest.name}" at once: more than 10% of its list and ${leave.left > 100 ? 'more than 100 contacts, so the removal guardrail holds the run for an admin' : 'not more than 100 contacts, so no hold (more --profiles shows the guardrail)'}.\n`,
       );
     }
+    const orttoRuntime = runtime.ortto ? { ...runtime, ortto: runtime.ortto } : undefined;
+    const consent = orttoRuntime ? unsubscribeSome(orttoRuntime, dataset, s.edited) : undefined;
+    if (consent)
+      console.log(
+        `${consent.unsubscribed} people whose profiles changed unsubscribed in Ortto before the re-run; it must not re-subscribe them.\n`,
+      );
     const second = await runOnce(
       'Run 2: after 1% churn and a mass leave',
       sampleRefreshSegments(churn.dataset),
@@ -364,6 +405,31 @@ const run = async (options: StartOptions): Promise<void> => {
       console.log('Faults switched off for the verification.\n');
     }
 
+    if (orttoRuntime && consent) {
+      let orttoOk = false;
+      try {
+        orttoOk = await verifyOrtto(orttoRuntime, {
+          dataset: second === undefined ? dataset : churn.dataset,
+          tags: segments.map((segment) => ({
+            segmentId: segment.id,
+            name: segment.name,
+            tag: membershipTagName(exp, segment),
+          })),
+          consentBefore: consent.consentBefore,
+          connection,
+        });
+      } catch (error) {
+        console.log(`✘ Verification: could not read Ortto back — ${(error as Error).message}`);
+      }
+      if (first?.status === 'succeeded' && second) {
+        console.log(
+          `  The re-run needed ${requestsOf(second).toLocaleString('en-US')} requests, ${((requestsOf(second) / Math.max(1, requestsOf(first))) * 100).toFixed(1)}% of the first export's ${requestsOf(first).toLocaleString('en-US')}. Total time ${((Date.now() - t0) / 1000).toFixed(1)} s.`,
+        );
+      }
+      process.exitCode = orttoOk && first?.status === 'succeeded' && second?.status === 'succeeded' ? 0 : 1;
+      return;
+    }
+    const mode = options.mode === 'tag' ? 'field' : options.mode; // tag mode returned above
     const lists = [];
     for (const segment of segments) {
       const title = listTitle(exp, segment);
@@ -383,7 +449,7 @@ const run = async (options: StartOptions): Promise<void> => {
         apiKey: runtime.apiKey,
         // What Autopilot should hold: the churned segments once the second run got going.
         dataset: second === undefined ? dataset : churn.dataset,
-        mode: options.mode,
+        mode,
         lists,
         pacing: {
           rateBudget: new DynamoDbRateBudget({

@@ -100,6 +100,9 @@ class StandIn implements OrttoStandIn {
   customFields(apiKey: string): StandInCustomField[] {
     return [...this.account(apiKey).fields.values()].map(toFieldSnapshot);
   }
+  deleteCustomField(apiKey: string, fieldId: string): boolean {
+    return this.account(apiKey).fields.delete(fieldId);
+  }
   permissionWrites(apiKey: string): PermissionWrite[] {
     return this.account(apiKey).permissionWrites.map((w) => ({ ...w }));
   }

@@ -188,6 +188,11 @@ export interface OrttoStandIn {
   tagMemberEmails(apiKey: string, tag: string): string[];
   tags(apiKey: string): StandInTag[];
   customFields(apiKey: string): StandInCustomField[];
+  /**
+   * Deletes a custom field by id, as an Ortto user can in the web app (the API cannot): merges that
+   * still write it are refused ("Object not found"), as Ortto refuses an unknown field.
+   */
+  deleteCustomField(apiKey: string, fieldId: string): boolean;
   /** Every merge entry that carried bol::p / bol::sp, in order. */
   permissionWrites(apiKey: string): PermissionWrite[];
   /** Puts an email on the account's suppression list (as a person would in the UI). */

@@ -238,7 +238,16 @@ describe('the console: exports, in chromium', () => {
       string,
       unknown
     >;
-    const { name: _n, version, dataMatching, membership, onLeave, listTitles, membershipFields } = current;
+    const {
+      name: _n,
+      version,
+      dataMatching,
+      membership,
+      onLeave,
+      listTitles,
+      membershipFields,
+      membershipTags,
+    } = current;
     const put = await api('dev-admin', 'PUT', `/exports/${exportId}`, {
       name: 'Renamed elsewhere',
       connectionId: current.connectionId,
@@ -248,6 +257,7 @@ describe('the console: exports, in chromium', () => {
       onLeave,
       listTitles,
       membershipFields,
+      membershipTags,
       adoptExistingLists: current.adoptExistingLists,
       cap: current.cap,
       capPolicy: current.capPolicy,

@@ -54,6 +54,7 @@ const dyingSenders =
   (inner: Destination): Destination => ({
     name: inner.name,
     costs: inner.costs,
+    membershipModes: inner.membershipModes,
     open: (key, hooks) => {
       const session = inner.open(key, hooks);
       const dies = async <T>(call: () => Promise<T>): Promise<T> => {

@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slotsPerReservation } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { listTitle } from '#lib/domain/export-config.ts';
@@ -94,8 +94,14 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
     );
     const body = Messages?.[0]?.Body;
     if (body === undefined) throw new Error('no batch on the queue');
+    // A copy SQS's deduplication does not catch (sent after its five-minute window), in the batch's group.
     await runtime.sqs.send(
-      new SendMessageCommand({ QueueUrl: runtime.queues.send.queueUrl, MessageBody: body }),
+      new SendMessageCommand({
+        QueueUrl: runtime.queues.send.queueUrl,
+        MessageBody: body,
+        MessageGroupId: (JSON.parse(body) as { connectionId: string }).connectionId,
+        MessageDeduplicationId: 'a-later-copy',
+      }),
     );
     await runtime.startSenders();
     const run = await runtime.waitForRun(started.run.id);
@@ -113,6 +119,7 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
     const crashOnce = (inner: Destination): Destination => ({
       name: inner.name,
       costs: inner.costs,
+      membershipModes: inner.membershipModes,
       open: (key, hooks) => {
         const session = inner.open(key, hooks);
         // Everything else is the real session (its methods live on its prototype).
@@ -188,6 +195,8 @@ describe('the pipeline on DynamoDB Local + fauxqs + the Autopilot stand-in', () 
       new SendMessageCommand({
         QueueUrl: runtime.queues.send.queueUrl,
         MessageBody: '{"v":1,"type":"send-batch"}',
+        MessageGroupId: 'malformed',
+        MessageDeduplicationId: 'malformed-1',
       }),
     );
     await runtime.idle();
@@ -250,12 +259,20 @@ describe('the local watchdog', () => {
       started.run.id,
       (r) => r.batchesTotal !== undefined && r.batchesQueued === r.batchesTotal,
     );
-    // The batches are lost (purged), as if they had gone to a DLQ nobody re-drives.
+    // The batches are lost (deleted unsent), as if they had gone to a DLQ nobody re-drives. Deleted,
+    // not left in flight: on the FIFO queue an in-flight batch would hold the connection's group.
     for (;;) {
       const got = await runtime.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: runtime.queues.send.queueUrl, MaxNumberOfMessages: 10 }),
       );
-      if ((got.Messages ?? []).length === 0) break;
+      const messages = got.Messages ?? [];
+      if (messages.length === 0) break;
+      await runtime.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: runtime.queues.send.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
     }
     const ended = await runtime.waitForRun(started.run.id, { timeoutMs: 30_000 });
     expect(ended.status).toBe('failed');

@@ -1,4 +1,6 @@
 import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
+import { orttoCosts } from '#lib/adapters/ortto/cost-model.ts';
+import type { OrttoRegion } from '#lib/domain/connection.ts';
 import type { ContactData } from '#lib/domain/contact.ts';
 import { FatalRunError, PermanentError, TransientError } from '#lib/domain/errors.ts';
 import type {
@@ -43,6 +45,7 @@ export type FakeFault =
 export class InMemoryDestination implements Destination {
   readonly name = 'fake-autopilot';
   readonly costs = autopilotCosts;
+  readonly membershipModes = ['list', 'field'] as const;
   readonly contacts = new Map<string, ContactData & { unsubscribed?: boolean }>();
   readonly lists = new Map<string, { title: string; members: Set<string> }>();
   readonly requests: Array<{ kind: string; status: number }> = [];
@@ -200,5 +203,51 @@ export class InMemoryDestination implements Destination {
       rateLimited: true,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
+  }
+}
+
+/**
+ * An Ortto-typed destination for one region: priced like Ortto, keeping membership as tags, with its
+ * own keys (a key of another region is refused, as Ortto answers 401 there). Its account is an
+ * {@link InMemoryDestination} underneath (`account`: keys, contacts, faults); `calls` says which
+ * session methods a use case asked for, so a test can tell a key check (`verify`) from a list read.
+ */
+export class InMemoryOrttoDestination implements Destination {
+  readonly name = 'fake-ortto';
+  readonly costs = orttoCosts;
+  readonly membershipModes = ['tag'] as const;
+  readonly account: InMemoryDestination;
+  readonly calls: Array<keyof DestinationSession> = [];
+
+  constructor(
+    readonly region: OrttoRegion = 'global',
+    options: FakeDestinationOptions = {},
+  ) {
+    this.account = new InMemoryDestination({ validKeys: [], ...options });
+  }
+
+  get validKeys(): Set<string> {
+    return this.account.validKeys;
+  }
+
+  open(apiKey: string, hooks?: RequestHooks): DestinationSession {
+    const session = this.account.open(apiKey, hooks);
+    const seen = <K extends keyof DestinationSession>(name: K): DestinationSession[K] => {
+      const method = session[name] as (...args: unknown[]) => unknown;
+      return ((...args: unknown[]) => {
+        this.calls.push(name);
+        return method(...args);
+      }) as DestinationSession[K];
+    };
+    return {
+      verify: seen('verify'),
+      findLists: seen('findLists'),
+      createList: seen('createList'),
+      upsertMany: seen('upsertMany'),
+      upsertIntoList: seen('upsertIntoList'),
+      removeFromList: seen('removeFromList'),
+      isMember: seen('isMember'),
+      listMembers: seen('listMembers'),
+    };
   }
 }

@@ -226,6 +226,26 @@ describe('queues and event sources', () => {
     });
   });
 
+  it('makes the send queue and its DLQ FIFO with explicit deduplication ids; the plan queue stays standard', () => {
+    const queues = resourcesOf(s.statelessTemplate, 'AWS::SQS::Queue');
+    for (const id of ['SendQueueQueue', 'SendQueueDeadLetterQueue']) {
+      expect(queues[queueId(id)]?.Properties?.FifoQueue, id).toBe(true);
+    }
+    expect(queues[queueId('SendQueueQueue')]?.Properties?.ContentBasedDeduplication).toBe(false);
+    for (const id of ['PlanQueueQueue', 'PlanQueueDeadLetterQueue']) {
+      expect(queues[queueId(id)]?.Properties?.FifoQueue, id).toBeUndefined();
+    }
+  });
+
+  it('gives the FIFO send source no batching window and at most 10 messages an invocation', () => {
+    const mappings = Object.values(resourcesOf(s.statelessTemplate, 'AWS::Lambda::EventSourceMapping'));
+    const sender = mappings.find(
+      (m) => JSON.stringify(m.Properties?.FunctionName) === JSON.stringify({ Ref: fnId('Sender') }),
+    );
+    expect(sender?.Properties?.MaximumBatchingWindowInSeconds).toBeUndefined();
+    expect(sender?.Properties?.BatchSize).toBeLessThanOrEqual(10);
+  });
+
   it("feeds the planner's planMessage handler one plan message at a time, at most two planners", () => {
     expect(fnProps('Planner').Handler).toBe('index.planMessage');
     s.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

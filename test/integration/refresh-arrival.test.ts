@@ -9,6 +9,7 @@ import { loadEnv, PlannerEnvSchema } from '#functions/shared/env.ts';
 import { createDynamoDbState } from '#lib/adapters/dynamodb/state.ts';
 import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
 import type { SourceProfile } from '#lib/domain/contact.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import type { State } from '#lib/ports/state.ts';
 import type { RefreshArrivalSummary } from '#lib/use-cases/refresh-arrival.ts';
@@ -74,7 +75,7 @@ beforeAll(async () => {
     sqs,
     s3,
     notifier,
-    destination: new InMemoryDestination({ validKeys: ['key-1'] }),
+    destinations: oneDestination(new InMemoryDestination({ validKeys: ['key-1'] })),
     secrets: new InMemorySecretProvider({ 'conn-1': 'key-1' }),
     logger: new RecordingLogger(),
     metrics: noMetrics,

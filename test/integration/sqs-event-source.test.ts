@@ -1,4 +1,9 @@
-import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDeadLetters } from '#lib/adapters/sqs/dead-letters.ts';
@@ -274,5 +279,77 @@ describe('SqsEventSource', () => {
     expect(back.map((m) => m.Body).sort()).toEqual(Array.from({ length: 13 }, (_, i) => `dead-${i}`).sort());
     expect(back[0]?.MessageAttributes?.reason?.StringValue).toBe('poison');
     expect(await receiveAll(q.dlqUrl, 1, 1_500)).toEqual([]);
+  });
+
+  it('on a FIFO queue a group is worked one message at a time, in order, also across a failure', async () => {
+    const q = await createLocalQueues(sqs, {
+      prefix: uniqueName('events'),
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 3,
+      fifo: true,
+    });
+    expect(q.queueUrl.endsWith('.fifo') && q.dlqUrl.endsWith('.fifo')).toBe(true);
+    const bodies = ['a1', 'a2', 'a3', 'b1', 'b2'];
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: q.queueUrl,
+        Entries: bodies.map((body, i) => ({
+          Id: String(i),
+          MessageBody: body,
+          MessageGroupId: body.slice(0, 1),
+          MessageDeduplicationId: body,
+        })),
+      }),
+    );
+    const handled: string[] = [];
+    const busy = new Set<string>();
+    let overlapped = false;
+    let failedOnce = false;
+    const source = await start(
+      q,
+      async (event) => {
+        const failed: SQSRecord[] = [];
+        for (const r of event.Records) {
+          const group = r.attributes.MessageGroupId ?? '?';
+          if (busy.has(group)) overlapped = true;
+          busy.add(group);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          busy.delete(group);
+          if (r.body === 'a2' && !failedOnce) {
+            failedOnce = true;
+            failed.push(r);
+          } else handled.push(r.body);
+        }
+        return failures(failed);
+      },
+      { concurrency: 3, batchSize: 10 },
+    );
+    await source.idle({ timeoutMs: 20_000 });
+    expect(overlapped).toBe(false);
+    expect(handled.filter((b) => b.startsWith('a'))).toEqual(['a1', 'a2', 'a3']);
+    expect(handled.filter((b) => b.startsWith('b'))).toEqual(['b1', 'b2']);
+  });
+
+  it('redrive between FIFO queues keeps each message in its group', async () => {
+    const q = await createLocalQueues(sqs, { prefix: uniqueName('events'), fifo: true });
+    const dlq = new SqsDeadLetters({
+      client: sqs,
+      queueUrl: q.dlqUrl,
+      groupId: (body) => body.split(' ')[0] ?? '',
+    });
+    await dlq.send('conn-1 batch', 'poison');
+    await dlq.send('conn-2 batch', 'poison');
+    expect(await redrive(sqs, q.dlqUrl, q.queueUrl)).toBe(2);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: q.queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['MessageGroupId'],
+      }),
+    );
+    expect(Messages.map((m) => [m.Body, m.Attributes?.MessageGroupId]).sort()).toEqual([
+      ['conn-1 batch', 'conn-1'],
+      ['conn-2 batch', 'conn-2'],
+    ]);
   });
 });

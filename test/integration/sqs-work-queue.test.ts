@@ -1,5 +1,6 @@
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
@@ -175,5 +176,60 @@ describe('SqsDeadLetters', () => {
     expect(reason.startsWith('poison: ')).toBe(true);
     expect(Array.from(reason)).toHaveLength(256);
     expect(message?.MessageAttributes?.failedAt?.StringValue).toBe('1970-01-01T00:00:00.000Z');
+  });
+});
+
+describe('SqsWorkQueue on a FIFO queue', () => {
+  interface Grouped {
+    group: string;
+    n: number;
+  }
+  const newFifoQueue = async (): Promise<string> => {
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${uniqueName('work')}.fifo`,
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
+      }),
+    );
+    if (!QueueUrl) throw new Error('no queue url');
+    return QueueUrl;
+  };
+  const receive = async (queueUrl: string): Promise<Message[]> =>
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+      )
+    ).Messages ?? [];
+  const numbers = (messages: readonly Message[]): string[] =>
+    messages.map((m) => {
+      const body = JSON.parse(m.Body ?? '{}') as Grouped;
+      return `${body.group}#${body.n}`;
+    });
+
+  it('a repeated send is kept once, and a group’s next message waits until the one in flight is done', async () => {
+    const queueUrl = await newFifoQueue();
+    const queue = new SqsWorkQueue<Grouped>({
+      client: sqs,
+      queueUrl,
+      fifo: { groupId: (m) => m.group, deduplicationId: (m) => `${m.group}#${m.n}` },
+    });
+    await queue.send([
+      { group: 'a', n: 1 },
+      { group: 'a', n: 2 },
+      { group: 'b', n: 1 },
+    ]);
+    await queue.send([{ group: 'a', n: 1 }]); // a retried send: SQS drops it by its deduplication id
+
+    const first = await receive(queueUrl);
+    expect(numbers(first).sort()).toEqual(['a#1', 'b#1']);
+    expect(await receive(queueUrl)).toEqual([]); // both groups are held by a message in flight
+    await sqs.send(
+      new DeleteMessageCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: first.find((m) => m.Body?.includes('"a"'))?.ReceiptHandle,
+      }),
+    );
+    expect(numbers(await receive(queueUrl))).toEqual(['a#2']);
+    expect(await depth(queueUrl)).toBe(0); // the retried a#1 was never enqueued
   });
 });

@@ -1,8 +1,11 @@
 import type { ApiDeps } from '#functions/api/deps.ts';
 import { createApiHandler } from '#functions/api/handler.ts';
+import type { OrttoRegion } from '#lib/domain/connection.ts';
+import type { Destinations } from '#lib/ports/destination.ts';
 import { noMetrics } from '#lib/ports/metrics.ts';
 import { invokeLocalApi } from '#local/api-gateway.ts';
 import type { LocalRuntime } from '#local/runtime.ts';
+import { InMemoryOrttoDestination } from '#test/fakes/in-memory-destination.ts';
 import { RecordingLogger } from '#test/fakes/recording-logger.ts';
 import { PipelineHarness } from './pipeline-harness.ts';
 
@@ -28,13 +31,34 @@ export interface Reply {
  */
 export const API_KEY = 'ap-key-0123456789abcdef';
 
+/** A key of an Ortto account in the `global` region (the only region where it works). */
+export const ORTTO_KEY = 'ortto-key-0123456789abcdef';
+
 export class ApiHarness extends PipelineHarness {
   readonly logger = new RecordingLogger();
+
+  private readonly orttoRegions = new Map<OrttoRegion, InMemoryOrttoDestination>();
 
   constructor() {
     super();
     this.destination.validKeys.add(API_KEY);
+    this.ortto('global').validKeys.add(ORTTO_KEY);
   }
+
+  /** The Ortto fake of one region (made on first use): Ortto connections' keys are checked there. */
+  ortto(region: OrttoRegion = 'global'): InMemoryOrttoDestination {
+    let fake = this.orttoRegions.get(region);
+    if (fake === undefined) {
+      fake = new InMemoryOrttoDestination(region);
+      this.orttoRegions.set(region, fake);
+    }
+    return fake;
+  }
+
+  /** Autopilot connections on `destination`; Ortto ones on their region's fake. */
+  readonly destinations: Destinations = {
+    for: (address) => (address.type === 'ortto' ? this.ortto(address.region ?? 'global') : this.destination),
+  };
   private seq = 0;
   readonly responses: string[] = [];
   /** The deployment's `defaultRatePerSecond`; undefined when the deploy config leaves it out. */
@@ -47,7 +71,7 @@ export class ApiHarness extends PipelineHarness {
       state: this.state,
       segments: this.segments,
       secrets: this.secrets,
-      destination: this.destination,
+      destinations: this.destinations,
       planQueue: this.planQueue,
       notifier: this.notifier,
       clock: this.clock,
@@ -103,6 +127,10 @@ export const validConnection = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** An Ortto connection in the `global` region, as an admin creates it. */
+export const validOrttoConnection = (overrides: Record<string, unknown> = {}) =>
+  validConnection({ displayName: 'Ortto marketing', type: 'ortto', apiKey: ORTTO_KEY, ...overrides });
+
 /** The editable configuration of an export view: what a client sends back in a PUT. */
 const CONFIG_KEYS = [
   'name',
@@ -113,6 +141,7 @@ const CONFIG_KEYS = [
   'onLeave',
   'listTitles',
   'membershipFields',
+  'membershipTags',
   'adoptExistingLists',
   'cap',
   'capPolicy',

@@ -19,7 +19,9 @@ export interface LocalPipeline {
 
 /**
  * The real pipeline on the test run's DynamoDB Local and fauxqs, with its own tables, queues and
- * Autopilot stand-in, seeded with deterministic sample data and one connection + export.
+ * Autopilot stand-in, seeded with deterministic sample data and one connection + export. With
+ * `destination: 'ortto'` the connection is an Ortto one, on the runtime's Ortto stand-in (its
+ * behaviour from `ortto`), and the export keeps membership as tags.
  */
 export const startLocalPipeline = async (
   options: {
@@ -27,6 +29,7 @@ export const startLocalPipeline = async (
     ratePerSecond?: number;
     standInRate?: number;
     export?: Partial<ExportConfigInput>;
+    destination?: 'autopilot' | 'ortto';
   } & Partial<Omit<LocalRuntimeOptions, 'autopilot'>> & { standIn?: Record<string, unknown> } = {},
 ): Promise<LocalPipeline> => {
   const rate = options.ratePerSecond ?? 200;
@@ -40,7 +43,11 @@ export const startLocalPipeline = async (
       ratePerSecond: options.standInRate ?? rate,
       standIn: { seed: 7, ...options.standIn },
     },
+    ...(options.destination === 'ortto'
+      ? { ortto: { standIn: { ratePerSecond: options.standInRate ?? rate, seed: 7, ...options.ortto?.standIn } } }
+      : {}),
   });
+  const ortto = runtime.ortto;
   try {
     const dataset = generateSampleProfiles({ profiles: options.profiles ?? 300, seed: 11 });
     await seedDynamoDbSegments(runtime.segmentWriter, dataset);
@@ -48,7 +55,9 @@ export const startLocalPipeline = async (
       runtime.connectionDeps,
       {
         displayName: 'Test connection',
-        apiKey: runtime.apiKey,
+        ...(ortto === undefined
+          ? { apiKey: runtime.apiKey }
+          : { type: 'ortto', region: 'global', apiKey: ortto.apiKey }),
         consent: { accepted: true, noticeVersion: PRIVACY_NOTICE_VERSION },
         ratePerSecond: rate,
       },
@@ -61,6 +70,7 @@ export const startLocalPipeline = async (
         connectionId: connection.id,
         segmentIds: dataset.segments.map((s) => s.id),
         dataMatching: { email: 'email', fields: { FirstName: 'first_name' }, updatedAt: 'updated_at' },
+        ...(ortto === undefined ? {} : { membership: 'tag' as const }),
         ...options.export,
       },
       { id: 'tester', role: 'admin' },

@@ -5,6 +5,7 @@ import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import type { ExportRecord } from '#lib/domain/export-record.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import { silentLogger } from '#lib/ports/logger.ts';
 import { type PlanRunDeps, planRun } from '#lib/use-cases/plan-run.ts';
 import { type SendBatchDeps, type SendResult, sendBatch } from '#lib/use-cases/send-batch.ts';
@@ -54,7 +55,8 @@ export class PipelineHarness {
   readonly secrets = new CachedSecretProvider(this.keyStore, { clock: this.clock });
   readonly rateBudget = new InMemoryRateBudget(this.clock);
   readonly planQueue = new InMemoryQueue<PlanMessage>();
-  readonly sendQueue = new InMemoryQueue<SendBatchMessageInput>();
+  /** FIFO, as deployed: one group per connection, no per-message delays. */
+  readonly sendQueue = new InMemoryQueue<SendBatchMessageInput>({ fifo: true });
   readonly deadLetters = new InMemoryDeadLetters();
   readonly notifier = new RecordingNotifier();
   /** Virtual time left in each invocation; tests shrink it to force checkpoints. */
@@ -70,7 +72,7 @@ export class PipelineHarness {
       ...this.lifecycle,
       segments: this.segments,
       planQueue: this.planQueue,
-      costs: this.destination.costs,
+      destinations: oneDestination(this.destination),
       newId: () => `run-${String(++this.ids).padStart(4, '0')}`,
     };
   }
@@ -79,7 +81,7 @@ export class PipelineHarness {
     return {
       ...this.lifecycle,
       segments: this.segments,
-      destination: this.destination,
+      destinations: oneDestination(this.destination),
       secrets: this.secrets,
       rateBudget: this.rateBudget,
       sendQueue: this.sendQueue,
@@ -91,7 +93,7 @@ export class PipelineHarness {
   get sendDeps(): SendBatchDeps {
     return {
       ...this.lifecycle,
-      destination: this.destination,
+      destinations: oneDestination(this.destination),
       secrets: this.secrets,
       rateBudget: this.rateBudget,
       sendQueue: this.sendQueue,

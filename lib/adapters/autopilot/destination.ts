@@ -29,6 +29,7 @@ const reasonOf = (err: PermanentError): string => err.details.reason ?? 'rejecte
 /** Autopilot v1 behind the Destination port. Build once per execution environment. */
 export class AutopilotDestination implements Destination {
   readonly name = 'autopilot';
+  readonly membershipModes = ['list', 'field'] as const;
   readonly costs: CostModel = autopilotCosts;
   private dispatcher: AutopilotAgent | undefined;
 

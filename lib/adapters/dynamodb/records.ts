@@ -30,7 +30,7 @@ export const keys = {
   connection: (id: string) => ({ pk: `CONN#${id}`, sk: 'META' }),
   list: (connectionId: string, title: string) => ({ pk: `CONN#${connectionId}`, sk: `LIST#${title}` }),
   rate: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'RATE' }),
-  target: (connectionId: string, kind: 'list' | 'field', name: string) => ({
+  target: (connectionId: string, kind: 'list' | 'field' | 'tag', name: string) => ({
     pk: `CONN#${connectionId}`,
     sk: `OWN#${kind}#${name}`,
   }),

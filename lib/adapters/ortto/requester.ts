@@ -1,11 +1,12 @@
 import { DEFAULT_TIMEOUT_MS, defaultHttpAgent, type HttpAgent, send } from '#lib/adapters/http/transport.ts';
+import type { OrttoRegion } from '#lib/domain/connection.ts';
 import { FatalRunError } from '#lib/domain/errors.ts';
 import type { RequestHooks } from '#lib/ports/destination.ts';
 import type { Exchange } from './answers.ts';
 import { BadRequestGuard } from './bad-request-guard.ts';
 import { classifyNetworkError } from './errors.ts';
 
-export type OrttoRegion = 'global' | 'eu' | 'au';
+export type { OrttoRegion };
 
 /** Each region's host; a key works only on its own region's (docs/ortto.md#regions). */
 export const ORTTO_HOSTS: Readonly<Record<OrttoRegion, string>> = {

@@ -9,6 +9,7 @@ import { PermanentError, TransientError, ValidationError } from '#lib/domain/err
 import { MAX_MESSAGE_BYTES } from '#lib/domain/messages.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
+import { type FifoIds, fifoId, isFifoQueueUrl } from './fifo.ts';
 
 /** SendMessageBatch takes at most 10 entries… */
 export const SQS_BATCH_MAX_ENTRIES = 10;
@@ -45,12 +46,19 @@ export interface SqsWorkQueueOptions<T> {
   /** First retry delay; doubles per attempt, with jitter. Default 100 ms. */
   baseDelayMs?: number;
   clock?: Clock;
+  /**
+   * Each message's group and deduplication id, required when the queue is FIFO (its URL ends in
+   * `.fifo`). A standard queue ignores them, so one wiring serves both kinds.
+   */
+  fifo?: FifoIds<T>;
 }
 
 interface Encoded {
   index: number;
   body: string;
   bytes: number;
+  /** FIFO queues only. */
+  ids?: { group: string; dedup: string };
 }
 
 interface Unsent {
@@ -92,11 +100,13 @@ const forEachBounded = async <I>(items: readonly I[], limit: number, task: (item
 };
 
 /**
- * {@link WorkQueue} on an SQS standard queue. Messages are JSON. A `send` either refuses up front
+ * {@link WorkQueue} on an SQS queue, standard or FIFO. Messages are JSON. A `send` either refuses up front
  * (validation, size) with nothing enqueued, or enqueues in as few SendMessageBatch calls as the
  * limits allow. If SQS still reports entries as failed after a few retries, it throws and some of
  * the messages may already be on the queue: consumers are idempotent on the business key
- * (`runId#batchNo`), so the caller simply retries the whole `send`.
+ * (`runId#batchNo`), so the caller simply retries the whole `send` (on a FIFO queue, SQS drops a
+ * retried message within five minutes by its deduplication id). Calls run side by side, so messages
+ * of one group sent in one `send` are not promised to keep their order.
  */
 export class SqsWorkQueue<T> implements WorkQueue<T> {
   readonly #client: SQSClient;
@@ -106,8 +116,18 @@ export class SqsWorkQueue<T> implements WorkQueue<T> {
   readonly #maxAttempts: number;
   readonly #baseDelayMs: number;
   readonly #clock: Clock;
+  readonly #fifo: FifoIds<T> | undefined;
 
   constructor(options: SqsWorkQueueOptions<T>) {
+    if (isFifoQueueUrl(options.queueUrl) && options.fifo === undefined) {
+      throw new ValidationError([
+        {
+          path: 'fifo',
+          reason: `is required: ${queueName(options.queueUrl)} is a FIFO queue, which refuses a message without a group`,
+        },
+      ]);
+    }
+    this.#fifo = isFifoQueueUrl(options.queueUrl) ? options.fifo : undefined;
     this.#client = options.client;
     this.#queueUrl = options.queueUrl;
     this.#schema = options.schema;
@@ -122,6 +142,14 @@ export class SqsWorkQueue<T> implements WorkQueue<T> {
     if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_DELAY_SECONDS) {
       throw new ValidationError([
         { path: 'delaySeconds', reason: `must be an integer from 0 to ${MAX_DELAY_SECONDS}` },
+      ]);
+    }
+    if (delaySeconds > 0 && this.#fifo !== undefined) {
+      throw new ValidationError([
+        {
+          path: 'delaySeconds',
+          reason: `must be 0: ${queueName(this.#queueUrl)} is a FIFO queue, which takes no per-message delay`,
+        },
       ]);
     }
     const encoded = messages.map((message, index) => this.#encode(message, index));
@@ -154,7 +182,13 @@ export class SqsWorkQueue<T> implements WorkQueue<T> {
     }
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(index, bytes, MAX_MESSAGE_BYTES);
-    return { index, body, bytes };
+    if (this.#fifo === undefined) return { index, body, bytes };
+    const typed = value as T;
+    const ids = {
+      group: fifoId(this.#fifo.groupId(typed)),
+      dedup: fifoId(this.#fifo.deduplicationId(typed)),
+    };
+    return { index, body, bytes, ids };
   }
 
   /** Sends one packed batch, retrying entries SQS failed on its side; returns what was never sent. */
@@ -166,6 +200,7 @@ export class SqsWorkQueue<T> implements WorkQueue<T> {
         Id: `m${m.index}`,
         MessageBody: m.body,
         ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
+        ...(m.ids ? { MessageGroupId: m.ids.group, MessageDeduplicationId: m.ids.dedup } : {}),
       }));
       let failed: BatchResultErrorEntry[];
       try {

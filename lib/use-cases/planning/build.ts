@@ -47,7 +47,7 @@ interface Figures {
 
 /** One pass to its end: what it plans, priced and sized; every batch dropped once counted. */
 const figuresOf = (pass: Pass, address: BatchAddress | undefined): Figures => {
-  const { costs } = pass.ctx.deps.destination;
+  const { costs } = pass.ctx.destination;
   const f = { requests: {}, itemsPlanned: 0, joins: false, removals: 0, messages: 0 };
   const it = plannedBatches(pass);
   for (let index = 0; ; index++) {
@@ -109,8 +109,8 @@ export const build = (
   const pass: Pass = { ctx, collector, snapshot, capability, separateLeaves: false, splits: [] };
   let figures = figuresOf(pass, withMessages ? address : undefined);
   const targets = guardrailHold(ctx, snapshot, figures.totals);
-  // Field mode mixes flag clears into every upsert: plan again with them apart, to hold them alone.
-  if (targets !== undefined && exp.membership === 'field') {
+  // Field and tag mode mix membership clears into every upsert: plan again with them apart, to hold them alone.
+  if (targets !== undefined && exp.membership !== 'list') {
     pass.separateLeaves = true;
     figures = figuresOf(pass, undefined);
   }

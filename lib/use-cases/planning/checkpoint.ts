@@ -4,6 +4,7 @@ import {
   type CollectorState,
   type ContactRecord,
   ContactStore,
+  type TextStash,
 } from '#lib/domain/collector.ts';
 import { jsonCodec } from '#lib/domain/contact-codec.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
@@ -134,16 +135,17 @@ const truncated = (what: string, expected: number, found: number): Error =>
 
 /**
  * Reads a checkpoint from its text (or the pieces `Checkpoints.load` gave), a line at a time: the
- * contacts go straight into a `ContactStore`, the snapshot into its map.
+ * contacts go straight into a `ContactStore` (their data texts into `texts`, a spill file in the
+ * planner), the snapshot into its map.
  */
-export const parseCheckpoint = (text: string | Iterable<string>): PlannerCheckpoint => {
+export const parseCheckpoint = (text: string | Iterable<string>, texts?: TextStash): PlannerCheckpoint => {
   const lines = linesOf(typeof text === 'string' ? [text] : text);
   const first = lines.next();
   if (first.done) throw new Error('Planner checkpoint is empty');
   const raw: unknown = JSON.parse(first.value);
-  if ((raw as { v?: unknown } | null)?.v === 1) return fromV1(V1Schema.parse(raw));
+  if ((raw as { v?: unknown } | null)?.v === 1) return fromV1(V1Schema.parse(raw), texts);
   const { contacts: contactCount, snapshot: snapshotCount, ...head } = HeadSchema.parse(raw);
-  const store = new ContactStore();
+  const store = new ContactStore(jsonCodec, texts);
   for (let i = 0; i < contactCount; i++) {
     const line = lines.next();
     if (line.done) throw truncated('contacts', contactCount, i);
@@ -160,9 +162,9 @@ export const parseCheckpoint = (text: string | Iterable<string>): PlannerCheckpo
   return { ...head, collector: { ...collector, contacts: store }, snapshot } as PlannerCheckpoint;
 };
 
-const fromV1 = (v1: z.output<typeof V1Schema>): PlannerCheckpoint => {
+const fromV1 = (v1: z.output<typeof V1Schema>, texts: TextStash | undefined): PlannerCheckpoint => {
   const { v: _v, collector, snapshot, ...rest } = v1;
-  const store = new ContactStore(jsonCodec);
+  const store = new ContactStore(jsonCodec, texts);
   for (const [key, c] of collector.contacts as Array<[string, CollectedContact]>) {
     store.restore([
       key,

@@ -5,7 +5,7 @@ import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
 import type { Connections } from '#lib/ports/connections.ts';
-import type { Destination } from '#lib/ports/destination.ts';
+import type { Destination, Destinations } from '#lib/ports/destination.ts';
 import type { ListRegistry } from '#lib/ports/list-registry.ts';
 import type { PlanLedger } from '#lib/ports/plan-ledger.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
@@ -13,6 +13,7 @@ import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { SegmentInfo, SegmentSource } from '#lib/ports/segment-source.ts';
 import type { Snapshots } from '#lib/ports/snapshots.ts';
 import type { TargetOwners } from '#lib/ports/target-owners.ts';
+import type { TextStashes } from '#lib/ports/text-stash.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import type { LifecycleDeps } from '../run-lifecycle.ts';
 
@@ -38,7 +39,9 @@ export interface PlanRunDeps extends LifecycleDeps {
   targets: TargetOwners;
   checkpoints: Checkpoints;
   segments: SegmentSource;
-  destination: Destination;
+  destinations: Destinations;
+  /** Where a large run's contact texts are kept during an invocation; absent: on the heap. */
+  textStash?: TextStashes;
   secrets: SecretProvider;
   rateBudget: RateBudget;
   sendQueue: WorkQueue<SendBatchMessageInput>;
@@ -55,6 +58,8 @@ export interface Context {
   run: RunRecord;
   exp: RunExport;
   connection: Connection;
+  /** The connection's destination adapter. */
+  destination: Destination;
   segments: SegmentInfo[];
   remainingMs: () => number;
 }

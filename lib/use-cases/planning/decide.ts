@@ -1,7 +1,7 @@
 import type { ContactCollector } from '#lib/domain/collector.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
 import { type DiffTotals, decide, emptyDiffTotals, type SnapshotEntry, tally } from '#lib/domain/diff.ts';
-import { membershipFieldName } from '#lib/domain/export-config.ts';
+import { membershipFieldName, membershipTagName } from '#lib/domain/export-config.ts';
 import { canonicalContact, hashCanonical } from '#lib/domain/hash.ts';
 import { BatchPlanner, type PlanInput, type PlannedBatch } from '#lib/domain/plan.ts';
 import type { Context } from './context.ts';
@@ -64,9 +64,10 @@ export const batchPlanner = (
       onLeave: exp.onLeave,
       segmentCount: ctx.segments.length,
       membershipFields: ctx.segments.map((s) => membershipFieldName(exp, s)),
-      costs: deps.destination.costs,
+      membershipTags: ctx.segments.map((s) => membershipTagName(exp, s)),
+      costs: ctx.destination.costs,
       capability,
-      sizes: { bulk: deps.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
+      sizes: { bulk: ctx.destination.costs.bulkLimit, perContact: deps.settings.perContactBatchSize },
       separateLeaves,
     },
     emit,

@@ -52,7 +52,7 @@ export const finishPlanning = async (
       floor,
       {
         ratePerSecond: connection.ratePerSecond,
-        documentedRatePerSecond: deps.destination.costs.documentedRatePerSecond,
+        documentedRatePerSecond: ctx.destination.costs.documentedRatePerSecond,
       },
       false,
     ),

@@ -1,5 +1,5 @@
 import type { DiffTotals, SnapshotEntry } from '#lib/domain/diff.ts';
-import { listTitle, membershipFieldName } from '#lib/domain/export-config.ts';
+import { membershipTargetName } from '#lib/domain/export-config.ts';
 import { DEFAULT_REMOVAL_GUARDRAIL, type HoldTarget, heldTargets } from '#lib/domain/removal-guardrail.ts';
 import type { Context } from './context.ts';
 
@@ -24,7 +24,7 @@ export const guardrailHold = (
     guard,
     segments.map((s, i) => ({
       segmentId: s.id,
-      target: exp.membership === 'list' ? listTitle(exp, s) : membershipFieldName(exp, s),
+      target: membershipTargetName(exp, s),
       members: members[i] ?? 0,
       removals: totals.leaves[i] ?? 0,
     })),

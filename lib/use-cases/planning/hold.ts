@@ -26,7 +26,7 @@ export const holdRun = async (
       built.floor,
       {
         ratePerSecond: connection.ratePerSecond,
-        documentedRatePerSecond: deps.destination.costs.documentedRatePerSecond,
+        documentedRatePerSecond: ctx.destination.costs.documentedRatePerSecond,
       },
       false,
     ),

@@ -6,6 +6,7 @@ import { emptyDiffTotals, type SnapshotEntry } from '#lib/domain/diff.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { stagedBatch } from '#lib/domain/staged-batch.ts';
 import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
+import type { TextStash } from '#lib/ports/text-stash.ts';
 import { RequestTally, ThrottledTooLongError } from '../destination-calls.ts';
 import { endRun } from '../run-lifecycle.ts';
 import { build, finishDryRun } from './build.ts';
@@ -31,6 +32,7 @@ const SEND_CHUNK = 50;
 export const plan = async (
   ctx: Context,
   checkpoint: PlannerCheckpoint | undefined,
+  texts?: TextStash,
 ): Promise<'done' | 'paused'> => {
   const { deps, run, exp, connection } = ctx;
   const snapshot = checkpoint ? asMap(checkpoint.snapshot) : await readSnapshot(ctx);
@@ -41,6 +43,7 @@ export const plan = async (
     policy: exp.capPolicy,
     isKnown: (key: string) => snapshot.has(key),
     codec: codecFor(ctx, checkpoint),
+    ...(texts === undefined ? {} : { texts }),
   };
   const collector = checkpoint
     ? ContactCollector.fromState(collectorOptions, checkpoint.collector)

@@ -1,7 +1,7 @@
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import type { BatchLedger } from '#lib/ports/batch-ledger.ts';
 import type { Connections } from '#lib/ports/connections.ts';
-import type { Destination } from '#lib/ports/destination.ts';
+import type { Destinations } from '#lib/ports/destination.ts';
 import type { RateBudget } from '#lib/ports/rate-budget.ts';
 import type { SecretProvider } from '#lib/ports/secret-provider.ts';
 import type { DeadLetters, WorkQueue } from '#lib/ports/work-queue.ts';
@@ -17,6 +17,10 @@ export interface SenderSettings {
   baseDelayMs: number;
   /** Keep this much invocation time in hand; a batch that would wait past it goes back on the queue. */
   reserveMs: number;
+  /**
+   * A batch handed back (the rest of it, as a fresh message) goes no sooner than this after its
+   * delivery began; the FIFO send queue takes no delay, so the sender pauses for it (settle.ts handBack).
+   */
   requeueDelaySeconds: number;
   probeRecheckMs: number;
   probeWaitMs: number;
@@ -30,7 +34,7 @@ export interface SenderSettings {
 export interface SendBatchDeps extends LifecycleDeps {
   connections: Connections;
   batches: BatchLedger;
-  destination: Destination;
+  destinations: Destinations;
   secrets: SecretProvider;
   rateBudget: RateBudget;
   sendQueue: WorkQueue<SendBatchMessageInput>;

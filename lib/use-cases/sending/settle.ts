@@ -15,6 +15,15 @@ export interface DeliveryCount {
 /** `retry`: leave the message for SQS to redeliver. */
 export type SendResult = 'done' | 'retry';
 
+/**
+ * When the rest of a batch may go back on the queue: not before `notBefore` (epoch ms), and never so
+ * late that the invocation has no time left to send it ({@link handBack}).
+ */
+export interface HandBackTiming {
+  notBefore: number;
+  remainingMs: () => number;
+}
+
 /** Failure reason of contacts whose requests were still failing on the message's last delivery. */
 export const RETRIES_EXHAUSTED = 'retries_exhausted';
 
@@ -27,6 +36,7 @@ export const settle = async (
   delivery: Delivery,
   allRequests: RequestTally,
   count: DeliveryCount,
+  timing: HandBackTiming,
 ): Promise<SendResult> => {
   const log = deps.logger.child({ runId: batch.runId, exportId: batch.exportId, batchNo: batch.batchNo });
   const { results: delivered, stop, recorded } = delivery;
@@ -70,23 +80,39 @@ export const settle = async (
       }
       // Progress was made: hand the rest back as a fresh message, so retries of a batch that moves
       // forward never count towards the dead-letter limit.
-      return handBack(deps, batch, log, 'failed transiently after progress');
+      return handBack(deps, batch, log, 'failed transiently after progress', timing);
     case 'out_of_time':
       await recordProgress(deps, batch, { from: start, results }, tally);
       deps.metrics?.count('BatchesRequeued');
-      return handBack(deps, batch, log, 'rate budget or invocation time ran out');
+      return handBack(deps, batch, log, 'rate budget or invocation time ran out', timing);
   }
 };
 
+/**
+ * Puts the rest of the batch back as a fresh message (`requeues + 1`), at the tail of its
+ * connection's group, so that however often a batch goes back (a rate-limit storm, a held lease)
+ * it never counts towards the send queue's maxReceiveCount: only failures that make no progress
+ * do. The send queue is FIFO, which refuses per-message delays, so the pause a delay gave is taken
+ * here, in the invocation, until `timing.notBefore` (half the reserve stays for the send): a
+ * delivery that gives up at once still hands back no sooner than `requeueDelaySeconds` after it
+ * began, and a held budget never becomes a receive/hand-back loop at full speed. The pause is paid
+ * by the one sender that works the connection's group, never by a second one; a delivery that ran
+ * its invocation to the end (the usual case) has passed `notBefore` and hands back at once.
+ */
 export const handBack = async (
   deps: SendBatchDeps,
   batch: SendBatchMessage,
   log: ReturnType<SendBatchDeps['logger']['child']>,
   why: string,
-  delaySeconds = deps.settings.requeueDelaySeconds,
+  timing: HandBackTiming,
 ): Promise<SendResult> => {
-  log.warn('rest of the batch put back on the queue', { why, requeues: batch.requeues + 1 });
-  await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }], { delaySeconds });
+  const pauseMs = Math.min(
+    timing.notBefore - deps.clock.now(),
+    timing.remainingMs() - deps.settings.reserveMs / 2,
+  );
+  if (pauseMs > 0) await deps.clock.sleep(pauseMs);
+  log.warn('rest of the batch put back on the queue', { why, requeues: batch.requeues + 1, pauseMs });
+  await deps.sendQueue.send([{ ...batch, requeues: batch.requeues + 1 }]);
   return 'done';
 };
 

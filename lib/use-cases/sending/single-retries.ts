@@ -6,8 +6,9 @@ import type { SendBatchDeps } from './context.ts';
 import { rejectedAll } from './rejections.ts';
 
 /**
- * A bulk upsert reports rejected contacts without a reason; retrying a few of them one by one either
- * gets them in or tells us why. Many rejections suggest a systemic cause: those are recorded as they
+ * A bulk upsert may report rejected contacts without a reason (Autopilot); retrying a few of them one
+ * by one either gets them in or tells us why. A rejection the destination explained (Ortto) is final:
+ * its retry would be one more refused request, and Ortto bans an IP for fifteen of them. Many rejections suggest a systemic cause: those are recorded as they
  * are rather than multiplied into single requests. Results are replaced in place, so a delivery
  * stopped during these retries keeps the bulk answer.
  */
@@ -19,7 +20,10 @@ export const retrySingly = async (
   call: ConnectionAccess['call'],
   session: ConnectionAccess['session'],
 ): Promise<void> => {
-  const rejected = items.flatMap((_, i) => (into[offset + i]?.ok === false ? [i] : []));
+  const rejected = items.flatMap((_, i) => {
+    const result = into[offset + i];
+    return result?.ok === false && result.explained !== true ? [i] : [];
+  });
   if (rejected.length === 0 || rejected.length > deps.settings.singleRetryLimit) return;
   for (const i of rejected) {
     const item = items[i];

@@ -3,6 +3,7 @@ import { TransientError } from '#lib/domain/errors.ts';
 import type { PlanMessage, SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { Destination, DestinationSession } from '#lib/ports/destination.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import type { State } from '#lib/ports/state.ts';
 import type { WorkQueue } from '#lib/ports/work-queue.ts';
 import { endStalledRuns } from '#lib/use-cases/end-stalled-runs.ts';
@@ -129,7 +130,7 @@ export class ChaosWorld {
       ...this.lifecycle(),
       segments: this.segments,
       planQueue: this.queue(this.planQueue, undefined),
-      costs: this.destination.costs,
+      destinations: oneDestination(this.destination),
       newId: () => `run-${String(++this.ids).padStart(4, '0')}`,
     };
   }
@@ -213,7 +214,7 @@ export class ChaosWorld {
     return {
       ...this.lifecycle(this.stateFor(inv)),
       segments: this.segments,
-      destination: this.destinationFor(inv),
+      destinations: oneDestination(this.destinationFor(inv)),
       secrets: this.secrets,
       rateBudget: this.rateBudget,
       sendQueue: this.queue(this.sendQueue, inv),
@@ -225,7 +226,7 @@ export class ChaosWorld {
   private sendDeps(inv: Invocation): SendBatchDeps {
     return {
       ...this.lifecycle(this.stateFor(inv)),
-      destination: this.destinationFor(inv),
+      destinations: oneDestination(this.destinationFor(inv)),
       secrets: this.secrets,
       rateBudget: this.rateBudget,
       sendQueue: this.queue(this.sendQueue, inv),
@@ -277,6 +278,7 @@ export class ChaosWorld {
     return {
       name: inner.name,
       costs: inner.costs,
+      membershipModes: inner.membershipModes,
       open: (apiKey, hooks) => {
         const session = inner.open(apiKey, hooks);
         const guarded = {} as Record<string, unknown>;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ApiHarness, editable, type Token, validConnection } from '#test/support/api-harness.ts';
+import {
+  ApiHarness,
+  editable,
+  ORTTO_KEY,
+  type Token,
+  validConnection,
+  validOrttoConnection,
+} from '#test/support/api-harness.ts';
 
 /**
  * Two connections: `conn-shared` (admins+contributors) and `conn-private` (admins only), an export
@@ -261,5 +268,103 @@ describe('every route × every role', () => {
       token: 'dev-contributor',
     });
     expect((await h.state.runs.get(run.runId))?.requestedBy).toBe('dev-contributor');
+  });
+});
+
+/**
+ * The same rules on Ortto connections: `conn-o-shared` (admins+contributors) and `conn-o-private`
+ * (admins only), each with a tag-mode export.
+ */
+const orttoWorld = async (): Promise<ApiHarness> => {
+  const h = new ApiHarness();
+  h.segments.set('seg-a', 'Newsletter', [{ id: '1', attributes: { email: 'a@example.com' } }]);
+  for (const kind of ['shared', 'private'] as const) {
+    const sharing = kind === 'shared' ? 'admins+contributors' : 'admins';
+    await h.addConnection({ id: `conn-o-${kind}`, type: 'ortto', region: 'eu', sharing });
+    await h.addExport({ connectionId: `conn-o-${kind}`, membership: 'tag' }, `exp-o-${kind}`);
+  }
+  h.ortto('eu').validKeys.add(ORTTO_KEY);
+  return h;
+};
+
+const ORTTO_CASES: Case[] = [
+  {
+    name: 'create Ortto connection',
+    method: 'POST',
+    url: '/connections',
+    body: () => validOrttoConnection({ region: 'eu' }),
+    allow: { 'dev-admin': 201 },
+  },
+  { name: 'get Ortto connection', method: 'GET', url: '/connections/conn-o-private', allow: everyone(200) },
+  {
+    name: 'update Ortto connection',
+    method: 'PATCH',
+    url: '/connections/conn-o-private',
+    body: () => ({ version: 1, cap: 5_000 }),
+    allow: { 'dev-admin': 200 },
+  },
+  {
+    name: 'rotate Ortto key',
+    method: 'POST',
+    url: '/connections/conn-o-private/rotate-key',
+    body: () => ({ apiKey: ORTTO_KEY }),
+    allow: { 'dev-admin': 200 },
+  },
+  ...(['shared', 'private'] as const).flatMap((kind): Case[] => {
+    const writers = kind === 'shared' ? ['dev-admin', 'dev-contributor'] : ['dev-admin'];
+    const allow = (status: number) => Object.fromEntries(writers.map((w) => [w, status]));
+    const id = `exp-o-${kind}`;
+    return [
+      {
+        name: `create tag export on ${kind} Ortto connection`,
+        method: 'POST',
+        url: '/exports',
+        body: () => ({
+          name: 'Tagged',
+          connectionId: `conn-o-${kind}`,
+          segmentIds: ['seg-a'],
+          dataMatching: { email: 'email' },
+          membership: 'tag',
+        }),
+        allow: allow(201),
+      },
+      {
+        name: `update ${kind} Ortto export`,
+        method: 'PUT',
+        url: `/exports/${id}`,
+        body: (h) => putBody(h, id),
+        allow: allow(200),
+      },
+      {
+        name: `duplicate ${kind} Ortto export`,
+        method: 'POST',
+        url: `/exports/${id}/duplicate`,
+        allow: allow(201),
+      },
+    ];
+  }),
+];
+
+describe('every Ortto connection route × every role', () => {
+  for (const c of ORTTO_CASES) {
+    for (const role of ROLES) {
+      const expected = c.allow[role] ?? 403;
+      it(`${c.name}: ${role} → ${expected}`, async () => {
+        const h = await orttoWorld();
+        const url = typeof c.url === 'string' ? c.url : await c.url(h);
+        const body = await c.body?.(h);
+        const reply = await h.call(c.method, url, { token: role, ...(body === undefined ? {} : { body }) });
+        expect(reply.status, reply.text).toBe(expected);
+      });
+    }
+  }
+
+  it('contributors and viewers see an Ortto connection by name, type and region only', async () => {
+    const h = await orttoWorld();
+    for (const token of ['dev-contributor', 'dev-viewer'] as const) {
+      const one = (await h.call('GET', '/connections/conn-o-shared', { token })).body;
+      expect(Object.keys(one).sort()).toEqual(['canUse', 'displayName', 'id', 'region', 'type']);
+      expect(one).toMatchObject({ type: 'ortto', region: 'eu', canUse: token === 'dev-contributor' });
+    }
   });
 });

@@ -177,6 +177,60 @@ describe('batch planning, field mode', () => {
   });
 });
 
+describe('batch planning, tag mode (Ortto: one tag per segment)', () => {
+  const tagged = (overrides: Partial<PlannerOptions> = {}) =>
+    plan({ mode: 'tag', membershipTags: ['Segment A', 'Segment B', 'Segment C'], ...overrides });
+  const itemsOf = (batches: PlannedBatch[]) => batches.flatMap((b) => (b.op === 'upsert' ? b.items : []));
+
+  it('every changed person is one merge entry, joins and leaves included: 100 per request', () => {
+    const { requests, floor, batches } = tagged();
+    // 425 people stay in a segment (250 + 155 + 20) → 5 merges; the 10 gone ones → 1 merge of their own.
+    expect(requests).toEqual({ bulkUpsert: 6 });
+    expect(floor).toBeCloseTo(4.35, 9);
+    expect(batches.every((b) => b.op === 'upsert')).toBe(true);
+  });
+
+  it('sets the tag of every segment a person is in and unsets the ones it left; no membership fields', () => {
+    const byEmail = new Map(itemsOf(tagged().batches).map((i) => [i.data.email, i]));
+    const ab = byEmail.get('new-ab-0000@example.com');
+    expect(ab?.data.tags).toEqual({ set: ['Segment A', 'Segment B'], unset: [], existingOnly: false });
+    expect(ab?.data.custom).toEqual({});
+    const leftB = byEmail.get('changed-leaves-b-0000@example.com');
+    expect(leftB?.data.tags).toEqual({ set: ['Segment A'], unset: ['Segment B'], existingOnly: false });
+    expect(leftB).toMatchObject({ hash: 'new', join: 0, leave: B, forget: false });
+    const joinsC = byEmail.get('same-joins-c-0000@example.com');
+    expect(joinsC?.data.tags).toEqual({ set: ['Segment A', 'Segment C'], unset: [], existingOnly: false });
+    expect(joinsC).toMatchObject({ join: C, leave: 0 });
+  });
+
+  it('puts people who left every segment in merges of their own, marked never to be created', () => {
+    const { batches } = tagged();
+    const goneBatches = batches.filter(
+      (b) => b.op === 'upsert' && b.items.some((i) => i.data.email.startsWith('gone-')),
+    );
+    expect(goneBatches).toHaveLength(1);
+    const gone = goneBatches[0]?.op === 'upsert' ? goneBatches[0].items : [];
+    expect(gone).toHaveLength(10);
+    for (const item of gone) {
+      expect(item.data.tags).toEqual({ set: [], unset: ['Segment A'], existingOnly: true });
+      expect(item).toMatchObject({ hash: null, leave: A, forget: true });
+      expect(item.data.fields).toEqual({});
+    }
+    // Nobody who stays in a segment travels with them.
+    for (const b of batches)
+      if (b.op === 'upsert' && b !== goneBatches[0])
+        expect(b.items.every((i) => i.data.tags?.existingOnly === false)).toBe(true);
+  });
+
+  it('with keep-on-leave, nobody is untagged and leavers are not written', () => {
+    const { requests, batches } = tagged({ onLeave: 'keep' });
+    expect(requests).toEqual({ bulkUpsert: 5 });
+    const items = itemsOf(batches);
+    expect(items.some((i) => i.data.email.startsWith('gone-'))).toBe(false);
+    expect(items.every((i) => i.data.tags?.unset.length === 0)).toBe(true);
+  });
+});
+
 describe('duration estimate', () => {
   it('is the request count over the rate budget', () => {
     expect(durationSeconds(327, 5)).toBeCloseTo(65.4, 9);

@@ -8,12 +8,15 @@ import { PipelineHarness } from '#test/support/pipeline-harness.ts';
 
 const context = { getRemainingTimeInMillis: () => 300_000 } as Context;
 
-const record = (body: unknown, receiveCount: number, id: string): SQSRecord =>
+const record = (body: unknown, receiveCount: number, id: string, group?: string): SQSRecord =>
   ({
     messageId: id,
     receiptHandle: `handle-${id}`,
     body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(receiveCount) },
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      ...(group === undefined ? {} : { MessageGroupId: group }),
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -53,6 +56,50 @@ describe('sender handler', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(retries).toEqual([['handle-m1', 120]]);
     expect(h.deadLetters.letters).toHaveLength(1);
+  });
+
+  it('after a record of a group fails, its later records are reported unworked and released at once; other groups go on', async () => {
+    const h = new PipelineHarness();
+    h.segments.set(
+      'seg-a',
+      'Newsletter',
+      Array.from({ length: 50 }, (_, i) => ({ id: String(i), attributes: { email: `p${i}@example.com` } })),
+    );
+    await h.addConnection({
+      bulkMembership: { state: 'unsupported', checkedAt: new Date(h.clock.now()).toISOString() },
+    });
+    await h.addExport();
+    const { run } = await h.start();
+    for (const m of h.planQueue.take()) await planRun(h.planDeps, m, h.remainingMs);
+    const [first, second] = h.sendQueue.take();
+    if (first === undefined || second === undefined) throw new Error('expected two batches');
+    const retries: Array<[string, number]> = [];
+    const handler = createSenderHandler({
+      send: h.sendDeps,
+      parallelism: 1,
+      retryLater: async (handle, seconds) => {
+        retries.push([handle, seconds]);
+      },
+      retryBaseSeconds: 30,
+      maxReceiveCount: 5,
+      observability: unobserved,
+    });
+    h.destination.fault = () => ({ kind: 'transient' });
+    const event: SQSEvent = {
+      Records: [
+        record(first, 1, 'm1', 'conn-1'),
+        record(second, 1, 'm2', 'conn-1'),
+        record('not json', 1, 'm3', 'conn-2'),
+      ],
+    };
+    const response = await handler(event, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+    expect(retries).toEqual([
+      ['handle-m1', 30],
+      ['handle-m2', 0],
+    ]);
+    expect(await h.state.batches.get(run.id, second.batchNo)).toBeUndefined(); // never leased: not worked on
+    expect(h.deadLetters.letters).toHaveLength(1); // the other group's record was handled
   });
 
   it('the retry delay doubles per receive from the base, capped at 15 minutes', () => {

@@ -68,6 +68,7 @@ describe('connection writes leave one audit entry each', () => {
     });
     expect(entry.changes).toEqual(
       expect.arrayContaining([
+        { field: 'type', to: 'autopilot' },
         { field: 'displayName', to: 'Marketing' },
         { field: 'sharing', to: 'admins' },
         { field: 'cap', to: 5_000 },

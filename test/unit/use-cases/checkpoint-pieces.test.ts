@@ -1,4 +1,8 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SpillTexts } from '#lib/adapters/spill/spill-texts.ts';
 import { ContactCollector, ContactStore } from '#lib/domain/collector.ts';
 import { matchingCodec } from '#lib/domain/contact-codec.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
@@ -9,6 +13,7 @@ import {
   type PlannerCheckpoint,
   parseCheckpoint,
 } from '#lib/use-cases/planning/checkpoint.ts';
+import { decisions } from '#lib/use-cases/planning/decide.ts';
 
 const matching = DataMatchingSchema.parse({
   email: 'email',
@@ -121,6 +126,34 @@ describe('a checkpoint, line by line', () => {
 
     expect(text.split('\n').filter((l) => l !== '')).toHaveLength(1 + 20_000 + 20_000);
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(total / 20);
+  });
+
+  it('reads into a spill file as into memory: the same contacts and the same planning decisions', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'checkpoint-spill-'));
+    try {
+      const text = [...checkpointPieces(checkpointOf(2_345, 1_017))].join('');
+      const spilled = new SpillTexts({ dir, spillAboveChars: 1_000, bufferBytes: 4096 });
+      const inFile = ContactCollector.fromState(options, parseCheckpoint(cut(text, 37), spilled).collector);
+      const inMemory = ContactCollector.fromState(options, parseCheckpoint(text).collector);
+
+      expect(spilled.spilledBytes).toBeGreaterThan(0);
+      expect([...inFile.contacts.records()]).toEqual([...inMemory.contacts.records()]);
+      const snapshot = snapshotOf(1_017);
+      expect([...decisions(inFile, snapshot, 2)]).toEqual([...decisions(inMemory, snapshot, 2)]);
+      // A collector that goes on adding (a resumed collection) spills its new contacts too.
+      const fresh = new ContactCollector({
+        ...options,
+        texts: new SpillTexts({ dir, spillAboveChars: 1_000, bufferBytes: 4096 }),
+      });
+      const original = collectorOf(2_345);
+      for (const record of original.contacts.records()) fresh.contacts.restore(record);
+      expect([...fresh.contacts]).toEqual([...original.contacts]);
+      inFile.contacts.release();
+      fresh.contacts.release();
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a checkpoint cut short, naming what is missing', () => {

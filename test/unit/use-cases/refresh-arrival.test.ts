@@ -1,14 +1,15 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
 import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
 import { TransientError } from '#lib/domain/errors.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import type { RefreshManifest } from '#lib/domain/refresh-manifest.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import { type Arrival, type RefreshArrivalDeps, refreshArrived } from '#lib/use-cases/refresh-arrival.ts';
 import { INTERRUPTED_REASON } from '#lib/use-cases/refresh-resume.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { FakeRefreshReader } from '#test/fakes/fake-refresh-reader.ts';
+import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
 import { InMemoryQueue } from '#test/fakes/in-memory-queue.ts';
 import { createInMemoryState } from '#test/fakes/in-memory-state.ts';
 import { RecordingLogger } from '#test/fakes/recording-logger.ts';
@@ -59,7 +60,7 @@ const world = async () => {
     notifier,
     segments,
     planQueue,
-    costs: autopilotCosts,
+    destinations: oneDestination(new InMemoryDestination()),
     clock,
     logger,
     newId: () => `run-${++n}`,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
 import type { Connection } from '#lib/domain/connection.ts';
+import { oneDestination } from '#lib/ports/destination.ts';
 import { checkSelection } from '#lib/use-cases/segment-selection.ts';
+import { InMemoryDestination } from '#test/fakes/in-memory-destination.ts';
 
 const segments = [
   { id: 'a', name: 'A', profiles: 250 },
@@ -24,7 +25,7 @@ describe('a selection check estimates each membership mode before anything is sa
       {
         segments: source,
         connections: { get: async () => connectionWith('unsupported', 10) },
-        costs: autopilotCosts,
+        destinations: oneDestination(new InMemoryDestination()),
       },
       { segmentIds: ['a', 'b'], connectionId: 'conn-1' },
     );
@@ -40,7 +41,7 @@ describe('a selection check estimates each membership mode before anything is sa
       {
         segments: source,
         connections: { get: async () => connectionWith('supported', 5) },
-        costs: autopilotCosts,
+        destinations: oneDestination(new InMemoryDestination()),
       },
       { segmentIds: ['a', 'b'], connectionId: 'conn-1' },
     );
@@ -50,7 +51,11 @@ describe('a selection check estimates each membership mode before anything is sa
 
   it('without a connection, prices at the documented rate with list joins one by one', async () => {
     const check = await checkSelection(
-      { segments: source, connections: { get: async () => undefined }, costs: autopilotCosts },
+      {
+        segments: source,
+        connections: { get: async () => undefined },
+        destinations: oneDestination(new InMemoryDestination()),
+      },
       { segmentIds: ['b'] },
     );
     expect(check.selection?.estimates?.list).toEqual({ requests: 120, seconds: 24, upperBound: true });
