@@ -74,6 +74,13 @@ export class Account {
     return person;
   }
 
+  /** Deletes a person (as someone can in Ortto's web app): gone from every tag and the email index. */
+  remove(person: Person): void {
+    const email = person.fields.get('str::email');
+    if (typeof email === 'string') this.byEmail.delete(lower(email));
+    this.people.delete(person.id);
+  }
+
   /** Sets (or, with null, clears) a field, keeping the email index right. */
   setField(person: Person, fieldId: string, value: unknown): void {
     if (fieldId === 'str::email') {

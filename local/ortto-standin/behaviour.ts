@@ -14,6 +14,7 @@ export const BehaviourPatchSchema = z.object({
   banWindowSeconds: z.number().positive().optional(),
   banSeconds: z.number().min(0).optional(),
   mixedBatch: z.enum(['inline', 'omit', 'reject']).optional(),
+  skippedAnswer: z.enum(['ignored', 'omit']).optional(),
   strategy1Tags: tagMode.optional(),
   strategy3Tags: tagMode.optional(),
   tagFilter: z.boolean().optional(),
@@ -28,6 +29,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<StandInBehaviour> = {
   banWindowSeconds: 15,
   banSeconds: 15,
   mixedBatch: 'inline',
+  skippedAnswer: 'ignored',
   strategy1Tags: 'apply',
   // "Leaves existing people untouched": the literal reading.
   strategy3Tags: 'ignore',

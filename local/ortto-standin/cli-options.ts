@@ -26,6 +26,9 @@ Server and behaviour:
   --mixed-batch inline|omit|reject
                             a merge with some invalid people: their errors in place (default), left
                             out of the answer, or the whole batch refused with 400
+  --skipped-answer ignored|omit
+                            a skip_non_existing merge's answer for a person it skipped: an
+                            {"status":"ignored"} entry (default) or none (positions shift)
   --strategy1-tags apply|ignore  tags on existing people under merge_strategy 1 (default apply)
   --strategy3-tags apply|ignore  tags on existing people under merge_strategy 3 (default ignore)
   --tag-filter              person/get accepts {"$id_set_is":{"field_id":"u4s::t","value":[ids]}}
@@ -49,6 +52,7 @@ const SERVER_FLAGS = {
   'ban-window': { type: 'string' },
   'ban-seconds': { type: 'string' },
   'mixed-batch': { type: 'string' },
+  'skipped-answer': { type: 'string' },
   'strategy1-tags': { type: 'string' },
   'strategy3-tags': { type: 'string' },
   'tag-filter': { type: 'boolean' },
@@ -94,6 +98,7 @@ export function parseCli(argv: readonly string[]): ParsedCli {
     return raw === undefined ? undefined : oneOf(flag, raw, allowed);
   };
   set('mixedBatch', choice('mixed-batch', ['inline', 'omit', 'reject']));
+  set('skippedAnswer', choice('skipped-answer', ['ignored', 'omit']));
   set('strategy1Tags', choice('strategy1-tags', ['apply', 'ignore']));
   set('strategy3Tags', choice('strategy3-tags', ['apply', 'ignore']));
   if (v['retry-after'] === true) options.retryAfter = true;

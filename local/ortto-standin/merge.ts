@@ -57,7 +57,11 @@ export function handleMerge(
     const details = failures.map(({ status, error }) => ({ status, error }));
     return orttoError(400, `No valid contacts provided (${details[0]?.error})`, details);
   }
-  const people = behaviour.mixedBatch === 'omit' ? entries.filter((e) => !failed(e)) : entries;
+  const people = entries.filter(
+    (e) =>
+      !(behaviour.mixedBatch === 'omit' && failed(e)) &&
+      !(behaviour.skippedAnswer === 'omit' && e.status === 'ignored'),
+  );
   return { status: 200, body: { people } };
 }
 

@@ -100,6 +100,12 @@ class StandIn implements OrttoStandIn {
   customFields(apiKey: string): StandInCustomField[] {
     return [...this.account(apiKey).fields.values()].map(toFieldSnapshot);
   }
+  deletePerson(apiKey: string, email: string): boolean {
+    const account = this.account(apiKey);
+    const person = account.find('str::email', email);
+    if (person !== undefined) account.remove(person);
+    return person !== undefined;
+  }
   deleteCustomField(apiKey: string, fieldId: string): boolean {
     return this.account(apiKey).fields.delete(fieldId);
   }

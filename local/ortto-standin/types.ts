@@ -81,6 +81,12 @@ export interface StandInBehaviour {
   banSeconds: number;
   /** Default 'inline': invalid people get {status, error} in their place, the rest are applied. */
   mixedBatch: MixedBatchMode;
+  /**
+   * What a merge with skip_non_existing answers for a person it skipped because nobody matched:
+   * `ignored` (default) an entry `{status: "ignored"}` in its place; `omit` no entry, so positions
+   * shift. Ortto's documentation shows neither.
+   */
+  skippedAnswer: 'ignored' | 'omit';
   /** Tags on existing people under strategy 1 (append only); default 'apply'. */
   strategy1Tags: TagMode;
   /** Tags on existing people under strategy 3 (ignore); default 'ignore'. */
@@ -193,6 +199,8 @@ export interface OrttoStandIn {
    * still write it are refused ("Object not found"), as Ortto refuses an unknown field.
    */
   deleteCustomField(apiKey: string, fieldId: string): boolean;
+  /** Deletes the person with this email, as an Ortto user can in the web app; false when there is none. */
+  deletePerson(apiKey: string, email: string): boolean;
   /** Every merge entry that carried bol::p / bol::sp, in order. */
   permissionWrites(apiKey: string): PermissionWrite[];
   /** Puts an email on the account's suppression list (as a person would in the UI). */

@@ -63,6 +63,31 @@ describe('the pipeline into Ortto (DynamoDB Local + fauxqs + the Ortto stand-in)
     expect(mergesSeen(pipeline)).toBeLessThanOrEqual(Math.ceil(second.estimate?.floorRequests ?? 0) + 1);
   });
 
+  it('an Ortto that leaves skipped and refused people out of its answers still ends with exact tags', async () => {
+    pipeline = await startLocalPipeline({
+      destination: 'ortto',
+      profiles: 600,
+      ortto: { standIn: { skippedAnswer: 'omit', mixedBatch: 'omit' } },
+    });
+    const { standIn, apiKey } = orttoOf(pipeline);
+    const first = await pipeline.run();
+    expect(first.status, first.reason).toBe('succeeded');
+    expectTagsMatchSegments(pipeline);
+    const churned = applyChurn(pipeline.dataset, { fraction: 0.03, seed: 13 });
+    const gone = churned.summary.leftAll.length;
+    expect(gone).toBeGreaterThan(1);
+    await syncDynamoDbSegments(pipeline.runtime.segmentWriter, pipeline.dataset, churned.dataset);
+    // One leaver was never in Ortto (deleted there by hand): its untagging is skipped, and answered with nothing.
+    const deleted = pipeline.dataset.profiles.find((p) => p.id === churned.summary.leftAll[0]?.profileId);
+    expect(standIn.deletePerson(apiKey, deleted?.email ?? '')).toBe(true);
+    const second = await pipeline.run();
+    expect(second.status, second.reason).toBe('succeeded');
+    expect(second.progress.failed).toBe(0);
+    expectTagsMatchSegments(pipeline, churned.dataset);
+    // Nobody was created to be untagged.
+    expect(standIn.personByEmail(apiKey, deleted?.email ?? '')).toBeUndefined();
+  });
+
   it('never re-subscribes a person who unsubscribed, and never sends an email or SMS permission', async () => {
     pipeline = await startLocalPipeline({ destination: 'ortto', profiles: 300 });
     expect((await pipeline.run()).status).toBe('succeeded');

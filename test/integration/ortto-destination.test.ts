@@ -182,6 +182,7 @@ describe('upsertMany in tag mode', () => {
       email: 'clash@example.com',
       ok: false,
       reason: expect.stringMatching(/"Plan" is integer, the export writes string/),
+      explained: true,
     });
     expect(results[1]).toEqual({ email: 'fine@example.com', ok: true });
     expect(standIn.tagMemberEmails(key, 'seg:t')).toEqual(['fine@example.com']);
@@ -204,7 +205,7 @@ describe('upsertMany in tag mode', () => {
       contact('ok@example.com', { tags: tags(['seg:s']) }),
     ]);
     expect(results).toEqual([
-      { email: 'sup@example.com', ok: false, reason: 'suppressed: Email is suppressed' },
+      { email: 'sup@example.com', ok: false, reason: 'suppressed: Email is suppressed', explained: true },
       { email: 'ok@example.com', ok: true },
     ]);
     expect(standIn.personByEmail(key, 'sup@example.com')).toBeUndefined();
@@ -238,7 +239,7 @@ describe('failures the sender acts on', () => {
     expect(standIn.tagMemberEmails(key, 'seg:r')).toEqual(['r@example.com']);
   });
 
-  it('an answer whose count differs is thrown as transient, and sending the batch again is harmless', async () => {
+  it('an answer that leaves people out is resolved person by person, so nobody is counted wrong', async () => {
     standIn.configure({ mixedBatch: 'omit' });
     standIn.suppress(key, 'gone@example.com');
     const s = open();
@@ -246,11 +247,28 @@ describe('failures the sender acts on', () => {
       contact('gone@example.com', { tags: tags(['seg:o']) }),
       contact('kept@example.com', { tags: tags(['seg:o']) }),
     ];
-    const err = await caught(s.upsertMany(batch));
-    expect(err).toBeInstanceOf(TransientError);
-    expect((err as Error).message).toMatch(/1 entries for 2 people/);
-    await caught(s.upsertMany(batch));
+    const results = await s.upsertMany(batch);
+    expect(results).toEqual([
+      { email: 'gone@example.com', ok: false, reason: expect.stringMatching(/suppressed/), explained: true },
+      { email: 'kept@example.com', ok: true },
+    ]);
     expect(standIn.tagMemberEmails(key, 'seg:o')).toEqual(['kept@example.com']);
+    expect(standIn.people(key)).toHaveLength(1);
+    // The batch, then each of its two people alone.
+    expect(standIn.counts()[MERGE]).toEqual({ 200: 2, 400: 1 });
+  });
+
+  it('a skip_non_existing merge whose answer leaves out the people it skipped counts them as done', async () => {
+    standIn.configure({ skippedAnswer: 'omit' });
+    const s = open();
+    await s.upsertMany([contact('here@example.com', { tags: tags(['seg:s']) })]);
+    standIn.resetCounts();
+    const leavers = ['here@example.com', 'never@example.com', 'nobody@example.com'].map((email) =>
+      contact(email, { tags: tags([], ['seg:s'], true) }),
+    );
+    const results = await s.upsertMany(leavers);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(standIn.tagMemberEmails(key, 'seg:s')).toEqual([]);
     expect(standIn.people(key)).toHaveLength(1);
   });
 });

@@ -97,6 +97,19 @@ export const outcomeOf = (entry: MergeEntry, secrets: readonly string[]): MergeO
   return { ok: false, status: status || 'invalid', reason: reasonOf(entry, secrets) };
 };
 
+/** A 2xx merge answer with more or fewer entries than people sent: nothing in it can be matched. */
+export class AnswerCountMismatchError extends PermanentError {
+  override readonly name: string = 'AnswerCountMismatchError';
+  constructor(
+    message: string,
+    status: number,
+    readonly answered: number,
+    readonly sent: number,
+  ) {
+    super(message, { status, reason: 'answer_count_mismatch' });
+  }
+}
+
 /**
  * A 2xx merge answer → one outcome per person sent, by position: the entries carry nothing else to
  * match them by, so a count that differs from what was sent cannot be mapped and is refused whole.
@@ -109,10 +122,12 @@ export const mapMergeAnswer = (
   secrets: readonly string[],
 ): MergeOutcome[] => {
   if (entries.length !== sent) {
-    throw new PermanentError(
+    throw new AnswerCountMismatchError(
       `Ortto ${ctx.route} answered ${entries.length} entries for ${sent} people sent: outcomes cannot be ` +
         'matched by position (some people were written, which ones is unknown)',
-      { status, reason: 'answer_count_mismatch' },
+      status,
+      entries.length,
+      sent,
     );
   }
   return entries.map((e) => outcomeOf(e, secrets));

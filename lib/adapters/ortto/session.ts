@@ -1,7 +1,7 @@
 import type { ContactData } from '#lib/domain/contact.ts';
 import { PermanentError, TransientError, ValidationError } from '#lib/domain/errors.ts';
 import type { ContactResult, DestinationSession, ListRef, MemberPage } from '#lib/ports/destination.ts';
-import type { MergeOutcome } from './answers.ts';
+import { AnswerCountMismatchError, type MergeOutcome } from './answers.ts';
 import type { OrttoClient } from './client.ts';
 import type { OrttoCustomField } from './custom-fields.ts';
 import type { MergeOptions, OrttoPerson } from './encoding.ts';
@@ -141,8 +141,11 @@ export class OrttoSession implements DestinationSession {
 
   /**
    * One merge → one result per person. A refusal of the whole request fails its people with its
-   * reason. An answer whose count does not match cannot be mapped, but some people were written and
-   * a merge with tags is idempotent: it is thrown as transient, and the sender sends the batch again.
+   * reason. An answer with fewer entries than people sent cannot be mapped by position: Ortto may
+   * leave out people it refused or (with skip_non_existing) skipped — its documentation does not
+   * say. A merge with tags is idempotent, so the people are sent again one by one, where an answer
+   * is either theirs or empty: empty means skipped (nothing to untag) or refused without a reason.
+   * Any other mismatch is thrown as transient, and the sender sends the batch again.
    */
   private async merge(
     emails: readonly string[],
@@ -153,6 +156,20 @@ export class OrttoSession implements DestinationSession {
     try {
       outcomes = await this.client.mergePeople(people, options);
     } catch (err) {
+      if (err instanceof AnswerCountMismatchError && err.answered < err.sent) {
+        if (err.sent > 1) return this.mergeOneByOne(emails, people, options);
+        const email = emails[0] ?? '';
+        return [
+          options.skipNonExisting === true
+            ? { email, ok: true }
+            : {
+                email,
+                ok: false,
+                reason: 'left_out_of_answer: Ortto answered nothing for this person',
+                explained: true,
+              },
+        ];
+      }
       if (!(err instanceof PermanentError)) throw err;
       const { reason, status } = err.details;
       if (reason === 'answer_count_mismatch')
@@ -167,6 +184,21 @@ export class OrttoSession implements DestinationSession {
       // Ortto said why: a merge of this person alone would be refused alike.
       return o.ok ? { email, ok: true } : { email, ok: false, reason: reasonOf(o), explained: true };
     });
+  }
+
+  private async mergeOneByOne(
+    emails: readonly string[],
+    people: readonly OrttoPerson[],
+    options: MergeOptions,
+  ): Promise<ContactResult[]> {
+    const results: ContactResult[] = [];
+    for (let j = 0; j < people.length; j++) {
+      const person = people[j];
+      const email = emails[j] ?? '';
+      if (person === undefined) results.push({ email, ok: false, reason: 'not_sent' });
+      else results.push(...(await this.merge([email], [person], options)));
+    }
+    return results;
   }
 
   /** Each custom field the batch writes → the account's field, or why it cannot be written. */

@@ -82,6 +82,7 @@ describe('OrttoSession edges', () => {
       email: 'a@example.com',
       ok: false,
       reason: expect.stringMatching(/^custom_field_refused: field "Plan": .*maximum of 100 custom fields/),
+      explained: true,
     });
     expect(first[1]).toEqual({ email: 'b@example.com', ok: true });
     const again = await s.upsertMany([writer('a@example.com')]);
