@@ -13,9 +13,11 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
 import { DataMatchingSchema } from '#lib/domain/export-config.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
+import { sendLanes } from '#lib/use-cases/planning/lanes.ts';
 import { invokeLocalApi } from '#local/api-gateway.ts';
 import { FileLogger } from '#local/file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
@@ -67,8 +69,15 @@ const LATENCY = ((): { min: number; max: number } | undefined => {
  */
 const MAX_BUDGET = 120;
 
-/** Senders working one connection at once: its FIFO message group goes to one invocation at a time. */
-const SENDERS_PER_CONNECTION = 1;
+/**
+ * Senders billed for the whole sending time at the priced 5/s, by mode. List mode's batches are 25
+ * requests each, pipelined in one delivery: they share one send lane (one FIFO group), one sender.
+ * A bulk batch is one request: they go round the lanes 5/s keeps in flight (planning/lanes.ts), and
+ * each lane's sender is priced as busy the whole time, an upper bound (it is billed only while its
+ * one request is out).
+ */
+const sendersPriced = (mode: Mode): number =>
+  mode === 'list' ? 1 : (sendLanes(autopilotCosts, 'supported', 5).upsert ?? 1);
 
 /** Routes only the senders call (the planner's list lookups and creations are setup, not sending). */
 const SENDER_ROUTES = new Set([
@@ -275,11 +284,11 @@ const benchMode = async (mode: Mode) => {
       activity.summary(),
       `${mode}: 1%-churn re-run`,
     );
-    // Priced as deployed: the send queue is FIFO with a message group per connection, so one sender
-    // (pipelined, it fills 5/s alone) works this run's one connection, at the stack's memory.
+    // Priced as deployed: the send queue is FIFO with a message group per send lane, at the stack's
+    // sender memory (sendersPriced).
     const pricing = {
       rate: 5,
-      sender: { senders: SENDERS_PER_CONNECTION, memoryMb: SIZING.sender.memorySize },
+      sender: { senders: sendersPriced(mode), memoryMb: SIZING.sender.memorySize },
     };
     const cost = costPer100k(
       {

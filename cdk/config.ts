@@ -7,11 +7,13 @@ import {
 } from './segment-config.ts';
 
 /**
- * Senders running at once unless configured: Lambda's lowest maximum concurrency for an SQS source.
- * The send queue is FIFO with a group per connection, so each works a different connection: this is
- * how many connections send at once, never two senders on one connection's budget.
+ * Senders running at once unless configured. The send queue is FIFO with a message group per send
+ * lane of a connection (lib/use-cases/planning/lanes.ts): batches of many requests share one lane,
+ * so one sender works them; one-request batches (bulk upserts, Ortto merges) go round as many lanes
+ * as the budget keeps requests in flight (3 at 5/s, 5 at 10/s). Ten is one connection's most lanes,
+ * or a few connections sending at once; an invocation that has nothing to do costs nothing.
  */
-export const DEFAULT_SENDER_MAX_CONCURRENCY = 2;
+export const DEFAULT_SENDER_MAX_CONCURRENCY = 10;
 
 /**
  * Deploy settings, read from CDK context (`-c key=value` on the command line, or the `context`

@@ -148,9 +148,10 @@ export class StatelessStack extends Stack {
       consumerTimeout: SIZING.planner.timeout,
       alarmAction,
     });
-    // FIFO, one message group per connection: Lambda gives a group's messages to one invocation
-    // at a time, so one sender works a connection's budget while other connections run side by side
-    // (up to `senderMaxConcurrency`). Never a second function paid to wait on the same budget.
+    // FIFO, one message group per send lane of a connection: Lambda gives a group's messages to one
+    // invocation at a time. Batches of many requests share lane 0, so one sender works them and
+    // pipelines its requests; one-request batches go round just enough lanes to keep the budget's
+    // requests in flight (planning/lanes.ts). Never a second function paid to wait on the same budget.
     this.sendQueue = new WorkQueue(this, 'SendQueue', {
       purpose: 'send',
       consumerTimeout: SIZING.sender.timeout,
@@ -280,7 +281,7 @@ export class StatelessStack extends Stack {
     // Sender: progress and snapshots; consumes the send queue and requeues to it (throttled or
     // out-of-time batches); moves poison batches to the DLQ itself; reads API keys; notifies. On a
     // FIFO source: no batching window (Lambda refuses one), at most 10 messages per invocation, and
-    // `maxConcurrency` caps the connections worked at once (one invocation per group).
+    // `maxConcurrency` caps the lanes worked at once (one invocation per group).
     const sender = this.sender.fn;
     stateTable.grantReadWriteData(sender);
     sender.addEventSource(

@@ -129,7 +129,9 @@ export const rateBudget = (env: BaseEnv, dynamo: DynamoDBClient, clock: Clock): 
  * send of the same one is dropped within SQS's five-minute window and a later one is not.
  */
 export const SEND_BATCH_FIFO: FifoIds<SendBatchMessageInput> = {
-  groupId: (message) => message.connectionId,
+  // Lane 0 is the connection's own group (as before lanes), so its batches keep their order.
+  groupId: (message) =>
+    (message.lane ?? 0) === 0 ? message.connectionId : `${message.connectionId}#${message.lane}`,
   deduplicationId: (message) => `${batchKey(message.runId, message.batchNo)}#${message.requeues ?? 0}`,
 };
 

@@ -10,11 +10,11 @@ const WEB_ACL =
   'arn:aws:wafv2:us-east-1:123456789012:global/webacl/console/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 
 describe('deploy config', () => {
-  it("defaults to a daily 02:00 UTC refresh, a Cognito pool and 2 senders; rate and URL stay the client's own", () => {
+  it("defaults to a daily 02:00 UTC refresh, a Cognito pool and 10 senders; rate and URL stay the client's own", () => {
     expect(parseDeployConfig({})).toEqual({
       refreshCron: '0 2 * * ? *',
       timeZone: 'UTC',
-      senderMaxConcurrency: 2,
+      senderMaxConcurrency: 10,
       stallAfterMinutes: 30,
       auditRetentionDays: 400,
       console: {},

@@ -46,7 +46,9 @@ export const problemFor = (error: unknown, logger: Logger): ApiResponse => {
   if (error instanceof KeyVerificationError) {
     return error.retryable
       ? problem(503, error.message)
-      : problem(400, error.message, { errors: [{ path: 'apiKey', reason: `rejected by ${error.destination}` }] });
+      : problem(400, error.message, {
+          errors: [{ path: 'apiKey', reason: `rejected by ${error.destination}` }],
+        });
   }
   if (error instanceof ForbiddenError) return problem(403, error.message);
   if (error instanceof NotFoundError) return problem(404, error.message);

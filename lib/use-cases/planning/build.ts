@@ -10,6 +10,7 @@ import type { Context } from './context.ts';
 import { type BatchAddress, toMessages } from './emit.ts';
 import { finishPlanning } from './finish.ts';
 import { guardrailHold } from './guardrail.ts';
+import { sendLanes } from './lanes.ts';
 import { knownLists } from './lists.ts';
 import { iterate, type Pass, passMessages, plannedBatches } from './passes.ts';
 
@@ -105,6 +106,7 @@ export const build = (
     exportId: exp.id,
     connectionId: connection.id,
     ...(state.listIds ? { listIds: state.listIds } : {}),
+    lanes: sendLanes(ctx.destination.costs, capability, connection.ratePerSecond),
   };
   const pass: Pass = { ctx, collector, snapshot, capability, separateLeaves: false, splits: [] };
   let figures = figuresOf(pass, withMessages ? address : undefined);

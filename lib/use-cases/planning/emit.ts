@@ -7,6 +7,11 @@ export interface BatchAddress {
   connectionId: string;
   /** List mode: the destination list of each segment index. */
   listIds?: readonly string[];
+  /**
+   * Send lanes per kind of batch (absent: 1): a kind whose batch is one request goes round this
+   * many lanes; one whose batch is many requests pipelines them in one delivery and needs one.
+   */
+  lanes?: Partial<Record<PlannedBatch['op'], number>>;
 }
 
 /** The batch as one queue message (whether it fits is `toMessages`'s concern). */
@@ -23,6 +28,7 @@ export const messageOf = (
     connectionId: address.connectionId,
     batchNo,
     requeues: 0,
+    lane: batchNo % Math.max(1, address.lanes?.[batch.op] ?? 1),
   };
   if (batch.op === 'upsert') return { ...base, op: 'upsert', items: batch.items };
   const listId = address.listIds?.[batch.segment];

@@ -49,6 +49,7 @@ const deliverWithLatency = async (
     connectionId: connection.id,
     batchNo: 0,
     requeues: 0,
+    lane: 0,
     segment: 0,
     listId: list.id,
   };
