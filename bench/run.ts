@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark in turn (each in its own process, so they do not disturb one
- * another): the pipeline against the rate budget, the planner at 100,000 profiles, the planner
+ * another): the pipeline against the rate budget, a 100,000-profile export into the Ortto stand-in
+ * at 10 requests/s, the planner at 100,000 profiles, the planner
  * reading 1,000,000 rows per format from S3, the Lambda bundles and the sender's memory sizing.
  * Results land in bench/results/. Extra arguments go to the pipeline benchmark. The
  * million-profile run is apart (`npm run bench:million`: it takes a while).
@@ -12,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 
 const steps: Array<[string, string[]]> = [
   ['bench/pipeline.ts', process.argv.slice(2)],
+  ['bench/ortto.ts', []],
   ['bench/planner.ts', []],
   ['bench/planner-s3.ts', []],
   ['bench/bundles.ts', []],
