@@ -52,7 +52,7 @@ export const ConnectionSchema = z.object({
   type: z.enum(DESTINATION_TYPES).default('autopilot'),
   /** Ortto's data region (absent: `global`); never set on an Autopilot connection. */
   region: z.enum(ORTTO_REGIONS).optional(),
-  /** `invalid_key`: Autopilot refused the key during a run; runs refuse to start until it is rotated. */
+  /** `invalid_key`: the destination refused the key during a run; runs refuse to start until it is rotated. */
   status: z.enum(['active', 'invalid_key']),
   /** The current key's last characters ({@link keyHintOf}); items stored before hints existed have none. */
   keyHint: z.string().length(KEY_HINT_CHARS).optional(),

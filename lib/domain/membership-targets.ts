@@ -20,5 +20,20 @@ export const membershipTargets = (
   return [...new Set(names)].map((name) => ({ kind, name }));
 };
 
-/** The words a person reads for a target: `list "VIP"`, `field "Segment VIP"`. */
+/** What an export names its targets in each mode, as the settings call them. */
+const TARGET_SETTING: Readonly<Record<MembershipTarget['kind'], string>> = {
+  list: 'list titles',
+  field: 'membership fields',
+  tag: 'tag names',
+};
+
+/**
+ * Why two exports may not share a target, and what to do instead, in the words of the mode:
+ * "Each list on a connection belongs to one export; give these segments their own list titles."
+ */
+export const oneOwnerAdvice = (kind: MembershipTarget['kind']): string =>
+  `Each ${kind === 'field' ? 'membership field' : kind} on a connection belongs to one export; ` +
+  `give these segments their own ${TARGET_SETTING[kind]}.`;
+
+/** The words a person reads for a target: `list "VIP"`, `field "Segment VIP"`, `tag "Segment VIP"`. */
 export const describeTarget = (target: MembershipTarget): string => `${target.kind} "${target.name}"`;

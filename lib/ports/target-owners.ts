@@ -1,6 +1,6 @@
 import type { MembershipTarget } from '#lib/domain/membership-targets.ts';
 
-/** Which export owns each list or membership field on a connection: one each (DynamoDB in AWS). */
+/** Which export owns each list, membership field or tag on a connection: one each (DynamoDB in AWS). */
 export interface TargetOwners {
   /**
    * Reserves the targets for `exportId`, each only if no other export holds it. Returns the targets

@@ -1,13 +1,13 @@
 import { authorize, type Caller } from '#lib/domain/access.ts';
 import { ConflictError } from '#lib/domain/errors.ts';
 import type { ExportConfig } from '#lib/domain/export-config.ts';
-import { describeTarget, membershipTargets } from '#lib/domain/membership-targets.ts';
+import { describeTarget, membershipTargets, oneOwnerAdvice } from '#lib/domain/membership-targets.ts';
 import type { Exports } from '#lib/ports/exports.ts';
 import type { SegmentInfo } from '#lib/ports/segment-source.ts';
 import type { TargetOwners } from '#lib/ports/target-owners.ts';
 
 /**
- * Reserves the export's lists (or membership fields) on its connection, so a second export naming
+ * Reserves the export's lists (membership fields, tags) on its connection, so a second export naming
  * the same list is refused when it is saved: two exports writing one list remove each other's
  * contacts. The answer names the export that holds it.
  */
@@ -28,11 +28,10 @@ export const reserveTargets = async (
   const what = conflicts
     .map((c, i) => `${describeTarget(c)} belongs to export "${holders[i]?.name ?? c.owner}" (${c.owner})`)
     .join('; ');
-  throw new ConflictError(
-    `${what}. Each list or membership field on a connection belongs to one export; give these segments ` +
-      'their own list titles or membership fields.',
-    { code: 'target_in_use', targets: conflicts },
-  );
+  throw new ConflictError(`${what}. ${oneOwnerAdvice(config.membership)}`, {
+    code: 'target_in_use',
+    targets: conflicts,
+  });
 };
 
 /** After a save: gives up what the export no longer uses (on its old connection, everything). */

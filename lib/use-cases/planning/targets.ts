@@ -1,9 +1,9 @@
-import { describeTarget, membershipTargets } from '#lib/domain/membership-targets.ts';
+import { describeTarget, membershipTargets, oneOwnerAdvice } from '#lib/domain/membership-targets.ts';
 import { endRun } from '../run-lifecycle.ts';
 import type { Context } from './context.ts';
 
 /**
- * Each list or membership field belongs to one export per connection. A run reserves its targets
+ * Each list, membership field or tag belongs to one export per connection. A run reserves its targets
  * (a dry run only looks) and fails, before reading anything, when another export holds one: two
  * exports writing one list would remove each other's contacts.
  */
@@ -23,8 +23,7 @@ export const targetsTaken = async (ctx: Context): Promise<boolean> => {
     deps,
     run,
     'failed',
-    `This export shares ${names} with another export on the same connection; each list or membership field ` +
-      'belongs to one export. Give the segment another list title or membership field.',
+    `This export shares ${names} with another export on the same connection. ${oneOwnerAdvice(exp.membership)}`,
   );
   return true;
 };

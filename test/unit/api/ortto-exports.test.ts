@@ -36,6 +36,18 @@ const putBody = async (h: ApiHarness, id: string, change: Record<string, unknown
 };
 
 describe('an export on an Ortto connection keeps membership as tags', () => {
+  it('a second export writing the same tag on the connection is refused, in the words of tags', async () => {
+    const h = await world();
+    const tag = { membership: 'tag', membershipTags: { 'seg-a': 'Shared' } };
+    expect((await save(h, exportBody('conn-o', tag))).status).toBe(201);
+    const second = await save(h, exportBody('conn-o', { ...tag, name: 'Second' }));
+    expect(second.status).toBe(409);
+    expect(second.body.detail).toMatch(/^tag "Shared" belongs to export "Tagged"/);
+    expect(second.body.detail).toMatch(
+      /Each tag on a connection belongs to one export; give these segments their own tag names\.$/,
+    );
+  });
+
   it('a tag-mode export saves, with its per-segment tags, and names its connection’s type and region', async () => {
     const h = await world();
     const reply = await save(
