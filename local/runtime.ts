@@ -108,7 +108,11 @@ export interface LocalRuntimeOptions {
    * and dice seed. Without it, an Ortto connection's requests reach no server (they fail as
    * unreachable) — local mode never talks to the real Ortto.
    */
-  ortto?: { standIn?: Omit<OrttoStandInOptions, 'apiKeys' | 'port' | 'host' | 'log'> };
+  ortto?: {
+    standIn?: Omit<OrttoStandInOptions, 'apiKeys' | 'port' | 'host' | 'log'>;
+    /** The key of the stand-in's one account (global region); default: a random one. */
+    apiKey?: string;
+  };
   /** Tests wrap the destination the handlers use (e.g. to simulate a crash mid-batch). */
   wrapDestination?: (destination: Destination) => Destination;
   /** The watchdog, as the stack schedules it: how often it looks, and after how long a run is stalled. */
@@ -240,7 +244,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
 
     let ortto: LocalRuntime['ortto'];
     if (options.ortto !== undefined) {
-      const orttoKey = randomUUID().replaceAll('-', '');
+      const orttoKey = options.ortto.apiKey ?? randomUUID().replaceAll('-', '');
       const orttoStandIn = await startOrttoStandIn({ ...options.ortto.standIn, apiKeys: [orttoKey] });
       cleanups.push(() => orttoStandIn.close());
       ortto = { standIn: orttoStandIn, apiKey: orttoKey };

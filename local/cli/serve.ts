@@ -15,6 +15,8 @@ const STOP_WAIT_MS = 15_000;
 
 /** The stand-in's key for local connections: fixed, so the README's curl examples work as written. */
 export const LOCAL_STANDIN_KEY = 'standin-local-0123456789abcdef';
+/** The Ortto stand-in's key (an account in the global region), for trying an Ortto connection. */
+export const LOCAL_ORTTO_KEY = 'ortto-local-0123456789abcdef';
 
 const OptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -62,9 +64,11 @@ const main = async (): Promise<void> => {
   console.log('Building the web console…');
   const built = await buildConsole();
   for (const line of formatConsoleBuild(built)) console.log(line);
-  console.log('Starting DynamoDB Local, the SQS and S3 emulator and the Autopilot stand-in…');
+  console.log('Starting DynamoDB Local, the SQS and S3 emulator and the Autopilot and Ortto stand-ins…');
   const runtime = await startLocalRuntime({
     autopilot: { kind: 'standin', ratePerSecond: options.rate, apiKey: LOCAL_STANDIN_KEY },
+    // Ortto's lowest plan allows 10 requests/s; the stand-in enforces the same.
+    ortto: { apiKey: LOCAL_ORTTO_KEY, standIn: { ratePerSecond: Math.min(options.rate, 10) } },
     senders: options.concurrency,
     logger: new FileLogger(logPath),
     segments: 's3',
@@ -98,6 +102,8 @@ autopilot-export API on http://127.0.0.1:${port}   (OpenAPI: http://127.0.0.1:${
     .join(', ')}
   Autopilot stand-in: ${runtime.autopilotUrl}  (rate limit ${options.rate}/s)
     API key to use for a new connection: ${LOCAL_STANDIN_KEY}
+  Ortto stand-in: ${runtime.ortto?.standIn.url ?? 'not started'}  (rate limit ${Math.min(options.rate, 10)}/s)
+    API key for a new Ortto connection (region global): ${LOCAL_ORTTO_KEY}
   Segments: ${segments.map((s) => `${s.id} (${s.profiles.toLocaleString('en-US')})`).join(' · ')}
     from the sample refresh ${seeded.refreshId}, dropped at start
   Local S3: ${endpoint}   bucket ${bucket}   (refreshes/<refreshId>/…, manifest.json last)
