@@ -1027,11 +1027,11 @@ export interface components {
                 retryOf?: string;
             };
             /**
-             * @description Set on a run that reads its lists back and repairs drift first (asked for, or the export repairs every run); absent otherwise
+             * @description Set on a run that reads its lists (or tags) back and repairs drift first (asked for, or the export repairs every run); absent otherwise
              * @constant
              */
             repair?: true;
-            /** @description What a repair run found on its lists, by kind (docs/architecture.md#drift-repair); absent until its lists are read, and on runs that do not repair */
+            /** @description What a repair run found on its lists or tags, by kind (docs/architecture.md#drift-repair); on a tag-mode run, also `tags`: each segment tag counted before planning and whether it was read back because its count disagreed (docs/ortto.md#verification). Absent until the lists are read or the tags counted, and on runs that do neither */
             drift?: {
                 lists: number;
                 read: number;
@@ -1039,6 +1039,15 @@ export interface components {
                 strangerOurs: number;
                 strangerForeign: number;
                 foreignRemoved: number;
+                tags?: {
+                    segmentId: string;
+                    tag: string;
+                    counted: number | null;
+                    expected: number;
+                    uncertain: number;
+                    foreign: number;
+                    readBack: boolean;
+                }[];
             };
             errorSamples: {
                 email: string;
@@ -2405,11 +2414,11 @@ export interface operations {
                                 retryOf?: string;
                             };
                             /**
-                             * @description Set on a run that reads its lists back and repairs drift first (asked for, or the export repairs every run); absent otherwise
+                             * @description Set on a run that reads its lists (or tags) back and repairs drift first (asked for, or the export repairs every run); absent otherwise
                              * @constant
                              */
                             repair?: true;
-                            /** @description What a repair run found on its lists, by kind (docs/architecture.md#drift-repair); absent until its lists are read, and on runs that do not repair */
+                            /** @description What a repair run found on its lists or tags, by kind (docs/architecture.md#drift-repair); on a tag-mode run, also `tags`: each segment tag counted before planning and whether it was read back because its count disagreed (docs/ortto.md#verification). Absent until the lists are read or the tags counted, and on runs that do neither */
                             drift?: {
                                 lists: number;
                                 read: number;
@@ -2417,6 +2426,15 @@ export interface operations {
                                 strangerOurs: number;
                                 strangerForeign: number;
                                 foreignRemoved: number;
+                                tags?: {
+                                    segmentId: string;
+                                    tag: string;
+                                    counted: number | null;
+                                    expected: number;
+                                    uncertain: number;
+                                    foreign: number;
+                                    readBack: boolean;
+                                }[];
                             };
                             errorSamples: {
                                 email: string;

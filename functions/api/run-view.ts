@@ -76,13 +76,15 @@ export const RunViewSchema = z.object({
     .optional()
     .meta({
       description:
-        'Set on a run that reads its lists back and repairs drift first (asked for, or the export repairs every ' +
-        'run); absent otherwise',
+        'Set on a run that reads its lists (or tags) back and repairs drift first (asked for, or the export ' +
+        'repairs every run); absent otherwise',
     }),
   drift: DriftSchema.optional().meta({
     description:
-      'What a repair run found on its lists, by kind (docs/architecture.md#drift-repair); absent until its ' +
-      'lists are read, and on runs that do not repair',
+      'What a repair run found on its lists or tags, by kind (docs/architecture.md#drift-repair); on a tag-mode ' +
+      'run, also `tags`: each segment tag counted before planning and whether it was read back because its ' +
+      'count disagreed (docs/ortto.md#verification). Absent until the lists are read or the tags counted, and ' +
+      'on runs that do neither',
   }),
   /** A few failed contacts, emails masked. */
   errorSamples: z.array(z.object({ email: z.string(), reason: z.string(), batchNo: z.number().optional() })),

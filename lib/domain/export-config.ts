@@ -229,8 +229,9 @@ export const NotificationsSchema = z.object({
 });
 export type Notifications = z.infer<typeof NotificationsSchema>;
 
-export const REPAIR_LIST_MODE_ONLY =
-  'drift repair reads Autopilot lists back, so it is for list mode only (not membership fields) for now';
+export const REPAIR_NOT_IN_FIELD_MODE =
+  'drift repair reads lists (list mode) or tags (tag mode) back; membership fields cannot be read back, so a ' +
+  'field-mode export cannot repair';
 
 /** How drift repair behaves for an export. */
 export const RepairSchema = z.object({
@@ -281,7 +282,7 @@ export const ExportConfigSchema = z
     removalGuardrail: RemovalGuardrailSchema.optional(),
     /** Left out on a save: no webhook (the stack's topic is always told). */
     notifications: NotificationsSchema.optional(),
-    /** Drift repair (docs/architecture.md#drift-repair); list mode only for now. Left out: off. */
+    /** Drift repair (docs/architecture.md#drift-repair); list and tag mode. Left out: off. */
     repair: RepairSchema.optional(),
   })
   .superRefine((c, ctx) => {
@@ -302,8 +303,8 @@ export const ExportConfigSchema = z
         }
       }
     }
-    if (c.membership !== 'list' && (c.repair?.everyRun || c.repair?.removeForeign))
-      ctx.addIssue({ code: 'custom', path: ['repair'], message: REPAIR_LIST_MODE_ONLY });
+    if (c.membership === 'field' && (c.repair?.everyRun || c.repair?.removeForeign))
+      ctx.addIssue({ code: 'custom', path: ['repair'], message: REPAIR_NOT_IN_FIELD_MODE });
     const customNames = new Set(c.dataMatching.custom.map((f) => f.name.toLowerCase()));
     for (const [id, field] of Object.entries(c.membershipFields)) {
       if (customNames.has(field.toLowerCase())) {

@@ -41,9 +41,32 @@ export const PlanningStatsSchema = z.object({
 });
 export type PlanningStats = z.infer<typeof PlanningStatsSchema>;
 
-/** What a repair run found when it read its lists back (docs/architecture.md#drift-repair). */
+/**
+ * Tag mode: one segment tag as a run checked it before planning (docs/ortto.md#verification). The
+ * count agrees when it lies between `expected + foreign` and `expected + uncertain + foreign`.
+ */
+export const TagCheckSchema = z.object({
+  segmentId: z.string(),
+  tag: z.string(),
+  /** People the destination counts with the tag (Ortto `tags/get`); null when not counted (a repair run). */
+  counted: z.number().nullable(),
+  /** Members the snapshot is sure the previous runs left with the tag. */
+  expected: z.number(),
+  /** Memberships whose outcome the snapshot does not know (a lost answer): either way agrees. */
+  uncertain: z.number(),
+  /** People carrying the tag whom this product never tagged, left alone, as last read back. */
+  foreign: z.number(),
+  /** Whether this run read the tag's members back (a disagreeing count, or a repair run). */
+  readBack: z.boolean(),
+});
+export type TagCheck = z.infer<typeof TagCheckSchema>;
+
+/**
+ * What a run found when it read its lists or tags back (docs/architecture.md#drift-repair), and in
+ * tag mode what it counted first.
+ */
 export const DriftSchema = z.object({
-  /** Lists read back. */
+  /** Lists (or tags) read back. */
   lists: z.number(),
   /** Members read (each counted once per list). */
   read: z.number(),
@@ -55,6 +78,8 @@ export const DriftSchema = z.object({
   strangerForeign: z.number(),
   /** Of the foreign strangers, those this run removes (removeForeign on a product list). */
   foreignRemoved: z.number(),
+  /** Tag mode: each segment tag's count and whether it was read back, in the run's segment order. */
+  tags: z.array(TagCheckSchema).optional(),
 });
 export type Drift = z.infer<typeof DriftSchema>;
 

@@ -1,6 +1,6 @@
 import type { Connection } from '#lib/domain/connection.ts';
 import { ValidationError } from '#lib/domain/errors.ts';
-import { type ExportConfig, REPAIR_LIST_MODE_ONLY } from '#lib/domain/export-config.ts';
+import { type ExportConfig, REPAIR_NOT_IN_FIELD_MODE } from '#lib/domain/export-config.ts';
 import type { ExportRecord, RunSlot } from '#lib/domain/export-record.ts';
 import type { PlanMessage } from '#lib/domain/messages.ts';
 import { MESSAGE_VERSION } from '#lib/domain/messages.ts';
@@ -215,7 +215,7 @@ export const configOf = (exp: ExportRecord): ExportConfig => ({
 });
 
 /**
- * Whether a run reads its lists back first: asked for, or the export repairs every run (a dry run
+ * Whether a run reads its lists (or tags) back first: asked for, or the export repairs every run (a dry run
  * makes no requests, and a run naming its contacts is not about whole lists: neither repairs then).
  */
 const repairs = (
@@ -224,19 +224,19 @@ const repairs = (
 ): boolean => {
   if (request.repair === true) {
     const problem =
-      exp.membership !== 'list'
-        ? REPAIR_LIST_MODE_ONLY
+      exp.membership === 'field'
+        ? REPAIR_NOT_IN_FIELD_MODE
         : request.trigger === 'dry-run'
-          ? 'a dry run makes no requests to Autopilot, so it cannot read lists back'
+          ? 'a dry run makes no requests, so it cannot read lists or tags back'
           : request.contacts !== undefined
-            ? 'a re-send or retry touches only the contacts it names, never whole lists'
+            ? 'a re-send or retry touches only the contacts it names, never whole lists or tags'
             : undefined;
     if (problem !== undefined) throw new ValidationError([{ path: 'repair', reason: problem }]);
     return true;
   }
   return (
     exp.repair?.everyRun === true &&
-    exp.membership === 'list' &&
+    exp.membership !== 'field' &&
     request.trigger !== 'dry-run' &&
     request.contacts === undefined
   );

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { orttoRequests } from '#lib/adapters/ortto/cost-model.ts';
 import { membershipTagName } from '#lib/domain/export-config.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import { applyChurn, type SampleDataset, syncDynamoDbSegments } from '#local/sample-data.ts';
@@ -12,6 +13,10 @@ afterEach(async () => {
 });
 
 const MERGE = 'POST /v1/person/merge';
+const TAGS_GET = 'POST /v1/tags/get';
+const PERSON_GET = 'POST /v1/person/get';
+/** The kind the run's estimate prices a tag count under. */
+const TAGS_GET_KIND = 'tagsGet';
 
 const orttoOf = (p: LocalPipeline) => {
   const ortto = p.runtime.ortto;
@@ -33,8 +38,9 @@ const expectTagsMatchSegments = (p: LocalPipeline, dataset: SampleDataset = p.da
 const requestsOf = (run: RunRecord): number =>
   Object.values(run.progress.requests).reduce((a, b) => a + b, 0);
 
-const mergesSeen = (p: LocalPipeline): number =>
-  Object.values(orttoOf(p).standIn.counts()[MERGE] ?? {}).reduce((a, b) => a + b, 0);
+const routeSeen = (p: LocalPipeline, route: string): number =>
+  Object.values(orttoOf(p).standIn.counts()[route] ?? {}).reduce((a, b) => a + b, 0);
+const mergesSeen = (p: LocalPipeline): number => routeSeen(p, MERGE);
 
 describe('the pipeline into Ortto (DynamoDB Local + fauxqs + the Ortto stand-in), one tag per segment', () => {
   it('a first export and a 1%-churn re-run leave every segment tag on exactly its members, at the floor', async () => {
@@ -58,8 +64,13 @@ describe('the pipeline into Ortto (DynamoDB Local + fauxqs + the Ortto stand-in)
     const second = await pipeline.run();
     expect(second.status, second.reason).toBe('succeeded');
     expectTagsMatchSegments(pipeline, churned.dataset);
-    // Changes only: the re-run's merges are what it planned, a few for ~1% of the people.
-    expect(mergesSeen(pipeline)).toBe(second.estimate?.totalRequests);
+    // Changes only: the re-run's merges are what it planned, a few for ~1% of the people, beyond
+    // one tags/get per segment tag (its counts agreed, so nothing was read back).
+    const counts = routeSeen(pipeline, TAGS_GET);
+    expect(counts).toBe(orttoRequests.verify(pipeline.dataset.segments.length));
+    expect(second.estimate?.requests[TAGS_GET_KIND]).toBe(counts);
+    expect(routeSeen(pipeline, PERSON_GET)).toBe(0);
+    expect(mergesSeen(pipeline) + counts).toBe(second.estimate?.totalRequests);
     expect(mergesSeen(pipeline)).toBeLessThanOrEqual(Math.ceil(second.estimate?.floorRequests ?? 0) + 1);
   });
 
@@ -177,8 +188,9 @@ describe('the pipeline into Ortto (DynamoDB Local + fauxqs + the Ortto stand-in)
     const run = await pipeline.run();
     expect(run.status).toBe('failed');
     expect(run.reason).toMatch(/key/i);
-    // Stopped on the refusals, not after trying every batch (and well before Ortto's IP ban).
-    const refused = standIn.counts()[MERGE]?.[401] ?? 0;
+    // Stopped on the refusals (the tag counts before planning are the first requests), not after
+    // trying every batch, and well before Ortto's IP ban.
+    const refused = Object.values(standIn.counts()).reduce((n, byStatus) => n + (byStatus[401] ?? 0), 0);
     expect(refused).toBeGreaterThan(0);
     expect(refused).toBeLessThan(5);
     expect(standIn.bans()).toBe(0);

@@ -27,7 +27,10 @@ export const orttoCosts: CostModel = {
 export const orttoRequests = {
   /** People changed in any way (fields, joins, leaves, pure leavers): ⌈n / 100⌉ merges. */
   merge: (changedPeople: number): number => Math.ceil(Math.max(0, changedPeople) / ORTTO_MERGE_LIMIT),
-  /** Verification after a run: one `tags/get` per segment tag. */
+  /**
+   * Verification: one `tags/get` per segment tag, made by every tag-mode run before it plans (and
+   * priced by a dry run) so that the run reads back only tags whose count disagrees.
+   */
   verify: (segments: number): number => Math.max(0, segments),
   /** Reading people back (repair): ⌈n / 500⌉ pages of `person/get`, plus the tag look-up. */
   readBack: (people: number): number => 1 + Math.max(1, Math.ceil(Math.max(0, people) / ORTTO_PAGE_LIMIT)),

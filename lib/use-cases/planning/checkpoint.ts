@@ -12,8 +12,13 @@ import type { SnapshotEntry } from '#lib/domain/diff.ts';
 import { type Drift, DriftSchema } from '#lib/domain/run-record.ts';
 import { linePieces, linesOf } from './checkpoint-lines.ts';
 
-/** Where a repair run's reading of its lists stands (list index into the run's lists). */
+/**
+ * Where a run's reading of its lists (tags, in tag mode) stands: a repair run's, or a tag-mode run's
+ * whose counts disagreed. `drift.tags` holds the counts, taken once: a resumed run reads on and never
+ * counts again, and reads only the tags marked `readBack`.
+ */
 export interface ReconcileState {
+  /** Index into the run's lists (`PlannerCheckpoint.listIds`) of the one being read. */
   list: number;
   /** Where the next page of the list being read starts. */
   bookmark?: string;
@@ -44,12 +49,13 @@ export interface PlannerCheckpoint {
   snapshot: Iterable<[key: string, entry: SnapshotEntry]>;
   /** Batches already queued (emit phase). */
   emitted: number;
+  /** List mode: the resolved list ids; tag mode: the segment tags. In segment order. */
   listIds?: string[];
   /** The bulk-membership capability the plan was priced and sized with (phase `emit`). */
   capability?: BulkMembership;
   /** Requests made while planning so far (list lookups), by kind. */
   requests: Record<string, number>;
-  /** A repair run's reading of its lists so far (see reconcile.ts). */
+  /** A repair run's (or a tag-mode run's counting and) reading of its lists so far (see reconcile.ts). */
   reconcile?: ReconcileState;
 }
 

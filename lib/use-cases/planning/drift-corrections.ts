@@ -18,8 +18,10 @@ export const emptyDrift = (): Drift => ({
 });
 
 /**
- * One member found on the list: `member` when the snapshot already counts it, a change when the
- * snapshot must now count it as a member, undefined when it is left out of the snapshot.
+ * One member found on the list (or carrying the tag, in tag mode): `member` when the snapshot already
+ * counts it, a change when the snapshot must now count it as a member, undefined when it is left out
+ * of the snapshot. `key` is the lower-cased address the snapshot is keyed by in every mode; entries
+ * are written back with `set`, never changed in place, as the snapshot promises only a Map's surface.
  */
 export const classify = (
   key: string,
@@ -43,8 +45,7 @@ export const classify = (
   };
   if (entry !== undefined && (entry.maybe ?? 0) & bit) {
     // An unconfirmed join or leave: the list says which one happened.
-    entry.segments |= bit;
-    entry.maybe = (entry.maybe ?? 0) & ~bit;
+    snapshot.set(key, { ...entry, segments: entry.segments | bit, maybe: (entry.maybe ?? 0) & ~bit });
     return join;
   }
   // In the segment now: the normal diff joins it (a repeat join changes nothing), as for any member.
@@ -52,7 +53,7 @@ export const classify = (
   if (entry !== undefined) {
     // Sent by this product before: counted as a member, it leaves the list as any leaver does.
     drift.strangerOurs++;
-    entry.segments |= bit;
+    snapshot.set(key, { ...entry, segments: entry.segments | bit });
     return join;
   }
   drift.strangerForeign++;
@@ -63,8 +64,9 @@ export const classify = (
 };
 
 /**
- * Members the snapshot counts but the list lacks are no longer counted, so the diff joins them again
- * when their segment still holds them. A contact left in no segment and no longer collected is forgotten.
+ * Members the snapshot counts but the list (or tag) lacks are no longer counted, so the diff joins
+ * them again when their segment still holds them. A contact left in no segment and no longer
+ * collected is forgotten.
  */
 export const forgetMissing = async (
   ctx: Context,
@@ -76,16 +78,19 @@ export const forgetMissing = async (
   drift: Drift,
 ): Promise<void> => {
   const changes: SnapshotChange[] = [];
-  for (const [key, entry] of snapshot) {
+  const kept: Array<[string, SnapshotEntry]> = [];
+  for (const [key, entry] of snapshot.entries()) {
     const maybe = entry.maybe ?? 0;
     if (seen.has(key) || ((entry.segments | maybe) & bit) === 0) continue;
     if (entry.segments & bit) drift.missing++;
-    entry.segments &= ~bit;
-    entry.maybe = maybe & ~bit;
-    const forget = entry.segments === 0 && entry.maybe === 0 && !collector.contacts.has(key);
-    if (forget) snapshot.delete(key);
+    const after = { ...entry, segments: entry.segments & ~bit, maybe: maybe & ~bit };
+    const forget = after.segments === 0 && after.maybe === 0 && !collector.contacts.has(key);
+    if (!forget) kept.push([key, after]);
     changes.push({ key, hash: null, join: [], leave: [segmentId], forget });
   }
+  // Written once the reading is over: the snapshot is not changed under its own iterator.
+  for (const change of changes) if (change.forget) snapshot.delete(change.key);
+  for (const [key, after] of kept) snapshot.set(key, after);
   for (let at = 0; at < changes.length; at += APPLY_CHUNK)
     await ctx.deps.snapshots.apply(ctx.exp.id, changes.slice(at, at + APPLY_CHUNK));
 };

@@ -18,6 +18,7 @@ import { dropHeld, holdRun } from './hold.ts';
 import { AdoptionRequiredError, resolveRunLists } from './lists.ts';
 import { countNotInSegments, namedContacts } from './named-contacts.ts';
 import { reconcile } from './reconcile.ts';
+import { runTags } from './tag-counts.ts';
 import { targetsTaken } from './targets.ts';
 
 /** Messages per queue call between progress notes (SQS takes 10 per call; the adapter splits). */
@@ -114,7 +115,10 @@ export const plan = async (
       addRequests(state.requests, tally.requests);
       await deps.batches.addRequests(run.id, tally.requests, tally.throttled);
     }
-    // A repair run first corrects the snapshot to what its lists really hold (reconcile.ts).
+    // Tag mode has no list registry: the segment tags are its lists.
+    if (exp.membership === 'tag' && run.trigger !== 'dry-run') state.listIds ??= runTags(ctx);
+    // A repair run first corrects the snapshot to what its lists really hold, and a tag-mode run
+    // whose tag counts disagree with the snapshot does so for those tags (reconcile.ts).
     const repaired = await reconcile(ctx, collector, snapshot, state);
     if (repaired !== 'done') return repaired === 'paused' ? save().then(() => 'paused') : 'done';
     state.capability = capabilityAt(

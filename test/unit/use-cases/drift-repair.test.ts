@@ -177,7 +177,7 @@ describe('drift repair', () => {
     const error = await refusal('on-demand');
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues).toEqual([
-      { path: 'repair', reason: expect.stringContaining('list mode only') },
+      { path: 'repair', reason: expect.stringContaining('membership fields cannot be read back') },
     ]);
     expect(h.planQueue.messages).toHaveLength(0);
   });
@@ -186,7 +186,7 @@ describe('drift repair', () => {
     await setUp();
     const error = await refusal('dry-run');
     expect((error as ValidationError).issues).toEqual([
-      { path: 'repair', reason: expect.stringContaining('cannot read lists back') },
+      { path: 'repair', reason: expect.stringContaining('cannot read lists or tags back') },
     ]);
   });
 });
