@@ -11,7 +11,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ORTTO_DOCUMENTED_RATE, orttoCosts } from '#lib/adapters/ortto/cost-model.ts';
+import { ORTTO_DOCUMENTED_RATE, orttoCosts, orttoRequests } from '#lib/adapters/ortto/cost-model.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import { PRIVACY_NOTICE_VERSION } from '#lib/use-cases/connection-inputs.ts';
 import { sendLanes } from '#lib/use-cases/planning/lanes.ts';
@@ -45,6 +45,7 @@ const [LATENCY_MIN = 250, LATENCY_MAX = LATENCY_MIN] = String(values.latency).sp
 const RESULTS = String(values.out);
 const TARGETS = { sendingSeconds: 120, requests: 1_010, costUsd: 0.01 } as const;
 const MERGE = 'POST /v1/person/merge';
+const TAGS_GET = 'POST /v1/tags/get';
 /**
  * Every merge is one request: merges go round the connection's send lanes (planning/lanes.ts), each
  * lane's sender priced as busy for the whole sending time (an upper bound: it is billed while its
@@ -68,8 +69,17 @@ const runAndWait = async (runtime: LocalRuntime, exportId: string): Promise<RunR
   return runtime.waitForRun(started.runId, { timeoutMs: 30 * 60_000 });
 };
 
-/** What the stand-in saw of one run: requests by route, 429s, and the span of the merges. */
-const measure = (run: RunRecord, timeline: readonly RequestRecord[], aws: AwsCounts, logBytes: number) => {
+/**
+ * What the stand-in saw of one run: requests by route, 429s, the span of the merges, and the
+ * verification's tag counts (one tags/get per segment tag before planning) apart from the merges.
+ */
+const measure = (
+  run: RunRecord,
+  timeline: readonly RequestRecord[],
+  aws: AwsCounts,
+  logBytes: number,
+  segments: number,
+) => {
   const byRoute: Record<string, number> = {};
   for (const r of timeline) byRoute[r.route] = (byRoute[r.route] ?? 0) + 1;
   const merges = timeline.filter((r) => r.route === MERGE).map((r) => r.t);
@@ -87,8 +97,15 @@ const measure = (run: RunRecord, timeline: readonly RequestRecord[], aws: AwsCou
     run: { id: run.id, status: run.status, failed: run.progress.failed, accepted: run.progress.accepted },
     planningSeconds,
     sendingSeconds,
-    requests: { total: requests, byRoute, throttled: timeline.filter((r) => r.status === 429).length },
-    floor: { requests: floor, ratio: floor > 0 ? requests / floor : null },
+    requests: {
+      total: requests,
+      byRoute,
+      throttled: timeline.filter((r) => r.status === 429).length,
+      verify: byRoute[TAGS_GET] ?? 0,
+      expectedVerify: orttoRequests.verify(segments),
+    },
+    // The floor is the merges'; the merges are what it is compared with.
+    floor: { requests: floor, merges: merges.length, ratio: floor > 0 ? merges.length / floor : null },
     costUsd: cost.reduce((n, l) => n + l.usd, 0),
     cost,
   };
@@ -147,6 +164,7 @@ const main = async (): Promise<void> => {
       ortto.standIn.timeline(),
       structuredClone(aws),
       statSync(logPath).size - logStart,
+      dataset.segments.length,
     );
 
     const churned = applyChurn(dataset, { fraction: 0.01, seed: 43 });
@@ -160,6 +178,7 @@ const main = async (): Promise<void> => {
       ortto.standIn.timeline(),
       structuredClone(aws),
       statSync(logPath).size - logStart,
+      dataset.segments.length,
     );
 
     const met = {
@@ -180,8 +199,9 @@ const main = async (): Promise<void> => {
         'The local runtime (real planner, sender and API handlers; DynamoDB Local; fauxqs) exports the sample ' +
         'profiles in tag mode into the Ortto stand-in, which enforces the rate (token bucket, burst = rate) and ' +
         'answers each request 250–400 ms late. sendingSeconds: first to last person/merge the stand-in received. ' +
-        'requests: every request the stand-in received (custom-field reads and creations included). floor: the ' +
-        "planner's own (one merge per 100 changed people). cost: bench/lib/cost.ts from the counted DynamoDB, SQS " +
+        'requests: every request the stand-in received (custom-field reads and creations, and the tag counts ' +
+        "that verify each run, included); floor: the planner's own (one merge per 100 changed people), and " +
+        'its ratio is the merges over it. cost: bench/lib/cost.ts from the counted DynamoDB, SQS ' +
         `and log use, with ${SENDERS_PRICED} senders (the send lanes at this rate) × 256 MB billed for the whole sending time.`,
       first,
       rerun: { ...rerun, shareOfFirst: rerun.requests.total / Math.max(1, first.requests.total) },
@@ -189,7 +209,8 @@ const main = async (): Promise<void> => {
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(join(RESULTS, 'ortto.json'), `${JSON.stringify(result, null, 2)}\n`);
     const line = (label: string, m: typeof first) =>
-      `${label}: ${m.run.status}, ${m.requests.total} requests (floor ${m.floor.requests}), ` +
+      `${label}: ${m.run.status}, ${m.requests.total} requests (${m.floor.merges} merges, floor ${m.floor.requests}; ` +
+      `${m.requests.verify} tag counts), ` +
       `sending ${m.sendingSeconds.toFixed(1)} s, planning ${m.planningSeconds.toFixed(1)} s, $${m.costUsd.toFixed(4)}`;
     console.log(line('first export', first));
     console.log(line('1% re-run', rerun));
