@@ -28,8 +28,6 @@ import { OrttoDestination } from '#lib/adapters/ortto/destination.ts';
 import { DynamoDbSegmentSource } from '#lib/adapters/segments/dynamodb-segment-source.ts';
 import { RefreshSegmentSource } from '#lib/adapters/segments/refresh-segment-source.ts';
 import type { OrttoRegion } from '#lib/domain/connection.ts';
-import { startOrttoStandIn } from './ortto-standin/standin.ts';
-import type { OrttoStandIn, StandInOptions as OrttoStandInOptions } from './ortto-standin/types.ts';
 import { isTerminal, type RunTrigger } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { Destination } from '#lib/ports/destination.ts';
@@ -53,6 +51,8 @@ import {
 } from './autopilot-standin/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { startOrttoStandIn } from './ortto-standin/standin.ts';
+import type { OrttoStandIn, StandInOptions as OrttoStandInOptions } from './ortto-standin/types.ts';
 import type { DropOptions, DroppedRefresh, DropSegment } from './refresh-drop.ts';
 import {
   createSegmentBucket,

@@ -44,7 +44,11 @@ export const startLocalPipeline = async (
       standIn: { seed: 7, ...options.standIn },
     },
     ...(options.destination === 'ortto'
-      ? { ortto: { standIn: { ratePerSecond: options.standInRate ?? rate, seed: 7, ...options.ortto?.standIn } } }
+      ? {
+          ortto: {
+            standIn: { ratePerSecond: options.standInRate ?? rate, seed: 7, ...options.ortto?.standIn },
+          },
+        }
       : {}),
   });
   const ortto = runtime.ortto;
