@@ -2574,7 +2574,7 @@ export interface operations {
                 "application/json": {
                     /** @description Plan and report only; sends nothing */
                     dryRun?: boolean;
-                    /** @description Read the lists back and repair drift before planning (list mode only) */
+                    /** @description Read the lists (tag mode: every segment tag) back and repair drift before planning; list and tag mode only, since membership fields cannot be read back (400 naming `repair` in field mode) */
                     repair?: boolean;
                 };
             };

@@ -17,7 +17,7 @@ const LABELS: ReadonlyArray<[label: string, pick: (e: ExportView) => unknown]> =
   ['Adopt existing lists', (e) => e.adoptExistingLists],
   ['Cap', (e) => e.cap],
   ['Over the cap', (e) => e.capPolicy],
-  ['List repair', (e) => e.repair ?? null],
+  ['Repair', (e) => e.repair ?? null],
   ['Webhook URL', (e) => e.notifications?.webhookUrl ?? null],
   ['Schedule', (e) => e.scheduled],
 ];

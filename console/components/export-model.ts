@@ -88,7 +88,7 @@ export interface ExportForm {
   onLeave: ExportView['onLeave'];
   capPolicy: ExportView['capPolicy'];
   guardrail: GuardrailForm;
-  /** Drift repair (list mode only): read the lists back on every run; remove members never sent. */
+  /** Drift repair (list and tag mode): read the lists or tags back on every run; remove members never sent. */
   repair: RepairForm;
   /** '' for none: a save without one removes the export's webhook. */
   webhookUrl: string;
@@ -190,7 +190,7 @@ export const inputOf = (form: ExportForm, loaded: ExportView | undefined): Omit<
     capPolicy: form.capPolicy,
     removalGuardrail: guardrailInput(form.guardrail),
     // The API refuses repair options in field mode, where the form hides them: left out, they are off.
-    ...(form.membership === 'list' ? { repair: { ...form.repair } } : {}),
+    ...(form.membership === 'field' ? {} : { repair: { ...form.repair } }),
     listTitles: only(loaded?.listTitles ?? {}, form.segmentIds),
     membershipFields: only(loaded?.membershipFields ?? {}, form.segmentIds),
     // Blank tags are left out, so the API's default applies.

@@ -4,6 +4,7 @@ import type { ExportForm, MembershipMode } from './export-model.ts';
 import { FieldError } from './form.tsx';
 import { GuardrailFields } from './guardrail-fields.tsx';
 import { RepairFields } from './repair-fields.tsx';
+import { repairTargetOf } from './repair-text.ts';
 
 type Options = Pick<ExportForm, 'membership' | 'onLeave' | 'capPolicy' | 'guardrail' | 'repair'>;
 type Choice = Exclude<keyof Options, 'guardrail' | 'repair'>;
@@ -71,61 +72,65 @@ export const ExportOptions = ({
   modes: readonly MembershipMode[];
   /** The chosen connection's platform ("Autopilot", "Ortto"); undefined while none is chosen. */
   destination: string | undefined;
-}) => (
-  <>
-    <Radios
-      name="membership"
-      legend={destination === undefined ? 'Membership' : `Membership in ${destination}`}
-      value={value.membership}
-      choices={modes.map((mode): [MembershipMode, string, string?] => {
-        const estimate = estimates?.[mode];
-        return estimate === undefined
-          ? [mode, MODE_CHOICES[mode]]
-          : [mode, MODE_CHOICES[mode], estimateText(estimate)];
-      })}
-      onChange={(membership) => onChange({ ...value, membership })}
-      error={fieldError(problem, 'membership')}
-    />
-    <Radios
-      name="onLeave"
-      legend="When a contact leaves a segment"
-      value={value.onLeave}
-      choices={[
-        [
-          'remove',
-          value.membership === 'tag'
-            ? 'Remove the segment’s tag from them'
-            : 'Take them off the list (or set the field to false)',
-        ],
-        ['keep', 'Leave them as they are'],
-      ]}
-      onChange={(onLeave) => onChange({ ...value, onLeave })}
-      error={fieldError(problem, 'onLeave')}
-    />
-    <Radios
-      name="capPolicy"
-      legend="Over the cap"
-      value={value.capPolicy}
-      choices={[
-        ['fail', 'Send nothing: the run fails'],
-        ['truncate', 'Send up to the cap, and report the rest as not sent'],
-      ]}
-      onChange={(capPolicy) => onChange({ ...value, capPolicy })}
-      error={fieldError(problem, 'capPolicy')}
-    />
-    {value.onLeave === 'remove' ? (
-      <GuardrailFields
-        value={value.guardrail}
-        onChange={(guardrail) => onChange({ ...value, guardrail })}
-        problem={problem}
+}) => {
+  const repairTarget = repairTargetOf(value.membership);
+  return (
+    <>
+      <Radios
+        name="membership"
+        legend={destination === undefined ? 'Membership' : `Membership in ${destination}`}
+        value={value.membership}
+        choices={modes.map((mode): [MembershipMode, string, string?] => {
+          const estimate = estimates?.[mode];
+          return estimate === undefined
+            ? [mode, MODE_CHOICES[mode]]
+            : [mode, MODE_CHOICES[mode], estimateText(estimate)];
+        })}
+        onChange={(membership) => onChange({ ...value, membership })}
+        error={fieldError(problem, 'membership')}
       />
-    ) : null}
-    {value.membership === 'list' ? (
-      <RepairFields
-        value={value.repair}
-        onChange={(repair) => onChange({ ...value, repair })}
-        problem={problem}
+      <Radios
+        name="onLeave"
+        legend="When a contact leaves a segment"
+        value={value.onLeave}
+        choices={[
+          [
+            'remove',
+            value.membership === 'tag'
+              ? 'Remove the segment’s tag from them'
+              : 'Take them off the list (or set the field to false)',
+          ],
+          ['keep', 'Leave them as they are'],
+        ]}
+        onChange={(onLeave) => onChange({ ...value, onLeave })}
+        error={fieldError(problem, 'onLeave')}
       />
-    ) : null}
-  </>
-);
+      <Radios
+        name="capPolicy"
+        legend="Over the cap"
+        value={value.capPolicy}
+        choices={[
+          ['fail', 'Send nothing: the run fails'],
+          ['truncate', 'Send up to the cap, and report the rest as not sent'],
+        ]}
+        onChange={(capPolicy) => onChange({ ...value, capPolicy })}
+        error={fieldError(problem, 'capPolicy')}
+      />
+      {value.onLeave === 'remove' ? (
+        <GuardrailFields
+          value={value.guardrail}
+          onChange={(guardrail) => onChange({ ...value, guardrail })}
+          problem={problem}
+        />
+      ) : null}
+      {repairTarget === undefined ? null : (
+        <RepairFields
+          target={repairTarget}
+          value={value.repair}
+          onChange={(repair) => onChange({ ...value, repair })}
+          problem={problem}
+        />
+      )}
+    </>
+  );
+};

@@ -1,24 +1,28 @@
 import { fieldError, type Problem } from '../api/problems.ts';
 import type { RepairForm } from './export-model.ts';
 import { FieldError } from './form.tsx';
+import { REPAIR_WORDS, type RepairTarget } from './repair-text.ts';
 
 /**
- * Drift repair's settings, under "Advanced" (list mode only: membership fields are not read back).
- * Off by default, since reading every list back costs a request per 100 members.
+ * Drift repair's settings, under "Advanced", in list and tag mode (membership fields are not read
+ * back). Off by default, since reading every list or tag back costs a request per 100 (500) members.
  */
 export const RepairFields = ({
+  target,
   value,
   onChange,
   problem,
 }: {
+  target: RepairTarget;
   value: RepairForm;
   onChange: (next: RepairForm) => void;
   problem: Problem | undefined;
 }) => {
   const error = fieldError(problem, 'repair');
+  const words = REPAIR_WORDS[target];
   return (
     <details class="field" open={error !== undefined || value.everyRun || value.removeForeign}>
-      <summary>Advanced: list repair</summary>
+      <summary>Advanced: {target} repair</summary>
       <div class="choice">
         <input
           type="checkbox"
@@ -29,11 +33,7 @@ export const RepairFields = ({
         />
         <label for="repair-everyRun">
           Repair on every run
-          <span class="hint">
-            {' '}
-            (each run first reads its lists back, so contacts removed by hand in Autopilot are added again;
-            about one request per 100 members)
-          </span>
+          <span class="hint"> ({words.everyRunHint})</span>
         </label>
       </div>
       <div class="choice">
@@ -47,8 +47,8 @@ export const RepairFields = ({
           }
         />
         <label for="repair-removeForeign">
-          Remove members the product never sent
-          <span class="hint"> (on a repair, and only from lists this product created or adopted)</span>
+          {words.removeForeign}
+          <span class="hint"> ({words.removeForeignHint})</span>
         </label>
       </div>
       <FieldError id="repair-error" message={error} />

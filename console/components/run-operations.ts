@@ -23,15 +23,3 @@ export const namedContactsText = (run: Run): string | undefined => {
     ? `Retry of ${contacts(named.count)}`
     : `Retry of ${contacts(named.count)} from run ${named.retryOf}`;
 };
-
-type Drift = NonNullable<Run['drift']>;
-
-/** A repair run's findings, each kind in words with its count (zeros included: "none missing" is news). */
-export const driftLines = (drift: Drift): [label: string, value: string][] => [
-  ['Lists read', count(drift.lists)],
-  ['Members read', count(drift.read)],
-  ['Missing from a list (joined again)', count(drift.missing)],
-  ['On a list but no longer in the segment (removed as leavers)', count(drift.strangerOurs)],
-  ['On a list, never sent by this export', count(drift.strangerForeign)],
-  ['Of those, removed (Remove members the product never sent)', count(drift.foreignRemoved)],
-];

@@ -5,6 +5,7 @@ import { runHref } from '../components/export-labels.ts';
 import type { ExportView } from '../components/export-model.ts';
 import { ProblemAlert } from '../components/form.tsx';
 import { leaveNotice } from '../components/notice.ts';
+import { REPAIR_WORDS, repairTargetOf } from '../components/repair-text.ts';
 import { href, navigate } from '../router.ts';
 
 type Busy = 'run' | 'dry-run' | 'repair' | 'schedule' | 'duplicate' | 'delete' | undefined;
@@ -82,6 +83,8 @@ export const ExportActions = ({
   };
 
   const { canEdit, canRun } = exp.permissions;
+  const repairTarget = repairTargetOf(exp.membership);
+  const repairWords = repairTarget === undefined ? undefined : REPAIR_WORDS[repairTarget];
   if (!canEdit && !canRun) return null;
   return (
     <section class="panel" aria-labelledby="actions-title">
@@ -101,7 +104,7 @@ export const ExportActions = ({
             >
               {busy === 'dry-run' ? 'Starting…' : 'Dry run'}
             </button>
-            {exp.membership === 'list' ? (
+            {repairWords === undefined ? null : (
               <button
                 type="button"
                 class="secondary"
@@ -110,9 +113,9 @@ export const ExportActions = ({
                 aria-describedby="repair-hint"
                 onClick={() => void repair()}
               >
-                {busy === 'repair' ? 'Starting…' : 'Repair lists'}
+                {busy === 'repair' ? 'Starting…' : repairWords.button}
               </button>
-            ) : null}
+            )}
           </>
         ) : null}
         {canEdit ? (
@@ -148,10 +151,9 @@ export const ExportActions = ({
           </>
         ) : null}
       </div>
-      {canRun && exp.membership === 'list' ? (
+      {canRun && repairWords !== undefined ? (
         <p id="repair-hint" class="hint">
-          Repair lists reads each of the export's lists back from Autopilot before it runs, so contacts
-          removed by hand are added again.
+          {repairWords.hint}
         </p>
       ) : null}
       {canEdit && confirming ? (

@@ -1,14 +1,8 @@
 import { CAP_POLICY_TEXT, MEMBERSHIP_TEXT, ON_LEAVE_TEXT, whenText } from '../components/export-labels.ts';
 import type { ExportView } from '../components/export-model.ts';
+import { REPAIR_WORDS, repairSettingText, repairTargetOf } from '../components/repair-text.ts';
 
 const n = (value: number): string => value.toLocaleString('en-US');
-
-const repairText = (r: ExportView['repair']): string => {
-  if (!r?.everyRun && !r?.removeForeign) return 'Only when asked (Repair lists)';
-  const parts = [r.everyRun ? 'On every run' : 'Only when asked (Repair lists)'];
-  if (r.removeForeign) parts.push('removes members the product never sent');
-  return parts.join('; ');
-};
 
 /** An export's settings, read-only, with segment names where the segment source knows them. */
 export const ExportSettings = ({
@@ -19,6 +13,7 @@ export const ExportSettings = ({
   segmentNames: Map<string, string>;
 }) => {
   const m = exp.dataMatching;
+  const repair = repairTargetOf(exp.membership);
   return (
     <dl class="facts">
       <dt>Connection</dt>
@@ -47,12 +42,12 @@ export const ExportSettings = ({
       <dd>{MEMBERSHIP_TEXT[exp.membership]}</dd>
       <dt>When a contact leaves</dt>
       <dd>{ON_LEAVE_TEXT[exp.onLeave]}</dd>
-      {exp.membership === 'list' ? (
+      {repair === undefined ? null : (
         <>
-          <dt>List repair</dt>
-          <dd>{repairText(exp.repair)}</dd>
+          <dt>{REPAIR_WORDS[repair].setting}</dt>
+          <dd>{repairSettingText(repair, exp.repair)}</dd>
         </>
-      ) : null}
+      )}
       <dt>Cap</dt>
       <dd>
         {n(exp.cap)} contacts; over it: {CAP_POLICY_TEXT[exp.capPolicy]}

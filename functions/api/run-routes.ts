@@ -68,7 +68,11 @@ export const RunRequestSchema = z
     repair: z
       .boolean()
       .optional()
-      .meta({ description: 'Read the lists back and repair drift before planning (list mode only)' }),
+      .meta({
+        description:
+          'Read the lists (tag mode: every segment tag) back and repair drift before planning; list and ' +
+          'tag mode only, since membership fields cannot be read back (400 naming `repair` in field mode)',
+      }),
   })
   .strict();
 

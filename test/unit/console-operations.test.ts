@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ExportConfigSchema } from '#lib/domain/export-config.ts';
 import { changeText, detailLines, valueText } from '../../console/components/audit-format.ts';
 import { type ExportView, emptyForm, formOf, inputOf } from '../../console/components/export-model.ts';
+import { repairSettingText, repairTargetOf } from '../../console/components/repair-text.ts';
 import type { Run } from '../../console/components/run-format.ts';
-import { canRetryFailed, driftLines, namedContactsText } from '../../console/components/run-operations.ts';
+import { canRetryFailed, namedContactsText } from '../../console/components/run-operations.ts';
 import { anExportView } from '../fixtures/console-views.ts';
 
 const run = (over: Partial<Run> = {}, failed = 0): Run => ({
@@ -70,22 +71,6 @@ describe('console operations: what a named-contacts run says', () => {
   });
 });
 
-describe('console operations: a repair run’s drift', () => {
-  it('names every kind with its count, zeros included', () => {
-    const lines = driftLines({
-      lists: 2,
-      read: 40,
-      missing: 7,
-      strangerOurs: 1,
-      strangerForeign: 3,
-      foreignRemoved: 0,
-    });
-    expect(lines).toHaveLength(6);
-    expect(lines).toContainEqual(['Missing from a list (joined again)', '7']);
-    expect(lines.find(([label]) => label.startsWith('Of those, removed'))?.[1]).toBe('0');
-  });
-});
-
 describe('console operations: audit changes in words', () => {
   it('shows old → new, only the new value on a creation, only the old on a removal', () => {
     expect(changeText({ field: 'name', from: 'Weekly', to: 'Daily' })).toBe('name: "Weekly" → "Daily"');
@@ -138,5 +123,37 @@ describe('console operations: repair options on the export form', () => {
     const refused = ExportConfigSchema.safeParse({ ...input, repair: form.repair });
     expect(refused.success).toBe(false);
     expect(refused.error?.issues[0]?.path).toEqual(['repair']);
+  });
+
+  it('keeps them in tag mode, where runs read their tags back', () => {
+    const loaded = anExportView({
+      membership: 'tag',
+      connection: { id: 'conn-1', displayName: 'Ortto', type: 'ortto', region: 'global' },
+      repair: { everyRun: true, removeForeign: true },
+    });
+    const input = inputOf(formOf(loaded), loaded);
+    expect(input.repair).toEqual({ everyRun: true, removeForeign: true });
+    expect(ExportConfigSchema.safeParse(input).success).toBe(true);
+  });
+});
+
+describe('console operations: repair settings in words', () => {
+  it('offers repair of lists and tags, never of membership fields', () => {
+    expect(repairTargetOf('list')).toBe('list');
+    expect(repairTargetOf('tag')).toBe('tag');
+    expect(repairTargetOf('field')).toBeUndefined();
+  });
+
+  it('says when each mode repairs and what it removes, in that mode’s words', () => {
+    expect(repairSettingText('list', undefined)).toBe('Only when asked (Repair lists)');
+    expect(repairSettingText('list', { everyRun: true, removeForeign: true })).toBe(
+      'On every run; removes members the product never sent',
+    );
+    expect(repairSettingText('tag', { everyRun: false, removeForeign: false })).toBe(
+      'Only when asked (Repair tags); every run counts its tags and reads back those whose count is off',
+    );
+    expect(repairSettingText('tag', { everyRun: true, removeForeign: true })).toBe(
+      'On every run; untags people the product never tagged',
+    );
   });
 });
