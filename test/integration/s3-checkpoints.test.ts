@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -96,6 +97,53 @@ describe('S3Checkpoints', () => {
     expect(stored.map((o) => o.key)).toEqual([`${PREFIX}${runId}.json.gz`]);
     expect(stored[0]?.size).toBeGreaterThan(11 * 1024 * 1024);
     expect(await loadText(runId)).toBe(text);
+  });
+
+  it('uploads a large checkpoint as parts of whole gzip members, never one copied body', async () => {
+    const runId = uniqueName('run');
+    const text = randomBytes(15_000_000).toString('base64');
+    const parts: Buffer[] = [];
+    const client = localS3();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand')
+          parts.push(Buffer.from((args.input as { Body: Uint8Array }).Body));
+        return next(args);
+      },
+      { step: 'initialize', name: 'partRecorder' },
+    );
+
+    await new S3Checkpoints({ client, bucket, prefix: PREFIX }).save(runId, text);
+
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect([...part.subarray(0, 4)]).toEqual([0x1f, 0x8b, 8, 0]);
+    for (const part of parts.slice(0, -1)) expect(part.length).toBeGreaterThanOrEqual(5 * 1024 * 1024);
+    for (const part of parts) expect(part.length).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(await loadText(runId)).toBe(text);
+  });
+
+  it('reads a body that arrives in chunks, and refuses one shorter than its declared length', async () => {
+    const body = gzipSync('{"phase":"emit"}');
+    const answer = (chunks: Uint8Array[], length: number) => ({
+      send: async () => ({
+        ContentLength: length,
+        Metadata: { sha256: createHash('sha256').update(body).digest('hex') },
+        Body: Object.assign(
+          (async function* () {
+            yield* chunks;
+          })(),
+          { transformToByteArray: async () => Buffer.concat(chunks) },
+        ),
+      }),
+    });
+    const over = (chunks: Uint8Array[], length: number) =>
+      new S3Checkpoints({ client: answer(chunks, length) as unknown as S3Client, bucket, prefix: PREFIX });
+
+    const whole = await over([body.subarray(0, 7), body.subarray(7)], body.length).load('run-1');
+    expect(checkpointText(whole ?? [])).toBe('{"phase":"emit"}');
+    await expect(over([body.subarray(0, 7)], body.length).load('run-1')).rejects.toThrow(
+      new RegExp(`${PREFIX}run-1\\.json\\.gz: its body ended at byte 7 of ${body.length}`),
+    );
   });
 
   it('replaces a checkpoint in place: one object, the newest text', async () => {

@@ -52,6 +52,26 @@ const sliceOf = (buffers: readonly Buffer[], from: number, to: number): Buffer =
   return out;
 };
 
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+
+/**
+ * The pieces, a long one cut into slices of at most {@link MEMBER_CHARS} characters (never between
+ * the halves of a surrogate pair), so no member holds much more than twice that: a 15 MB text given
+ * whole was one 15 MB member, larger than one part of an upload may be.
+ */
+function* slices(pieces: Iterable<string>): Generator<string> {
+  for (const piece of pieces) {
+    let at = 0;
+    while (piece.length - at > MEMBER_CHARS) {
+      let end = at + MEMBER_CHARS;
+      if (isHighSurrogate(piece.charCodeAt(end - 1))) end--;
+      yield piece.slice(at, end);
+      at = end;
+    }
+    yield at === 0 ? piece : piece.slice(at);
+  }
+}
+
 /**
  * Gzips the checkpoint's text piece by piece into members of about {@link MEMBER_CHARS} characters:
  * only the compressed bytes (a fraction of the text) are held whole, and each member inflates on its
@@ -71,12 +91,11 @@ export const compressMembers = (data: string | Iterable<string>): CompressedChec
     group = [];
     chars = 0;
   };
-  for (const piece of typeof data === 'string' ? [data] : data) {
+  for (const piece of slices(typeof data === 'string' ? [data] : data)) {
     group.push(piece);
     chars += piece.length;
     // Never between the halves of a surrogate pair: each member must be whole UTF-8 on its own.
-    const last = piece.charCodeAt(piece.length - 1);
-    if (chars >= MEMBER_CHARS && !(last >= 0xd800 && last <= 0xdbff)) flush();
+    if (chars >= MEMBER_CHARS && !isHighSurrogate(piece.charCodeAt(piece.length - 1))) flush();
   }
   if (chars > 0 || members.length === 0) flush();
   return { members, bytes };

@@ -11,7 +11,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { compressCheckpoint } from '#lib/adapters/dynamodb/checkpoints.ts';
+import { compressMembers } from '#lib/adapters/dynamodb/checkpoints.ts';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
 
 /** The object metadata (`x-amz-meta-sha256`) holding the hex SHA-256 of the stored gzip bytes. */
@@ -20,11 +20,12 @@ const MAX_RUN_ID = 200;
 const RUN_ID = /^[A-Za-z0-9_-]+$/;
 
 /**
- * Larger bodies go up as a multipart upload of parts this size (S3's minimum part is 5 MiB): one PUT
- * would do in S3 up to 5 GB, but the local S3 (fauxqs) refuses a body over 11 MiB, and a
- * 1,000,000-contact checkpoint is ~60 MB of gzip.
+ * Larger bodies go up as a multipart upload of parts up to this size: one PUT would do in S3 up to
+ * 5 GB, but the local S3 (fauxqs) refuses a body over 11 MiB, and a 1,000,000-contact checkpoint is
+ * ~45 MB of gzip. Every part but the last is at least S3's minimum.
  */
 const PART_BYTES = 8 * 1024 * 1024;
+const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -60,6 +61,33 @@ function* inflateMembers(key: string, bytes: Buffer): Generator<string> {
     yield member.buffer.toString('utf8');
   }
 }
+
+/**
+ * The object's bytes, read into one buffer of its declared length as they arrive: collecting the
+ * chunks and then copying them (the SDK's `transformToByteArray`, then a Buffer copy of that) held a
+ * 60 MB checkpoint two and three times over.
+ */
+const bodyBytes = async (key: string, out: GetObjectCommandOutput): Promise<Buffer> => {
+  const body = out.Body as
+    | (AsyncIterable<Uint8Array> & { transformToByteArray(): Promise<Uint8Array> })
+    | undefined;
+  if (body === undefined) return Buffer.alloc(0);
+  const length = out.ContentLength;
+  if (length === undefined || !(Symbol.asyncIterator in body)) {
+    const whole = await body.transformToByteArray();
+    return Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
+  }
+  const bytes = Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const chunk of body) {
+    if (at + chunk.length > length)
+      throw new CorruptCheckpointError(key, `its body is longer than its ${length} bytes`);
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  if (at < length) throw new CorruptCheckpointError(key, `its body ended at byte ${at} of ${length}`);
+  return bytes;
+};
 
 const statusOf = (error: unknown): number | undefined =>
   (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -98,29 +126,38 @@ export class S3Checkpoints implements Checkpoints {
     return `${this.options.prefix}${runId}.json.gz`;
   }
 
-  /** Compresses the pieces as they come (only the gzip bytes are held whole), then one PUT. */
+  /**
+   * Compresses the pieces as they come; only the gzip members are held, never also copied into one
+   * body: a large checkpoint goes up as a multipart upload of whole members grouped into parts.
+   */
   async save(runId: string, data: string | Iterable<string>): Promise<void> {
     const key = this.keyOf(runId);
-    const body = await compressCheckpoint(data);
+    const { members, bytes } = compressMembers(data);
+    const hash = createHash('sha256');
+    for (const member of members) hash.update(member);
     const object = {
       Bucket: this.options.bucket,
       Key: key,
       ContentType: 'application/gzip',
-      Metadata: { [SHA256_META]: sha256(body) },
+      Metadata: { [SHA256_META]: hash.digest('hex') },
     };
-    if (body.length <= PART_BYTES) {
+    if (bytes <= PART_BYTES) {
+      const body = Buffer.concat(members);
       await this.options.client.send(
         new PutObjectCommand({ ...object, Body: body, ContentLength: body.length }),
       );
       return;
     }
-    await this.multipart(object, body);
+    await this.multipart(object, members);
   }
 
-  /** The object appears whole at completion (S3 never shows a part), so readers see old or new. */
+  /**
+   * The object appears whole at completion (S3 never shows a part), so readers see old or new. Each
+   * part is whole members, from 5 MiB (but the last) to {@link PART_BYTES}; a member is let go once sent.
+   */
   private async multipart(
     object: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string> },
-    body: Buffer,
+    members: Buffer[],
   ): Promise<void> {
     const { client } = this.options;
     const { UploadId } = await client.send(new CreateMultipartUploadCommand(object));
@@ -128,9 +165,17 @@ export class S3Checkpoints implements Checkpoints {
     const target = { Bucket: object.Bucket, Key: object.Key, UploadId };
     try {
       const parts: Array<{ PartNumber: number; ETag: string }> = [];
-      for (let at = 0; at < body.length; at += PART_BYTES) {
+      while (members.length > 0) {
+        let taken = 0;
+        let size = 0;
+        while (taken < members.length) {
+          const next = members[taken]?.length ?? 0;
+          if (size >= MIN_PART_BYTES && size + next > PART_BYTES) break;
+          size += next;
+          taken++;
+        }
+        const chunk = Buffer.concat(members.splice(0, taken), size);
         const PartNumber = parts.length + 1;
-        const chunk = body.subarray(at, at + PART_BYTES);
         const out = await client.send(
           new UploadPartCommand({ ...target, PartNumber, Body: chunk, ContentLength: chunk.length }),
         );
@@ -166,7 +211,7 @@ export class S3Checkpoints implements Checkpoints {
       }
       throw error;
     }
-    const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
+    const bytes = await bodyBytes(key, out);
     const expected = out.Metadata?.[SHA256_META];
     if (expected === undefined) throw new CorruptCheckpointError(key, 'has no sha256 metadata');
     if (sha256(bytes) !== expected) {
