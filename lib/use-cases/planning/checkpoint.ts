@@ -10,6 +10,7 @@ import { jsonCodec } from '#lib/domain/contact-codec.ts';
 import type { BulkMembership } from '#lib/domain/costs.ts';
 import type { SnapshotEntry } from '#lib/domain/diff.ts';
 import { type Drift, DriftSchema } from '#lib/domain/run-record.ts';
+import { SnapshotMap } from '#lib/domain/snapshot-map.ts';
 import { linePieces, linesOf } from './checkpoint-lines.ts';
 
 /**
@@ -157,7 +158,7 @@ export const parseCheckpoint = (text: string | Iterable<string>, texts?: TextSta
     if (line.done) throw truncated('contacts', contactCount, i);
     store.restore(JSON.parse(line.value) as ContactRecord);
   }
-  const snapshot = new Map<string, SnapshotEntry>();
+  const snapshot = new SnapshotMap(snapshotCount);
   for (let i = 0; i < snapshotCount; i++) {
     const line = lines.next();
     if (line.done) throw truncated('snapshot entries', snapshotCount, i);
@@ -182,11 +183,13 @@ const fromV1 = (v1: z.output<typeof V1Schema>, texts: TextStash | undefined): Pl
     ]);
   }
   const state = { ...(collector as unknown as CollectorState), contacts: store };
+  const frozen = new SnapshotMap(snapshot.length);
+  for (const [key, entry] of snapshot as Array<[string, SnapshotEntry]>) frozen.set(key, entry);
   return {
     ...rest,
     v: 2,
     codec: jsonCodec.id,
     collector: state,
-    snapshot: new Map(snapshot as Array<[string, SnapshotEntry]>),
+    snapshot: frozen,
   };
 };

@@ -189,9 +189,14 @@ export const resolveRunLists = async (
     const listId = listIds[i] ?? '';
     const previous = remembered[segmentId];
     if (previous !== undefined && previous !== listId) {
-      for (const entry of snapshot.values()) {
-        entry.segments &= ~(1 << i);
-        if (entry.maybe !== undefined) entry.maybe &= ~(1 << i);
+      const bit = 1 << i;
+      for (const [key, entry] of snapshot) {
+        if (((entry.segments | (entry.maybe ?? 0)) & bit) === 0) continue;
+        snapshot.set(key, {
+          ...entry,
+          segments: entry.segments & ~bit,
+          ...(entry.maybe === undefined ? {} : { maybe: entry.maybe & ~bit }),
+        });
       }
       deps.logger.warn('segment list changed since the last run; every member is added to the new list', {
         runId: run.id,
