@@ -1,42 +1,93 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { REPO_ROOT } from '../../cdk/constructs/bundling.ts';
+import { esbuildBuildOptions, REPO_ROOT } from '../../cdk/constructs/bundling.ts';
 import { BENCH_TMP, ESM_REQUIRE_BANNER } from './bundle-worker.ts';
-import type {
-  MillionCounts,
-  MillionRequest,
-  MillionResponse,
-  MillionStart,
-  MillionStarted,
-} from './million-runtime.ts';
+import type { IpcResponse, ProcessCounts } from './million-ipc.ts';
+import type { PlannerStart } from './million-planner.ts';
+import type { MillionStart, MillionStarted } from './million-runtime.ts';
 
-type Op<K extends MillionRequest['op']> = Omit<Extract<MillionRequest, { op: K }>, 'id' | 'op'>;
+interface IpcChild {
+  call(op: string, args: Record<string, unknown>): Promise<unknown>;
+  /** Why the process has gone (out of heap, say), while it has. */
+  exitReason(): string | undefined;
+  /** Sends `close`, then lets the process go. */
+  close(): Promise<void>;
+}
 
-/** The runtime process of bench/million.ts, driven over IPC; every call answers or rejects with the child's error. */
-export interface MillionChild {
-  start(start: MillionStart): Promise<MillionStarted>;
-  api<T>(method: string, url: string, body?: unknown): Promise<T>;
-  waitForRefresh(refreshId: string, timeoutMs: number): Promise<unknown>;
-  startSenders(): Promise<void>;
+/** Forks a bundled child under `nodeFlags`; every call answers or rejects with the child's error. */
+const forkIpc = (file: string, nodeFlags: readonly string[], name: string): IpcChild => {
+  const child: ChildProcess = fork(file, [], {
+    cwd: BENCH_TMP,
+    execArgv: ['--expose-gc', '--enable-source-maps', ...nodeFlags],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let exited: string | undefined;
+  child.on('message', (message: IpcResponse) => {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.ok) waiter?.resolve(message.value);
+    else waiter?.reject(new Error(`${name} process: ${message.error}`));
+  });
+  child.on('exit', (code, signal) => {
+    exited = `the ${name} process exited (code ${code}, signal ${signal})`;
+    for (const waiter of pending.values()) waiter.reject(new Error(exited));
+    pending.clear();
+  });
+  let next = 0;
+  const call = (op: string, args: Record<string, unknown>): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      if (exited !== undefined) return reject(new Error(exited));
+      const id = ++next;
+      pending.set(id, { resolve, reject });
+      child.send({ id, op, ...args });
+    });
+  return {
+    call,
+    exitReason: () => exited,
+    close: async () => {
+      if (exited === undefined) await call('close', {}).catch(() => {});
+      if (child.connected) child.disconnect();
+    },
+  };
+};
+
+/** What both child processes answer: counts since a reset, and their own peak memory. */
+interface MeasuredChild {
   /** Zeroes the AWS, S3 and plan-queue counts. */
   reset(): Promise<void>;
   /** Full GC, then the peak resident set restarts from the current one; answers that (MB). */
   resetPeak(): Promise<number>;
-  counts(): Promise<MillionCounts>;
+  counts(): Promise<ProcessCounts>;
   /** Why the process has gone (a planner out of heap, say), while it has. */
   exitReason(): string | undefined;
   close(): Promise<void>;
 }
 
+/** The runtime process of bench/million.ts (API, senders, refresh arrivals), driven over IPC. */
+export interface MillionChild extends MeasuredChild {
+  start(start: MillionStart): Promise<MillionStarted>;
+  api<T>(method: string, url: string, body?: unknown): Promise<T>;
+  waitForRefresh(refreshId: string, timeoutMs: number): Promise<unknown>;
+  startSenders(): Promise<void>;
+}
+
+/** The planner process of bench/million.ts, driven over IPC. */
+export interface MillionPlanner extends MeasuredChild {
+  start(start: PlannerStart): Promise<void>;
+  /** The connection's key, as the planner's secret store would hold it. */
+  putApiKey(connectionId: string, apiKey: string): Promise<void>;
+}
+
 /**
- * Bundles bench/lib/million-runtime.ts for plain `node` (no tsx loader in the measured process);
- * fauxqs and DynamoDB Local stay external (the child only talks to the parent's).
+ * Bundles a child's entry for plain `node` (no tsx loader in the measured process); fauxqs and
+ * DynamoDB Local stay external (the children only talk to the parent's).
  */
-const bundle = async (): Promise<string> => {
-  const outfile = join(BENCH_TMP, 'million-runtime.mjs');
+const bundle = async (name: string): Promise<string> => {
+  const outfile = join(BENCH_TMP, `${name}.mjs`);
   await build({
-    entryPoints: [join(REPO_ROOT, 'bench', 'lib', 'million-runtime.ts')],
+    entryPoints: [join(REPO_ROOT, 'bench', 'lib', `${name}.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -51,56 +102,53 @@ const bundle = async (): Promise<string> => {
   return outfile;
 };
 
+const measured = (child: ReturnType<typeof forkIpc>): MeasuredChild => ({
+  reset: async () => {
+    await child.call('reset', {});
+  },
+  resetPeak: async () => (await child.call('resetPeak', {})) as number,
+  counts: async () => (await child.call('counts', {})) as ProcessCounts,
+  exitReason: child.exitReason,
+  close: child.close,
+});
+
 export const forkMillionRuntime = async (nodeFlags: readonly string[]): Promise<MillionChild> => {
-  const child: ChildProcess = fork(await bundle(), [], {
-    cwd: BENCH_TMP,
-    execArgv: ['--expose-gc', '--enable-source-maps', ...nodeFlags],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let exited: string | undefined;
-  child.on('message', (message: MillionResponse) => {
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.ok) waiter?.resolve(message.value);
-    else waiter?.reject(new Error(`runtime process: ${message.error}`));
-  });
-  child.on('exit', (code, signal) => {
-    exited = `the runtime process exited (code ${code}, signal ${signal})`;
-    for (const waiter of pending.values()) waiter.reject(new Error(exited));
-    pending.clear();
-  });
-  let next = 0;
-  const call = <K extends MillionRequest['op']>(op: K, args: Op<K>): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      if (exited !== undefined) return reject(new Error(exited));
-      const id = ++next;
-      pending.set(id, { resolve, reject });
-      child.send({ id, op, ...args });
-    });
+  const child = forkIpc(await bundle('million-runtime'), nodeFlags, 'runtime');
   return {
-    start: async (start) => (await call('start', { start })) as MillionStarted,
+    ...measured(child),
+    start: async (start) => (await child.call('start', { start })) as MillionStarted,
     api: async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-      const res = (await call('api', { method, url, ...(body === undefined ? {} : { body }) })) as {
+      const res = (await child.call('api', { method, url, ...(body === undefined ? {} : { body }) })) as {
         status: number;
         body: string;
       };
       if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${res.body}`);
       return JSON.parse(res.body) as T;
     },
-    waitForRefresh: (refreshId, timeoutMs) => call('waitForRefresh', { refreshId, timeoutMs }),
+    waitForRefresh: (refreshId, timeoutMs) => child.call('waitForRefresh', { refreshId, timeoutMs }),
     startSenders: async () => {
-      await call('startSenders', {});
+      await child.call('startSenders', {});
     },
-    reset: async () => {
-      await call('reset', {});
+  };
+};
+
+/**
+ * The planner bundled as the planner function deploys (CommonJS, minified, a source map without
+ * sources, the AWS SDK loaded from node_modules as Lambda's runtime provides it), run under
+ * `nodeFlags`: the function's heap limits. A map with the sources inside, as the runtime's bundle
+ * has, alone adds ~50 MB to an idle process under `--enable-source-maps`.
+ */
+export const forkMillionPlanner = async (nodeFlags: readonly string[]): Promise<MillionPlanner> => {
+  const outfile = join(BENCH_TMP, 'million-planner.cjs');
+  await build(esbuildBuildOptions(join(REPO_ROOT, 'bench', 'lib', 'million-planner.ts'), outfile));
+  const child = forkIpc(outfile, nodeFlags, 'planner');
+  return {
+    ...measured(child),
+    start: async (start) => {
+      await child.call('start', { start });
     },
-    resetPeak: async () => (await call('resetPeak', {})) as number,
-    counts: async () => (await call('counts', {})) as MillionCounts,
-    exitReason: () => exited,
-    close: async () => {
-      if (exited === undefined) await call('close', {}).catch(() => {});
-      if (child.connected) child.disconnect();
+    putApiKey: async (connectionId, apiKey) => {
+      await child.call('putApiKey', { connectionId, apiKey });
     },
   };
 };

@@ -1,21 +1,34 @@
 import { statSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { autopilotCosts } from '#lib/adapters/autopilot/cost-model.ts';
 import type { DynamoDbRateBudget } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { isTerminal } from '#lib/domain/run.ts';
 import type { RunRecord } from '#lib/domain/run-record.ts';
 import type { State } from '#lib/ports/state.ts';
+import { sendLanes } from '#lib/use-cases/planning/lanes.ts';
 import type { AutopilotStandIn } from '#local/autopilot-standin/index.ts';
 import { dropRefresh } from '#local/refresh-drop.ts';
 import type { SampleDataset } from '#local/sample-data.ts';
 import { sampleRefreshSegments } from '#local/sample-refresh.ts';
 import { checksPass, type SegmentCheck, verifyAgainstAutopilot } from '#local/verify.ts';
-import type { MillionChild } from './million-child.ts';
-import type { MillionCounts } from './million-runtime.ts';
+import { SIZING } from '../../cdk/stacks/stateless-stack.ts';
+import type { AwsCounts } from './aws-counter.ts';
+import type { MillionChild, MillionPlanner } from './million-child.ts';
+import type { ProcessCounts } from './million-ipc.ts';
 import { costPerRun } from './run-cost.ts';
+
+/** Priced at Autopilot's documented 5 requests/s. */
+const PRICED_RATE = 5;
+/**
+ * Field mode's batches are one bulk request each: they go round the send lanes that keep 5/s busy
+ * (planning/lanes.ts), each lane's sender priced as busy the whole sending time (an upper bound).
+ */
+const PRICED_SENDERS = sendLanes(autopilotCosts, 'supported', PRICED_RATE).upsert ?? 1;
 
 /** The parent's view of the runtime: its own clients on the same table and bucket (never counted). */
 export interface Harness {
   child: MillionChild;
+  planner: MillionPlanner;
   standIn: AutopilotStandIn;
   state: State;
   s3: S3Client;
@@ -31,6 +44,31 @@ export interface Harness {
   /** Default 30 min per wait: a stuck run fails the bench rather than hanging it. */
   timeoutMs: number;
 }
+
+type Tally = Record<string, Record<string, number | undefined>>;
+
+/** Two tallies of calls by command added field by field. */
+const sum = <T extends Tally>(a: T, b: T): T => {
+  const out: Tally = structuredClone(a);
+  for (const [key, counts] of Object.entries(b)) {
+    const into = out[key] ?? {};
+    for (const [field, n] of Object.entries(counts)) into[field] = (into[field] ?? 0) + (n ?? 0);
+    out[key] = into;
+  }
+  return out as T;
+};
+
+/** The runtime's and the planner's counts together: what the whole pipeline did. */
+const together = (runtime: ProcessCounts, planner: ProcessCounts) => {
+  const sourceErrors = { ...runtime.sourceErrors };
+  for (const [key, n] of Object.entries(planner.sourceErrors))
+    sourceErrors[key] = (sourceErrors[key] ?? 0) + n;
+  const aws: AwsCounts = {
+    dynamodb: sum(runtime.aws.dynamodb, planner.aws.dynamodb),
+    sqs: sum(runtime.aws.sqs, planner.aws.sqs),
+  };
+  return { aws, s3: sum(runtime.s3, planner.s3), sourceErrors };
+};
 
 const s = (ms: number): number => Math.round(ms / 100) / 10;
 const SEND_ROUTES = new Set(['POST /contact', 'POST /contacts', 'DELETE /list/{id}/contact/{id}']);
@@ -53,7 +91,7 @@ export const dropAndArrive = async (
 const waitFor = async (h: Harness, runId: string, done: (run: RunRecord) => boolean): Promise<RunRecord> => {
   const deadline = Date.now() + h.timeoutMs;
   for (;;) {
-    const gone = h.child.exitReason();
+    const gone = h.child.exitReason() ?? h.planner.exitReason();
     if (gone !== undefined) throw new Error(`run ${runId}: ${gone}`);
     const run = await h.state.runs.get(runId);
     if (run !== undefined && (done(run) || isTerminal(run.status))) return run;
@@ -110,20 +148,21 @@ export const verify = async (
  * needs, with the senders held until planning ends on the first run, sent, then read back.
  */
 export const measuredRun = async (h: Harness, dataset: SampleDataset, profiles: number) => {
-  await h.child.reset();
+  await Promise.all([h.child.reset(), h.planner.reset()]);
   h.standIn.resetCounts();
   const logStart = statSync(h.logPath).size;
   await h.child.resetPeak();
   const arrival = await dropAndArrive(h, dataset);
   const arrivalPeak = await h.child.counts();
-  const baselineRssMB = await h.child.resetPeak();
+  const runtimeBaselineMB = await h.child.resetPeak();
+  const baselineRssMB = await h.planner.resetPeak();
   const { runId } = await h.child.api<{ runId: string }>('POST', `/exports/${h.exportId}/runs`);
   const planned = await waitFor(h, runId, (r) => r.planningDone);
-  const planningCounts: MillionCounts = await h.child.counts();
+  const [planning, runtimeWhilePlanning] = await Promise.all([h.planner.counts(), h.child.counts()]);
   await h.child.startSenders();
   const run = await waitFor(h, runId, () => false);
   if (run.status !== 'succeeded') throw new Error(`run ${runId} ended ${run.status}: ${run.reason ?? ''}`);
-  const counts = await h.child.counts();
+  const counts = together(await h.child.counts(), await h.planner.counts());
   const autopilot = requestsOf(h.standIn);
   const logBytes = statSync(h.logPath).size - logStart;
   const verified = await verify(h, dataset);
@@ -134,7 +173,7 @@ export const measuredRun = async (h: Harness, dataset: SampleDataset, profiles: 
   const cost = costPerRun(
     { profiles, autopilotRequests: autopilot.total, aws: counts.aws, logBytes, planningSeconds },
     counts.s3,
-    { senders: 2, rate: 5 },
+    { rate: PRICED_RATE, sender: { senders: PRICED_SENDERS, memoryMb: SIZING.sender.memorySize } },
   );
   return {
     runId,
@@ -146,11 +185,17 @@ export const measuredRun = async (h: Harness, dataset: SampleDataset, profiles: 
       verifying: s(verified.ms),
     },
     planner: {
-      invocations: planningCounts.plannerInvocations,
+      invocations: planning.plannerInvocations,
       sourceErrors: counts.sourceErrors,
-      peakRssMB: planningCounts.peakRssMB,
+      peakRssMB: planning.peakRssMB,
+      invocationPeaksMB: planning.invocationPeaksMB ?? [],
+      peakSample: planning.peakSample,
       baselineRssMB,
-      ownMB: Math.round((planningCounts.peakRssMB - baselineRssMB) * 10) / 10,
+      ownMB: Math.round((planning.peakRssMB - baselineRssMB) * 10) / 10,
+    },
+    runtime: {
+      peakRssMBWhilePlanning: runtimeWhilePlanning.peakRssMB,
+      baselineRssMB: runtimeBaselineMB,
       arrivalPeakRssMB: arrivalPeak.peakRssMB,
     },
     planning: run.planning,

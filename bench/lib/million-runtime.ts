@@ -1,17 +1,17 @@
 /**
  * The local runtime of bench/million.ts in a process of its own (bundled by esbuild, run by plain
- * `node` under the planner's deployed heap limits), so the planner's peak memory is this process's
- * and not the benchmark's: the driver, the dataset, fauxqs's stored files and queues and the
- * Autopilot stand-in live in the parent. Here run the real planner, senders, API and refresh
- * arrivals over the parent's DynamoDB Local and fauxqs. The parent drives it over the IPC channel
- * (`MillionRequest` in, `MillionResponse` out).
+ * `node`): the real API, senders and refresh arrivals over the parent's DynamoDB Local and fauxqs.
+ * The planner runs in a process of its own (million-planner.ts), as a planner Lambda does: this
+ * process's poller of the plan queue is parked on an empty queue, so every plan message reaches that
+ * one. The driver, the dataset, fauxqs's stored files and queues and the Autopilot stand-in live in
+ * the parent, which drives this process over the IPC channel (`MillionRequest` in).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { invokeLocalApi } from '#local/api-gateway.ts';
-import { FileLogger } from '#local/file-logger.ts';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime.ts';
 import { type AwsCounts, countAwsCalls, resetCounts } from './aws-counter.ts';
-import { countDeliveries, countS3Calls, type Deliveries, type S3Counts } from './queue-deliveries.ts';
+import { countingLogger, type ProcessCounts, resetPeak, serveIpc, statusMB } from './million-ipc.ts';
+import { countS3Calls, type S3Counts } from './queue-deliveries.ts';
 
 export interface MillionStart {
   dynamoEndpoint: string;
@@ -34,43 +34,19 @@ export type MillionRequest = { id: number } & (
   | { op: 'close' }
 );
 
-export type MillionResponse = { id: number } & ({ ok: true; value: unknown } | { ok: false; error: string });
-
 export interface MillionStarted {
   stateTable: string;
   segmentBucket: string;
   planQueueUrl: string;
+  /** The planner's environment, as strings (what Lambda would pass the planner function). */
+  plannerEnv: Record<string, string>;
 }
 
-export interface MillionCounts {
-  aws: AwsCounts;
-  s3: S3Counts;
-  /** Plan-queue messages delivered to the planner: one invocation each. */
-  plannerInvocations: number;
-  /** The event sources' errors (a planner past its timeout shows here). */
-  sourceErrors: Record<string, number>;
-  /** This process's resident set: high-water mark since the last reset, and now. */
-  peakRssMB: number;
-  rssMB: number;
-  /** Resident set right after the last peak reset (after a full GC): what the idle process holds. */
-  baselineRssMB: number;
-}
-
-const kB = (field: string): number => {
-  const value = new RegExp(`^${field}:\\s*(\\d+)\\s*kB$`, 'm').exec(
-    readFileSync('/proc/self/status', 'utf8'),
-  )?.[1];
-  if (value === undefined) throw new Error(`/proc/self/status has no ${field} (Linux only)`);
-  return Math.round((Number(value) / 1024) * 10) / 10;
-};
-
-/** Sets VmHWM back to the current resident set (Linux: clear_refs 5), so the next peak is one run's own. */
-const resetPeak = (): void => writeFileSync('/proc/self/clear_refs', '5');
+export type MillionCounts = ProcessCounts;
 
 let runtime: LocalRuntime | undefined;
 let aws: AwsCounts | undefined;
 let s3: S3Counts = {};
-let deliveries: Deliveries = { messages: 0 };
 let baselineRssMB = 0;
 const sourceErrors: Record<string, number> = {};
 
@@ -79,19 +55,33 @@ const started = (): LocalRuntime => {
   return runtime;
 };
 
-/** Counts the event sources' error lines by message, and writes every line to the log file. */
-const countingLogger = (path: string): FileLogger => {
-  const file = new FileLogger(path);
-  const error = file.error.bind(file);
-  file.error = (message, fields) => {
-    if (message.endsWith('event source error')) {
-      const key = `${message}: ${String(fields?.error ?? '').slice(0, 60)}`;
-      sourceErrors[key] = (sourceErrors[key] ?? 0) + 1;
-    }
-    error(message, fields);
-  };
-  return file;
+/**
+ * Points this process's plan-queue poller at an empty queue of its own, so the planner process
+ * receives every plan message. The plan queue is empty until the first run starts, long after this.
+ */
+const parkPlanner = async (r: LocalRuntime): Promise<void> => {
+  const planQueueUrl = r.queues.plan.queueUrl;
+  const { QueueUrl: parked } = await r.sqs.send(
+    new CreateQueueCommand({ QueueName: `parked-planner-${Date.now().toString(36)}` }),
+  );
+  if (parked === undefined) throw new Error('the parked queue has no URL');
+  r.sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { QueueUrl?: string };
+      if (context.commandName === 'ReceiveMessageCommand' && input.QueueUrl === planQueueUrl)
+        return next({ ...args, input: { ...input, QueueUrl: parked } });
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchParkPlanner' },
+  );
 };
+
+const asStrings = (env: object): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, String(value)]),
+  );
 
 const handle = async (request: MillionRequest): Promise<unknown> => {
   switch (request.op) {
@@ -103,19 +93,20 @@ const handle = async (request: MillionRequest): Promise<unknown> => {
         segments: 's3',
         senders: s.senders,
         plannerTimeoutMs: s.plannerTimeoutMs,
-        // Held until planning ends, so the planner's peak is measured without senders at work.
+        // Held until planning ends on the first run, so planning has the machine's cores to itself.
         startSenders: false,
-        logger: countingLogger(s.logPath),
+        logger: countingLogger(s.logPath, sourceErrors),
       });
       if (runtime.s3 === undefined || runtime.segmentBucket === undefined)
         throw new Error('the runtime did not start in s3 mode');
+      await parkPlanner(runtime);
       aws = countAwsCalls({ dynamo: runtime.dynamo, sqs: runtime.sqs });
       s3 = countS3Calls(runtime.s3);
-      deliveries = countDeliveries(runtime.sqs, runtime.queues.plan.queueUrl);
       const value: MillionStarted = {
         stateTable: runtime.env.planner.STATE_TABLE,
         segmentBucket: runtime.segmentBucket,
         planQueueUrl: runtime.queues.plan.queueUrl,
+        plannerEnv: asStrings(runtime.env.planner),
       };
       return value;
     }
@@ -136,24 +127,21 @@ const handle = async (request: MillionRequest): Promise<unknown> => {
     case 'reset': {
       if (aws) resetCounts(aws);
       for (const key of Object.keys(s3)) delete s3[key];
-      deliveries.messages = 0;
       for (const key of Object.keys(sourceErrors)) delete sourceErrors[key];
       return null;
     }
-    case 'resetPeak': {
-      globalThis.gc?.();
-      resetPeak();
-      baselineRssMB = kB('VmRSS');
+    case 'resetPeak':
+      baselineRssMB = resetPeak();
       return baselineRssMB;
-    }
     case 'counts': {
       const value: MillionCounts = {
         aws: structuredClone(aws ?? { dynamodb: {}, sqs: {} }),
         s3: structuredClone(s3),
-        plannerInvocations: deliveries.messages,
+        // Its plan-queue poller is parked: the planner process plans.
+        plannerInvocations: 0,
         sourceErrors: { ...sourceErrors },
-        peakRssMB: kB('VmHWM'),
-        rssMB: kB('VmRSS'),
+        peakRssMB: statusMB('VmHWM'),
+        rssMB: statusMB('VmRSS'),
         baselineRssMB,
       };
       return value;
@@ -165,14 +153,4 @@ const handle = async (request: MillionRequest): Promise<unknown> => {
   }
 };
 
-process.on('message', (message: MillionRequest) => {
-  handle(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value } satisfies MillionResponse),
-    (error: unknown) =>
-      process.send?.({
-        id: message.id,
-        ok: false,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      } satisfies MillionResponse),
-  );
-});
+serveIpc(handle);

@@ -1,4 +1,4 @@
-import { type CostLine, costPer100k, type RunCounts } from './cost.ts';
+import { type CostLine, costPer100k, type RunCounts, type SenderPricing } from './cost.ts';
 import type { S3Counts } from './queue-deliveries.ts';
 
 /** S3 Standard request prices (us-east-1, 2025), beside cost.ts's table, which has no S3 line. */
@@ -17,7 +17,7 @@ const LOCAL_ONLY = new Set(['ListObjectsV2Command']);
 export const costPerRun = (
   counts: RunCounts,
   s3: S3Counts,
-  options: { senders: number; rate: number },
+  options: { sender: SenderPricing; rate: number },
 ): { lines: CostLine[]; totalUsd: number } => {
   const scale = counts.profiles / 100_000;
   const lines = costPer100k(counts, options).map((line) => ({
