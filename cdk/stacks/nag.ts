@@ -39,7 +39,7 @@ const REASONS = {
   refreshObjects:
     'Refresh folders are named by the upstream platform when it drops them (refreshes/<refreshId>/), so no deploy-time ARN can name one; the wildcard allows s3:GetObject alone, on objects under refreshes/ only.',
   checkpointObjects:
-    "Each run's checkpoint is its own object (state/checkpoints/<runId>.json.gz), named when the run starts, so no deploy-time ARN can name one; the wildcard allows the planner s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload under state/checkpoints/ only.",
+    "Each run's checkpoint is its own object (state/checkpoints/<runId>.json.gz, and a large one's body beside it, <runId>.<random>.body.gz), named when the run starts, so no deploy-time ARN can name one; the wildcard allows the planner s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload under state/checkpoints/ only.",
   uploadPrefix:
     'The upstream platform creates each refresh folder (refreshes/<refreshId>/) as it uploads; the upload policy may only write and abort uploads under refreshes/, never read or delete.',
   publicOpenApi:

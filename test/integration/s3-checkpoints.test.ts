@@ -93,10 +93,111 @@ describe('S3Checkpoints', () => {
 
     await checkpoints.save(runId, text);
 
-    const stored = await keysUnder(`${PREFIX}${runId}`);
-    expect(stored.map((o) => o.key)).toEqual([`${PREFIX}${runId}.json.gz`]);
-    expect(stored[0]?.size).toBeGreaterThan(11 * 1024 * 1024);
+    // The run key is an empty pointer to a body beside it, which holds every byte and their hash.
+    const stored = await keysUnder(`${PREFIX}${runId}.`);
+    expect(stored.map((o) => o.key).sort()).toEqual([
+      expect.stringMatching(new RegExp(`^${PREFIX}${runId}\\.[0-9a-f]{12}\\.body\\.gz$`)),
+      `${PREFIX}${runId}.json.gz`,
+    ]);
+    const pointer = await rawObject(`${PREFIX}${runId}.json.gz`);
+    expect(pointer.bytes.length).toBe(0);
+    const body = await rawObject(pointer.metadata.body ?? '');
+    expect(body.bytes.length).toBeGreaterThan(11 * 1024 * 1024);
+    expect(pointer.metadata.sha256).toBe(createHash('sha256').update(body.bytes).digest('hex'));
     expect(await loadText(runId)).toBe(text);
+  });
+
+  it('sends a large checkpoint’s first part before the text is all made, so it never holds it whole', async () => {
+    const runId = uniqueName('run');
+    let made = 0;
+    const pieces = function* () {
+      for (let i = 0; i < 24; i++) {
+        made++;
+        yield randomBytes(750_000).toString('base64');
+      }
+    };
+    const madeAtEachPart: number[] = [];
+    const client = localS3();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') madeAtEachPart.push(made);
+        return next(args);
+      },
+      { step: 'initialize', name: 'partWatcher' },
+    );
+
+    await new S3Checkpoints({ client, bucket, prefix: PREFIX }).save(runId, pieces());
+
+    expect(madeAtEachPart.length).toBeGreaterThan(2);
+    expect(madeAtEachPart[0]).toBeLessThan(24);
+    expect(await loadText(runId)).toHaveLength(24 * 1_000_000);
+  });
+
+  it('replacing a large checkpoint, with a large or a small one, deletes the body it pointed at; delete removes both', async () => {
+    const runId = uniqueName('run');
+    const big = () => randomBytes(10_000_000).toString('base64');
+    const bodies = async () =>
+      (await keysUnder(`${PREFIX}${runId}.`)).map((o) => o.key).filter((k) => k.endsWith('.body.gz'));
+
+    await checkpoints.save(runId, big());
+    const [first] = await bodies();
+    const second = big();
+    await checkpoints.save(runId, second);
+    const after = await bodies();
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(first);
+    expect(await loadText(runId)).toBe(second);
+
+    await checkpoints.save(runId, 'small again');
+    expect(await bodies()).toEqual([]);
+    expect(await loadText(runId)).toBe('small again');
+
+    await checkpoints.save(runId, big());
+    await checkpoints.delete(runId);
+    expect(await keysUnder(`${PREFIX}${runId}.`)).toEqual([]);
+    expect(await checkpoints.load(runId)).toBeUndefined();
+  });
+
+  it('a large save that dies before its pointer is written leaves the previous checkpoint', async () => {
+    const runId = uniqueName('run');
+    await checkpoints.save(runId, 'the previous plan');
+    const client = localS3();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (context.commandName === 'PutObjectCommand' && input.Key === `${PREFIX}${runId}.json.gz`)
+          throw new Error('the planner died here');
+        return next(args);
+      },
+      { step: 'initialize', name: 'dieBeforePointer' },
+    );
+
+    await expect(
+      new S3Checkpoints({ client, bucket, prefix: PREFIX }).save(
+        runId,
+        randomBytes(10_000_000).toString('base64'),
+      ),
+    ).rejects.toThrow('the planner died here');
+
+    expect(await loadText(runId)).toBe('the previous plan');
+  });
+
+  it('refuses a pointer to an object that is not a body of its run, or to a body that is gone', async () => {
+    const runId = uniqueName('run');
+    const other = uniqueName('run');
+    await checkpoints.save(other, randomBytes(10_000_000).toString('base64'));
+    const otherBody = (await rawObject(`${PREFIX}${other}.json.gz`)).metadata.body ?? '';
+    const key = `${PREFIX}${runId}.json.gz`;
+
+    await putRaw(key, new Uint8Array(), { sha256: 'a'.repeat(64), body: otherBody });
+    await expect(checkpoints.load(runId)).rejects.toThrow(
+      new CorruptCheckpointError(key, `points at ${otherBody}, not a body of its run`),
+    );
+    const gone = `${PREFIX}${runId}.0123456789ab.body.gz`;
+    await putRaw(key, new Uint8Array(), { sha256: 'a'.repeat(64), body: gone });
+    await expect(checkpoints.load(runId)).rejects.toThrow(
+      new CorruptCheckpointError(key, `points at ${gone}, which is gone`),
+    );
   });
 
   it('uploads a large checkpoint as parts of whole gzip members, never one copied body', async () => {

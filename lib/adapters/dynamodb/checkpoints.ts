@@ -73,32 +73,35 @@ function* slices(pieces: Iterable<string>): Generator<string> {
 }
 
 /**
- * Gzips the checkpoint's text piece by piece into members of about {@link MEMBER_CHARS} characters:
- * only the compressed bytes (a fraction of the text) are held whole, and each member inflates on its
- * own, so a reader can take the text a member at a time.
+ * Gzips the checkpoint's text piece by piece into members of about {@link MEMBER_CHARS} characters,
+ * each yielded as soon as it is made: a caller that sends them on holds a member, not the whole
+ * checkpoint; each member inflates on its own, so a reader can take the text a member at a time.
  */
-export const compressMembers = (data: string | Iterable<string>): CompressedCheckpoint => {
-  const members: Buffer[] = [];
-  let bytes = 0;
+export function* gzipMembers(data: string | Iterable<string>): Generator<Buffer> {
   let group: string[] = [];
   let chars = 0;
-  const flush = (): void => {
-    // The fastest level: a checkpoint lives two days at most, and compressing it was ~8% of a planner
-    // run's CPU at the default level (one S3 PUT costs the same whatever its size).
-    const member = gzipSync(group.join(''), { level: constants.Z_BEST_SPEED });
-    members.push(member);
-    bytes += member.length;
-    group = [];
-    chars = 0;
-  };
+  // The fastest level: a checkpoint lives two days at most, and compressing it was ~8% of a planner
+  // run's CPU at the default level (one S3 PUT costs the same whatever its size).
+  const member = (): Buffer => gzipSync(group.join(''), { level: constants.Z_BEST_SPEED });
+  let made = 0;
   for (const piece of slices(typeof data === 'string' ? [data] : data)) {
     group.push(piece);
     chars += piece.length;
     // Never between the halves of a surrogate pair: each member must be whole UTF-8 on its own.
-    if (chars >= MEMBER_CHARS && !isHighSurrogate(piece.charCodeAt(piece.length - 1))) flush();
+    if (chars >= MEMBER_CHARS && !isHighSurrogate(piece.charCodeAt(piece.length - 1))) {
+      yield member();
+      made++;
+      group = [];
+      chars = 0;
+    }
   }
-  if (chars > 0 || members.length === 0) flush();
-  return { members, bytes };
+  if (chars > 0 || made === 0) yield member();
+}
+
+/** Every member of the checkpoint, held (only the compressed bytes, a fraction of the text). */
+export const compressMembers = (data: string | Iterable<string>): CompressedCheckpoint => {
+  const members = [...gzipMembers(data)];
+  return { members, bytes: members.reduce((n, m) => n + m.length, 0) };
 };
 
 /** The checkpoint gzipped (members back to back: one gzip stream to any reader). */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
@@ -7,15 +7,18 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { compressMembers } from '#lib/adapters/dynamodb/checkpoints.ts';
+import { gzipMembers } from '#lib/adapters/dynamodb/checkpoints.ts';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
 
 /** The object metadata (`x-amz-meta-sha256`) holding the hex SHA-256 of the stored gzip bytes. */
 const SHA256_META = 'sha256';
+/** A large checkpoint's run key holds no text, only this metadata: the key of the object that does. */
+const BODY_META = 'body';
 const MAX_RUN_ID = 200;
 const RUN_ID = /^[A-Za-z0-9_-]+$/;
 
@@ -106,12 +109,13 @@ export interface S3CheckpointsOptions {
  * `Checkpoints` as one gzip object per run, `<prefix><runId>.json.gz`: a 100,000-contact plan is one
  * PUT of about 1.5 MB, where the state table took ~1,300 write units in 300 KB chunks.
  *
- * No generation pointer is needed, unlike the table's chunks (../dynamodb/README.md): S3 reads are
- * strongly consistent after a write, and a PUT replaces the object whole, so a reader sees the
- * previous checkpoint or the new one, never a mix, and a save that dies leaves the previous one.
- * The SHA-256 in the object's metadata catches what that does not cover (a truncated or altered
- * object). The bucket's lifecycle rule expires the prefix after 2 days (as the table's TTL did), and
- * the old versions a versioned bucket keeps of each replaced or deleted checkpoint a day later.
+ * S3 reads are strongly consistent after a write, and a PUT replaces the object whole, so a reader
+ * sees the previous checkpoint or the new one, never a mix, and a save that dies leaves the previous
+ * one. The SHA-256 in the object's metadata catches what that does not cover (a truncated or altered
+ * object). A checkpoint past {@link PART_BYTES} of gzip is streamed to a body object of its own,
+ * `<prefix><runId>.<random>.body.gz`, and the run key becomes an empty pointer to it carrying its
+ * SHA-256 (see `save`). The bucket's lifecycle rule expires the prefix after 2 days (as the table's
+ * TTL did), and the old versions a versioned bucket keeps of each replaced or deleted object a day later.
  */
 export class S3Checkpoints implements Checkpoints {
   constructor(private readonly options: S3CheckpointsOptions) {
@@ -126,67 +130,124 @@ export class S3Checkpoints implements Checkpoints {
     return `${this.options.prefix}${runId}.json.gz`;
   }
 
-  /**
-   * Compresses the pieces as they come; only the gzip members are held, never also copied into one
-   * body: a large checkpoint goes up as a multipart upload of whole members grouped into parts.
-   */
-  async save(runId: string, data: string | Iterable<string>): Promise<void> {
-    const key = this.keyOf(runId);
-    const { members, bytes } = compressMembers(data);
-    const hash = createHash('sha256');
-    for (const member of members) hash.update(member);
-    const object = {
-      Bucket: this.options.bucket,
-      Key: key,
-      ContentType: 'application/gzip',
-      Metadata: { [SHA256_META]: hash.digest('hex') },
-    };
-    if (bytes <= PART_BYTES) {
-      const body = Buffer.concat(members);
-      await this.options.client.send(
-        new PutObjectCommand({ ...object, Body: body, ContentLength: body.length }),
-      );
-      return;
-    }
-    await this.multipart(object, members);
+  /** Where a large save of the run puts its text: beside the run key, new on every save. */
+  private bodyKeyOf(runId: string): string {
+    return `${this.options.prefix}${runId}.${randomBytes(6).toString('hex')}.body.gz`;
   }
 
   /**
-   * The object appears whole at completion (S3 never shows a part), so readers see old or new. Each
-   * part is whole members, from 5 MiB (but the last) to {@link PART_BYTES}; a member is let go once sent.
+   * Compresses the pieces as they come. A checkpoint of up to {@link PART_BYTES} of gzip is one PUT
+   * of the run key, its SHA-256 in the metadata. A larger one is sent part by part while it is
+   * compressed (held: one part, not the ~60 MB of a million-contact checkpoint) to a body object of
+   * its own, and only then is the run key replaced by a pointer to it with the body's SHA-256: the
+   * hash is known only at the end, and a save that dies before the pointer leaves the previous
+   * checkpoint as it was. The body a replaced pointer named is deleted afterwards (the lifecycle rule
+   * removes it when that fails, and a body whose save died).
    */
-  private async multipart(
-    object: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string> },
-    members: Buffer[],
-  ): Promise<void> {
-    const { client } = this.options;
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand(object));
-    if (UploadId === undefined) throw new Error(`S3 gave no upload id for checkpoint ${object.Key}`);
-    const target = { Bucket: object.Bucket, Key: object.Key, UploadId };
+  async save(runId: string, data: string | Iterable<string>): Promise<void> {
+    const key = this.keyOf(runId);
+    const members = gzipMembers(data);
+    const first: Buffer[] = [];
+    let bytes = 0;
+    let next = members.next();
+    for (; !next.done && bytes <= PART_BYTES; next = members.next()) {
+      first.push(next.value);
+      bytes += next.value.length;
+    }
+    const previous = await this.bodyOf(key);
+    if (next.done && bytes <= PART_BYTES) {
+      const body = Buffer.concat(first, bytes);
+      await this.options.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          ContentType: 'application/gzip',
+          Metadata: { [SHA256_META]: sha256(body) },
+          Body: body,
+          ContentLength: body.length,
+        }),
+      );
+    } else {
+      const bodyKey = this.bodyKeyOf(runId);
+      const rest = function* (): Generator<Buffer> {
+        yield* first.splice(0);
+        if (!next.done) yield next.value;
+        yield* members;
+      };
+      const hash = await this.multipart(bodyKey, rest());
+      await this.options.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Metadata: { [SHA256_META]: hash, [BODY_META]: bodyKey },
+          Body: new Uint8Array(),
+          ContentLength: 0,
+        }),
+      );
+    }
+    if (previous !== undefined) await this.deleteBody(previous);
+  }
+
+  /** The body object the run key points at, if it is a pointer (a HEAD: nothing is read). */
+  private async bodyOf(key: string): Promise<string | undefined> {
+    try {
+      const out = await this.options.client.send(
+        new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
+      return out.Metadata?.[BODY_META];
+    } catch (error) {
+      if (isMissing(error) || statusOf(error) === 403) return undefined;
+      throw error;
+    }
+  }
+
+  private async deleteBody(bodyKey: string): Promise<void> {
+    await this.options.client
+      .send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: bodyKey }))
+      .catch(() => undefined);
+  }
+
+  /**
+   * Sends the members as one object, part by part as they come, and answers their SHA-256. The object
+   * appears whole at completion (S3 never shows a part). Each part is whole members, from 5 MiB (but
+   * the last) to {@link PART_BYTES}; a part is let go once sent.
+   */
+  private async multipart(key: string, members: Iterable<Buffer>): Promise<string> {
+    const { client, bucket } = this.options;
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/gzip' }),
+    );
+    if (UploadId === undefined) throw new Error(`S3 gave no upload id for checkpoint ${key}`);
+    const target = { Bucket: bucket, Key: key, UploadId };
+    const hash = createHash('sha256');
     try {
       const parts: Array<{ PartNumber: number; ETag: string }> = [];
-      while (members.length > 0) {
-        let taken = 0;
-        let size = 0;
-        while (taken < members.length) {
-          const next = members[taken]?.length ?? 0;
-          if (size >= MIN_PART_BYTES && size + next > PART_BYTES) break;
-          size += next;
-          taken++;
-        }
-        const chunk = Buffer.concat(members.splice(0, taken), size);
+      let pending: Buffer[] = [];
+      let size = 0;
+      const send = async (): Promise<void> => {
+        const chunk = Buffer.concat(pending, size);
+        pending = [];
+        size = 0;
         const PartNumber = parts.length + 1;
         const out = await client.send(
           new UploadPartCommand({ ...target, PartNumber, Body: chunk, ContentLength: chunk.length }),
         );
         parts.push({ PartNumber, ETag: out.ETag ?? '' });
+      };
+      for (const member of members) {
+        if (size >= MIN_PART_BYTES && size + member.length > PART_BYTES) await send();
+        hash.update(member);
+        pending.push(member);
+        size += member.length;
       }
+      if (size > 0 || parts.length === 0) await send();
       await client.send(new CompleteMultipartUploadCommand({ ...target, MultipartUpload: { Parts: parts } }));
     } catch (error) {
       // The bucket's lifecycle rule removes an upload whose abort fails too (after a day).
       await client.send(new AbortMultipartUploadCommand(target)).catch(() => undefined);
       throw error;
     }
+    return hash.digest('hex');
   }
 
   /**
@@ -195,9 +256,39 @@ export class S3Checkpoints implements Checkpoints {
    */
   async load(runId: string): Promise<Iterable<string> | undefined> {
     const key = this.keyOf(runId);
-    let out: GetObjectCommandOutput;
+    const out = await this.get(key);
+    if (out === undefined) return undefined;
+    const expected = out.Metadata?.[SHA256_META];
+    if (expected === undefined) throw new CorruptCheckpointError(key, 'has no sha256 metadata');
+    const bodyKey = out.Metadata?.[BODY_META];
+    let bytes: Buffer;
+    let source = key;
+    if (bodyKey === undefined) {
+      bytes = await bodyBytes(key, out);
+    } else {
+      // Only a body this adapter could have written for this run: never another run's, never outside.
+      if (!bodyKey.startsWith(`${key.slice(0, -'.json.gz'.length)}.`) || !bodyKey.endsWith('.body.gz'))
+        throw new CorruptCheckpointError(key, `points at ${bodyKey.slice(0, 300)}, not a body of its run`);
+      await bodyBytes(key, out);
+      const body = await this.get(bodyKey);
+      if (body === undefined) throw new CorruptCheckpointError(key, `points at ${bodyKey}, which is gone`);
+      bytes = await bodyBytes(bodyKey, body);
+      source = bodyKey;
+    }
+    if (sha256(bytes) !== expected) {
+      throw new CorruptCheckpointError(
+        source,
+        `its ${bytes.length} bytes do not match the sha256 it was saved with`,
+      );
+    }
+    if (!isGzipMember(bytes, 0)) throw new CorruptCheckpointError(source, 'is not gzip');
+    return inflateMembers(source, bytes);
+  }
+
+  /** The object, or undefined when there is none. */
+  private async get(key: string): Promise<GetObjectCommandOutput | undefined> {
     try {
-      out = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
     } catch (error) {
       if (isMissing(error)) return undefined;
       if (statusOf(error) === 403) {
@@ -211,23 +302,13 @@ export class S3Checkpoints implements Checkpoints {
       }
       throw error;
     }
-    const bytes = await bodyBytes(key, out);
-    const expected = out.Metadata?.[SHA256_META];
-    if (expected === undefined) throw new CorruptCheckpointError(key, 'has no sha256 metadata');
-    if (sha256(bytes) !== expected) {
-      throw new CorruptCheckpointError(
-        key,
-        `its ${bytes.length} bytes do not match the sha256 it was saved with`,
-      );
-    }
-    if (!isGzipMember(bytes, 0)) throw new CorruptCheckpointError(key, 'is not gzip');
-    return inflateMembers(key, bytes);
   }
 
-  /** Deleting a missing key succeeds in S3, as deleting a missing checkpoint must. */
+  /** Deleting a missing key succeeds in S3, as deleting a missing checkpoint must; a body goes too. */
   async delete(runId: string): Promise<void> {
-    await this.options.client.send(
-      new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.keyOf(runId) }),
-    );
+    const key = this.keyOf(runId);
+    const body = await this.bodyOf(key);
+    await this.options.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
+    if (body !== undefined) await this.deleteBody(body);
   }
 }
