@@ -29,7 +29,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '#local/dyna
 import { localS3Client } from '#local/runtime-refreshes.ts';
 import { applyChurn, generateSampleProfiles, SAMPLE_DATA_MATCHING } from '#local/sample-data.ts';
 import { REPO_ROOT } from '../cdk/constructs/bundling.ts';
-import { plannerNodeOptions, SIZING } from '../cdk/stacks/stateless-stack.ts';
+import { PLANNER_MALLOC_ENV, plannerNodeOptions, SIZING } from '../cdk/stacks/stateless-stack.ts';
 import { BENCH_TMP } from './lib/bundle-worker.ts';
 import { effectiveHeapFlags } from './lib/lambda-node-flags.ts';
 import { machineInfo } from './lib/machine.ts';
@@ -91,7 +91,7 @@ const standIn = await startAutopilotStandIn({
   recordTimeline: false,
 });
 const child = await forkMillionRuntime(heapFlags);
-const planner = await forkMillionPlanner(plannerHeapFlags);
+const planner = await forkMillionPlanner(plannerHeapFlags, PLANNER_MALLOC_ENV);
 const dynamo = new DynamoDBClient({
   endpoint: dynamoLocal.endpoint,
   region: LOCAL_REGION,
@@ -197,13 +197,15 @@ try {
       heapFlags,
       plannerMemoryMB: PLANNER_MEMORY_MB,
       plannerHeapFlags,
+      plannerAllocatorEnv: PLANNER_MALLOC_ENV,
       cap: { connection: connection.cap, export: exp.cap, policy: 'fail' },
       totalSeconds,
       targets: TARGETS,
       method:
         'The planner runs as a planner Lambda does, in a `node` process of its own (bench/lib/million-planner.ts, bundled ' +
         'by esbuild) under the heap flags Lambda gives a planner function of plannerMemoryMB (plannerHeapFlags; the ' +
-        'target\u2019s 512 MB unless --planner-memory-mb says otherwise; the stack deploys 1,024 MB for its CPU share): the real handler and deps (createPlannerDeps from the ' +
+        'target\u2019s 512 MB unless --planner-memory-mb says otherwise; the stack deploys 1,024 MB for its CPU share) and ' +
+        'the allocator settings the stack gives it (plannerAllocatorEnv): the real handler and deps (createPlannerDeps from the ' +
         'planner\u2019s environment) fed by the plan queue through a Lambda-like event source (batch size 1, concurrency 1, ' +
         'the timeout below). The API, the senders and the refresh arrivals run in a second process (bench/lib/million-runtime.ts; ' +
         'its own plan-queue poller is parked); DynamoDB Local, fauxqs (SQS and S3), the stand-in and this driver run in the ' +

@@ -16,9 +16,15 @@ interface IpcChild {
 }
 
 /** Forks a bundled child under `nodeFlags`; every call answers or rejects with the child's error. */
-const forkIpc = (file: string, nodeFlags: readonly string[], name: string): IpcChild => {
+const forkIpc = (
+  file: string,
+  nodeFlags: readonly string[],
+  name: string,
+  env: Readonly<Record<string, string>> = {},
+): IpcChild => {
   const child: ChildProcess = fork(file, [], {
     cwd: BENCH_TMP,
+    env: { ...process.env, ...env },
     execArgv: ['--expose-gc', '--enable-source-maps', ...nodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -138,10 +144,14 @@ export const forkMillionRuntime = async (nodeFlags: readonly string[]): Promise<
  * `nodeFlags`: the function's heap limits. A map with the sources inside, as the runtime's bundle
  * has, alone adds ~50 MB to an idle process under `--enable-source-maps`.
  */
-export const forkMillionPlanner = async (nodeFlags: readonly string[]): Promise<MillionPlanner> => {
+/** The planner under `nodeFlags` and the planner function's own environment (`env`: its allocator settings). */
+export const forkMillionPlanner = async (
+  nodeFlags: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<MillionPlanner> => {
   const outfile = join(BENCH_TMP, 'million-planner.cjs');
   await build(esbuildBuildOptions(join(REPO_ROOT, 'bench', 'lib', 'million-planner.ts'), outfile));
-  const child = forkIpc(outfile, nodeFlags, 'planner');
+  const child = forkIpc(outfile, nodeFlags, 'planner', env);
   return {
     ...measured(child),
     start: async (start) => {

@@ -15,7 +15,12 @@ import { METRICS_NAMESPACE, SECRET_PREFIX, SERVICE_NAME } from '../../cdk/config
 import { HouseFunction, type HouseFunctionProps } from '../../cdk/constructs/house-function.ts';
 import { ROUTES } from '../../cdk/constructs/http-api.ts';
 import { MAX_RECEIVE_COUNT } from '../../cdk/constructs/work-queue.ts';
-import { KEY_CHECK_TIMEOUT, PLANNER_SEMI_SPACE_MB, SIZING } from '../../cdk/stacks/stateless-stack.ts';
+import {
+  KEY_CHECK_TIMEOUT,
+  PLANNER_MALLOC_ENV,
+  PLANNER_SEMI_SPACE_MB,
+  SIZING,
+} from '../../cdk/stacks/stateless-stack.ts';
 import { idOf, resourcesOf, type Synthesized, synthesize } from './support.ts';
 
 let s: Synthesized;
@@ -334,7 +339,13 @@ describe('functions', () => {
   });
 
   // Keys the house construct adds for Powertools and Node, outside the functions' own schemas.
-  const HOUSE_KEYS = ['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'];
+  const HOUSE_KEYS = [
+    'POWERTOOLS_METRICS_NAMESPACE',
+    'POWERTOOLS_LOG_LEVEL',
+    'NODE_OPTIONS',
+    // Read by the C library (glibc's allocator), not by the function's code.
+    ...Object.keys(PLANNER_MALLOC_ENV),
+  ];
   // Requested in ApiEnvSchema (the connection's default rate budget); allowed until it lands.
   const schemas = {
     Planner: PlannerEnvSchema,
