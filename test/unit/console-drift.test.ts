@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyDrift } from '#lib/use-cases/planning/drift-corrections.ts';
 import {
   driftLines,
   repairTarget,
@@ -6,6 +7,7 @@ import {
   tagsAgreedText,
 } from '../../console/components/drift-text.ts';
 import type { Run } from '../../console/components/run-format.ts';
+import { aRunView } from '../fixtures/console-views.ts';
 
 type Drift = NonNullable<Run['drift']>;
 type TagCheck = NonNullable<Drift['tags']>[number];
@@ -21,48 +23,9 @@ const check = (over: Partial<TagCheck> = {}): TagCheck => ({
   ...over,
 });
 
-const drift = (over: Partial<Drift> = {}): Drift => ({
-  lists: 0,
-  read: 0,
-  missing: 0,
-  strangerOurs: 0,
-  strangerForeign: 0,
-  foreignRemoved: 0,
-  ...over,
-});
+const drift = (over: Partial<Drift> = {}): Drift => ({ ...emptyDrift(), ...over });
 
-const run = (over: Partial<Run> = {}): Run => ({
-  id: 'run-1',
-  exportId: 'exp-1',
-  connectionId: 'conn-1',
-  trigger: 'on-demand',
-  status: 'succeeded',
-  reason: null,
-  requestedBy: 'dev-contributor',
-  createdAt: '2026-12-03T14:00:00.000Z',
-  finishedAt: '2026-12-03T14:01:00.000Z',
-  durationMs: 60_000,
-  progress: {
-    unit: 'contacts',
-    batchesDone: 1,
-    batchesTotal: 1,
-    percent: 100,
-    accepted: 10,
-    failed: 0,
-    dropped: 0,
-    failedByReason: {},
-    requests: {},
-    throttled: 0,
-  },
-  eta: null,
-  estimate: null,
-  planning: null,
-  dryRun: null,
-  errorSamples: [],
-  config: null,
-  permissions: { canCancel: false },
-  ...over,
-});
+const run = aRunView;
 
 describe('console drift: what a run found on its lists or tags, in words', () => {
   it('names every kind of list drift with its count, zeros included', () => {

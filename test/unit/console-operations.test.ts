@@ -5,40 +5,13 @@ import { type ExportView, emptyForm, formOf, inputOf } from '../../console/compo
 import { repairSettingText, repairTargetOf } from '../../console/components/repair-text.ts';
 import type { Run } from '../../console/components/run-format.ts';
 import { canRetryFailed, namedContactsText } from '../../console/components/run-operations.ts';
-import { anExportView } from '../fixtures/console-views.ts';
+import { anExportView, aRunView } from '../fixtures/console-views.ts';
 
-const run = (over: Partial<Run> = {}, failed = 0): Run => ({
-  id: 'run-1',
-  exportId: 'exp-1',
-  connectionId: 'conn-1',
-  trigger: 'on-demand',
-  status: 'completed_with_errors',
-  reason: null,
-  requestedBy: 'dev-contributor',
-  createdAt: '2026-12-03T14:00:00.000Z',
-  finishedAt: '2026-12-03T14:01:00.000Z',
-  durationMs: 60_000,
-  progress: {
-    unit: 'memberships',
-    batchesDone: 1,
-    batchesTotal: 1,
-    percent: 100,
-    accepted: 10,
-    failed,
-    dropped: 0,
-    failedByReason: failed > 0 ? { rejected: failed } : {},
-    requests: {},
-    throttled: 0,
-  },
-  eta: null,
-  estimate: null,
-  planning: null,
-  dryRun: null,
-  errorSamples: [],
-  config: null,
-  permissions: { canCancel: false },
-  ...over,
-});
+const run = (over: Partial<Run> = {}, failed = 0): Run =>
+  aRunView(
+    { status: 'completed_with_errors', ...over },
+    { unit: 'memberships', failed, failedByReason: failed > 0 ? { rejected: failed } : {} },
+  );
 
 describe('console operations: when Retry failed contacts is offered', () => {
   it('offers it on an ended run with failures to a caller who may run the export', () => {
