@@ -207,7 +207,7 @@ describe('the console: operations, in chromium', () => {
     const { page } = w;
     await signIn(page, 'Contributor');
     await open(page, `#/exports/${vipExport}/edit`);
-    await page.getByRole('heading', { level: 1, name: 'Edit export' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Edit VIP' }).waitFor();
     await page.getByText('Advanced: list repair').click();
     await page.getByLabel('Repair on every run').check();
     await page.getByLabel('Remove members the product never sent').check();
