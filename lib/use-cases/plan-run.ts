@@ -126,7 +126,7 @@ const planLeased = async (
     return 'done';
   }
   const ctx: Context = { deps, run, exp, connection, destination, segments, remainingMs };
-  const text = await deps.checkpoints.load(run.id);
+  let text = await deps.checkpoints.load(run.id);
   if (text === undefined && (run.checkpointed === true || run.batchesTotal !== undefined)) {
     await endRun(deps, run, 'failed', CHECKPOINT_EXPIRED_REASON);
     return 'done';
@@ -134,7 +134,10 @@ const planLeased = async (
   // Large runs keep their contacts' texts off the heap (a file in /tmp); released when the invocation ends.
   const texts = deps.textStash?.();
   try {
-    return await plan(ctx, text === undefined ? undefined : parseCheckpoint(text, texts), texts);
+    const checkpoint = text === undefined ? undefined : parseCheckpoint(text, texts);
+    // Read: nothing of the stored body is kept while the run plans and queues.
+    text = undefined;
+    return await plan(ctx, checkpoint, texts);
   } catch (error) {
     if (error instanceof FatalRunError) {
       if (error.reason === 'invalid_api_key') await deps.connections.setStatus(connection.id, 'invalid_key');

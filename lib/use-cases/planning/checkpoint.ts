@@ -165,6 +165,9 @@ export const parseCheckpoint = (text: string | Iterable<string>, texts?: TextSta
     const [key, hash, segments, maybe, email] = JSON.parse(line.value) as SnapshotLine;
     snapshot.set(key, { hash, segments, ...(maybe ? { maybe } : {}), ...(email ? { email } : {}) });
   }
+  // Closes the source: an adapter's generator holds the whole stored body (~120 MB of gzip at a
+  // million contacts) until it finishes, and the last line read leaves it suspended.
+  lines.return(undefined);
   const collector = head.collector as unknown as Omit<CollectorState, 'contacts'>;
   return { ...head, collector: { ...collector, contacts: store }, snapshot } as PlannerCheckpoint;
 };

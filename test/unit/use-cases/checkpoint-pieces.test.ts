@@ -119,6 +119,23 @@ describe('a checkpoint, line by line', () => {
     expect(again.contacts.get('person4@example.com')?.updatedAt).toBeUndefined();
   });
 
+  it('lets go of the pieces it was given once read: an adapter’s source (the whole gzip body) is freed', () => {
+    const text = [...checkpointPieces(checkpointOf(30, 12))].join('');
+    let closed = false;
+    // As the S3 adapter's: a generator over the body, which it holds until the generator finishes.
+    function* pieces(): Generator<string> {
+      try {
+        yield* cut(text, 50);
+      } finally {
+        closed = true;
+      }
+    }
+    const parsed = parseCheckpoint(pieces());
+
+    expect(closed).toBe(true);
+    expect(resumed(parsed)).toEqual(resumed(checkpointOf(30, 12)));
+  });
+
   it('is one line per contact and per snapshot entry, and never one piece for the whole plan', () => {
     const pieces = [...checkpointPieces(checkpointOf(20_000, 20_000))];
     const text = pieces.join('');
