@@ -38,6 +38,11 @@ export interface CollectorOptions {
   codec?: ContactCodec;
   /** Where a new store keeps its data texts (default: on the heap); the caller releases it. */
   texts?: TextStash;
+  /**
+   * An equal key string held elsewhere (the frozen snapshot's), kept in place of the profile's own
+   * so an address that is in both is stored once; undefined when there is none.
+   */
+  sharedKey?: (key: string) => string | undefined;
 }
 
 export interface CollectorState {
@@ -96,7 +101,8 @@ export class ContactCollector {
         return;
       }
       this.countFieldIssues(fieldIssues);
-      contacts.insert(contact.key, contact.profileId, contact.updatedAt, bit, this.encode(contact));
+      const key = this.options.sharedKey?.(contact.key) ?? contact.key;
+      contacts.insert(key, contact.profileId, contact.updatedAt, bit, this.encode(contact));
       return;
     }
     contacts.addSegments(slot, bit);

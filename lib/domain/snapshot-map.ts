@@ -44,6 +44,8 @@ const HASH_TEXT = 2;
  */
 export class SnapshotMap extends Map<string, SnapshotEntry> {
   readonly #slots = new Map<string, number>();
+  /** Each slot's key: the string the map holds, for {@link keyOf}. */
+  readonly #keys: string[] = [];
   readonly #free: number[] = [];
   #capacity: number;
   #used = 0;
@@ -83,6 +85,7 @@ export class SnapshotMap extends Map<string, SnapshotEntry> {
     if (slot === undefined) {
       slot = this.#free.pop() ?? this.#newSlot();
       this.#slots.set(key, slot);
+      this.#keys[slot] = key;
     }
     this.#write(key, slot, entry);
     return this;
@@ -92,6 +95,7 @@ export class SnapshotMap extends Map<string, SnapshotEntry> {
     const slot = this.#slots.get(key);
     if (slot === undefined) return false;
     this.#slots.delete(key);
+    this.#keys[slot] = '';
     this.#hashTexts.delete(slot);
     this.#emails.delete(slot);
     this.#free.push(slot);
@@ -100,10 +104,21 @@ export class SnapshotMap extends Map<string, SnapshotEntry> {
 
   override clear(): void {
     this.#slots.clear();
+    this.#keys.length = 0;
     this.#hashTexts.clear();
     this.#emails.clear();
     this.#free.length = 0;
     this.#used = 0;
+  }
+
+  /**
+   * The key string this map holds that equals `key`, if any. A contact store that keeps this one
+   * rather than its own equal copy stores each address once: at a re-run of a million contacts, whose
+   * keys are nearly all in the snapshot, ~40 MB of heap less.
+   */
+  keyOf(key: string): string | undefined {
+    const slot = this.#slots.get(key);
+    return slot === undefined ? undefined : this.#keys[slot];
   }
 
   override keys(): MapIterator<string> {

@@ -5,6 +5,7 @@ import { addRequests, capabilityAt } from '#lib/domain/costs.ts';
 import { emptyDiffTotals, type SnapshotEntry } from '#lib/domain/diff.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
 import { stagedBatch } from '#lib/domain/staged-batch.ts';
+import { SnapshotMap } from '#lib/domain/snapshot-map.ts';
 import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import type { TextStash } from '#lib/ports/text-stash.ts';
 import { RequestTally, ThrottledTooLongError } from '../destination-calls.ts';
@@ -43,6 +44,7 @@ export const plan = async (
     cap,
     policy: exp.capPolicy,
     isKnown: (key: string) => snapshot.has(key),
+    ...(snapshot instanceof SnapshotMap ? { sharedKey: (key: string) => snapshot.keyOf(key) } : {}),
     codec: codecFor(ctx, checkpoint),
     ...(texts === undefined ? {} : { texts }),
   };

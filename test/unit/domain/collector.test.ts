@@ -131,6 +131,26 @@ describe('ContactCollector', () => {
     expect(c.contacts.get('a@example.com')?.segments).toBe(0b101);
   });
 
+  it('keeps the shared copy of a new contact’s key when there is one, asked once per contact', () => {
+    const asked: string[] = [];
+    const c = collect(
+      [
+        [0, 'p1', { email: 'Ann@Example.com' }],
+        [1, 'p1', { email: 'Ann@Example.com' }],
+        [0, 'p2', { email: 'bob@example.com' }],
+      ],
+      {
+        sharedKey: (key) => {
+          asked.push(key);
+          return key === 'ann@example.com' ? 'ann@example.com' : undefined;
+        },
+      },
+    );
+    expect(asked).toEqual(['ann@example.com', 'bob@example.com']);
+    expect([...c.contacts.keys()]).toEqual(['ann@example.com', 'bob@example.com']);
+    expect(c.contacts.segmentsOf('ann@example.com')).toBe(0b11);
+  });
+
   it('resumes from its saved state with identical results', () => {
     const rows: Array<[number, string, Record<string, unknown>]> = [
       [0, '1', { email: 'a@example.com', updated: 1 }],

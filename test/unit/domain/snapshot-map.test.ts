@@ -127,4 +127,20 @@ describe('SnapshotMap', () => {
     expect(map.size).toBe(0);
     expect([...map]).toEqual([]);
   });
+
+  it('names the key it holds for an equal one, and none once the entry is removed or replaced by another', () => {
+    const map = new SnapshotMap(16);
+    map.set('a@example.com', { hash: '', segments: 1 });
+    map.set('b@example.com', { hash: '', segments: 2 });
+    expect(map.keyOf(['a', '@example.com'].join(''))).toBe('a@example.com');
+    expect(map.keyOf('c@example.com')).toBeUndefined();
+    map.delete('a@example.com');
+    expect(map.keyOf('a@example.com')).toBeUndefined();
+    // The freed slot goes to the next key: it names that key, not the removed one.
+    map.set('c@example.com', { hash: '', segments: 3 });
+    expect(map.keyOf('c@example.com')).toBe('c@example.com');
+    expect(map.keyOf('b@example.com')).toBe('b@example.com');
+    map.clear();
+    expect(map.keyOf('b@example.com')).toBeUndefined();
+  });
 });
