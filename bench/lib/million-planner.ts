@@ -7,7 +7,7 @@
  * the senders and the refresh arrivals run in the runtime process (million-runtime.ts), whose own
  * poller of the plan queue is parked. The parent drives it over IPC (`PlannerRequest` in).
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -63,9 +63,12 @@ let baselineRssMB = 0;
 let invocationPeaksMB: number[] = [];
 /** The sample with the highest resident set since the last reset: how much of the peak is heap. */
 let peakSample: MemorySample | undefined;
+/** Set to a file path to have every sample appended to it as a JSON line (with the time), to see where a peak forms. */
+const trace = process.env.MILLION_MEMORY_TRACE;
 setInterval(() => {
   const sample = memorySample();
   if (peakSample === undefined || sample.rssMB > peakSample.rssMB) peakSample = sample;
+  if (trace) appendFileSync(trace, `${JSON.stringify({ at: new Date().toISOString(), ...sample })}\n`);
 }, 250).unref();
 
 /** The handler as Lambda would run it, with the peak of each invocation taken as it ends. */
