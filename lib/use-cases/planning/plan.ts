@@ -4,8 +4,8 @@ import { type ContactCodec, jsonCodec, matchingCodec } from '#lib/domain/contact
 import { addRequests, capabilityAt } from '#lib/domain/costs.ts';
 import { emptyDiffTotals, type SnapshotEntry } from '#lib/domain/diff.ts';
 import type { SendBatchMessageInput } from '#lib/domain/messages.ts';
-import { stagedBatch } from '#lib/domain/staged-batch.ts';
 import { SnapshotMap } from '#lib/domain/snapshot-map.ts';
+import { stagedBatch } from '#lib/domain/staged-batch.ts';
 import { SlotTooLateError } from '#lib/ports/rate-budget.ts';
 import type { TextStash } from '#lib/ports/text-stash.ts';
 import { RequestTally, ThrottledTooLongError } from '../destination-calls.ts';
