@@ -68,7 +68,8 @@ const trace = process.env.MILLION_MEMORY_TRACE;
 setInterval(() => {
   const sample = memorySample();
   if (peakSample === undefined || sample.rssMB > peakSample.rssMB) peakSample = sample;
-  if (trace) appendFileSync(trace, `${JSON.stringify({ at: new Date().toISOString(), ...sample })}\n`);
+  if (trace)
+    appendFileSync(trace, `${JSON.stringify({ at: new Date().toISOString(), ...sample, s3: s3.GetObjectCommand })}\n`);
 }, 250).unref();
 
 /** The handler as Lambda would run it, with the peak of each invocation taken as it ends. */

@@ -30,6 +30,20 @@ export type ContactRecord =
 const INITIAL_CAPACITY = 1024;
 
 /**
+ * A slot's stashed text: the profile id behind its length, then the data text. The id goes where
+ * the text goes (to the spill file at a million contacts: ~33 MB of heap less), and is read back
+ * with it, when a message is built or a repeated profile is merged.
+ */
+const packed = (profileId: string, text: string): string => `${profileId.length}:${profileId}${text}`;
+
+const unpacked = (stashed: string): { profileId: string; text: string } => {
+  const colon = stashed.indexOf(':');
+  if (colon < 1) return { profileId: '', text: '' }; // a slot never set
+  const end = colon + 1 + Number(stashed.slice(0, colon));
+  return { profileId: stashed.slice(colon + 1, end), text: stashed.slice(end) };
+};
+
+/**
  * Where a store keeps its contacts' data texts, by slot: the biggest part of a contact (~105
  * characters of a sample contact's ~220 bytes). The default keeps them on the heap; a planner
  * hands the store one that moves them to a file once they are many (lib/adapters/spill).
@@ -58,17 +72,18 @@ export const memoryTexts = (): TextStash => {
 };
 
 /**
- * The collector's contacts in parallel columns: a key → slot map, the profile id per slot, the
- * update time and segment mask in typed arrays, and the data text per slot in a {@link TextStash}.
- * At a million contacts an object per contact (and one per field) is what ran the planner out of
- * heap; here a contact costs its key, its profile id and 12 bytes, plus its text wherever the stash
- * keeps it. Read through {@link get}, which decodes.
+ * The collector's contacts in parallel columns: a key → slot map, the update time and segment mask
+ * in typed arrays, and the profile id with the data text per slot in a {@link TextStash}. At a
+ * million contacts an object per contact (and one per field) is what ran the planner out of heap;
+ * here a contact costs its key and 12 bytes, plus its id and text wherever the stash keeps them.
+ * Read through {@link get}, which decodes.
  */
 export class ContactStore implements Iterable<[string, CollectedContact]> {
   /** How data texts are read back; set by the collector that adopts a store parsed elsewhere. */
   codec: ContactCodec;
   private readonly slots = new Map<string, number>();
-  private readonly profileIds: string[] = [];
+  /** Slots handed out (a slot is never reused: merges replace in place). */
+  private count = 0;
   private updated = new Float64Array(INITIAL_CAPACITY);
   private masks = new Int32Array(INITIAL_CAPACITY);
   /** Sparse: only contacts that absorbed other profiles. */
@@ -121,13 +136,8 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
   /** Every contact as a record, in insertion order (what a checkpoint saves). */
   *records(): IterableIterator<ContactRecord> {
     for (const [key, slot] of this.slots) {
-      const head = [
-        key,
-        this.profileIds[slot] ?? '',
-        this.updatedAtSlot(slot) ?? null,
-        this.masks[slot] ?? 0,
-        this.texts.get(slot),
-      ] as const;
+      const { profileId, text } = unpacked(this.texts.get(slot));
+      const head = [key, profileId, this.updatedAtSlot(slot) ?? null, this.masks[slot] ?? 0, text] as const;
       const merged = this.merged.get(slot);
       yield merged === undefined ? [...head] : [...head, merged];
     }
@@ -153,18 +163,18 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
     segments: number,
     text: string,
   ): number {
-    const slot = this.profileIds.length;
+    const slot = this.count++;
     if (slot === this.masks.length) this.grow();
     this.slots.set(key, slot);
-    this.profileIds.push(profileId);
-    this.texts.set(slot, text);
+    this.texts.set(slot, packed(profileId, text));
     this.updated[slot] = updatedAt ?? Number.NaN;
     this.masks[slot] = segments;
     return slot;
   }
 
+  /** Read from the stash (a file read once the texts are spilled): only merges ask. */
   profileIdAt(slot: number): string {
-    return this.profileIds[slot] ?? '';
+    return unpacked(this.texts.get(slot)).profileId;
   }
 
   updatedAtSlot(slot: number): number | undefined {
@@ -189,17 +199,17 @@ export class ContactStore implements Iterable<[string, CollectedContact]> {
 
   /** The challenger's profile becomes the contact's. */
   replace(slot: number, profileId: string, updatedAt: number | undefined, text: string): void {
-    this.profileIds[slot] = profileId;
     this.updated[slot] = updatedAt ?? Number.NaN;
-    this.texts.set(slot, text);
+    this.texts.set(slot, packed(profileId, text));
   }
 
   private contactAt(key: string, slot: number): CollectedContact {
     const merged = this.merged.get(slot);
+    const { profileId, text } = unpacked(this.texts.get(slot));
     return {
-      profileId: this.profileIds[slot] ?? '',
+      profileId,
       updatedAt: this.updatedAtSlot(slot),
-      data: this.codec.decode(this.texts.get(slot), key),
+      data: this.codec.decode(text, key),
       segments: this.masks[slot] ?? 0,
       ...(merged === undefined ? {} : { mergedIds: [...merged] }),
     };

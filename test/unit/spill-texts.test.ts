@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpillTexts } from '#lib/adapters/spill/spill-texts.ts';
+import { ContactCollector } from '#lib/domain/collector.ts';
+import { DataMatchingSchema } from '#lib/domain/export-config.ts';
+import { mapProfile } from '#lib/domain/mapping.ts';
 
 const dirs: string[] = [];
 const dir = (): string => {
@@ -69,5 +72,44 @@ describe('contact texts that spill to a file', () => {
     expect(openFds()).toBe(before + 1);
     texts.release();
     expect(openFds()).toBe(before);
+  });
+});
+
+describe('a contact store whose texts spill', () => {
+  it('keeps each contact’s profile id with its text: ids of any shape, through merges, as in memory', () => {
+    const matching = DataMatchingSchema.parse({
+      email: 'email',
+      fields: { FirstName: 'first' },
+      updatedAt: 'updated',
+    });
+    const ids = (i: number): string =>
+      [`p${i}`, `12:${i}`, `${i}:`, 'ü🎉', `${'x'.repeat(i % 40)}${i}`][i % 5] ?? '';
+    const collect = (texts?: SpillTexts): ContactCollector => {
+      const c = new ContactCollector({
+        segmentIds: ['a', 'b'],
+        cap: 1000,
+        policy: 'fail',
+        ...(texts === undefined ? {} : { texts }),
+      });
+      // Every address twice, in both segments: the later, newer profile wins half of the merges.
+      for (let round = 0; round < 2; round++)
+        for (let i = 0; i < 200; i++) {
+          const id = round === 0 ? ids(i) : `${ids(i)}-late`;
+          const attributes = { email: `person${i}@example.com`, first: `N${i}`, updated: round * (i % 2) };
+          c.add(round, id, mapProfile({ id, attributes }, matching));
+        }
+      return c;
+    };
+    const spill = new SpillTexts({ dir: dir(), spillAboveChars: 0, bufferBytes: 64 });
+    const spilled = collect(spill);
+
+    expect(spill.spilledBytes).toBeGreaterThan(0);
+    expect([...spilled.contacts]).toEqual([...collect().contacts]);
+    expect(spilled.contacts.get('person1@example.com')?.profileId).toBe('12:1-late');
+    expect(spilled.contacts.get('person2@example.com')).toMatchObject({
+      profileId: '2:',
+      mergedIds: ['2:-late'],
+    });
+    spill.release();
   });
 });
