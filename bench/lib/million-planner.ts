@@ -69,7 +69,10 @@ setInterval(() => {
   const sample = memorySample();
   if (peakSample === undefined || sample.rssMB > peakSample.rssMB) peakSample = sample;
   if (trace)
-    appendFileSync(trace, `${JSON.stringify({ at: new Date().toISOString(), ...sample, s3: s3.GetObjectCommand })}\n`);
+    appendFileSync(
+      trace,
+      `${JSON.stringify({ at: new Date().toISOString(), ...sample, s3: s3.GetObjectCommand })}\n`,
+    );
 }, 250).unref();
 
 /** The handler as Lambda would run it, with the peak of each invocation taken as it ends. */
