@@ -1,3 +1,4 @@
+import { holdReadsPerSlot } from '#lib/adapters/dynamodb/rate-budget.ts';
 import { slotsPerReservation } from '#lib/ports/rate-budget.ts';
 import type { AwsCounts } from './aws-counter.ts';
 
@@ -78,7 +79,6 @@ export const costPer100k = (
   const scale = 100_000 / counts.profiles;
   const requests = counts.autopilotRequests * scale;
   const sendingSeconds = requests / options.rate;
-  const d = counts.aws.dynamodb;
   const capacity = capacityOf(counts.aws);
   const wru = (capacity.wru - capacity.snapshotWru) * scale;
   const snapshotWru = capacity.snapshotWru * scale;
@@ -87,7 +87,9 @@ export const costPer100k = (
   // the stored 429 hold are measured per request.
   const k = slotsPerReservation(options.rate);
   const rateWru = requests / k;
-  const readsPerRequest = (d.RateBudgetRead?.calls ?? 0) / Math.max(1, counts.autopilotRequests);
+  // Modelled at the priced rate too: the local budget's slots come closer than the hold's freshness
+  // window, so a local run reads the hold less often per request than the same run at 5/s.
+  const readsPerRequest = holdReadsPerSlot(options.rate);
   const rateRru = requests * readsPerRequest;
   const s = counts.aws.sqs;
   // Every 64 KB of a message is billed as one request; receive and delete are requests too.
@@ -157,7 +159,7 @@ export const costPer100k = (
       quantity: rateRru,
       unit: 'RRU',
       usd: (rateRru / 1e6) * PRICES.dynamoPerMillionRru,
-      assumption: `consistent reads of the 429 hold: ${readsPerRequest.toFixed(2)} per request, measured`,
+      assumption: `consistent reads of the 429 hold: ${readsPerRequest.toFixed(2)} per request at ${options.rate}/s (before every slot spent)`,
     },
     {
       item: 'DynamoDB reads',

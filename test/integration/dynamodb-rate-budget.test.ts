@@ -1,6 +1,10 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbRateBudget, slotsPerReservation } from '#lib/adapters/dynamodb/rate-budget.ts';
+import {
+  DynamoDbRateBudget,
+  holdReadsPerSlot,
+  slotsPerReservation,
+} from '#lib/adapters/dynamodb/rate-budget.ts';
 import { FakeClock } from '#test/fakes/fake-clock.ts';
 import { createTables, localDynamo, uniqueName } from '#test/support/aws.ts';
 import { describeRateBudgetContract } from '#test/support/contracts/rate-budget.ts';
@@ -85,6 +89,23 @@ describe('DynamoDbRateBudget', () => {
     expect((slots.at(-1) ?? 0) - (slots[0] ?? 0)).toBeGreaterThanOrEqual(1_180 - 1);
     expect(Math.max(...released.map((r) => r.at)) - startedAt).toBeGreaterThanOrEqual(1_180 - 5);
     for (const r of released) expect(r.at).toBeGreaterThanOrEqual(Math.floor(r.slot) - 2);
+  });
+
+  it('reads the stored hold before each slot at 5/s, as the cost model prices it', async () => {
+    const clock = new FakeClock({ start: 1_700_000_000_000 });
+    let reads = 0;
+    const counted = {
+      send: (command: Parameters<DynamoDBClient['send']>[0]) => {
+        if (command instanceof GetItemCommand) reads++;
+        return client.send(command);
+      },
+    } as unknown as DynamoDBClient;
+    const budget = new DynamoDbRateBudget({ client: counted, tableName, clock });
+    const connectionId = uniqueName('conn');
+    for (let i = 0; i < 40; i++) await budget.acquire(connectionId, 5);
+
+    // Every slot but the first (granted at once on an idle budget, just after the write that reserved it).
+    expect(reads).toBe(40 * holdReadsPerSlot(5) - 1);
   });
 
   it('on a fake clock, slots from several senders are exactly one interval apart', async () => {

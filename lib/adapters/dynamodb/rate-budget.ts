@@ -13,6 +13,16 @@ const MAX_ROUNDS = 25;
  */
 const HOLD_FRESH_MS = 20;
 
+/**
+ * Consistent reads of the stored hold per granted slot when slots come `1000 / ratePerSecond` ms
+ * apart: a slot is spent after the sleep towards it, by when the hold any earlier answer showed
+ * (the reserving write's included) is older than HOLD_FRESH_MS, so every slot reads it unless slots
+ * come closer than that. Prices a run at Autopilot's 5/s (bench/lib/cost.ts): a local run at a high
+ * budget makes fewer reads per request than the same run at 5/s.
+ */
+export const holdReadsPerSlot = (ratePerSecond: number): number =>
+  Math.min(1, 1000 / ratePerSecond / HOLD_FRESH_MS);
+
 /** One granted slot: when it starts and how long the caller waited in acquire (for metrics). */
 export interface RateGrant {
   connectionId: string;
