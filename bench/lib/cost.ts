@@ -50,6 +50,13 @@ export interface SenderPricing {
   memoryMb: number;
 }
 
+/** Budget writes a sender makes for a batch of `requests` at `rate`, telling each acquire what follows. */
+export const reservationsFor = (requests: number, rate: number): number => {
+  let writes = 0;
+  for (let left = requests; left > 0; writes++) left -= slotsPerReservation(rate, left - 1);
+  return writes;
+};
+
 /** DynamoDB capacity units of a run, as DynamoDB Local reported consuming them (aws-counter.ts). */
 export const capacityOf = (aws: AwsCounts): { wru: number; rru: number; snapshotWru: number } => {
   let wru = 0;
@@ -83,19 +90,20 @@ export const costPer100k = (
   const wru = (capacity.wru - capacity.snapshotWru) * scale;
   const snapshotWru = capacity.snapshotWru * scale;
   const rru = capacity.rru * scale;
-  // One conditional write reserves k slots (k at the priced rate, not the local budget's); the reads of
-  // the stored 429 hold are measured per request.
-  const k = slotsPerReservation(options.rate);
-  const rateWru = requests / k;
-  // Modelled at the priced rate too: the local budget's slots come closer than the hold's freshness
-  // window, so a local run reads the hold less often per request than the same run at 5/s.
-  const readsPerRequest = holdReadsPerSlot(options.rate);
-  const rateRru = requests * readsPerRequest;
   const s = counts.aws.sqs;
   // Every 64 KB of a message is billed as one request; receive and delete are requests too.
   const sqsChunks =
     Math.ceil((s.SendMessageBatchCommand?.bytes ?? 0) / 65_536) + (s.SendMessageBatchCommand?.messages ?? 0);
   const messages = (s.SendMessageBatchCommand?.messages ?? 0) + (s.SendMessageCommand?.messages ?? 0);
+  // One conditional write reserves a block of slots, sized at the priced rate (not the local budget's)
+  // for a batch of the run's average requests: each acquire says how many follow it.
+  const perBatch = Math.max(1, Math.round(counts.autopilotRequests / Math.max(1, messages)));
+  const writesPerBatch = reservationsFor(perBatch, options.rate);
+  const rateWru = (requests / perBatch) * writesPerBatch;
+  // Modelled at the priced rate too: the local budget's slots come closer than the hold's freshness
+  // window, so a local run reads the hold less often per request than the same run at 5/s.
+  const readsPerRequest = holdReadsPerSlot(options.rate);
+  const rateRru = requests * readsPerRequest;
   const sqsRequests = (sqsChunks + messages * 2) * scale; // send + receive + delete per message
   const invocations = (messages / 5) * scale + 10;
   const senderGbS = options.sender.senders * sendingSeconds * (options.sender.memoryMb / 1024);
@@ -152,7 +160,7 @@ export const costPer100k = (
       quantity: rateWru,
       unit: 'WRU',
       usd: (rateWru / 1e6) * PRICES.dynamoPerMillionWru,
-      assumption: `one reservation of ${k} slots per ${k} Autopilot requests at ${options.rate}/s`,
+      assumption: `${writesPerBatch} reservation${writesPerBatch === 1 ? '' : 's'} per batch of ${perBatch} Autopilot request${perBatch === 1 ? '' : 's'} at ${options.rate}/s`,
     },
     {
       item: 'DynamoDB reads (rate budget)',

@@ -92,18 +92,25 @@ export const accessConnection = async (
   deps: ConnectionAccessDeps,
   connection: { id: string; ratePerSecond: number } & DestinationAddress,
   tally: RequestTally,
-  timing: { remainingMs: () => number; reserveMs: number },
+  timing: {
+    remainingMs: () => number;
+    reserveMs: number;
+    /** Requests the session expects to make (a batch's contacts): the budget reserves for the rest. */
+    expectedRequests?: number;
+  },
   beforeEachRequest?: () => Promise<void>,
 ): Promise<ConnectionAccess> => {
   const apiKey = await deps.secrets.getApiKey(connection.id);
   let latencyMs: number | undefined;
   let halted = false;
+  let acquired = 0;
   const hooks: RequestHooks = {
     beforeRequest: async () => {
       if (halted) throw new RequestsHalted();
       await beforeEachRequest?.();
       const notAfter = deps.clock.now() + timing.remainingMs() - timing.reserveMs;
-      await deps.rateBudget.acquire(connection.id, connection.ratePerSecond, { notAfter });
+      const ahead = Math.max(0, (timing.expectedRequests ?? 0) - ++acquired);
+      await deps.rateBudget.acquire(connection.id, connection.ratePerSecond, { notAfter, ahead });
       if (halted) throw new RequestsHalted();
     },
     afterResponse: (kind, status, elapsedMs) => {

@@ -1,5 +1,10 @@
 import type { Clock } from '#lib/ports/clock.ts';
-import { type RateBudget, SlotTooLateError, slotsPerReservation } from '#lib/ports/rate-budget.ts';
+import {
+  type AcquireOptions,
+  type RateBudget,
+  SlotTooLateError,
+  slotsPerReservation,
+} from '#lib/ports/rate-budget.ts';
 
 /**
  * The DynamoDB budget (lib/adapters/dynamodb/README.md) on Maps, as one sender instance sees it:
@@ -34,11 +39,7 @@ export class InMemoryRateBudget implements RateBudget {
     return new InMemoryRateBudget(clock, this);
   }
 
-  async acquire(
-    connectionId: string,
-    ratePerSecond: number,
-    options: { notAfter?: number } = {},
-  ): Promise<void> {
+  async acquire(connectionId: string, ratePerSecond: number, options: AcquireOptions = {}): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const interval = 1000 / ratePerSecond;
     for (;;) {
@@ -46,7 +47,7 @@ export class InMemoryRateBudget implements RateBudget {
       const pool = this.reserved.get(connectionId) ?? [];
       this.reserved.set(connectionId, pool);
       while (pool.length > 0 && (pool[0] as number) + interval <= now) pool.shift();
-      const slot = pool.shift() ?? this.reserve(connectionId, ratePerSecond, now, pool);
+      const slot = pool.shift() ?? this.reserve(connectionId, ratePerSecond, now, pool, options.ahead ?? 0);
       if (options.notAfter !== undefined && slot > options.notAfter) {
         pool.unshift(slot);
         throw new SlotTooLateError(connectionId, slot);
@@ -62,9 +63,15 @@ export class InMemoryRateBudget implements RateBudget {
   }
 
   /** Takes the next block of slots off the shared timeline; returns the first, pools the rest. */
-  private reserve(connectionId: string, ratePerSecond: number, now: number, pool: number[]): number {
+  private reserve(
+    connectionId: string,
+    ratePerSecond: number,
+    now: number,
+    pool: number[],
+    ahead: number,
+  ): number {
     const interval = 1000 / ratePerSecond;
-    const k = slotsPerReservation(ratePerSecond);
+    const k = slotsPerReservation(ratePerSecond, ahead);
     const tat = this.tat.get(connectionId);
     const start = tat !== undefined && tat >= now ? tat : now;
     this.tat.set(connectionId, start + k * interval);

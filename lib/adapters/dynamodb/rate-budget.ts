@@ -1,7 +1,12 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { TransientError } from '#lib/domain/errors.ts';
 import { type Clock, systemClock } from '#lib/ports/clock.ts';
-import { type RateBudget, SlotTooLateError, slotsPerReservation } from '#lib/ports/rate-budget.ts';
+import {
+  type AcquireOptions,
+  type RateBudget,
+  SlotTooLateError,
+  slotsPerReservation,
+} from '#lib/ports/rate-budget.ts';
 import { isConditionFailed, keys, toItem } from './records.ts';
 
 export { slotsPerReservation } from '#lib/ports/rate-budget.ts';
@@ -78,15 +83,11 @@ export class DynamoDbRateBudget implements RateBudget {
     this.onGrant = options.onGrant;
   }
 
-  async acquire(
-    connectionId: string,
-    ratePerSecond: number,
-    options: { notAfter?: number } = {},
-  ): Promise<void> {
+  async acquire(connectionId: string, ratePerSecond: number, options: AcquireOptions = {}): Promise<void> {
     if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${ratePerSecond}`);
     const startedAt = this.clock.now();
     for (;;) {
-      const slot = await this.nextSlot(connectionId, ratePerSecond);
+      const slot = await this.nextSlot(connectionId, ratePerSecond, options.ahead ?? 0);
       if (options.notAfter !== undefined && slot > options.notAfter) {
         // Kept for this instance's other senders (a later deadline may still use it), never slept on.
         this.giveBack(connectionId, slot);
@@ -175,7 +176,7 @@ export class DynamoDbRateBudget implements RateBudget {
    * wait for it and share its block, instead of each reserving a block of their own, which near
    * the end of the work left whole blocks unused (budget lost to every sender) and cost writes.
    */
-  private async nextSlot(connectionId: string, ratePerSecond: number): Promise<number> {
+  private async nextSlot(connectionId: string, ratePerSecond: number, ahead: number): Promise<number> {
     const interval = 1000 / ratePerSecond;
     for (;;) {
       const slot = this.takeReserved(connectionId, interval);
@@ -185,7 +186,7 @@ export class DynamoDbRateBudget implements RateBudget {
       // A failed reservation is its maker's error; a waiter then tries on its own.
       await pending;
     }
-    const reservation = this.reserve(connectionId, ratePerSecond);
+    const reservation = this.reserve(connectionId, ratePerSecond, ahead);
     const settled: Promise<undefined> = reservation
       .then(
         () => undefined,
@@ -217,9 +218,9 @@ export class DynamoDbRateBudget implements RateBudget {
   }
 
   /** Reserves the next `k` slots in one write; returns the first and keeps the rest. */
-  private async reserve(connectionId: string, ratePerSecond: number): Promise<number> {
+  private async reserve(connectionId: string, ratePerSecond: number, ahead: number): Promise<number> {
     const interval = 1000 / ratePerSecond;
-    const k = slotsPerReservation(ratePerSecond);
+    const k = slotsPerReservation(ratePerSecond, ahead);
     const span = interval * k;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = this.clock.now();

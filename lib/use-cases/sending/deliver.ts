@@ -77,14 +77,16 @@ const attempt = async (
   let keyReread = false;
   for (;;) {
     try {
+      const answered = results.length;
+      // One request per item left, but for a bulk upsert (one request for all of them).
+      const expectedRequests = batch.op === 'upsert' ? 1 : batch.items.length - from - answered;
       const access = await accessConnection(
         deps,
         connection,
         tally,
-        { remainingMs, reserveMs: deps.settings.reserveMs },
+        { remainingMs, reserveMs: deps.settings.reserveMs, expectedRequests },
         watch,
       );
-      const answered = results.length;
       // After a refused key, one request until the re-read key is answered: a key still refused
       // costs one more 401, not one per request in flight.
       const inFlight = keyReread

@@ -89,6 +89,42 @@ export const describeRateBudgetContract = (name: string, makeWorld: () => RateBu
       expect((slots.at(-1) ?? 0) - (slots[0] ?? 0)).toBe(39 * interval);
     });
 
+    it('a caller with work ahead reserves up to 4 s of slots per write, and spends every one', async () => {
+      const world = makeWorld();
+      const connectionId = uid('conn');
+      const budget = world.sender();
+      const before = world.writes();
+      // A 60-request batch: each acquire says how many follow it.
+      for (let i = 0; i < 60; i++) await budget.acquire(connectionId, rate, { ahead: 59 - i });
+
+      expect(slotsPerReservation(rate, 59)).toBe(20);
+      expect(world.writes() - before).toBe(3);
+      const slots = world.granted(connectionId);
+      expect(slots).toHaveLength(60);
+      expect((slots.at(-1) ?? 0) - (slots[0] ?? 0)).toBe(59 * interval);
+      // As many as the work needs past the usual block, never fewer than the usual block.
+      expect(slotsPerReservation(rate, 7)).toBe(8);
+      expect(slotsPerReservation(rate, 1)).toBe(k);
+    });
+
+    it('senders with work ahead and senders without stay within the rate together', async () => {
+      const world = makeWorld();
+      const connectionId = uid('conn');
+      const senders = [world.sender(), world.sender(), world.sender()];
+      await Promise.all(
+        senders.map(async (budget, s) => {
+          const n = 12 + 5 * s;
+          for (let i = 0; i < n; i++)
+            await budget.acquire(connectionId, rate, s === 2 ? {} : { ahead: n - 1 - i });
+        }),
+      );
+
+      const slots = world.granted(connectionId);
+      expect(slots).toHaveLength(12 + 17 + 22);
+      expect(new Set(slots).size).toBe(slots.length);
+      expect(busiestWindow(slots, 1_000)).toBeLessThanOrEqual(rate);
+    });
+
     it('a reserved slot more than one interval late is lost, not spent late', async () => {
       const world = makeWorld();
       const connectionId = uid('conn');

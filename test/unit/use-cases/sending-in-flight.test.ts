@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransientError } from '#lib/domain/errors.ts';
 import { MESSAGE_VERSION, type SendBatchMessage } from '#lib/domain/messages.ts';
+import { slotsPerReservation } from '#lib/ports/rate-budget.ts';
 import { inFlightLimit, RequestTally } from '#lib/use-cases/destination-calls.ts';
 import { deliver } from '#lib/use-cases/sending/deliver.ts';
 import { PipelineHarness, senderSettings } from '#test/support/pipeline-harness.ts';
@@ -68,7 +69,8 @@ const deliverWithLatency = async (
   };
   const started = h.clock.now();
   const delivery = await deliver(deps, batch, 0, run, connection, new RequestTally(), () => h.remainingMs());
-  return { delivery, maxInFlight, sentAt, seconds: (h.clock.now() - started) / 1000 };
+  const reservations = h.rateBudget.reservations.get(connection.id) ?? 0;
+  return { delivery, maxInFlight, sentAt, reservations, seconds: (h.clock.now() - started) / 1000 };
 };
 
 describe('requests in flight within one delivery', () => {
@@ -94,6 +96,17 @@ describe('requests in flight within one delivery', () => {
       const span = (sentAt.at(-1) ?? 0) - (sentAt[0] ?? 0);
       expect((ITEMS - 1) * INTERVAL).toBeGreaterThanOrEqual(0.95 * span);
       expect(seconds).toBeLessThan((ITEMS * LATENCY_MS) / 1000);
+    });
+  }
+
+  for (const op of ['list-join', 'list-leave'] as const) {
+    it(`reserves the batch's slots 4 s of budget at a time, not 0.8 s (${op})`, async () => {
+      const { delivery, reservations } = await deliverWithLatency(op);
+
+      expect(delivery.results).toHaveLength(ITEMS);
+      // 25 requests at 5/s: blocks of 20 and 5 (with the usual 0.8 s blocks it was 7 writes).
+      expect(reservations).toBe(2);
+      expect(Math.ceil(ITEMS / slotsPerReservation(RATE))).toBe(7);
     });
   }
 
