@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import {
   GetObjectCommand,
@@ -105,6 +106,18 @@ describe('S3Checkpoints', () => {
     expect(body.bytes.length).toBeGreaterThan(11 * 1024 * 1024);
     expect(pointer.metadata.sha256).toBe(createHash('sha256').update(body.bytes).digest('hex'));
     expect(await loadText(runId)).toBe(text);
+  });
+
+  it('refuses a large body whose bytes do not match the pointer’s sha256, leaving no file open', async () => {
+    const runId = uniqueName('run');
+    await checkpoints.save(runId, randomBytes(12_000_000).toString('base64'));
+    const key = `${PREFIX}${runId}.json.gz`;
+    const pointer = await rawObject(key);
+    await putRaw(key, new Uint8Array(), { ...pointer.metadata, sha256: '0'.repeat(64) });
+    const fds = readdirSync('/proc/self/fd').length;
+
+    await expect(checkpoints.load(runId)).rejects.toThrow(/do not match the sha256 it was saved with/);
+    expect(readdirSync('/proc/self/fd').length).toBe(fds);
   });
 
   it('sends a large checkpoint’s first part before the text is all made, so it never holds it whole', async () => {

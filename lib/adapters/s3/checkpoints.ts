@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { closeSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -14,6 +15,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { gzipMembers } from '#lib/adapters/dynamodb/checkpoints.ts';
 import type { Checkpoints } from '#lib/ports/checkpoints.ts';
+import {
+  bodyToFile,
+  CorruptCheckpointError,
+  inflateFileMembers,
+  inflateMembers,
+  isGzipMember,
+} from './checkpoint-members.ts';
+
+export { CorruptCheckpointError } from './checkpoint-members.ts';
 
 /** The object metadata (`x-amz-meta-sha256`) holding the hex SHA-256 of the stored gzip bytes. */
 const SHA256_META = 'sha256';
@@ -31,39 +41,6 @@ const PART_BYTES = 8 * 1024 * 1024;
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-/** A stored checkpoint that cannot be what a save wrote: truncated, altered, or not gzip. */
-export class CorruptCheckpointError extends Error {
-  override readonly name = 'CorruptCheckpointError';
-  constructor(
-    readonly key: string,
-    detail: string,
-  ) {
-    super(`Corrupt checkpoint s3 object ${key}: ${detail}`);
-  }
-}
-
-/** A gzip member as zlib writes it: magic, deflate, no optional header fields (10 bytes). */
-const GZIP_HEADER = 10;
-const GZIP_TRAILER = 8;
-const isGzipMember = (bytes: Buffer, at: number): boolean =>
-  bytes[at] === 0x1f && bytes[at + 1] === 0x8b && bytes[at + 2] === 8 && bytes[at + 3] === 0;
-
-/** Inflates member after member; `bytesWritten` is the compressed input one member consumed. */
-function* inflateMembers(key: string, bytes: Buffer): Generator<string> {
-  let at = 0;
-  while (at < bytes.length) {
-    if (!isGzipMember(bytes, at)) throw new CorruptCheckpointError(key, `is not gzip at byte ${at}`);
-    let member: { buffer: Buffer; engine: { bytesWritten: number } };
-    try {
-      member = inflateRawSync(bytes.subarray(at + GZIP_HEADER), { info: true }) as unknown as typeof member;
-    } catch (error) {
-      throw new CorruptCheckpointError(key, `does not inflate at byte ${at} (${(error as Error).message})`);
-    }
-    at += GZIP_HEADER + member.engine.bytesWritten + GZIP_TRAILER;
-    yield member.buffer.toString('utf8');
-  }
-}
 
 /**
  * The object's bytes, read into one buffer of its declared length as they arrive: collecting the
@@ -103,6 +80,8 @@ export interface S3CheckpointsOptions {
   bucket: string;
   /** Key prefix ending in `/`, e.g. `state/checkpoints/`; the stack grants the planner this prefix only. */
   prefix: string;
+  /** Where a large body is written while it is read (Lambda: /tmp); default the OS's temp dir. */
+  bodyDir?: string;
 }
 
 /**
@@ -261,28 +240,44 @@ export class S3Checkpoints implements Checkpoints {
     const expected = out.Metadata?.[SHA256_META];
     if (expected === undefined) throw new CorruptCheckpointError(key, 'has no sha256 metadata');
     const bodyKey = out.Metadata?.[BODY_META];
-    let bytes: Buffer;
-    let source = key;
     if (bodyKey === undefined) {
-      bytes = await bodyBytes(key, out);
-    } else {
-      // Only a body this adapter could have written for this run: never another run's, never outside.
-      if (!bodyKey.startsWith(`${key.slice(0, -'.json.gz'.length)}.`) || !bodyKey.endsWith('.body.gz'))
-        throw new CorruptCheckpointError(key, `points at ${bodyKey.slice(0, 300)}, not a body of its run`);
-      await bodyBytes(key, out);
-      const body = await this.get(bodyKey);
-      if (body === undefined) throw new CorruptCheckpointError(key, `points at ${bodyKey}, which is gone`);
-      bytes = await bodyBytes(bodyKey, body);
-      source = bodyKey;
+      const bytes = await bodyBytes(key, out);
+      if (sha256(bytes) !== expected) {
+        throw new CorruptCheckpointError(
+          key,
+          `its ${bytes.length} bytes do not match the sha256 it was saved with`,
+        );
+      }
+      if (!isGzipMember(bytes, 0)) throw new CorruptCheckpointError(key, 'is not gzip');
+      return inflateMembers(key, bytes);
     }
-    if (sha256(bytes) !== expected) {
-      throw new CorruptCheckpointError(
-        source,
-        `its ${bytes.length} bytes do not match the sha256 it was saved with`,
-      );
+    // Only a body this adapter could have written for this run: never another run's, never outside.
+    if (!bodyKey.startsWith(`${key.slice(0, -'.json.gz'.length)}.`) || !bodyKey.endsWith('.body.gz'))
+      throw new CorruptCheckpointError(key, `points at ${bodyKey.slice(0, 300)}, not a body of its run`);
+    await bodyBytes(key, out);
+    const body = await this.get(bodyKey);
+    if (body === undefined) throw new CorruptCheckpointError(key, `points at ${bodyKey}, which is gone`);
+    // Past 8 MiB of gzip: to a file while it arrives, checked, then inflated a window at a time, so the
+    // ~115 MB body of a million contacts is not held beside what is parsed from it.
+    const file = await bodyToFile(
+      bodyKey,
+      (body.Body ?? []) as AsyncIterable<Uint8Array>,
+      body.ContentLength ?? Number.POSITIVE_INFINITY,
+      this.options.bodyDir ?? tmpdir(),
+    );
+    const first = Buffer.alloc(4);
+    readSync(file.fd, first, 0, 4, 0);
+    const problem =
+      file.sha256 !== expected
+        ? `its ${file.length} bytes do not match the sha256 it was saved with`
+        : isGzipMember(first, 0)
+          ? undefined
+          : 'is not gzip';
+    if (problem !== undefined) {
+      closeSync(file.fd);
+      throw new CorruptCheckpointError(bodyKey, problem);
     }
-    if (!isGzipMember(bytes, 0)) throw new CorruptCheckpointError(source, 'is not gzip');
-    return inflateMembers(source, bytes);
+    return inflateFileMembers(bodyKey, file);
   }
 
   /** The object, or undefined when there is none. */
