@@ -202,7 +202,7 @@ const main = async (): Promise<void> => {
         'requests: every request the stand-in received (custom-field reads and creations, and the tag counts ' +
         "that verify each run, included); floor: the planner's own (one merge per 100 changed people), and " +
         'its ratio is the merges over it. cost: bench/lib/cost.ts from the counted DynamoDB, SQS ' +
-        `and log use, with ${SENDERS_PRICED} senders (the send lanes at this rate) × 256 MB billed for the whole sending time.`,
+        `and log use, with ${SENDERS_PRICED} senders (the send lanes at this rate) × ${SIZING.sender.memorySize} MB billed for the whole sending time.`,
       first,
       rerun: { ...rerun, shareOfFirst: rerun.requests.total / Math.max(1, first.requests.total) },
     };

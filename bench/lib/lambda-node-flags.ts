@@ -25,3 +25,30 @@ export const effectiveHeapFlags = (memoryMB: number, nodeOptions: readonly strin
   const own = nodeOptions.filter((flag) => HEAP_FLAG.test(flag));
   return own.length > 0 ? own : lambdaNodeFlags(memoryMB);
 };
+
+const HEAP_OPTION = /^(\d+):((?:old|semi)=\d+(?:,(?:old|semi)=\d+)?)$/;
+
+/**
+ * A bench's `--heap` option, `<memory MB>:old=<MB>,semi=<MB>` (either or both): the heap limits a
+ * function of that memory gets from its own NODE_OPTIONS, as flags. Pass them to
+ * `effectiveHeapFlags` to run with what Lambda would: a size given neither keeps the bootstrap's.
+ */
+export const parseHeapOption = (spec: string): { memoryMB: number; nodeOptions: string[] } => {
+  const match = HEAP_OPTION.exec(spec.trim());
+  if (match === null) throw new Error(`--heap: expected <memory MB>:old=<MB>,semi=<MB>, got "${spec}"`);
+  const memoryMB = Number(match[1]);
+  const limits = new Map<string, number>();
+  for (const part of String(match[2]).split(',')) {
+    const [name = '', mb = ''] = part.split('=');
+    if (limits.has(name)) throw new Error(`--heap: ${name} is given twice in "${spec}"`);
+    const value = Number(mb);
+    if (value < 1 || value >= memoryMB) throw new Error(`--heap: ${name}=${mb} does not fit ${memoryMB} MB`);
+    limits.set(name, value);
+  }
+  const nodeOptions = [];
+  const semi = limits.get('semi');
+  const old = limits.get('old');
+  if (semi !== undefined) nodeOptions.push(`--max-semi-space-size=${semi}`);
+  if (old !== undefined) nodeOptions.push(`--max-old-space-size=${old}`);
+  return { memoryMB, nodeOptions };
+};

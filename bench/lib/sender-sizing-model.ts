@@ -19,6 +19,12 @@ export interface SizingInput {
   cpuMsPerRequest: Readonly<Record<string, number>>;
   /** Peak resident set size under this memory size's heap limits. */
   peakRssMB: number;
+  /**
+   * Send lanes per workload at Autopilot's rate (lib/use-cases/planning/lanes.ts): a workload whose
+   * batches go round `n` lanes has `n` senders sharing the rate, so one sender needs only 1/n of it.
+   * A workload not named has one lane (per-contact batches, pipelined by one sender).
+   */
+  lanes?: Readonly<Record<string, number>>;
 }
 
 export interface SizingModel {
@@ -28,9 +34,11 @@ export interface SizingModel {
   coldStartMs: number;
   /** cpuShare ÷ CPU seconds per request: the most requests/s one sender's CPU can drive, per workload. */
   maxRequestsPerSecond: Record<string, number>;
-  /** The share of the sender's CPU that 5 requests/s of the costliest workload take. */
+  /** Requests/s one sender must drive per workload: 5 ÷ the workload's send lanes. */
+  neededRequestsPerSecond: Record<string, number>;
+  /** The share of the sender's CPU its part of 5 requests/s takes, in the costliest workload. */
   cpuUseAtAutopilotRate: number;
-  /** Whether every workload reaches 5 requests/s. */
+  /** Whether one sender drives its part of 5 requests/s (neededRequestsPerSecond) in every workload. */
   reachesAutopilotRate: boolean;
   peakRssMB: number;
   headroomMB: number;
@@ -41,14 +49,24 @@ export const sizingModel = (input: SizingInput): SizingModel => {
   const maxRequestsPerSecond = Object.fromEntries(
     Object.entries(input.cpuMsPerRequest).map(([workload, ms]) => [workload, cpuShare / (ms / 1000)]),
   );
-  const slowest = Math.min(...Object.values(maxRequestsPerSecond));
+  const neededRequestsPerSecond = Object.fromEntries(
+    Object.keys(input.cpuMsPerRequest).map((workload) => [
+      workload,
+      AUTOPILOT_RATE_PER_SECOND / Math.max(1, input.lanes?.[workload] ?? 1),
+    ]),
+  );
+  const use = Object.entries(maxRequestsPerSecond).map(
+    ([workload, max]) => (neededRequestsPerSecond[workload] ?? AUTOPILOT_RATE_PER_SECOND) / max,
+  );
+  const cpuUseAtAutopilotRate = Math.max(...use);
   return {
     memoryMB: input.memoryMB,
     cpuShare,
     coldStartMs: input.initCpuMs / cpuShare,
     maxRequestsPerSecond,
-    cpuUseAtAutopilotRate: AUTOPILOT_RATE_PER_SECOND / slowest,
-    reachesAutopilotRate: slowest >= AUTOPILOT_RATE_PER_SECOND,
+    neededRequestsPerSecond,
+    cpuUseAtAutopilotRate,
+    reachesAutopilotRate: cpuUseAtAutopilotRate <= 1,
     peakRssMB: input.peakRssMB,
     headroomMB: input.memoryMB - input.peakRssMB,
   };

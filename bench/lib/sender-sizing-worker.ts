@@ -2,12 +2,14 @@
  * One sender "execution environment" for bench/sender-sizing.ts: the real sender handler, built by
  * the real composition code (functions/sender/deps.ts) with the deployed logger and metrics writing
  * to stdout, fed by a one-at-a-time SQS event source over the local queue. Only DynamoDB, SQS and
- * the key store point at local stand-ins. Runs under the heap limits of the memory size measured,
+ * the key store point at local stand-ins. Bundled as the stack bundles the sender (CommonJS,
+ * minified, the AWS SDK left to node_modules, a source map without sources), so the code it holds
+ * weighs what the deployed sender's does. Runs under the heap limits of the memory size measured,
  * and accounts the CPU spent inside handler invocations (what Lambda's CPU share throttles; the
  * local poller between invocations is Lambda's, not the function's). Answers the parent's
  * `snapshot` message with its figures so far (IPC), and exits on `stop`.
  *
- *   SIZING_WORKER='{"senderEnv":{…},…}' node --max-semi-space-size=… sender-sizing-worker.mjs
+ *   SIZING_WORKER='{"senderEnv":{…},…}' node --max-semi-space-size=… sizing/worker/index.cjs
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -80,8 +82,14 @@ const source = new SqsEventSource({
     }
   },
 });
-await source.start();
-process.send?.('ready');
+// CommonJS, as the deployed bundle: no top-level await.
+source.start().then(
+  () => process.send?.('ready'),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
 
 const snapshot = (): SizingWorkerReport => {
   const total = process.cpuUsage();

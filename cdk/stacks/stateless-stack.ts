@@ -38,11 +38,15 @@ export const SIZING = {
   /** Verifies a refresh's declared rows and checksums by reading its files before any export starts. */
   arrival: { timeout: Duration.minutes(15), memorySize: 1024 },
   /**
-   * By measurement (bench/sender-sizing.ts): peak RSS 147 MB; 77 list / 10 bulk requests/s at 256 MB's
-   * CPU share, far above Autopilot's 5/s. 128 MB peaked over its memory (131 MB) and drove 4.8 bulk
-   * upserts/s; 512 MB only doubled the bill of a sender that waits on the rate budget.
+   * By measurement (`npx tsx bench/sender-sizing.ts --memory 128,256,512`, 2 vCPU AMD EPYC, Node 24.21):
+   * at 128 MB, with SENDER_NODE_OPTIONS and SENDER_MALLOC_ENV, peak RSS 96–97 MB (init 78–79 MB), 31 MB
+   * under its memory; 1.5 ms of CPU per list-mode request and 14 ms per 100-contact bulk upsert, so its
+   * CPU share drives 47 list / 5.1 bulk requests/s where one sender needs 5 and, with 3 send lanes at
+   * 5/s, 1.7: at most 44% of its share. Modelled cold start 2.8 s, once per execution environment.
+   * 256 MB (the runtime's heap limits) peaked at 122–124 MB and drove 94–102 list / 10.9 bulk
+   * requests/s for twice the bill of a sender that waits on the rate budget; 512 MB doubles it again.
    */
-  sender: { timeout: Duration.minutes(5), memorySize: 256 },
+  sender: { timeout: Duration.minutes(5), memorySize: 128 },
   api: { timeout: Duration.seconds(10), memorySize: 512 },
   watchdog: { timeout: Duration.minutes(1), memorySize: 256 },
 } as const;
@@ -74,6 +78,28 @@ export const plannerNodeOptions = (memoryMB: number, semiSpaceMB = PLANNER_SEMI_
  * planning time unchanged. Lambda does not reserve these variables; its Node.js runs on glibc.
  */
 export const PLANNER_MALLOC_ENV = {
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+} as const;
+
+/**
+ * The sender's V8 heap limits at its 128 MB (SIZING.sender); both named, so Lambda's bootstrap adds
+ * none. Its own would be 6 MB semi-spaces and 116 MB of old space, limits the sender never needs (its
+ * heap holds ~20–25 MB, most of it code and source) but lets its heap grow towards: peak RSS 111–116 MB
+ * at 128 MB (bench/sender-sizing.ts `--heap 128:old=116,semi=6 --glibc-defaults`, 2 runs), against
+ * 98–101 MB with these (96–97 MB with SENDER_MALLOC_ENV). The price is CPU, from more scavenges:
+ * ~1.55 against 1.41 ms per list request, ~14.3 against 13.6 ms per bulk upsert.
+ */
+export const SENDER_NODE_OPTIONS = ['--max-semi-space-size=2', '--max-old-space-size=64'] as const;
+
+/**
+ * glibc's allocator for the sender: two arenas rather than one per thread (up to 8 per core), and
+ * the planner's return of freed blocks (PLANNER_MALLOC_ENV). Measured at 128 MB with
+ * SENDER_NODE_OPTIONS (bench/sender-sizing.ts): peak RSS 95.6–97.2 MB in 5 runs against
+ * 98.1–100.9 MB in 3 without (`--glibc-defaults`), init 78 against 81 MB, CPU per request unchanged.
+ */
+export const SENDER_MALLOC_ENV = {
+  MALLOC_ARENA_MAX: '2',
   MALLOC_MMAP_THRESHOLD_: '131072',
   MALLOC_TRIM_THRESHOLD_: '131072',
 } as const;
@@ -237,7 +263,9 @@ export class StatelessStack extends Stack {
         SEND_DLQ_URL: this.sendQueue.deadLetterQueue.queueUrl,
         SENDER_PARALLELISM: String(SENDER_BATCH_SIZE),
         MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+        ...SENDER_MALLOC_ENV,
       },
+      nodeOptions: SENDER_NODE_OPTIONS,
     });
     this.api = new HouseFunction(this, 'Api', {
       name: 'api',

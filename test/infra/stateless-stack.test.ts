@@ -10,7 +10,7 @@ import {
   SenderEnvSchema,
   WatchdogEnvSchema,
 } from '#functions/shared/env.ts';
-import { lambdaNodeFlags } from '../../bench/lib/lambda-node-flags.ts';
+import { effectiveHeapFlags, lambdaNodeFlags } from '../../bench/lib/lambda-node-flags.ts';
 import { METRICS_NAMESPACE, SECRET_PREFIX, SERVICE_NAME } from '../../cdk/config.ts';
 import { HouseFunction, type HouseFunctionProps } from '../../cdk/constructs/house-function.ts';
 import { ROUTES } from '../../cdk/constructs/http-api.ts';
@@ -19,6 +19,8 @@ import {
   KEY_CHECK_TIMEOUT,
   PLANNER_MALLOC_ENV,
   PLANNER_SEMI_SPACE_MB,
+  SENDER_MALLOC_ENV,
+  SENDER_NODE_OPTIONS,
   SIZING,
 } from '../../cdk/stacks/stateless-stack.ts';
 import { idOf, resourcesOf, type Synthesized, synthesize } from './support.ts';
@@ -269,7 +271,7 @@ describe('functions', () => {
     ['Planner', 'planMessage', 900, 1024],
     ['Refresh', 'scheduledRefresh', 300, 512],
     ['RefreshArrival', 'refreshArrived', 900, 1024],
-    ['Sender', 'handler', 300, 256],
+    ['Sender', 'handler', 300, 128],
     ['Api', 'handler', 10, 512],
     ['Watchdog', 'handler', 60, 256],
   ] as const)(
@@ -311,7 +313,30 @@ describe('functions', () => {
     },
   );
 
-  it.each(['Refresh', 'Sender', 'Api', 'Watchdog'] as const)(
+  it('Sender runs with its measured heap limits: both named, so the runtime adds none of its own', () => {
+    const props = fnProps('Sender');
+    const nodeOptions = String(props.Environment.Variables.NODE_OPTIONS).split(' ');
+    expect(nodeOptions).toEqual(['--enable-source-maps', ...SENDER_NODE_OPTIONS]);
+    expect(effectiveHeapFlags(props.MemorySize as number, nodeOptions)).toEqual([...SENDER_NODE_OPTIONS]);
+    // Young generation (three semi-spaces at most) and old space stay well inside the function's memory.
+    const mb = (flag: string) =>
+      Number(SENDER_NODE_OPTIONS.find((f) => f.startsWith(flag))?.split('=')[1] ?? Number.NaN);
+    expect(3 * mb('--max-semi-space-size=') + mb('--max-old-space-size=')).toBeLessThan(
+      props.MemorySize as number,
+    );
+    expect(SIZING.sender.memorySize).toBe(128);
+  });
+
+  it('Sender has glibc told to keep two arenas and hand freed memory back', () => {
+    expect(fnProps('Sender').Environment.Variables).toMatchObject(SENDER_MALLOC_ENV);
+    expect(SENDER_MALLOC_ENV).toEqual({
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+    });
+  });
+
+  it.each(['Refresh', 'Api', 'Watchdog'] as const)(
     '%s leaves the heap limits to the runtime: NODE_OPTIONS names none',
     (name) => {
       expect(fnProps(name).Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -345,6 +370,7 @@ describe('functions', () => {
     'NODE_OPTIONS',
     // Read by the C library (glibc's allocator), not by the function's code.
     ...Object.keys(PLANNER_MALLOC_ENV),
+    ...Object.keys(SENDER_MALLOC_ENV),
   ];
   // Requested in ApiEnvSchema (the connection's default rate budget); allowed until it lands.
   const schemas = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveHeapFlags, lambdaNodeFlags } from '../../bench/lib/lambda-node-flags.ts';
+import { effectiveHeapFlags, lambdaNodeFlags, parseHeapOption } from '../../bench/lib/lambda-node-flags.ts';
 import { plannerNodeOptions } from '../../cdk/stacks/stateless-stack.ts';
 
 describe('the heap limits a Lambda function runs with', () => {
@@ -20,5 +20,16 @@ describe('the heap limits a Lambda function runs with', () => {
       '--max-semi-space-size=8',
       '--max-old-space-size=922',
     ]);
+  });
+
+  it('for a bench size given by --heap are the limits it names, and a limit that cannot fit is refused', () => {
+    expect(parseHeapOption('128:old=64,semi=2')).toEqual({
+      memoryMB: 128,
+      nodeOptions: ['--max-semi-space-size=2', '--max-old-space-size=64'],
+    });
+    expect(parseHeapOption('256:old=200').nodeOptions).toEqual(['--max-old-space-size=200']);
+    expect(() => parseHeapOption('128:old=128')).toThrow('does not fit 128 MB');
+    expect(() => parseHeapOption('128:old=64,old=32')).toThrow('old is given twice');
+    expect(() => parseHeapOption('128')).toThrow('expected <memory MB>:old=<MB>,semi=<MB>');
   });
 });
