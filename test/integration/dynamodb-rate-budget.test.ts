@@ -28,17 +28,23 @@ const busiestWindow = (times: readonly number[], ms: number): number => {
   return best;
 };
 
-describeRateBudgetContract('DynamoDbRateBudget', () => {
-  const clock = new FakeClock({ start: 1_700_000_000_000 });
-  const granted = new Map<string, number[]>();
-  let writes = 0;
-  // Counts every write the budgets make, the conditional ones refused included (they are billed).
+/** The shared client, counting the commands of one kind sent through it. */
+const countingClient = (kind: typeof GetItemCommand | typeof UpdateItemCommand) => {
+  let n = 0;
   const counted = {
     send: (command: Parameters<DynamoDBClient['send']>[0]) => {
-      if (command instanceof UpdateItemCommand) writes++;
+      if (command instanceof kind) n++;
       return client.send(command);
     },
   } as unknown as DynamoDBClient;
+  return { counted, count: () => n };
+};
+
+describeRateBudgetContract('DynamoDbRateBudget', () => {
+  const clock = new FakeClock({ start: 1_700_000_000_000 });
+  const granted = new Map<string, number[]>();
+  // Counts every write the budgets make, the conditional ones refused included (they are billed).
+  const { counted, count: writes } = countingClient(UpdateItemCommand);
   return {
     clock,
     // One budget object per sender, as in separate Lambda environments: only the table is shared.
@@ -50,7 +56,7 @@ describeRateBudgetContract('DynamoDbRateBudget', () => {
         onGrant: (g) => granted.set(g.connectionId, [...(granted.get(g.connectionId) ?? []), g.slotAt]),
       }),
     granted: (connectionId) => granted.get(connectionId) ?? [],
-    writes: () => writes,
+    writes,
   };
 });
 
@@ -93,19 +99,13 @@ describe('DynamoDbRateBudget', () => {
 
   it('reads the stored hold before each slot at 5/s, as the cost model prices it', async () => {
     const clock = new FakeClock({ start: 1_700_000_000_000 });
-    let reads = 0;
-    const counted = {
-      send: (command: Parameters<DynamoDBClient['send']>[0]) => {
-        if (command instanceof GetItemCommand) reads++;
-        return client.send(command);
-      },
-    } as unknown as DynamoDBClient;
+    const { counted, count: reads } = countingClient(GetItemCommand);
     const budget = new DynamoDbRateBudget({ client: counted, tableName, clock });
     const connectionId = uniqueName('conn');
     for (let i = 0; i < 40; i++) await budget.acquire(connectionId, 5);
 
     // Every slot but the first (granted at once on an idle budget, just after the write that reserved it).
-    expect(reads).toBe(40 * holdReadsPerSlot(5) - 1);
+    expect(reads()).toBe(40 * holdReadsPerSlot(5) - 1);
   });
 
   it('on a fake clock, slots from several senders are exactly one interval apart', async () => {

@@ -11,40 +11,14 @@ import {
   requestKindText,
   skipped,
 } from '../../console/components/run-format.ts';
+import { aRunView } from '../fixtures/console-views.ts';
 
-const run = (over: Partial<Run> = {}, progress: Partial<Run['progress']> = {}): Run => ({
-  id: 'run-1',
-  exportId: 'exp-1',
-  connectionId: 'conn-1',
-  trigger: 'on-demand',
-  status: 'sending',
-  reason: null,
-  requestedBy: 'dev-contributor',
-  createdAt: '2026-12-03T14:00:00.000Z',
-  finishedAt: null,
-  durationMs: null,
-  progress: {
-    unit: 'memberships',
-    batchesDone: 0,
-    batchesTotal: null,
-    percent: null,
-    accepted: 0,
-    failed: 0,
-    dropped: 0,
-    failedByReason: {},
-    requests: {},
-    throttled: 0,
-    ...progress,
-  },
-  eta: null,
-  estimate: null,
-  planning: null,
-  dryRun: null,
-  errorSamples: [],
-  config: null,
-  permissions: { canCancel: false },
-  ...over,
-});
+/** A run still sending, nothing counted yet: the shared fixture with what differs from an ended one. */
+const run = (over: Partial<Run> = {}, progress: Partial<Run['progress']> = {}): Run =>
+  aRunView(
+    { status: 'sending', finishedAt: null, durationMs: null, ...over },
+    { unit: 'memberships', batchesDone: 0, batchesTotal: null, percent: null, accepted: 0, ...progress },
+  );
 
 const NOW = Date.parse('2026-12-03T14:00:00.000Z');
 const at = (ms: number) => new Date(NOW + ms).toISOString();

@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   bodyToFile,
   CorruptCheckpointError,
   inflateFileMembers,
 } from '#lib/adapters/s3/checkpoint-members.ts';
+import { openFds, tempDirs } from '#test/support/temp-dirs.ts';
 
-const dirs: string[] = [];
-const dir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'checkpoint-body-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const dir = tempDirs('checkpoint-body-');
 
 /** The body as S3 streams it: in chunks that fall anywhere. */
 async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
@@ -36,9 +25,10 @@ describe('a large checkpoint body read through a file', () => {
     const body = Buffer.concat(texts.map((t) => gzipSync(t, { level: 1 })));
     const fds = openFds();
 
-    const file = await bodyToFile('k', chunks(body, 65_536), body.length, dir());
+    const where = dir();
+    const file = await bodyToFile('k', chunks(body, 65_536), body.length, where);
     expect(file.length).toBe(body.length);
-    expect(readdirSync(dirs[0] ?? '')).toEqual([]); // unlinked once open
+    expect(readdirSync(where)).toEqual([]); // unlinked once open
     expect([...inflateFileMembers('k', file)]).toEqual(texts);
     expect(openFds()).toBe(fds);
   });

@@ -1,23 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { SpillTexts } from '#lib/adapters/spill/spill-texts.ts';
 import { ContactCollector } from '#lib/domain/collector.ts';
 import { DataMatchingSchema } from '#lib/domain/export-config.ts';
 import { mapProfile } from '#lib/domain/mapping.ts';
+import { openFds, tempDirs } from '#test/support/temp-dirs.ts';
 
-const dirs: string[] = [];
-const dir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'spill-texts-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const dir = tempDirs('spill-texts-');
 
 /** Texts of every awkward kind: multi-byte, astral, empty, quotes and new lines, long. */
 const textOf = (i: number): string =>
